@@ -1,0 +1,92 @@
+//! Rhai bindings: one plugin module per domain. Functions here convert
+//! arguments, delegate to `sandbox`/`eo`, and turn failures into script errors
+//! (`#{kind, message, hint}` maps that `try`/`catch` can inspect).
+//! Every function has a `///` doc with a runnable `rhai` example.
+
+pub mod console;
+pub mod files;
+pub mod matrix;
+pub mod quota;
+
+use crate::runtime::guard::{breach_value, error_value, interrupted_value};
+use crate::sandbox::files::FileError;
+use crate::sandbox::{Breach, PathError, Stop};
+use rhai::{Engine, EvalAltResult, Module, Position};
+
+/// A documented group of functions, as listed in docs/api.md.
+pub struct ApiModule {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub build: fn() -> Module,
+}
+
+/// Every API module, in the order the reference lists them.
+pub const MODULES: &[ApiModule] = &[
+    ApiModule {
+        name: "console",
+        summary: "Printing and checking values.",
+        build: console::module,
+    },
+    ApiModule {
+        name: "files",
+        summary: "Reading and writing files in the workspace (text, JSON, CSV, product lists).",
+        build: files::module,
+    },
+    ApiModule {
+        name: "quota",
+        summary: "The session's resource quotas and how much of them is used.",
+        build: quota::module,
+    },
+    ApiModule {
+        name: "matrix",
+        summary: "Dense 2-D arrays of numbers, held in native memory charged to the memory quota.",
+        build: matrix::module,
+    },
+];
+
+/// Registers every API module into the engine's global namespace.
+pub fn register(engine: &mut Engine) {
+    for api in MODULES {
+        engine.register_global_module((api.build)().into());
+    }
+}
+
+/// A catchable script error with a stable `kind`.
+pub fn script_error(kind: &str, message: &str, hint: &str) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(error_value(kind, message, hint), Position::NONE).into()
+}
+
+/// A quota breach as a catchable script error.
+pub fn breach_error(breach: Breach) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(breach_value(&breach), Position::NONE).into()
+}
+
+/// An interrupt ends the run (not catchable); a quota breach is catchable.
+pub fn stop_error(stop: Stop) -> Box<EvalAltResult> {
+    match stop {
+        Stop::Interrupted => {
+            EvalAltResult::ErrorTerminated(interrupted_value(), Position::NONE).into()
+        }
+        Stop::Quota(breach) => breach_error(breach),
+    }
+}
+
+pub fn path_error(error: PathError) -> Box<EvalAltResult> {
+    script_error("PathNotAllowed", &error.to_string(), &error.hint)
+}
+
+pub fn file_error(error: FileError) -> Box<EvalAltResult> {
+    match error {
+        FileError::Path(e) => path_error(e),
+        FileError::Quota(breach) => breach_error(breach),
+        FileError::Io { path, error } if error.kind() == std::io::ErrorKind::NotFound => {
+            script_error(
+                "FileNotFound",
+                &format!("\"{path}\" does not exist"),
+                "check the name; relative paths start at the workspace root: list_files(\"output\") shows what is there",
+            )
+        }
+        error @ FileError::Io { .. } => script_error("FileError", &error.to_string(), ""),
+        error @ FileError::Format { .. } => script_error("BadFileContent", &error.to_string(), ""),
+    }
+}

@@ -1,0 +1,85 @@
+//! The session's quotas and their use.
+
+use rhai::plugin::*;
+
+pub fn module() -> Module {
+    exported_module!(quota_api)
+}
+
+#[export_module]
+mod quota_api {
+    use crate::runtime::Host;
+    use crate::sandbox::{human_bytes, human_disk_bytes, process_rss_bytes};
+    use rhai::Map;
+
+    /// The quotas and what is used of them, as a map of numbers:
+    /// `memory_limit`, `memory_used` (bytes the process holds), `memory_native`
+    /// (bytes held by native values), `disk_limit`, `disk_used` (bytes in the
+    /// workspace), `cpus`, `operations_limit`, `time_limit` and `elapsed`
+    /// (seconds of the current run).
+    ///
+    /// ```rhai
+    /// let q = quota();
+    /// print("disk used: " + q.disk_used + " of " + q.disk_limit + " bytes");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn quota(ctx: NativeCallContext) -> Result<Map, Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let q = &host.quota;
+        let int = |n: u64| Dynamic::from(n.min(rhai::INT::MAX as u64) as rhai::INT);
+        let mut map = Map::new();
+        map.insert("memory_limit".into(), int(q.memory));
+        map.insert("memory_used".into(), int(process_rss_bytes().unwrap_or(0)));
+        map.insert("memory_native".into(), int(host.memory.charged()));
+        map.insert("disk_limit".into(), int(q.disk));
+        map.insert("disk_used".into(), int(host.disk.used()));
+        map.insert("cpus".into(), int(q.cpus as u64));
+        map.insert("operations_limit".into(), int(q.operations));
+        map.insert(
+            "time_limit".into(),
+            Dynamic::from(q.time_limit.as_secs_f64()),
+        );
+        map.insert(
+            "elapsed".into(),
+            Dynamic::from(host.cancel.elapsed().as_secs_f64()),
+        );
+        Ok(map)
+    }
+
+    /// A readable report of the quotas and their use, one line per quota.
+    ///
+    /// ```rhai
+    /// print(quota_report());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn quota_report(ctx: NativeCallContext) -> Result<String, Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let q = &host.quota;
+        let percent = |used: u64, limit: u64| 100.0 * used as f64 / limit.max(1) as f64;
+        let rss = process_rss_bytes().unwrap_or(0);
+        let elapsed = host.cancel.elapsed();
+        Ok([
+            format!(
+                "memory      {:>10} of {:>10} ({:.0}%), native values {}",
+                human_bytes(rss),
+                human_bytes(q.memory),
+                percent(rss, q.memory),
+                human_bytes(host.memory.charged())
+            ),
+            format!(
+                "disk        {:>10} of {:>10} ({:.1}%)",
+                human_disk_bytes(host.disk.used()),
+                human_disk_bytes(q.disk),
+                percent(host.disk.used(), q.disk)
+            ),
+            format!("cpus        {:>10}", q.cpus),
+            format!(
+                "time        {:>9.1}s of {:>9}s per run",
+                elapsed.as_secs_f64(),
+                q.time_limit.as_secs()
+            ),
+            format!("operations  {:>10} per run", q.operations),
+        ]
+        .join("\n"))
+    }
+}

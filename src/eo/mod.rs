@@ -1,0 +1,5 @@
+//! The Earth-observation library: plain Rust that knows nothing of Rhai.
+//! Native buffers are charged to the session's memory budget before they are
+//! allocated, and long loops check the session's [`Cancel`](crate::sandbox::Cancel).
+
+pub mod matrix;

@@ -1,0 +1,11 @@
+//! cleope: a sandboxed Rhai runtime for Earth-observation teaching scripts.
+//!
+//! Layers, calling downwards only: front-ends (`main.rs`) → [`runtime`] (the
+//! sandboxed session) → [`api`] (Rhai bindings) → [`eo`] (the EO library),
+//! all charging the [`sandbox`] (quotas, confined paths).
+
+pub mod api;
+pub mod docs;
+pub mod eo;
+pub mod runtime;
+pub mod sandbox;

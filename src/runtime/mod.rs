@@ -1,0 +1,17 @@
+//! The sandboxed session every front-end shares (see README.md here).
+
+pub mod cells;
+pub mod config;
+pub mod display;
+pub mod errors;
+pub mod guard;
+pub mod host;
+pub mod resolver;
+pub mod session;
+
+pub use cells::{Cell, CellKind, CellRange, split_cells};
+pub use config::{Overrides, Quota, ScriptLimits, Settings};
+pub use display::{Captured, DisplaySink, Stream, Terminal};
+pub use errors::{ErrorClass, ScriptError, exit_code};
+pub use host::Host;
+pub use session::{Chunk, Session, SetupError};

@@ -1,0 +1,161 @@
+//! The module resolver: `import "name" as n;` loads `name.rhai` from the
+//! running script's folder, the configured module folders, or cleope's own
+//! `modules/` and `stdlib/` (embedded in the binary), and from nowhere else.
+
+use super::errors::SourceMap;
+use super::guard::error_value;
+use include_dir::{Dir, include_dir};
+use rhai::module_resolvers::ModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+static MODULES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/modules");
+static STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
+
+/// The name under which a module's source appears in error messages.
+pub fn module_source_name(path: &str) -> String {
+    format!("{path}.rhai")
+}
+
+/// The embedded standard prelude, loaded into every session.
+pub fn prelude_source() -> &'static str {
+    STDLIB
+        .get_file("prelude.rhai")
+        .and_then(|f| f.contents_utf8())
+        .expect("stdlib/prelude.rhai is embedded at build time")
+}
+
+pub struct ConfinedResolver {
+    script_dir: Arc<RwLock<Option<PathBuf>>>,
+    module_dirs: Vec<PathBuf>,
+    sources: Arc<SourceMap>,
+}
+
+impl ConfinedResolver {
+    pub fn new(
+        script_dir: Arc<RwLock<Option<PathBuf>>>,
+        module_dirs: &[PathBuf],
+        sources: Arc<SourceMap>,
+    ) -> Self {
+        Self {
+            script_dir,
+            module_dirs: module_dirs
+                .iter()
+                .filter_map(|d| d.canonicalize().ok())
+                .collect(),
+            sources,
+        }
+    }
+
+    fn find_on_disk(&self, file: &str) -> Option<std::io::Result<String>> {
+        let script_dir = self
+            .script_dir
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        script_dir
+            .iter()
+            .chain(self.module_dirs.iter())
+            .find_map(|dir| read_confined(dir, file))
+    }
+
+    fn find_embedded(file: &str) -> Option<&'static str> {
+        [&MODULES, &STDLIB]
+            .into_iter()
+            .find_map(|dir| dir.get_file(file)?.contents_utf8())
+    }
+}
+
+/// Reads `dir/file` if it exists and really lies inside `dir` (links followed).
+fn read_confined(dir: &Path, file: &str) -> Option<std::io::Result<String>> {
+    let real = dir.join(file).canonicalize().ok()?;
+    if !real.starts_with(dir) || !real.is_file() {
+        return None;
+    }
+    Some(std::fs::read_to_string(real))
+}
+
+fn refuse(path: &str, pos: Position) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(
+        error_value(
+            "ModuleNotAllowed",
+            &format!("import \"{path}\" is refused: a module is named, not given as a file path"),
+            "write the module's name without '..', a leading '/' or '.rhai', e.g. import \"s2\" as s2;",
+        ),
+        pos,
+    )
+    .into()
+}
+
+fn is_module_name(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.ends_with(".rhai")
+        && path.split('/').all(|part| {
+            !part.is_empty()
+                && part != ".."
+                && part != "."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+impl ModuleResolver for ConfinedResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if !is_module_name(path) {
+            return Err(refuse(path, pos));
+        }
+        let file = module_source_name(path);
+        let text = match self.find_on_disk(&file) {
+            Some(Ok(text)) => text,
+            Some(Err(e)) => {
+                let error =
+                    EvalAltResult::ErrorSystem(format!("cannot read module {file}"), e.into());
+                return Err(EvalAltResult::ErrorInModule(path.into(), error.into(), pos).into());
+            }
+            None => match Self::find_embedded(&file) {
+                Some(text) => text.to_string(),
+                None => return Err(EvalAltResult::ErrorModuleNotFound(path.into(), pos).into()),
+            },
+        };
+        self.sources.add_source(&file, &text);
+        let in_module = |e: Box<EvalAltResult>| -> Box<EvalAltResult> {
+            EvalAltResult::ErrorInModule(path.into(), e, pos).into()
+        };
+        let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
+        ast.set_source(file.as_str());
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        Ok(module.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_exclude_paths() {
+        assert!(is_module_name("s2"));
+        assert!(is_module_name("lib/table_tools"));
+        for bad in [
+            "",
+            "../x",
+            "/etc/passwd",
+            "a/../b",
+            "x.rhai",
+            "a//b",
+            "./x",
+            "a b",
+        ] {
+            assert!(!is_module_name(bad), "{bad:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The session every front-end shares: one engine, one scope of variables,
+//! the functions defined so far, and the quotas.
+//!
+//! Code arrives in chunks (a file, a cell, a REPL entry). Variables persist in
+//! the [`Scope`]; functions persist in an AST from which executed statements
+//! are cleared after each chunk (the pattern of Rhai's own REPL). An error,
+//! a quota breach or an interrupt ends the chunk, never the session.
+
+use super::cells::{CellKind, CellRange, split_cells};
+use super::config::Settings;
+use super::display::{DisplaySink, Stream};
+use super::errors::{ErrorClass, ScriptError, SourceMap};
+use super::guard::Guard;
+use super::host::Host;
+use super::resolver::{ConfinedResolver, prelude_source};
+use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, Scope};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+/// A piece of code to run and where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// The name used in error messages (a file path, `cell[3]`, `<repl>`).
+    pub source: &'a str,
+    pub code: &'a str,
+    /// The line of `source` where `code` starts (1 for a whole file).
+    pub first_line: usize,
+}
+
+impl<'a> Chunk<'a> {
+    /// A chunk that is a whole source of its own.
+    pub fn new(source: &'a str, code: &'a str) -> Self {
+        Self {
+            source,
+            code,
+            first_line: 1,
+        }
+    }
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot open the workspace {path}: {error}")]
+    Workspace {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+pub struct Session {
+    engine: Engine,
+    scope: Scope<'static>,
+    functions: AST,
+    host: Arc<Host>,
+    guard: Arc<Guard>,
+    sources: Arc<SourceMap>,
+    script_dir: Arc<RwLock<Option<PathBuf>>>,
+    settings: Settings,
+}
+
+impl Session {
+    /// Opens the workspace and builds a sandboxed engine with the API registered.
+    pub fn new(settings: Settings, display: Arc<dyn DisplaySink>) -> Result<Self, SetupError> {
+        let mut workspace =
+            Workspace::open(&settings.workspace).map_err(|error| SetupError::Workspace {
+                path: settings.workspace.clone(),
+                error,
+            })?;
+        if let Some(archive) = &settings.archive {
+            workspace.add_read_only("product archive", archive);
+        }
+        let disk = DiskBudget::measure(workspace.root(), settings.quota.disk);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.quota.cpus)
+            .thread_name(|i| format!("cleope-worker-{i}"))
+            .build()
+            .map_err(|e| SetupError::Threads {
+                threads: settings.quota.cpus,
+                message: e.to_string(),
+            })?;
+        let cancel = Arc::new(Cancel::default());
+        let host = Arc::new(Host::new(
+            workspace,
+            MemoryBudget::new(settings.quota.memory),
+            disk,
+            Arc::clone(&cancel),
+            pool,
+            display,
+            settings.quota.clone(),
+            settings.limits.clone(),
+        ));
+        let guard = Guard::new(cancel, settings.quota.clone());
+        let sources = Arc::new(SourceMap::default());
+        let script_dir = Arc::new(RwLock::new(None));
+        let engine = build_engine(&settings, &host, &guard, &sources, &script_dir);
+        Ok(Self {
+            engine,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            host,
+            guard,
+            sources,
+            script_dir,
+            settings,
+        })
+    }
+
+    /// Runs a chunk; its variables and functions stay for the next one.
+    pub fn run(&mut self, chunk: Chunk) -> Result<Dynamic, ScriptError> {
+        self.guard.start_run();
+        if chunk.first_line <= 1 {
+            self.sources.add_source(chunk.source, chunk.code);
+        }
+        // Leading newlines make the engine's line numbers those of the file,
+        // so errors inside the chunk (and inside its functions, later) point
+        // at the right line without any remapping.
+        let code = format!(
+            "{}{}",
+            "\n".repeat(chunk.first_line.saturating_sub(1)),
+            chunk.code
+        );
+        let ast = self
+            .engine
+            .compile_with_scope(&self.scope, &code)
+            .map_err(|e| self.error(e.into(), chunk.source))?;
+        for function in ast.iter_functions() {
+            self.sources.add_function(function.name, chunk.source);
+        }
+        let mut program = self.functions.merge(&ast);
+        program.set_source(chunk.source);
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        program.clear_statements();
+        self.functions = program;
+        result.map_err(|e| self.error(*e, chunk.source))
+    }
+
+    /// Runs the code cells of a script file's text (all, or those in `range`),
+    /// each as its own run, stopping at the first error.
+    pub fn run_cells(
+        &mut self,
+        source: &str,
+        text: &str,
+        range: Option<CellRange>,
+    ) -> Result<usize, ScriptError> {
+        self.sources.add_source(source, text);
+        let cells = split_cells(text);
+        if let Some(range) = range
+            && !cells.iter().any(|c| range.contains(c.number))
+        {
+            return Err(ScriptError::plain(
+                "NoSuchCells",
+                ErrorClass::Runtime,
+                format!(
+                    "{source} has {} cells; the range {range} selects none",
+                    cells.len()
+                ),
+                Some("cells are numbered from 1, markdown cells included".into()),
+            ));
+        }
+        let selected = cells
+            .iter()
+            .filter(|c| c.kind == CellKind::Code && range.is_none_or(|r| r.contains(c.number)));
+        let mut ran = 0;
+        for cell in selected {
+            let _value = self.run(Chunk {
+                source,
+                code: &cell.text,
+                first_line: cell.first_line,
+            })?;
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Makes `dir` the running script's folder: its modules can be imported
+    /// and its files read (not written).
+    pub fn set_script_dir(&mut self, dir: &Path) {
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        self.host.add_read_only_root("script folder", &dir);
+        *self.script_dir.write().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+    }
+
+    /// The flag that interrupts the running chunk (Ctrl-C, a kernel interrupt).
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.host.cancel.interrupt_flag()
+    }
+
+    /// The variables in scope as `(name, type)`.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        self.scope
+            .iter_raw()
+            .map(|(name, _, value)| {
+                (
+                    name.to_string(),
+                    self.engine.map_type_name(value.type_name()).to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The value of a variable, if defined.
+    pub fn variable(&self, name: &str) -> Option<Dynamic> {
+        self.scope.get_value(name)
+    }
+
+    /// Forgets every variable and function (the quotas and workspace stay).
+    pub fn reset(&mut self) {
+        self.scope.clear();
+        self.functions = AST::empty();
+        self.sources.clear();
+    }
+
+    /// The engine, for front-ends that complete names or show help.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The session's resources.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn error(&self, error: EvalAltResult, source: &str) -> ScriptError {
+        ScriptError::from_eval(error, source, &self.sources, &self.settings.limits)
+    }
+}
+
+fn build_engine(
+    settings: &Settings,
+    host: &Arc<Host>,
+    guard: &Arc<Guard>,
+    sources: &Arc<SourceMap>,
+    script_dir: &Arc<RwLock<Option<PathBuf>>>,
+) -> Engine {
+    let mut engine = Engine::new();
+    let limits = &settings.limits;
+    engine
+        .set_max_call_levels(limits.call_levels)
+        .set_max_expr_depths(limits.expr_depth, limits.expr_depth_in_functions)
+        .set_max_string_size(limits.string_bytes)
+        .set_max_array_size(limits.array_items)
+        .set_max_map_size(limits.map_items)
+        .set_max_modules(limits.modules)
+        .set_max_variables(limits.variables)
+        .set_max_functions(limits.functions)
+        .set_strict_variables(true)
+        .disable_symbol("eval");
+    engine.set_module_resolver(ConfinedResolver::new(
+        Arc::clone(script_dir),
+        &settings.module_paths,
+        Arc::clone(sources),
+    ));
+    route_output(&mut engine, &host.display);
+    guard.install(&mut engine);
+    engine.set_default_tag(host.tag());
+    crate::api::register(&mut engine);
+    let prelude = compile_prelude(&engine);
+    engine.register_global_module(prelude.into());
+    engine
+}
+
+fn route_output(engine: &mut Engine, display: &Arc<dyn DisplaySink>) {
+    let out = Arc::clone(display);
+    engine.on_print(move |text| out.stream(Stream::Stdout, &format!("{text}\n")));
+    let err = Arc::clone(display);
+    engine.on_debug(move |text, source, pos| {
+        let place = match (source, pos.line()) {
+            (Some(source), Some(line)) => format!("[{source}:{line}] "),
+            (None, Some(line)) => format!("[line {line}] "),
+            _ => String::new(),
+        };
+        err.stream(Stream::Stderr, &format!("{place}{text}\n"));
+    });
+}
+
+/// The prelude is part of cleope: a failure to compile it is a build bug.
+fn compile_prelude(engine: &Engine) -> Module {
+    let ast = engine
+        .compile(prelude_source())
+        .expect("stdlib/prelude.rhai compiles");
+    Module::eval_ast_as_new(Scope::new(), &ast, engine).expect("stdlib/prelude.rhai evaluates")
+}

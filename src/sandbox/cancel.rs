@@ -1,0 +1,134 @@
+//! Interrupt flag and wall-clock deadline, checked by long native loops.
+
+use super::{Breach, QuotaKind};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Why native work must stop now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// The user pressed Ctrl-C or the kernel received an interrupt request.
+    Interrupted,
+    /// A quota was exceeded.
+    Quota(Breach),
+}
+
+impl From<Breach> for Stop {
+    fn from(breach: Breach) -> Self {
+        Stop::Quota(breach)
+    }
+}
+
+/// Shared between the front-end (which raises the interrupt), the script
+/// guard (which checks it between operations) and native loops (which check
+/// it between blocks).
+#[derive(Debug, Default)]
+pub struct Cancel {
+    interrupted: Arc<AtomicBool>,
+    run: Mutex<Option<RunClock>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RunClock {
+    started: Instant,
+    limit: Duration,
+}
+
+impl Cancel {
+    /// The flag a signal handler or control channel sets to interrupt the run.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupted)
+    }
+
+    /// Asks the current run to stop as soon as it can.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    /// True once an interrupt was requested for the current run.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+    }
+
+    /// Starts the wall clock of a new run (a file, a cell, a REPL entry) and
+    /// clears any interrupt left from the previous one.
+    pub fn start_run(&self, limit: Duration) {
+        self.interrupted.store(false, Ordering::SeqCst);
+        *self.run.lock().unwrap_or_else(|e| e.into_inner()) = Some(RunClock {
+            started: Instant::now(),
+            limit,
+        });
+    }
+
+    /// Time since the current run started.
+    pub fn elapsed(&self) -> Duration {
+        self.clock()
+            .map(|c| c.started.elapsed())
+            .unwrap_or_default()
+    }
+
+    /// The wall-clock limit of the current run.
+    pub fn time_limit(&self) -> Option<Duration> {
+        self.clock().map(|c| c.limit)
+    }
+
+    fn clock(&self) -> Option<RunClock> {
+        *self.run.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// For native loops: `Err` when the run was interrupted or its time is up.
+    pub fn check(&self) -> Result<(), Stop> {
+        if self.is_interrupted() {
+            return Err(Stop::Interrupted);
+        }
+        match self.clock() {
+            Some(clock) if clock.started.elapsed() > clock.limit => {
+                Err(Stop::Quota(time_breach(clock.limit)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The breach reported when a run passes its wall-clock limit.
+pub fn time_breach(limit: Duration) -> Breach {
+    Breach {
+        kind: QuotaKind::Time,
+        message: format!(
+            "the run took longer than its {} time limit",
+            humantime::format_duration(limit)
+        ),
+        hint: "work on a smaller area or fewer dates, or split the work over several cells; \
+               the limit applies to each run or cell"
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_reports_interrupt_then_clears_on_the_next_run() {
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_secs(60));
+        assert_eq!(cancel.check(), Ok(()));
+        cancel.interrupt();
+        assert_eq!(cancel.check(), Err(Stop::Interrupted));
+        cancel.start_run(Duration::from_secs(60));
+        assert_eq!(cancel.check(), Ok(()));
+    }
+
+    #[test]
+    fn check_reports_the_time_limit() {
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        match cancel.check() {
+            Err(Stop::Quota(breach)) => assert_eq!(breach.kind, QuotaKind::Time),
+            other => panic!("expected a time breach, got {other:?}"),
+        }
+    }
+}

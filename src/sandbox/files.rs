@@ -1,0 +1,252 @@
+//! File operations confined to the workspace, charged to the disk quota and
+//! written atomically (a failed write never leaves a partial file behind).
+
+use super::{Access, Breach, DiskBudget, PathError, Workspace, human_bytes};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why a file operation failed.
+#[derive(Debug)]
+pub enum FileError {
+    /// The path is not allowed.
+    Path(PathError),
+    /// Writing would exceed the disk quota.
+    Quota(Breach),
+    /// The operating system refused (missing file, permissions...).
+    Io { path: String, error: std::io::Error },
+    /// The file exists but its content is not what was asked for.
+    Format { path: String, message: String },
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Path(e) => e.fmt(f),
+            FileError::Quota(b) => b.fmt(f),
+            FileError::Io { path, error } => write!(f, "cannot access \"{path}\": {error}"),
+            FileError::Format { path, message } => write!(f, "\"{path}\": {message}"),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<PathError> for FileError {
+    fn from(e: PathError) -> Self {
+        FileError::Path(e)
+    }
+}
+
+impl From<Breach> for FileError {
+    fn from(b: Breach) -> Self {
+        FileError::Quota(b)
+    }
+}
+
+fn io_error(path: &str) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+    move |error| FileError::Io {
+        path: path.to_string(),
+        error,
+    }
+}
+
+/// Reads a whole file as UTF-8 text, refusing files larger than `max_bytes`.
+pub fn read_text(ws: &Workspace, path: &str, max_bytes: u64) -> Result<String, FileError> {
+    let bytes = read_bytes(ws, path, max_bytes)?;
+    String::from_utf8(bytes).map_err(|e| FileError::Format {
+        path: path.to_string(),
+        message: format!(
+            "is not UTF-8 text (invalid byte at offset {}); is it a binary product file?",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// Reads a whole file, refusing files larger than `max_bytes`.
+pub fn read_bytes(ws: &Workspace, path: &str, max_bytes: u64) -> Result<Vec<u8>, FileError> {
+    let real = ws.resolve(path, Access::Read)?;
+    let size = std::fs::metadata(&real).map_err(io_error(path))?.len();
+    if size > max_bytes {
+        return Err(FileError::Format {
+            path: path.to_string(),
+            message: format!(
+                "is {}, more than the {} a script may read into one value; \
+                 open it with a product or raster function instead",
+                human_bytes(size),
+                human_bytes(max_bytes)
+            ),
+        });
+    }
+    std::fs::read(&real).map_err(io_error(path))
+}
+
+/// Writes `bytes` to `path` atomically, after reserving the growth on the disk quota.
+///
+/// Parent folders are created. The data goes to a temporary file in the same
+/// folder that is renamed over the target only once it is complete.
+pub fn write_bytes(
+    ws: &Workspace,
+    disk: &DiskBudget,
+    path: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, FileError> {
+    let real = ws.resolve(path, Access::Write)?;
+    if real.is_dir() {
+        return Err(FileError::Format {
+            path: path.to_string(),
+            message: "is a folder; name a file inside it".into(),
+        });
+    }
+    let old_len = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+    let growth = bytes.len() as i64 - old_len as i64;
+    disk.reserve(growth, &format!("writing \"{path}\""))?;
+    write_atomically(&real, bytes).map_err(|error| {
+        disk.reserve(-growth, "undo").ok();
+        FileError::Io {
+            path: path.to_string(),
+            error,
+        }
+    })?;
+    Ok(real)
+}
+
+fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let mut temp = tempfile::NamedTempFile::new_in(parent)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_data()?;
+    temp.persist(target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Lists the entries of a folder (names, folders marked with a trailing `/`), sorted.
+pub fn list_dir(ws: &Workspace, path: &str) -> Result<Vec<String>, FileError> {
+    let real = ws.resolve(path, Access::Read)?;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&real).map_err(io_error(path))? {
+        let entry = entry.map_err(io_error(path))?;
+        let mut name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() {
+            name.push('/');
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// True when the path is allowed and exists.
+pub fn exists(ws: &Workspace, path: &str) -> Result<bool, FileError> {
+    Ok(ws.resolve(path, Access::Read)?.exists())
+}
+
+/// Parsed CSV: the header row and the records, as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvTable {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Parses CSV text whose first line is the header.
+pub fn parse_csv(text: &str, path: &str) -> Result<CsvTable, FileError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let format_error = |e: csv::Error| FileError::Format {
+        path: path.to_string(),
+        message: format!("is not valid CSV: {e}"),
+    };
+    let header = reader
+        .headers()
+        .map_err(format_error)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|record| record.map(|r| r.iter().map(str::to_string).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(format_error)?;
+    Ok(CsvTable { header, rows })
+}
+
+/// Renders a table as CSV text.
+pub fn render_csv(table: &CsvTable) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing into a Vec cannot fail.
+    writer.write_record(&table.header).expect("in-memory CSV");
+    for row in &table.rows {
+        writer.write_record(row).expect("in-memory CSV");
+    }
+    String::from_utf8(writer.into_inner().expect("in-memory CSV")).expect("CSV of UTF-8 is UTF-8")
+}
+
+/// Parses a product list: one product path or name per line; blank lines and
+/// lines starting with `#` are skipped, surrounding spaces trimmed.
+pub fn parse_product_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(limit: u64) -> (tempfile::TempDir, Workspace, DiskBudget) {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        let disk = DiskBudget::measure(ws.root(), limit);
+        (dir, ws, disk)
+    }
+
+    #[test]
+    fn writes_and_reads_back_text() {
+        let (_d, ws, disk) = setup(1 << 20);
+        write_bytes(&ws, &disk, "output/a/b.txt", b"hello").unwrap();
+        assert_eq!(read_text(&ws, "output/a/b.txt", 100).unwrap(), "hello");
+        assert_eq!(disk.used(), 5);
+        write_bytes(&ws, &disk, "output/a/b.txt", b"hi").unwrap();
+        assert_eq!(disk.used(), 2, "overwriting charges only the difference");
+    }
+
+    #[test]
+    fn a_write_past_the_disk_quota_leaves_no_file() {
+        let (_d, ws, disk) = setup(10);
+        let err = write_bytes(&ws, &disk, "output/big.txt", &[b'x'; 11]).unwrap_err();
+        assert!(matches!(err, FileError::Quota(_)), "{err}");
+        assert_eq!(list_dir(&ws, "output").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn refuses_to_read_files_larger_than_the_limit() {
+        let (_d, ws, disk) = setup(1 << 20);
+        write_bytes(&ws, &disk, "resources/x.txt", &[b'x'; 64]).unwrap();
+        let err = read_text(&ws, "resources/x.txt", 10).unwrap_err();
+        assert!(err.to_string().contains("more than the"), "{err}");
+    }
+
+    #[test]
+    fn csv_round_trips() {
+        let table = parse_csv("name,size\nS2A,12\nS1B,\"3,5\"\n", "t.csv").unwrap();
+        assert_eq!(table.header, ["name", "size"]);
+        assert_eq!(table.rows[1], ["S1B", "3,5"]);
+        assert_eq!(parse_csv(&render_csv(&table), "t.csv").unwrap(), table);
+    }
+
+    #[test]
+    fn ragged_csv_is_a_clear_error() {
+        let err = parse_csv("a,b\n1\n", "t.csv").unwrap_err();
+        assert!(err.to_string().contains("is not valid CSV"), "{err}");
+    }
+
+    #[test]
+    fn product_lists_skip_blanks_and_comments() {
+        let list = parse_product_list("# mine\n/eodata/a.zip\n\n  b.SAFE  \n");
+        assert_eq!(list, ["/eodata/a.zip", "b.SAFE"]);
+    }
+}

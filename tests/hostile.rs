@@ -1,0 +1,315 @@
+//! Hostile scripts: each must end in its named error, in bounded time, with
+//! the session alive and its earlier variables intact.
+
+mod common;
+
+use cleope::runtime::{ErrorClass, Settings};
+use common::{TestSession, on_script_thread};
+use std::time::{Duration, Instant};
+
+/// Every hostile script must be stopped well within this.
+const BOUND: Duration = Duration::from_secs(20);
+
+struct Case {
+    name: &'static str,
+    script: String,
+    expect: &'static str,
+    adjust: fn(&mut Settings),
+    prepare: fn(&TestSession),
+}
+
+fn no_adjustment(_: &mut Settings) {}
+fn no_preparation(_: &TestSession) {}
+
+fn case(name: &'static str, script: &str, expect: &'static str) -> Case {
+    Case {
+        name,
+        script: script.to_string(),
+        expect,
+        adjust: no_adjustment,
+        prepare: no_preparation,
+    }
+}
+
+/// Runs `kept = 42`, then the hostile chunk, then checks the session still works.
+fn check(case: Case) {
+    let started = Instant::now();
+    let (name, expect) = (case.name, case.expect);
+    let outcome = on_script_thread(BOUND, move || {
+        let mut t = TestSession::new(case.adjust);
+        (case.prepare)(&t);
+        t.exec("let kept = 42;").expect("setup chunk");
+        let error = t
+            .run(&case.script)
+            .expect_err("the hostile chunk must fail");
+        let kept = t.run("kept").expect("the session survives");
+        let next = t.run("let after = kept + 1; after").expect("new code runs");
+        (error, kept.as_int().unwrap(), next.as_int().unwrap())
+    });
+    let (error, kept, next) = outcome;
+    assert_eq!(error.name, expect, "{name}: got\n{error}");
+    assert!(
+        error.hint.is_some() || error.class == ErrorClass::Syntax,
+        "{name}: no hint in\n{error}"
+    );
+    assert_eq!((kept, next), (42, 43), "{name}: variables lost");
+    assert!(
+        started.elapsed() < BOUND,
+        "{name}: took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn infinite_loop_is_stopped_by_the_wall_clock() {
+    check(Case {
+        adjust: |s| {
+            s.quota.time_limit = Duration::from_millis(500);
+            s.quota.operations = u64::MAX / 4;
+        },
+        ..case(
+            "wall clock",
+            "let x = 0; loop { x += 1; }",
+            "TimeQuotaExceeded",
+        )
+    });
+}
+
+#[test]
+fn infinite_loop_without_variables_is_stopped_by_the_wall_clock() {
+    check(Case {
+        adjust: |s| {
+            s.quota.time_limit = Duration::from_millis(300);
+            s.quota.operations = u64::MAX / 4;
+        },
+        ..case("bare loop", "loop { }", "TimeQuotaExceeded")
+    });
+}
+
+#[test]
+fn infinite_loop_is_stopped_by_the_operation_budget() {
+    check(Case {
+        adjust: |s| s.quota.operations = 1_000_000,
+        ..case(
+            "operations",
+            "let x = 0; loop { x += 1; }",
+            "OperationQuotaExceeded",
+        )
+    });
+}
+
+#[test]
+fn bare_infinite_loop_is_stopped_by_the_operation_budget() {
+    check(Case {
+        adjust: |s| s.quota.operations = 1_000_000,
+        ..case(
+            "bare operations",
+            "while true { }",
+            "OperationQuotaExceeded",
+        )
+    });
+}
+
+#[test]
+fn unbounded_recursion_is_stopped() {
+    check(case(
+        "recursion",
+        "fn down(n) { down(n + 1) } down(0);",
+        "RecursionLimit",
+    ));
+}
+
+#[test]
+fn a_huge_string_is_stopped() {
+    check(case(
+        "string",
+        "let s = \"x\"; loop { s += s; }",
+        "DataTooLarge",
+    ));
+}
+
+#[test]
+fn a_huge_array_is_stopped() {
+    // Doubling reaches the limit quickly; pushing one item at a time is
+    // stopped by the same check, only later (Rhai re-measures on each push).
+    check(case(
+        "array",
+        "let a = [1]; loop { a += a; }",
+        "DataTooLarge",
+    ));
+}
+
+#[test]
+fn a_huge_nested_array_is_stopped() {
+    check(case(
+        "nested",
+        "let a = [[1, 2, 3]]; loop { a.append(a); }",
+        "DataTooLarge",
+    ));
+}
+
+#[test]
+fn a_native_allocation_beyond_the_memory_quota_is_refused() {
+    check(case(
+        "matrix",
+        "let m = matrix(100000, 100000);",
+        "MemoryQuotaExceeded",
+    ));
+}
+
+#[test]
+fn importing_a_path_outside_the_module_roots_is_refused() {
+    check(case(
+        "import ..",
+        "import \"../secret\" as s;",
+        "ModuleNotAllowed",
+    ));
+    check(case(
+        "import /",
+        "import \"/etc/passwd\" as p;",
+        "ModuleNotAllowed",
+    ));
+}
+
+#[test]
+fn importing_an_unknown_module_names_it() {
+    check(case(
+        "import missing",
+        "import \"no_such_module\" as m;",
+        "ModuleNotFound",
+    ));
+}
+
+#[test]
+fn reading_through_parent_folders_is_refused() {
+    check(case(
+        "..",
+        "read_text(\"../outside.txt\")",
+        "PathNotAllowed",
+    ));
+    check(case(
+        "nested ..",
+        "read_text(\"output/../../outside.txt\")",
+        "PathNotAllowed",
+    ));
+}
+
+#[test]
+fn reading_an_absolute_path_elsewhere_is_refused() {
+    check(case(
+        "absolute",
+        "read_text(\"/etc/passwd\")",
+        "PathNotAllowed",
+    ));
+    check(case(
+        "absolute write",
+        "write_text(\"/tmp/cleope-escape.txt\", \"x\")",
+        "PathNotAllowed",
+    ));
+}
+
+#[test]
+fn a_symlink_leaving_the_workspace_is_refused() {
+    check(Case {
+        prepare: |t| {
+            let outside = t.dir.path().join("outside");
+            std::fs::create_dir_all(&outside).unwrap();
+            std::fs::write(outside.join("secret.txt"), "secret").unwrap();
+            std::os::unix::fs::symlink(&outside, t.workspace().join("resources/link")).unwrap();
+        },
+        ..case(
+            "symlink",
+            "read_text(\"resources/link/secret.txt\")",
+            "PathNotAllowed",
+        )
+    });
+}
+
+#[test]
+fn eval_is_disabled() {
+    check(case("eval", "let y = eval(\"40 + 2\");", "EvalDisabled"));
+}
+
+#[test]
+fn writes_beyond_the_disk_quota_are_refused_and_leave_no_file() {
+    check(Case {
+        adjust: |s| s.quota.disk = 1_000_000,
+        prepare: no_preparation,
+        ..case(
+            "disk",
+            "let s = \"\"; s.pad(2_000_000, 'x'); write_text(\"output/big.txt\", s);",
+            "DiskQuotaExceeded",
+        )
+    });
+    let script = "let s = \"\"; s.pad(2_000_000, 'x'); \
+                  try { write_text(\"output/big.txt\", s); } catch (e) { print(e.kind); } \
+                  file_exists(\"output/big.txt\")";
+    let (exists, printed) = on_script_thread(BOUND, move || {
+        let mut t = TestSession::new(|s| s.quota.disk = 1_000_000);
+        let exists = t.run(script).unwrap().as_bool().unwrap();
+        (exists, t.stdout())
+    });
+    assert!(!exists, "no partial file");
+    assert_eq!(printed, "DiskQuotaExceeded\n");
+}
+
+/// Runs `body` in a try block; the chunk's value is the caught error's kind.
+fn caught(body: &str) -> String {
+    format!("let kind = \"nothing caught\"; try {{ {body} }} catch (e) {{ kind = e.kind; }} kind")
+}
+
+#[test]
+fn memory_time_and_operation_breaches_can_be_caught() {
+    let kinds = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|s| {
+            s.quota.time_limit = Duration::from_millis(300);
+        });
+        let memory = t.run(&caught("matrix(100000, 100000);")).unwrap();
+        let time = t.run(&caught("let i = 0; loop { i += 1; }")).unwrap();
+        let mut t = TestSession::new(|s| s.quota.operations = 100_000);
+        let ops = t.run(&caught("let i = 0; loop { i += 1; }")).unwrap();
+        [memory, time, ops].map(|v| v.to_string())
+    });
+    assert_eq!(
+        kinds,
+        [
+            "MemoryQuotaExceeded",
+            "TimeQuotaExceeded",
+            "OperationQuotaExceeded"
+        ]
+    );
+}
+
+#[test]
+fn a_script_that_keeps_looping_after_catching_is_still_stopped() {
+    let error = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|s| s.quota.operations = 100_000);
+        t.run("let i = 0; try { loop { i += 1; } } catch (e) { loop { i += 1; } }")
+            .unwrap_err()
+    });
+    assert_eq!(error.name, "OperationQuotaExceeded");
+}
+
+#[test]
+fn an_interrupt_stops_the_run_and_keeps_the_variables() {
+    let (error, kept, elapsed) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        t.exec("let kept = 7;").unwrap();
+        let flag = t.session.interrupt_flag();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let started = Instant::now();
+        let error = t.run("let i = 0; loop { i += 1; }").unwrap_err();
+        let elapsed = started.elapsed();
+        (error, t.run("kept").unwrap().as_int().unwrap(), elapsed)
+    });
+    assert_eq!(error.name, "Interrupted");
+    assert_eq!(error.class, ErrorClass::Interrupted);
+    assert_eq!(kept, 7);
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "stopped after {elapsed:?}"
+    );
+}
