@@ -2,8 +2,9 @@
 //! each function's signature, its `///` doc and its runnable examples.
 
 use crate::api::MODULES;
-use crate::runtime::resolver::prelude_source;
-use rhai::{Engine, Module, Scope};
+use crate::runtime::ScriptLimits;
+use crate::runtime::resolver;
+use rhai::{Engine, Module};
 use serde::Deserialize;
 
 /// One documented function.
@@ -39,6 +40,9 @@ struct FunctionMetadata {
     signature: String,
     #[serde(default)]
     doc_comments: Vec<String>,
+    /// Closures inside script functions are compiled to anonymous functions.
+    #[serde(default)]
+    is_anonymous: bool,
 }
 
 /// Every module of the reference: the native API modules and the prelude.
@@ -56,11 +60,10 @@ pub fn collect() -> Vec<ModuleDoc> {
 }
 
 fn prelude_module() -> Module {
-    let engine = Engine::new();
-    let ast = engine
-        .compile(prelude_source())
-        .expect("the prelude compiles");
-    Module::eval_ast_as_new(Scope::new(), &ast, &engine).expect("the prelude evaluates")
+    let limits = ScriptLimits::default();
+    let mut engine = Engine::new();
+    engine.set_max_expr_depths(limits.expr_depth, limits.expr_depth_in_functions);
+    resolver::prelude_module(&engine)
 }
 
 fn document(name: &str, summary: &str, module: Module) -> ModuleDoc {
@@ -70,8 +73,12 @@ fn document(name: &str, summary: &str, module: Module) -> ModuleDoc {
         .gen_fn_metadata_to_json(false)
         .expect("metadata serialises");
     let metadata: Metadata = serde_json::from_str(&json).expect("metadata parses");
-    let mut functions: Vec<FunctionDoc> =
-        metadata.functions.into_iter().map(function_doc).collect();
+    let mut functions: Vec<FunctionDoc> = metadata
+        .functions
+        .into_iter()
+        .filter(|f| !f.is_anonymous)
+        .map(function_doc)
+        .collect();
     functions.sort_by(|a, b| a.name.cmp(&b.name).then(a.signature.cmp(&b.signature)));
     ModuleDoc {
         name: name.to_string(),
@@ -130,7 +137,15 @@ fn split_examples(lines: &[String]) -> (String, Vec<String>) {
 
 /// Rust type names in plugin signatures, as a script author knows them.
 fn script_signature(signature: &str) -> String {
-    let mut signature = signature.replace("get$", ".");
+    let mut signature = property_signature(signature).unwrap_or_else(|| signature.to_string());
+    // Fallible functions show what they return when they succeed.
+    if let Some((head, result)) = signature.split_once("-> Result<") {
+        let ok = result
+            .trim_end_matches('>')
+            .trim_end_matches(", Box<EvalAltResult");
+        signature = format!("{head}-> {ok}");
+    }
+    signature = signature.trim_end_matches(" -> ()").to_string();
     for (rust, script) in [
         ("&mut ", ""),
         ("ImmutableString", "string"),
@@ -147,6 +162,15 @@ fn script_signature(signature: &str) -> String {
         signature = signature.replace(rust, script);
     }
     signature
+}
+
+/// A getter `get$rows(m: &mut Matrix) -> i64` reads as `Matrix.rows -> i64`.
+fn property_signature(signature: &str) -> Option<String> {
+    let rest = signature.strip_prefix("get$")?;
+    let (property, rest) = rest.split_once('(')?;
+    let (params, result) = rest.split_once(')')?;
+    let owner = params.rsplit(':').next()?.trim();
+    Some(format!("{owner}.{property}{result}"))
 }
 
 /// The reference as Markdown (docs/api.md).
@@ -166,13 +190,15 @@ pub fn render_markdown(modules: &[ModuleDoc]) -> String {
         out.push_str(&format!("\n## {}\n\n{}\n", module.name, module.summary));
         for function in &module.functions {
             out.push_str(&format!("\n### `{}`\n\n", function.signature));
+            let mut parts = Vec::new();
             if !function.text.is_empty() {
-                out.push_str(&function.text);
-                out.push_str("\n\n");
+                parts.push(function.text.clone());
             }
             for example in &function.examples {
-                out.push_str(&format!("```rhai\n{example}\n```\n\n"));
+                parts.push(format!("```rhai\n{example}\n```"));
             }
+            out.push_str(&parts.join("\n\n"));
+            out.push('\n');
         }
     }
     out.trim_end().to_string() + "\n"
@@ -189,7 +215,7 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let (text, examples) = split_examples(&lines);
-        assert_eq!(text, "Reads a file.\n\n\nMore.");
+        assert_eq!(text, "Reads a file.\n\nMore.");
         assert_eq!(examples, ["let x = 1;"]);
     }
 
@@ -197,7 +223,15 @@ mod tests {
     fn signatures_use_script_type_names() {
         assert_eq!(
             script_signature("read_text(path: &str) -> Result<String, Box<EvalAltResult>>"),
-            "read_text(path: string) -> Result<string, Box<EvalAltResult>>"
+            "read_text(path: string) -> string"
+        );
+        assert_eq!(
+            script_signature("eprint(value: Dynamic) -> Result<(), Box<EvalAltResult>>"),
+            "eprint(value: any)"
+        );
+        assert_eq!(
+            script_signature("get$rows(m: &mut Matrix) -> i64"),
+            "Matrix.rows -> int"
         );
     }
 }

@@ -218,7 +218,7 @@ mod tests {
         cancel.start_run(std::time::Duration::from_secs(60));
         let s = m.summary(&pool, &cancel).unwrap();
         assert_eq!((s.count, s.min, s.max), (2999, -1.0, 2.0));
-        assert_eq!(s.sum, 2.0 * 2997.0 - 1.0);
+        assert_eq!(s.sum, 2.0 * 2998.0 - 1.0);
     }
 
     #[test]

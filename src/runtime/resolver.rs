@@ -18,12 +18,21 @@ pub fn module_source_name(path: &str) -> String {
     format!("{path}.rhai")
 }
 
-/// The embedded standard prelude, loaded into every session.
+/// The embedded standard prelude (stdlib/prelude.rhai), loaded into every session.
 pub fn prelude_source() -> &'static str {
     STDLIB
         .get_file("prelude.rhai")
         .and_then(|f| f.contents_utf8())
         .expect("stdlib/prelude.rhai is embedded at build time")
+}
+
+/// The prelude compiled into a module with `engine`'s limits. The prelude is
+/// part of cleope and tested, so a failure here is a build bug.
+pub fn prelude_module(engine: &Engine) -> Module {
+    let ast = engine
+        .compile(prelude_source())
+        .expect("stdlib/prelude.rhai compiles");
+    Module::eval_ast_as_new(Scope::new(), &ast, engine).expect("stdlib/prelude.rhai evaluates")
 }
 
 pub struct ConfinedResolver {

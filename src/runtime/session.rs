@@ -12,9 +12,9 @@ use super::display::{DisplaySink, Stream};
 use super::errors::{ErrorClass, ScriptError, SourceMap};
 use super::guard::Guard;
 use super::host::Host;
-use super::resolver::{ConfinedResolver, prelude_source};
+use super::resolver::{ConfinedResolver, prelude_module};
 use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
@@ -265,7 +265,7 @@ fn build_engine(
     guard.install(&mut engine);
     engine.set_default_tag(host.tag());
     crate::api::register(&mut engine);
-    let prelude = compile_prelude(&engine);
+    let prelude = prelude_module(&engine);
     engine.register_global_module(prelude.into());
     engine
 }
@@ -282,12 +282,4 @@ fn route_output(engine: &mut Engine, display: &Arc<dyn DisplaySink>) {
         };
         err.stream(Stream::Stderr, &format!("{place}{text}\n"));
     });
-}
-
-/// The prelude is part of cleope: a failure to compile it is a build bug.
-fn compile_prelude(engine: &Engine) -> Module {
-    let ast = engine
-        .compile(prelude_source())
-        .expect("stdlib/prelude.rhai compiles");
-    Module::eval_ast_as_new(Scope::new(), &ast, engine).expect("stdlib/prelude.rhai evaluates")
 }

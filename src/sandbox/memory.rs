@@ -145,7 +145,7 @@ mod tests {
         let breach = budget.charge(1024 * 1024, "matrix 512 x 256").unwrap_err();
         assert_eq!(breach.kind, QuotaKind::Memory);
         assert!(
-            breach.message.starts_with("matrix 512 x 256 needs 1 MiB"),
+            breach.message.starts_with("matrix 512 x 256 needs 1.0 MiB"),
             "{}",
             breach.message
         );

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the system packages cleope builds against, on Debian/Ubuntu.
+# Idempotent: packages already installed are left alone, so a second run
+# does nothing. Works as root, or through sudo.
+set -euo pipefail
+
+# GDAL reads and writes the product formats (GeoTIFF, JP2, netCDF, SAFE);
+# libgdal-dev also brings PROJ, GEOS, netCDF and HDF5.
+packages=(libgdal-dev gdal-bin pkg-config)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "setup: system packages already installed (${packages[*]})"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
