@@ -127,10 +127,26 @@ fn usage_error(message: String) -> i32 {
 /// far from the native stack's end.
 const SCRIPT_STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// Scripts are written by people: anything bigger is not a script.
+const MAX_SCRIPT_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_script(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    if size > MAX_SCRIPT_BYTES {
+        return Err(format!(
+            "{} is {size} bytes; a script may be at most {MAX_SCRIPT_BYTES} bytes (is it a data file?)",
+            path.display()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 fn run(args: RunArgs) -> i32 {
-    let text = match std::fs::read_to_string(&args.file) {
+    let text = match read_script(&args.file) {
         Ok(text) => text,
-        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
+        Err(message) => return usage_error(message),
     };
     let settings = match Settings::load(&args.session.overrides()) {
         Ok(settings) => settings,

@@ -306,3 +306,11 @@ fn docs_check_reports_an_outdated_reference() {
         .unwrap();
     assert_eq!(stale.status.code(), Some(1));
 }
+
+#[test]
+fn an_error_in_a_later_cell_shows_its_line_when_code_precedes_the_first_marker() {
+    let dir = Dir::new();
+    let script = dir.script("lead.rhai", "let a = 1;\n// %%\nlet b = a.nope();\n");
+    let err = stderr(&dir.run(&script, &[]));
+    assert!(err.contains(" 3 | let b = a.nope();"), "{err}");
+}

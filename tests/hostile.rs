@@ -313,3 +313,51 @@ fn an_interrupt_stops_the_run_and_keeps_the_variables() {
         "stopped after {elapsed:?}"
     );
 }
+
+/// Writes modules into a folder that becomes the running script's folder.
+fn with_modules(modules: &'static [(&'static str, &'static str)]) -> impl FnOnce(&mut TestSession) {
+    move |t: &mut TestSession| {
+        let folder = t.dir.path().join("lesson");
+        std::fs::create_dir_all(&folder).unwrap();
+        for (name, code) in modules {
+            std::fs::write(folder.join(format!("{name}.rhai")), code).unwrap();
+        }
+        t.session.set_script_dir(&folder);
+    }
+}
+
+#[test]
+fn a_module_that_imports_itself_is_an_error_not_a_crash() {
+    let error = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        with_modules(&[("selfref", "import \"selfref\" as s;")])(&mut t);
+        t.exec("let kept = 1;").unwrap();
+        let error = t.run("import \"selfref\" as s;").unwrap_err();
+        assert_eq!(t.run("kept").unwrap().as_int().unwrap(), 1);
+        error
+    });
+    assert_eq!(error.name, "ModuleCycle", "{error}");
+}
+
+#[test]
+fn modules_importing_each_other_are_an_error_not_a_crash() {
+    let error = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        with_modules(&[
+            ("ping", "import \"pong\" as p;"),
+            ("pong", "import \"ping\" as p;"),
+        ])(&mut t);
+        t.run("import \"ping\" as p;").unwrap_err()
+    });
+    assert_eq!(error.name, "ModuleCycle", "{error}");
+    assert!(error.message.contains("ping → pong → ping"), "{error}");
+}
+
+#[test]
+fn converting_a_huge_matrix_to_an_array_is_refused_before_allocating() {
+    check(case(
+        "to_array",
+        "let a = matrix(3000, 3000).to_array();",
+        "DataTooLarge",
+    ));
+}

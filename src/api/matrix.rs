@@ -59,7 +59,7 @@ pub(super) fn filled(
 #[export_module]
 mod matrix_api {
     use super::{filled, index, summary};
-    use crate::api::breach_error;
+    use crate::api::{breach_error, script_error};
     use crate::eo::matrix::Matrix;
     use crate::runtime::Host;
     use rhai::{Array, FLOAT, INT};
@@ -238,12 +238,27 @@ mod matrix_api {
     /// let rows = matrix(2, 3, 1.0).to_array();
     /// assert(rows.len() == 2 && rows[0].len() == 3, "2 rows of 3");
     /// ```
-    #[rhai_fn(pure)]
-    pub fn to_array(m: &mut Matrix) -> Array {
-        m.to_rows()
+    #[rhai_fn(return_raw, pure)]
+    pub fn to_array(ctx: NativeCallContext, m: &mut Matrix) -> Result<Array, Box<EvalAltResult>> {
+        // Check before building: a script array of n items costs far more
+        // memory than the matrix, and Rhai measures it only once it exists.
+        let limit = Host::of(&ctx)?.limits.array_items;
+        let items = m.rows().saturating_mul(m.cols() + 1);
+        if items > limit {
+            return Err(script_error(
+                "DataTooLarge",
+                &format!(
+                    "a {} x {} matrix makes {items} array items, more than the {limit} a script array may hold",
+                    m.rows(),
+                    m.cols()
+                ),
+                "summarise it instead (sum, mean, min, max), or convert a smaller matrix",
+            ));
+        }
+        Ok(m.to_rows()
             .into_iter()
             .map(|row| Dynamic::from_array(row.into_iter().map(Dynamic::from_float).collect()))
-            .collect()
+            .collect())
     }
 
     /// A short description, used by `print`.

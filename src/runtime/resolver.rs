@@ -8,7 +8,7 @@ use include_dir::{Dir, include_dir};
 use rhai::module_resolvers::ModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 static MODULES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/modules");
 static STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
@@ -39,6 +39,24 @@ pub struct ConfinedResolver {
     script_dir: Arc<RwLock<Option<PathBuf>>>,
     module_dirs: Vec<PathBuf>,
     sources: Arc<SourceMap>,
+    /// The modules being loaded, outermost first. Each nested import runs in
+    /// a fresh engine state that Rhai's module count does not see, so the
+    /// resolver itself must stop cycles (which would overflow the stack).
+    loading: Mutex<Vec<String>>,
+}
+
+/// How deep imports may nest (a module importing a module importing ...).
+const MAX_IMPORT_DEPTH: usize = 16;
+
+/// Removes a module from the loading chain when its load ends, however it ends.
+struct Loading<'a> {
+    chain: &'a Mutex<Vec<String>>,
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.chain.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    }
 }
 
 impl ConfinedResolver {
@@ -54,7 +72,41 @@ impl ConfinedResolver {
                 .filter_map(|d| d.canonicalize().ok())
                 .collect(),
             sources,
+            loading: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Enters `path` into the loading chain, refusing cycles and deep nesting.
+    fn enter(&self, path: &str, pos: Position) -> Result<Loading<'_>, Box<EvalAltResult>> {
+        let mut chain = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        let cycle = chain.iter().any(|p| p == path);
+        if cycle || chain.len() >= MAX_IMPORT_DEPTH {
+            let mut names = chain.clone();
+            names.push(path.to_string());
+            let (message, hint) = if cycle {
+                (
+                    format!("modules import each other in a loop: {}", names.join(" → ")),
+                    "break the loop: move what both modules need into a third module",
+                )
+            } else {
+                (
+                    format!(
+                        "imports nest more than {MAX_IMPORT_DEPTH} deep: {}",
+                        names.join(" → ")
+                    ),
+                    "flatten the chain of modules that import each other",
+                )
+            };
+            return Err(EvalAltResult::ErrorRuntime(
+                error_value("ModuleCycle", &message, hint),
+                pos,
+            )
+            .into());
+        }
+        chain.push(path.to_string());
+        Ok(Loading {
+            chain: &self.loading,
+        })
     }
 
     fn find_on_disk(&self, file: &str) -> Option<std::io::Result<String>> {
@@ -122,6 +174,7 @@ impl ModuleResolver for ConfinedResolver {
         if !is_module_name(path) {
             return Err(refuse(path, pos));
         }
+        let _loading = self.enter(path, pos)?;
         let file = module_source_name(path);
         let text = match self.find_on_disk(&file) {
             Some(Ok(text)) => text,

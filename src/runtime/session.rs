@@ -19,24 +19,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
-/// A piece of code to run and where it comes from.
+/// A piece of code to run, and the name errors call it by.
 #[derive(Debug, Clone, Copy)]
 pub struct Chunk<'a> {
-    /// The name used in error messages (a file path, `cell[3]`, `<repl>`).
+    /// The name used in error messages (a file path, `cell[3]`, `<repl:4>`).
     pub source: &'a str,
     pub code: &'a str,
-    /// The line of `source` where `code` starts (1 for a whole file).
-    pub first_line: usize,
 }
 
 impl<'a> Chunk<'a> {
-    /// A chunk that is a whole source of its own.
     pub fn new(source: &'a str, code: &'a str) -> Self {
-        Self {
-            source,
-            code,
-            first_line: 1,
-        }
+        Self { source, code }
     }
 }
 
@@ -110,18 +103,22 @@ impl Session {
         })
     }
 
-    /// Runs a chunk; its variables and functions stay for the next one.
+    /// Runs a chunk that is a source of its own (a file, a cell, a REPL
+    /// entry); its variables and functions stay for the next one.
     pub fn run(&mut self, chunk: Chunk) -> Result<Dynamic, ScriptError> {
+        self.sources.add_source(chunk.source, chunk.code);
+        self.run_part(chunk, 1)
+    }
+
+    /// Runs a chunk that starts on line `first_line` of a source already recorded.
+    fn run_part(&mut self, chunk: Chunk, first_line: usize) -> Result<Dynamic, ScriptError> {
         self.guard.start_run();
-        if chunk.first_line <= 1 {
-            self.sources.add_source(chunk.source, chunk.code);
-        }
         // Leading newlines make the engine's line numbers those of the file,
         // so errors inside the chunk (and inside its functions, later) point
         // at the right line without any remapping.
         let code = format!(
             "{}{}",
-            "\n".repeat(chunk.first_line.saturating_sub(1)),
+            "\n".repeat(first_line.saturating_sub(1)),
             chunk.code
         );
         let ast = self
@@ -169,11 +166,7 @@ impl Session {
             .filter(|c| c.kind == CellKind::Code && range.is_none_or(|r| r.contains(c.number)));
         let mut ran = 0;
         for cell in selected {
-            let _value = self.run(Chunk {
-                source,
-                code: &cell.text,
-                first_line: cell.first_line,
-            })?;
+            let _value = self.run_part(Chunk::new(source, &cell.text), cell.first_line)?;
             ran += 1;
         }
         Ok(ran)
