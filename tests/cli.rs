@@ -314,3 +314,13 @@ fn an_error_in_a_later_cell_shows_its_line_when_code_precedes_the_first_marker()
     let err = stderr(&dir.run(&script, &[]));
     assert!(err.contains(" 3 | let b = a.nope();"), "{err}");
 }
+
+#[test]
+fn a_module_imported_in_one_cell_is_usable_in_the_next() {
+    let dir = Dir::new();
+    dir.script("lesson/helpers.rhai", "fn double(x) { x * 2 }\n");
+    let code = "// %%\nimport \"helpers\" as h;\n// %%\nprint(h::double(21));\n";
+    let script = dir.script("lesson/cells.rhai", code);
+    let out = dir.run(&script, &[]);
+    assert_eq!(stdout(&out), "42\n", "{}", stderr(&out));
+}

@@ -7,6 +7,7 @@ use super::guard::error_value;
 use include_dir::{Dir, include_dir};
 use rhai::module_resolvers::ModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -43,6 +44,9 @@ pub struct ConfinedResolver {
     /// a fresh engine state that Rhai's module count does not see, so the
     /// resolver itself must stop cycles (which would overflow the stack).
     loading: Mutex<Vec<String>>,
+    /// Modules resolved during the current run, by name, so the session can
+    /// keep a cell's top-level imports for the cells after it.
+    resolved: Arc<Mutex<HashMap<String, Shared<Module>>>>,
 }
 
 /// How deep imports may nest (a module importing a module importing ...).
@@ -73,7 +77,13 @@ impl ConfinedResolver {
                 .collect(),
             sources,
             loading: Mutex::new(Vec::new()),
+            resolved: Arc::default(),
         }
+    }
+
+    /// The modules resolved during the current run, shared with the session.
+    pub fn resolved(&self) -> Arc<Mutex<HashMap<String, Shared<Module>>>> {
+        Arc::clone(&self.resolved)
     }
 
     /// Enters `path` into the loading chain, refusing cycles and deep nesting.
@@ -194,8 +204,14 @@ impl ModuleResolver for ConfinedResolver {
         };
         let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
         ast.set_source(file.as_str());
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
-        Ok(module.into())
+        let module: Shared<Module> = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(in_module)?
+            .into();
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_string(), Shared::clone(&module));
+        Ok(module)
     }
 }
 

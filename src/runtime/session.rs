@@ -14,10 +14,11 @@ use super::guard::Guard;
 use super::host::Host;
 use super::resolver::{ConfinedResolver, prelude_module};
 use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// A piece of code to run, and the name errors call it by.
 #[derive(Debug, Clone, Copy)]
@@ -45,8 +46,12 @@ pub enum SetupError {
     Threads { threads: usize, message: String },
 }
 
+/// Modules resolved during a run, by name (shared with the resolver).
+type ResolvedModules = Arc<Mutex<HashMap<String, Shared<Module>>>>;
+
 pub struct Session {
     engine: Engine,
+    resolved: ResolvedModules,
     scope: Scope<'static>,
     functions: AST,
     host: Arc<Host>,
@@ -90,9 +95,10 @@ impl Session {
         let guard = Guard::new(cancel, settings.quota.clone());
         let sources = Arc::new(SourceMap::default());
         let script_dir = Arc::new(RwLock::new(None));
-        let engine = build_engine(&settings, &host, &guard, &sources, &script_dir);
+        let (engine, resolved) = build_engine(&settings, &host, &guard, &sources, &script_dir);
         Ok(Self {
             engine,
+            resolved,
             scope: Scope::new(),
             functions: AST::empty(),
             host,
@@ -128,6 +134,8 @@ impl Session {
         for function in ast.iter_functions() {
             self.sources.add_function(function.name, chunk.source);
         }
+        let imports = top_level_imports(&ast);
+        self.lock_resolved().clear();
         let mut program = self.functions.merge(&ast);
         program.set_source(chunk.source);
         let result = self
@@ -135,7 +143,25 @@ impl Session {
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
         program.clear_statements();
         self.functions = program;
+        self.keep_imports(&imports);
         result.map_err(|e| self.error(*e, chunk.source))
+    }
+
+    /// Rhai forgets a chunk's imports when it ends; registering each module
+    /// the chunk imported under its alias keeps `alias::f()` working in the
+    /// chunks (cells, REPL entries) that follow.
+    fn keep_imports(&mut self, imports: &[(String, String)]) {
+        let resolved = self.lock_resolved().clone();
+        for (path, alias) in imports {
+            if let Some(module) = resolved.get(path) {
+                self.engine
+                    .register_static_module(alias.as_str(), Shared::clone(module));
+            }
+        }
+    }
+
+    fn lock_resolved(&self) -> std::sync::MutexGuard<'_, HashMap<String, Shared<Module>>> {
+        self.resolved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs the code cells of a script file's text (all, or those in `range`),
@@ -203,11 +229,21 @@ impl Session {
         self.scope.get_value(name)
     }
 
-    /// Forgets every variable and function (the quotas and workspace stay).
+    /// Forgets every variable, function and import (the quotas and
+    /// workspace stay).
     pub fn reset(&mut self) {
         self.scope.clear();
         self.functions = AST::empty();
         self.sources.clear();
+        let (engine, resolved) = build_engine(
+            &self.settings,
+            &self.host,
+            &self.guard,
+            &self.sources,
+            &self.script_dir,
+        );
+        self.engine = engine;
+        self.resolved = resolved;
     }
 
     /// The engine, for front-ends that complete names or show help.
@@ -235,7 +271,7 @@ fn build_engine(
     guard: &Arc<Guard>,
     sources: &Arc<SourceMap>,
     script_dir: &Arc<RwLock<Option<PathBuf>>>,
-) -> Engine {
+) -> (Engine, ResolvedModules) {
     let mut engine = Engine::new();
     let limits = &settings.limits;
     engine
@@ -249,18 +285,36 @@ fn build_engine(
         .set_max_functions(limits.functions)
         .set_strict_variables(true)
         .disable_symbol("eval");
-    engine.set_module_resolver(ConfinedResolver::new(
+    let resolver = ConfinedResolver::new(
         Arc::clone(script_dir),
         &settings.module_paths,
         Arc::clone(sources),
-    ));
+    );
+    let resolved = resolver.resolved();
+    engine.set_module_resolver(resolver);
     route_output(&mut engine, &host.display);
     guard.install(&mut engine);
     engine.set_default_tag(host.tag());
     crate::api::register(&mut engine);
     let prelude = prelude_module(&engine);
     engine.register_global_module(prelude.into());
-    engine
+    (engine, resolved)
+}
+
+/// The `import "path" as alias;` statements at the top level of a chunk.
+fn top_level_imports(ast: &AST) -> Vec<(String, String)> {
+    ast.statements()
+        .iter()
+        .filter_map(|statement| match statement {
+            Stmt::Import(import, _) => match &import.0 {
+                Expr::StringConstant(path, _) if !import.1.name.is_empty() => {
+                    Some((path.to_string(), import.1.name.to_string()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn route_output(engine: &mut Engine, display: &Arc<dyn DisplaySink>) {

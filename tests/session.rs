@@ -1,0 +1,79 @@
+//! State that persists across chunks (cells, REPL entries), and what a reset forgets.
+
+mod common;
+
+use common::{TestSession, on_script_thread};
+use std::time::Duration;
+
+const BOUND: Duration = Duration::from_secs(20);
+
+fn lesson(t: &mut TestSession) {
+    let folder = t.dir.path().join("lesson");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("helpers.rhai"), "fn double(x) { x * 2 }\n").unwrap();
+    t.session.set_script_dir(&folder);
+}
+
+#[test]
+fn variables_functions_and_imports_persist_across_chunks() {
+    let value = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        lesson(&mut t);
+        t.exec("let base = 20;").unwrap();
+        t.exec("fn add_one(x) { x + 1 }").unwrap();
+        t.exec("import \"helpers\" as h;").unwrap();
+        t.run("h::double(add_one(base)) ")
+            .unwrap()
+            .as_int()
+            .unwrap()
+    });
+    assert_eq!(value, 42);
+}
+
+#[test]
+fn a_failing_chunk_keeps_what_ran_before_the_error() {
+    let (kept, partial) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        t.exec("let kept = 1;").unwrap();
+        let _ = t
+            .run("let partial = 2; partial.no_such_method();")
+            .unwrap_err();
+        let kept = t.run("kept").unwrap().as_int().unwrap();
+        let partial = t.run("partial").unwrap().as_int().unwrap();
+        (kept, partial)
+    });
+    assert_eq!((kept, partial), (1, 2));
+}
+
+#[test]
+fn reset_forgets_variables_functions_and_imports() {
+    let errors = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        lesson(&mut t);
+        t.exec("let base = 20; fn add_one(x) { x + 1 } import \"helpers\" as h;")
+            .unwrap();
+        t.session.reset();
+        ["base", "add_one(1)", "h::double(1)"].map(|code| t.run(code).unwrap_err().name)
+    });
+    assert_eq!(
+        errors,
+        ["VariableNotFound", "FunctionNotFound", "ModuleNotFound"]
+    );
+}
+
+#[test]
+fn variables_are_listed_with_their_types() {
+    let variables = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        t.exec("let n = 1; let name = \"S2\"; let m = matrix(2, 2);")
+            .unwrap();
+        t.session.variables()
+    });
+    let expected = [("n", "i64"), ("name", "string"), ("m", "Matrix")];
+    for (name, kind) in expected {
+        assert!(
+            variables.iter().any(|(n, k)| n == name && k == kind),
+            "{name}: {kind} not in {variables:?}"
+        );
+    }
+}
