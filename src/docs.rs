@@ -136,7 +136,7 @@ fn split_examples(lines: &[String]) -> (String, Vec<String>) {
 }
 
 /// Rust type names in plugin signatures, as a script author knows them.
-fn script_signature(signature: &str) -> String {
+pub fn script_signature(signature: &str) -> String {
     let mut signature = property_signature(signature).unwrap_or_else(|| signature.to_string());
     // Fallible functions show what they return when they succeed.
     if let Some((head, result)) = signature.split_once("-> Result<") {
@@ -145,7 +145,13 @@ fn script_signature(signature: &str) -> String {
             .trim_end_matches(", Box<EvalAltResult");
         signature = format!("{head}-> {ok}");
     }
-    signature = signature.trim_end_matches(" -> ()").to_string();
+    script_types(signature.trim_end_matches(" -> ()"))
+}
+
+/// Replaces Rust type names (as Rhai's metadata gives them) by the names a
+/// script author knows: `&str` → `string`, `i64` → `int`, ...
+pub fn script_types(text: &str) -> String {
+    let mut text = text.to_string();
     for (rust, script) in [
         ("&mut ", ""),
         ("ImmutableString", "string"),
@@ -159,9 +165,9 @@ fn script_signature(signature: &str) -> String {
         ("crate::eo::matrix::", ""),
         ("cleope::eo::matrix::", ""),
     ] {
-        signature = signature.replace(rust, script);
+        text = text.replace(rust, script);
     }
-    signature
+    text
 }
 
 /// A getter `get$rows(m: &mut Matrix) -> i64` reads as `Matrix.rows -> i64`.

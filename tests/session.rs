@@ -69,11 +69,66 @@ fn variables_are_listed_with_their_types() {
             .unwrap();
         t.session.variables()
     });
-    let expected = [("n", "i64"), ("name", "string"), ("m", "Matrix")];
+    let expected = [("n", "int"), ("name", "string"), ("m", "Matrix")];
     for (name, kind) in expected {
         assert!(
             variables.iter().any(|(n, k)| n == name && k == kind),
             "{name}: {kind} not in {variables:?}"
         );
     }
+}
+
+#[test]
+fn completeness_follows_the_parser() {
+    use cleope::runtime::Completeness::*;
+    let t = TestSession::new(|_| {});
+    let complete = ["let x = 1;", "print(undefined_yet)", "fn f(a) { a }"];
+    let incomplete = [
+        "let x = (",
+        "let x = 1 +",
+        "fn f(a) {",
+        "[1, 2,",
+        "#{a: 1,",
+        "foo(1, 2",
+        "let s = \"abc",
+    ];
+    for code in complete {
+        assert_eq!(t.session.is_complete(code), Complete, "{code}");
+    }
+    for code in incomplete {
+        assert_eq!(t.session.is_complete(code), Incomplete, "{code}");
+    }
+    assert!(matches!(t.session.is_complete("let = 7q;"), Invalid(_)));
+}
+
+#[test]
+fn completion_offers_variables_functions_methods_and_module_members() {
+    let (plain, method, member) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        lesson(&mut t);
+        t.exec("let scene = matrix(2, 2); let scale = 2; import \"helpers\" as h;")
+            .unwrap();
+        let plain = t.session.completions("print(sc", 8);
+        let method = t.session.completions("scene.me", 8);
+        let member = t.session.completions("h::dou", 6);
+        (plain, method, member)
+    });
+    assert_eq!(plain.start, 6);
+    assert!(
+        plain.candidates.contains(&"scene".to_string())
+            && plain.candidates.contains(&"scale".to_string())
+    );
+    assert_eq!(method.candidates, ["mean"]);
+    assert_eq!(member.candidates, ["double"]);
+}
+
+#[test]
+fn help_shows_the_doc_and_example() {
+    let t = TestSession::new(|_| {});
+    let help = t.session.help("read_csv").unwrap();
+    assert!(
+        help.contains("read_csv(path: string) -> array") && help.contains("Example:"),
+        "{help}"
+    );
+    assert!(t.session.help("no_such_function").is_none());
 }

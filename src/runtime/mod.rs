@@ -6,6 +6,7 @@ pub mod display;
 pub mod errors;
 pub mod guard;
 pub mod host;
+pub mod introspect;
 pub mod resolver;
 pub mod session;
 
@@ -14,4 +15,5 @@ pub use config::{Overrides, Quota, ScriptLimits, Settings};
 pub use display::{Captured, DisplaySink, Stream, Terminal};
 pub use errors::{ErrorClass, ScriptError, exit_code};
 pub use host::Host;
+pub use introspect::{Completeness, Completion};
 pub use session::{Chunk, Session, SetupError};

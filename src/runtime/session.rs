@@ -52,6 +52,8 @@ type ResolvedModules = Arc<Mutex<HashMap<String, Shared<Module>>>>;
 pub struct Session {
     engine: Engine,
     resolved: ResolvedModules,
+    /// Modules imported by earlier chunks, by alias.
+    imports: HashMap<String, Shared<Module>>,
     scope: Scope<'static>,
     functions: AST,
     host: Arc<Host>,
@@ -99,6 +101,7 @@ impl Session {
         Ok(Self {
             engine,
             resolved,
+            imports: HashMap::new(),
             scope: Scope::new(),
             functions: AST::empty(),
             host,
@@ -156,6 +159,7 @@ impl Session {
             if let Some(module) = resolved.get(path) {
                 self.engine
                     .register_static_module(alias.as_str(), Shared::clone(module));
+                self.imports.insert(alias.clone(), Shared::clone(module));
             }
         }
     }
@@ -211,15 +215,13 @@ impl Session {
         self.host.cancel.interrupt_flag()
     }
 
-    /// The variables in scope as `(name, type)`.
+    /// The variables in scope as `(name, type)`, with the type as scripts name it.
     pub fn variables(&self) -> Vec<(String, String)> {
         self.scope
             .iter_raw()
             .map(|(name, _, value)| {
-                (
-                    name.to_string(),
-                    self.engine.map_type_name(value.type_name()).to_string(),
-                )
+                let type_name = self.engine.map_type_name(value.type_name());
+                (name.to_string(), crate::docs::script_types(type_name))
             })
             .collect()
     }
@@ -244,6 +246,19 @@ impl Session {
         );
         self.engine = engine;
         self.resolved = resolved;
+        self.imports.clear();
+    }
+
+    /// The variables and constants in scope.
+    pub fn scope(&self) -> &Scope<'static> {
+        &self.scope
+    }
+
+    /// Modules imported by earlier chunks, as `(alias, module)`.
+    pub fn imported_modules(&self) -> impl Iterator<Item = (&str, &Shared<Module>)> {
+        self.imports
+            .iter()
+            .map(|(alias, module)| (alias.as_str(), module))
     }
 
     /// The engine, for front-ends that complete names or show help.

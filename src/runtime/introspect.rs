@@ -1,0 +1,221 @@
+//! What front-ends ask a session about code: is it complete, how could the
+//! word at the cursor go on, and what does a function do.
+
+use super::session::Session;
+use crate::docs::{self, ModuleDoc, script_signature, script_types};
+use rhai::{LexError, ParseErrorType, Position};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+/// Whether a piece of input is ready to run (Jupyter's `is_complete`, the
+/// REPL's multi-line input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completeness {
+    /// It parses: run it.
+    Complete,
+    /// It stops in the middle of something (an open bracket, string, block): wait for more.
+    Incomplete,
+    /// It cannot become valid by adding more at the end.
+    Invalid(String),
+}
+
+/// Candidates for the word ending at the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Byte offset where the word being completed starts.
+    pub start: usize,
+    pub candidates: Vec<String>,
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "catch", "const", "continue", "do", "else", "export", "false", "fn", "for",
+    "global", "if", "import", "in", "let", "loop", "private", "return", "switch", "this", "throw",
+    "true", "try", "until", "while",
+];
+
+impl Session {
+    /// Decides whether `code` is complete. An error at the very end of the
+    /// input means more is coming; undefined names are not syntax errors
+    /// (running the code will report them).
+    pub fn is_complete(&self, code: &str) -> Completeness {
+        let error = match self.engine().compile_with_scope(self.scope(), code) {
+            Ok(_) => return Completeness::Complete,
+            Err(error) => error,
+        };
+        let (kind, position) = (error.err_type(), error.position());
+        match kind {
+            ParseErrorType::UnexpectedEOF
+            | ParseErrorType::BadInput(LexError::UnterminatedString) => Completeness::Incomplete,
+            ParseErrorType::VariableUndefined(_) | ParseErrorType::ModuleUndefined(_) => {
+                Completeness::Complete
+            }
+            _ if at_end(code, position) => Completeness::Incomplete,
+            _ => Completeness::Invalid(kind.to_string()),
+        }
+    }
+
+    /// Completes the word before byte offset `cursor`: after `alias::` the
+    /// members of an imported module, after `value.` the methods and
+    /// properties of that value's type, else keywords, variables, functions
+    /// and module aliases.
+    pub fn completions(&self, code: &str, cursor: usize) -> Completion {
+        let before = &code[..floor_char_boundary(code, cursor)];
+        let start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .last()
+            .map_or(before.len(), |(i, _)| i);
+        let (context, word) = before.split_at(start);
+        let names = if let Some(alias) = context.strip_suffix("::").map(trailing_identifier) {
+            self.module_members(alias)
+        } else if let Some(receiver) = context.strip_suffix('.').map(trailing_identifier) {
+            self.methods_of(receiver)
+        } else {
+            self.global_names()
+        };
+        let candidates = names
+            .into_iter()
+            .filter(|name| name.starts_with(word))
+            .collect();
+        Completion { start, candidates }
+    }
+
+    /// The documentation of a function (signature, description, example),
+    /// or its signatures when it is a built-in without documentation.
+    pub fn help(&self, name: &str) -> Option<String> {
+        let name = name.trim().trim_start_matches('.');
+        let documented: Vec<String> = reference()
+            .iter()
+            .flat_map(|module| &module.functions)
+            .filter(|f| f.name.trim_start_matches('.') == name)
+            .map(|f| {
+                let examples = f.examples.iter().map(|e| format!("Example:\n{e}"));
+                std::iter::once(format!("{}\n\n{}", f.signature, f.text))
+                    .chain(examples)
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            })
+            .collect();
+        if !documented.is_empty() {
+            return Some(documented.join("\n\n---\n\n"));
+        }
+        let signatures: Vec<String> = self
+            .engine()
+            .gen_fn_signatures(true)
+            .into_iter()
+            .filter(|s| function_name(s) == name)
+            .map(|s| script_signature(&s))
+            .collect();
+        (!signatures.is_empty()).then(|| signatures.join("\n"))
+    }
+
+    fn global_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+        names.extend(self.variables().into_iter().map(|(name, _)| name));
+        names.extend(
+            self.imported_modules()
+                .map(|(alias, _)| format!("{alias}::")),
+        );
+        names.extend(
+            self.engine()
+                .gen_fn_signatures(true)
+                .iter()
+                .map(|s| function_name(s))
+                .filter(|n| is_callable_name(n))
+                .map(str::to_string),
+        );
+        names
+    }
+
+    fn module_members(&self, alias: &str) -> BTreeSet<String> {
+        self.imported_modules()
+            .filter(|(name, _)| *name == alias)
+            .flat_map(|(_, module)| {
+                module
+                    .gen_fn_signatures_with_mapper(std::borrow::Cow::Borrowed)
+                    .collect::<Vec<_>>()
+            })
+            .map(|s| function_name(&s).to_string())
+            .filter(|n| is_callable_name(n))
+            .collect()
+    }
+
+    /// Methods whose first parameter has the receiver's type, and its properties.
+    fn methods_of(&self, receiver: &str) -> BTreeSet<String> {
+        let signatures = self.engine().gen_fn_signatures(true);
+        let receiver_type = self
+            .variable(receiver)
+            .map(|value| script_types(self.engine().map_type_name(value.type_name())));
+        signatures
+            .iter()
+            .filter(|s| match &receiver_type {
+                Some(wanted) => first_parameter_type(s).as_deref() == Some(wanted.as_str()),
+                None => true,
+            })
+            .map(|s| function_name(s))
+            .map(|n| n.strip_prefix("get$").unwrap_or(n))
+            .filter(|n| is_callable_name(n))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// The reference, built once per process (it does not change at run time).
+fn reference() -> &'static [ModuleDoc] {
+    static REFERENCE: OnceLock<Vec<ModuleDoc>> = OnceLock::new();
+    REFERENCE.get_or_init(docs::collect)
+}
+
+fn function_name(signature: &str) -> &str {
+    signature.split('(').next().unwrap_or(signature).trim()
+}
+
+fn first_parameter_type(signature: &str) -> Option<String> {
+    let params = signature.split_once('(')?.1.split(')').next()?;
+    let first = params.split(',').next()?;
+    let rust_type = first.rsplit(':').next()?.trim();
+    Some(script_types(rust_type))
+}
+
+/// Names a learner can type: no operators, no internal anonymous functions.
+fn is_callable_name(name: &str) -> bool {
+    !name.starts_with("anon$")
+        && !name.contains('$')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+}
+
+fn trailing_identifier(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    &text[start..]
+}
+
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// True when `position` is at or after the last character of `code`.
+fn at_end(code: &str, position: Position) -> bool {
+    let trimmed = code.trim_end();
+    let last_line = trimmed.lines().count().max(1);
+    let last_column = trimmed.lines().last().map_or(0, |l| l.chars().count());
+    match (position.line(), position.position()) {
+        (Some(line), Some(column)) => {
+            line > last_line || (line == last_line && column >= last_column)
+        }
+        (Some(line), None) => line >= last_line,
+        _ => true,
+    }
+}
