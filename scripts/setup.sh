@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # GDAL reads and writes the product formats (GeoTIFF, JP2, netCDF, SAFE);
-# libgdal-dev also brings PROJ, GEOS, netCDF and HDF5.
-packages=(libgdal-dev gdal-bin pkg-config)
+# libgdal-dev also brings PROJ, GEOS, netCDF and HDF5. tmux drives the REPL
+# in its tests; python3-venv holds the Jupyter clients the kernel is tested with.
+packages=(libgdal-dev gdal-bin pkg-config tmux python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do
