@@ -9,3 +9,8 @@ pub mod docs;
 pub mod eo;
 pub mod runtime;
 pub mod sandbox;
+
+/// Every program built on cleope counts its heap, so the memory quota can be
+/// checked between any two script operations (see `sandbox::memory`).
+#[global_allocator]
+static ALLOCATOR: sandbox::CountingAllocator = sandbox::CountingAllocator;

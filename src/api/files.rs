@@ -20,7 +20,7 @@ fn csv_value(text: &str) -> Dynamic {
     }
 }
 
-use crate::api::file_error;
+use crate::api::{breach_error, file_error};
 use crate::runtime::Host;
 use crate::sandbox::files;
 
@@ -29,8 +29,15 @@ pub(super) fn read_text_of(
     path: &str,
 ) -> Result<String, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
-    let limit = host.limits.string_bytes as u64;
-    files::read_text(&host.workspace(), path, limit).map_err(file_error)
+    let workspace = host.workspace();
+    // Charge the file's size first, so a file too big for the memory quota
+    // is refused before it is read.
+    let size = files::size(&workspace, path).map_err(file_error)?;
+    let _reading = host
+        .memory
+        .charge(size, &format!("reading \"{path}\""))
+        .map_err(breach_error)?;
+    files::read_text(&workspace, path, host.limits.file_read_bytes).map_err(file_error)
 }
 
 pub(super) fn write_text_to(

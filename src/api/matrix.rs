@@ -59,7 +59,7 @@ pub(super) fn filled(
 #[export_module]
 mod matrix_api {
     use super::{filled, index, summary};
-    use crate::api::{breach_error, script_error};
+    use crate::api::breach_error;
     use crate::eo::matrix::Matrix;
     use crate::runtime::Host;
     use rhai::{Array, FLOAT, INT};
@@ -231,8 +231,9 @@ mod matrix_api {
         Ok(if s.count == 0 { FLOAT::NAN } else { s.max })
     }
 
-    /// The cells as an array of rows (each an array of numbers). Large
-    /// matrices may exceed the array size limit: summarise them instead.
+    /// The cells as an array of rows (each an array of numbers). Every cell
+    /// becomes a script value (16 bytes), so a conversion that would not fit
+    /// in the memory quota is refused: summarise large matrices instead.
     ///
     /// ```rhai
     /// let rows = matrix(2, 3, 1.0).to_array();
@@ -240,21 +241,13 @@ mod matrix_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn to_array(ctx: NativeCallContext, m: &mut Matrix) -> Result<Array, Box<EvalAltResult>> {
-        // Check before building: a script array of n items costs far more
-        // memory than the matrix, and Rhai measures it only once it exists.
-        let limit = Host::of(&ctx)?.limits.array_items;
-        let items = m.rows().saturating_mul(m.cols() + 1);
-        if items > limit {
-            return Err(script_error(
-                "DataTooLarge",
-                &format!(
-                    "a {} x {} matrix makes {items} array items, more than the {limit} a script array may hold",
-                    m.rows(),
-                    m.cols()
-                ),
-                "summarise it instead (sum, mean, min, max), or convert a smaller matrix",
-            ));
-        }
+        // A script array costs far more memory than the matrix (a 16-byte
+        // value per cell plus one array per row): charge it before building.
+        let host = Host::of(&ctx)?;
+        let items = m.rows().saturating_mul(m.cols() + 1) as u64;
+        let bytes = items.saturating_mul(std::mem::size_of::<Dynamic>() as u64);
+        let purpose = format!("an array of the {} x {} matrix", m.rows(), m.cols());
+        let _building = host.memory.charge(bytes, &purpose).map_err(breach_error)?;
         Ok(m.to_rows()
             .into_iter()
             .map(|row| Dynamic::from_array(row.into_iter().map(Dynamic::from_float).collect()))

@@ -3,6 +3,7 @@
 //! (`#{kind, message, hint}` maps that `try`/`catch` can inspect).
 //! Every function has a `///` doc with a runnable `rhai` example.
 
+pub mod builtins;
 pub mod console;
 pub mod files;
 pub mod matrix;
@@ -36,6 +37,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "quota",
         summary: "The session's resource quotas and how much of them is used.",
         build: quota::module,
+    },
+    ApiModule {
+        name: "builtins",
+        summary: "Rhai built-ins that grow a value to a given length, checking the memory quota first.",
+        build: builtins::module,
     },
     ApiModule {
         name: "matrix",

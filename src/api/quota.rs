@@ -13,10 +13,11 @@ mod quota_api {
     use rhai::Map;
 
     /// The quotas and what is used of them, as a map of numbers:
-    /// `memory_limit`, `memory_used` (bytes the process holds), `memory_native`
-    /// (bytes held by native values), `disk_limit`, `disk_used` (bytes in the
-    /// workspace), `cpus`, `operations_limit`, `time_limit` and `elapsed`
-    /// (seconds of the current run).
+    /// `memory_limit`, `memory_used` (bytes the session holds), `memory_native`
+    /// (bytes held by native values such as matrices), `memory_resident`
+    /// (the process's resident set, libraries included), `disk_limit`,
+    /// `disk_used` (bytes in the workspace), `cpus`, `operations_limit`,
+    /// `time_limit` and `elapsed` (seconds of the current run).
     ///
     /// ```rhai
     /// let q = quota();
@@ -29,8 +30,12 @@ mod quota_api {
         let int = |n: u64| Dynamic::from(n.min(rhai::INT::MAX as u64) as rhai::INT);
         let mut map = Map::new();
         map.insert("memory_limit".into(), int(q.memory));
-        map.insert("memory_used".into(), int(process_rss_bytes().unwrap_or(0)));
+        map.insert("memory_used".into(), int(host.memory.in_use()));
         map.insert("memory_native".into(), int(host.memory.charged()));
+        map.insert(
+            "memory_resident".into(),
+            int(process_rss_bytes().unwrap_or(0)),
+        );
         map.insert("disk_limit".into(), int(q.disk));
         map.insert("disk_used".into(), int(host.disk.used()));
         map.insert("cpus".into(), int(q.cpus as u64));
@@ -56,14 +61,14 @@ mod quota_api {
         let host = Host::of(&ctx)?;
         let q = &host.quota;
         let percent = |used: u64, limit: u64| 100.0 * used as f64 / limit.max(1) as f64;
-        let rss = process_rss_bytes().unwrap_or(0);
+        let used = host.memory.in_use();
         let elapsed = host.cancel.elapsed();
         Ok([
             format!(
                 "memory      {:>10} of {:>10} ({:.0}%), native values {}",
-                human_bytes(rss),
+                human_bytes(used),
                 human_bytes(q.memory),
-                percent(rss, q.memory),
+                percent(used, q.memory),
                 human_bytes(host.memory.charged())
             ),
             format!(

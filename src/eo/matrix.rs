@@ -168,8 +168,12 @@ fn charge_for(
 mod tests {
     use super::*;
 
+    fn nothing_in_use() -> u64 {
+        0
+    }
+
     fn budget() -> Arc<MemoryBudget> {
-        MemoryBudget::with_baseline(1 << 30, 0)
+        MemoryBudget::with_usage(1 << 30, nothing_in_use)
     }
 
     #[test]
@@ -195,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_matrix_beyond_the_budget_is_refused_before_allocating() {
-        let budget = MemoryBudget::with_baseline(1 << 20, 0);
+        let budget = MemoryBudget::with_usage(1 << 20, nothing_in_use);
         let breach = Matrix::filled(1 << 20, 1 << 20, 0.0, &budget).unwrap_err();
         assert!(
             breach.message.contains("1048576 x 1048576 matrix"),

@@ -224,13 +224,7 @@ fn describe(mut error: EvalAltResult, limits: &ScriptLimits) -> Described {
             "DataTooLarge",
             Limit,
             format!("{what} grew larger than a script value may be"),
-            &format!(
-                "strings may hold {} and arrays {} items, maps {} entries; work in smaller pieces, \
-                 or use native values (matrices, rasters) which count against the memory quota instead",
-                crate::sandbox::human_bytes(limits.string_bytes as u64),
-                limits.array_items,
-                limits.map_items
-            ),
+            "work in smaller pieces",
         ),
         E::ErrorTooManyModules(_) => described(
             "ModuleLimit",

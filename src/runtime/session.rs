@@ -292,9 +292,10 @@ fn build_engine(
     engine
         .set_max_call_levels(limits.call_levels)
         .set_max_expr_depths(limits.expr_depth, limits.expr_depth_in_functions)
-        .set_max_string_size(limits.string_bytes)
-        .set_max_array_size(limits.array_items)
-        .set_max_map_size(limits.map_items)
+        // Zero = unlimited: value sizes are bounded by the memory quota (see ScriptLimits).
+        .set_max_string_size(0)
+        .set_max_array_size(0)
+        .set_max_map_size(0)
         .set_max_modules(limits.modules)
         .set_max_variables(limits.variables)
         .set_max_functions(limits.functions)

@@ -137,6 +137,12 @@ pub fn list_dir(ws: &Workspace, path: &str) -> Result<Vec<String>, FileError> {
     Ok(names)
 }
 
+/// The size in bytes of a file the script may read.
+pub fn size(ws: &Workspace, path: &str) -> Result<u64, FileError> {
+    let real = ws.resolve(path, Access::Read)?;
+    Ok(std::fs::metadata(&real).map_err(io_error(path))?.len())
+}
+
 /// True when the path is allowed and exists.
 pub fn exists(ws: &Workspace, path: &str) -> Result<bool, FileError> {
     Ok(ws.resolve(path, Access::Read)?.exists())

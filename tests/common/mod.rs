@@ -62,8 +62,15 @@ pub fn on_script_thread<T: Send + 'static>(
             let _ = tx.send(f());
         })
         .expect("spawn");
-    rx.recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("did not finish within {limit:?}"))
+    match rx.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("did not finish within {limit:?}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the script thread panicked (see its message above)")
+        }
+    }
 }
 
 /// The path of the `cleope` binary built for the tests.
