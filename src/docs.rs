@@ -164,6 +164,8 @@ pub fn script_types(text: &str) -> String {
         ("Dynamic", "any"),
         ("crate::eo::matrix::", ""),
         ("cleope::eo::matrix::", ""),
+        ("crate::eo::raster::", ""),
+        ("cleope::eo::raster::", ""),
     ] {
         text = text.replace(rust, script);
     }

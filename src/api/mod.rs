@@ -8,6 +8,7 @@ pub mod console;
 pub mod files;
 pub mod matrix;
 pub mod quota;
+pub mod raster;
 
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
 use crate::sandbox::files::FileError;
@@ -47,6 +48,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "matrix",
         summary: "Dense 2-D arrays of numbers, held in native memory charged to the memory quota.",
         build: matrix::module,
+    },
+    ApiModule {
+        name: "raster",
+        summary: "Lazy georeferenced rasters: open, combine, clip, then compute statistics or save, block by block.",
+        build: raster::module,
     },
 ];
 

@@ -142,6 +142,11 @@ impl Matrix {
         })
     }
 
+    /// All cells, row by row, as 32-bit floats (the precision of rasters).
+    pub fn values_f32(&self) -> Vec<f32> {
+        self.inner.data.iter().map(|&v| v as f32).collect()
+    }
+
     /// The rows as vectors (for conversion to script arrays).
     pub fn to_rows(&self) -> Vec<Vec<f64>> {
         self.inner

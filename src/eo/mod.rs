@@ -3,3 +3,4 @@
 //! allocated, and long loops check the session's [`Cancel`](crate::sandbox::Cancel).
 
 pub mod matrix;
+pub mod raster;

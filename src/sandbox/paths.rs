@@ -142,6 +142,35 @@ impl Workspace {
         }
     }
 
+    /// Resolves a path in GDAL's syntax for reading: a plain path,
+    /// `/vsizip/<file.zip>/<member>` or `NETCDF:"<file.nc>":<variable>`.
+    /// The file part is confined like any other path; the rest is kept.
+    pub fn resolve_gdal(&self, user_path: &str) -> Result<String, PathError> {
+        if let Some(rest) = user_path.strip_prefix("/vsizip/") {
+            let lower = rest.to_ascii_lowercase();
+            let end = lower.find(".zip/").map(|i| i + 4).unwrap_or(rest.len());
+            let (archive, member) = rest.split_at(end);
+            if member.split('/').any(|part| part == "..") {
+                return Err(PathError {
+                    path: user_path.to_string(),
+                    message: "contains '..', which is not allowed".into(),
+                    hint: "name the member from the top of the zip archive".into(),
+                });
+            }
+            let archive = self.resolve(archive, Access::Read)?;
+            return Ok(format!("/vsizip/{}{member}", archive.display()));
+        }
+        if let Some(rest) = user_path.strip_prefix("NETCDF:") {
+            let (file, variable) = match rest.strip_prefix('"') {
+                Some(quoted) => quoted.split_once("\":").unwrap_or((quoted, "")),
+                None => rest.rsplit_once(':').unwrap_or((rest, "")),
+            };
+            let file = self.resolve(file, Access::Read)?;
+            return Ok(format!("NETCDF:\"{}\":{variable}", file.display()));
+        }
+        Ok(self.resolve(user_path, Access::Read)?.display().to_string())
+    }
+
     fn roots_hint(&self) -> String {
         let mut roots = format!(
             "scripts may use paths inside the workspace {} (relative paths start there)",
@@ -240,6 +269,27 @@ mod tests {
         std::os::unix::fs::symlink(dir.path(), ws.root().join("escape")).unwrap();
         let err = ws.resolve("escape/secret.txt", Access::Read).unwrap_err();
         assert!(err.message.contains("link that leads outside"), "{err}");
+    }
+
+    #[test]
+    fn gdal_paths_confine_their_file_part() {
+        let (_dir, ws) = workspace();
+        let root = ws.root().display().to_string();
+        let zip = ws
+            .resolve_gdal("/vsizip/local_files/p.zip/p.SAFE/b.jp2")
+            .unwrap();
+        assert_eq!(
+            zip,
+            format!("/vsizip/{root}/local_files/p.zip/p.SAFE/b.jp2")
+        );
+        let nc = ws.resolve_gdal("NETCDF:\"output/s.nc\":no2").unwrap();
+        assert_eq!(nc, format!("NETCDF:\"{root}/output/s.nc\":no2"));
+        assert!(ws.resolve_gdal("/vsizip//etc/x.zip/a").is_err());
+        assert!(
+            ws.resolve_gdal("/vsizip/local_files/p.zip/../../x")
+                .is_err()
+        );
+        assert!(ws.resolve_gdal("NETCDF:\"/etc/passwd\":x").is_err());
     }
 
     #[test]

@@ -1,0 +1,753 @@
+//! Lazy georeferenced rasters: open bands, combine them with operators and
+//! functions, clip, and compute statistics or save; nothing is read until a
+//! result is asked for, and then only block by block.
+
+use crate::eo::raster::{Binary, Compute, Raster, RasterError};
+use crate::runtime::Host;
+use rhai::plugin::*;
+
+pub fn module() -> Module {
+    let mut module = exported_module!(raster_api);
+    module.set_custom_type::<Raster>("Raster");
+    module
+}
+
+/// A raster failure as a script error a learner can act on.
+pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
+    use crate::api::{script_error, stop_error};
+    let message = error.to_string();
+    match error {
+        RasterError::Stopped(stop) => stop_error(stop),
+        RasterError::Gdal { .. } => script_error(
+            "RasterError",
+            &message,
+            "check that the file is a raster GDAL can read (GeoTIFF, JP2, netCDF...) and is complete",
+        ),
+        RasterError::NoSuchBand { .. } => {
+            script_error("NoSuchBand", &message, "bands are numbered from 1")
+        }
+        RasterError::NotGeoreferenced { .. } => script_error(
+            "NotGeoreferenced",
+            &message,
+            "rasters need a position on Earth; this file has none",
+        ),
+        RasterError::GridMismatch { .. } => script_error(
+            "GridMismatch",
+            &message,
+            "combine bands of the same resolution, or clip both to the same area first",
+        ),
+        RasterError::OutsideBounds { .. } => script_error(
+            "OutsideRaster",
+            &message,
+            "bounds are [lon_min, lat_min, lon_max, lat_max] in degrees; check the order and \
+             that the product covers your area",
+        ),
+        RasterError::Invalid(_) => script_error("BadValue", &message, ""),
+    }
+}
+
+/// Runs a terminal operation with the session's pool, budget and interrupt.
+fn compute<T>(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(&Compute) -> Result<T, RasterError>,
+) -> Result<T, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let compute = Compute {
+        pool: &host.pool,
+        budget: &host.memory,
+        cancel: &host.cancel,
+    };
+    work(&compute).map_err(raster_error)
+}
+
+/// A script value used as a raster operand: a raster, or a number
+/// spread over `like`'s grid.
+enum Operand {
+    Raster(Raster),
+    Number(f32),
+}
+
+fn operand(value: Dynamic) -> Result<Operand, Box<EvalAltResult>> {
+    let type_name = value.type_name();
+    if let Some(raster) = value.clone().try_cast::<Raster>() {
+        return Ok(Operand::Raster(raster));
+    }
+    if let Ok(int) = value.as_int() {
+        return Ok(Operand::Number(int as f32));
+    }
+    if let Ok(float) = value.as_float() {
+        return Ok(Operand::Number(float as f32));
+    }
+    Err(crate::api::script_error(
+        "TypeMismatch",
+        &format!("a raster cannot be combined with a {type_name}"),
+        "use another raster or a number",
+    ))
+}
+
+fn combine(
+    raster: &Raster,
+    op: Binary,
+    other: Dynamic,
+    raster_first: bool,
+) -> Result<Raster, Box<EvalAltResult>> {
+    match operand(other)? {
+        Operand::Number(value) => Ok(raster.with_scalar(op, value, !raster_first)),
+        Operand::Raster(other) if raster_first => raster.binary(op, &other).map_err(raster_error),
+        Operand::Raster(other) => other.binary(op, raster).map_err(raster_error),
+    }
+}
+
+fn as_raster(value: Dynamic, like: &Raster) -> Result<Raster, Box<EvalAltResult>> {
+    Ok(match operand(value)? {
+        Operand::Raster(raster) => raster,
+        Operand::Number(number) => Raster::constant(like.grid().clone(), number),
+    })
+}
+
+/// `[lon_min, lat_min, lon_max, lat_max]` from a script array.
+fn lonlat_bounds(bounds: &rhai::Array) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
+    let numbers: Vec<f64> = bounds
+        .iter()
+        .filter_map(|v| {
+            v.as_float()
+                .ok()
+                .or_else(|| v.as_int().ok().map(|i| i as f64))
+        })
+        .collect();
+    match numbers[..] {
+        [x0, y0, x1, y1] if numbers.len() == bounds.len() && x0 < x1 && y0 < y1 => {
+            Ok((x0, y0, x1, y1))
+        }
+        _ => Err(crate::api::script_error(
+            "BadValue",
+            &format!("{bounds:?} is not a bounding box"),
+            "write [lon_min, lat_min, lon_max, lat_max], with min < max, e.g. [14.8, 37.6, 15.2, 37.9]",
+        )),
+    }
+}
+
+#[export_module]
+mod raster_api {
+    use super::{as_raster, combine, compute, lonlat_bounds, raster_error};
+    use crate::api::{file_error, path_error};
+    use crate::eo::matrix::Matrix;
+    use crate::eo::raster::{
+        Binary, GeoTransform, Grid, Raster, RasterError, SaveFormat, Unary, crs,
+    };
+    use crate::runtime::Host;
+    use crate::sandbox::{Access, Stop};
+    use rhai::{Array, FLOAT, INT, Map};
+
+    /// Opens band 1 of a raster file (GeoTIFF, JP2, netCDF, or a member of a
+    /// zip archive as `/vsizip/archive.zip/path/in/zip`). Nothing is read
+    /// until a result is asked for.
+    ///
+    /// ```rhai
+    /// matrix(20, 30, 0.25).to_raster([12.0, 41.0, 13.0, 42.0]).save("output/field.tif");
+    /// let field = open_raster("output/field.tif");
+    /// assert(field.width == 30 && field.height == 20, "30 x 20 pixels");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn open_raster(ctx: NativeCallContext, path: &str) -> Result<Raster, Box<EvalAltResult>> {
+        open_band(ctx, path, 1)
+    }
+
+    /// Opens band `band` (counted from 1) of a raster file.
+    ///
+    /// ```rhai
+    /// matrix(10, 10, 3.0).to_raster([0.0, 0.0, 1.0, 1.0]).save("output/one_band.tif");
+    /// let b1 = open_raster("output/one_band.tif", 1);
+    /// assert(b1.stats().max == 3.0, "band 1");
+    /// ```
+    #[rhai_fn(name = "open_raster", return_raw)]
+    pub fn open_band(
+        ctx: NativeCallContext,
+        path: &str,
+        band: INT,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let gdal_path = host.workspace().resolve_gdal(path).map_err(path_error)?;
+        let band = usize::try_from(band).unwrap_or(0);
+        Raster::open(&gdal_path, band).map_err(|e| match e {
+            RasterError::Gdal { message, .. } => raster_error(RasterError::Gdal {
+                path: path.to_string(),
+                message,
+            }),
+            other => raster_error(other),
+        })
+    }
+
+    /// A raster in lon/lat (EPSG:4326) from a matrix: row 0 is the north
+    /// edge, `bounds` is `[lon_min, lat_min, lon_max, lat_max]`.
+    ///
+    /// ```rhai
+    /// let m = matrix(2, 4, 1.0);
+    /// let r = m.to_raster([10.0, 45.0, 12.0, 46.0]);
+    /// assert(r.resolution == [0.5, 0.5], "half-degree pixels");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn to_raster(
+        ctx: NativeCallContext,
+        m: &mut Matrix,
+        bounds: Array,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let (x0, y0, x1, y1) = lonlat_bounds(&bounds)?;
+        let (width, height) = (m.cols(), m.rows());
+        let transform = [
+            x0,
+            (x1 - x0) / width as f64,
+            0.0,
+            y1,
+            0.0,
+            -(y1 - y0) / height as f64,
+        ];
+        let wgs84 = gdal::spatial_ref::SpatialRef::from_epsg(4326)
+            .and_then(|s| s.to_wkt())
+            .map_err(|e| raster_error(RasterError::Invalid(e.to_string())))?;
+        let grid = Grid {
+            width,
+            height,
+            transform: GeoTransform(transform),
+            crs: wgs84,
+        };
+        Raster::from_values(grid, m.values_f32(), &host.memory).map_err(raster_error)
+    }
+
+    /// Width in pixels.
+    ///
+    /// ```rhai
+    /// assert(matrix(2, 3).to_raster([0.0, 0.0, 3.0, 2.0]).width == 3, "3 columns");
+    /// ```
+    #[rhai_fn(get = "width", pure)]
+    pub fn width(r: &mut Raster) -> INT {
+        r.grid().width as INT
+    }
+
+    /// Height in pixels.
+    ///
+    /// ```rhai
+    /// assert(matrix(2, 3).to_raster([0.0, 0.0, 3.0, 2.0]).height == 2, "2 rows");
+    /// ```
+    #[rhai_fn(get = "height", pure)]
+    pub fn height(r: &mut Raster) -> INT {
+        r.grid().height as INT
+    }
+
+    /// The coordinate reference system, e.g. `"EPSG:32633"`.
+    ///
+    /// ```rhai
+    /// print(matrix(2, 2).to_raster([0.0, 0.0, 1.0, 1.0]).crs);
+    /// ```
+    #[rhai_fn(get = "crs", pure)]
+    pub fn crs_label(r: &mut Raster) -> String {
+        crs::label(&r.grid().crs)
+    }
+
+    /// The extent in the raster's own CRS, as `#{x_min, y_min, x_max, y_max}`.
+    ///
+    /// ```rhai
+    /// let b = matrix(2, 2).to_raster([10.0, 40.0, 11.0, 41.0]).bounds;
+    /// assert(b.x_min == 10.0 && b.y_max == 41.0, "extent");
+    /// ```
+    #[rhai_fn(get = "bounds", pure)]
+    pub fn bounds(r: &mut Raster) -> Map {
+        let (x0, y0, x1, y1) = r.grid().bounds();
+        let mut map = Map::new();
+        for (key, value) in [("x_min", x0), ("y_min", y0), ("x_max", x1), ("y_max", y1)] {
+            map.insert(key.into(), Dynamic::from_float(value));
+        }
+        map
+    }
+
+    /// The pixel size `[x, y]` in the units of the CRS (metres, or degrees for lon/lat).
+    ///
+    /// ```rhai
+    /// print(matrix(10, 10).to_raster([0.0, 0.0, 1.0, 1.0]).resolution);
+    /// ```
+    #[rhai_fn(get = "resolution", pure)]
+    pub fn resolution(r: &mut Raster) -> Array {
+        let (x, y) = r.grid().resolution();
+        vec![Dynamic::from_float(x), Dynamic::from_float(y)]
+    }
+
+    /// Adds a raster or a number, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r + r + 1).stats().mean == 3.0, "1 + 1 + 1");
+    /// ```
+    #[rhai_fn(name = "+", return_raw, pure)]
+    pub fn add(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Add, other, true)
+    }
+
+    /// Adds a raster to a number, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((10 + r).stats().max == 11.0, "10 + 1");
+    /// ```
+    #[rhai_fn(name = "+", return_raw)]
+    pub fn add_to_number(number: Dynamic, r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        combine(&r, Binary::Add, number, false)
+    }
+
+    /// Subtracts a raster or a number, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 5.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r - 2).stats().mean == 3.0, "5 - 2");
+    /// ```
+    #[rhai_fn(name = "-", return_raw, pure)]
+    pub fn subtract(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Subtract, other, true)
+    }
+
+    /// Subtracts a raster from a number, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 0.25).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((1.0 - r).stats().mean == 0.75, "1 - 0.25");
+    /// ```
+    #[rhai_fn(name = "-", return_raw)]
+    pub fn subtract_from_number(number: Dynamic, r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        combine(&r, Binary::Subtract, number, false)
+    }
+
+    /// The raster with every value negated.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 4.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((-r).stats().min == -4.0, "negated");
+    /// ```
+    #[rhai_fn(name = "-", pure)]
+    pub fn negate(r: &mut Raster) -> Raster {
+        r.unary(Unary::Negate)
+    }
+
+    /// Multiplies by a raster or a number, pixel by pixel (e.g. a scale factor).
+    ///
+    /// ```rhai
+    /// let dn = matrix(2, 2, 2000.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let reflectance = dn * 0.0001;
+    /// assert(reflectance.stats().mean > 0.1999 && reflectance.stats().mean < 0.2001, "scaled");
+    /// ```
+    #[rhai_fn(name = "*", return_raw, pure)]
+    pub fn multiply(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Multiply, other, true)
+    }
+
+    /// Multiplies a number by a raster, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 3.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((2 * r).stats().mean == 6.0, "2 x 3");
+    /// ```
+    #[rhai_fn(name = "*", return_raw)]
+    pub fn multiply_number(number: Dynamic, r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        combine(&r, Binary::Multiply, number, false)
+    }
+
+    /// Divides by a raster or a number, pixel by pixel; division by zero
+    /// gives a missing value (NaN), not infinity.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 3.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r / 2).stats().mean == 1.5, "3 / 2");
+    /// assert((r / 0).stats().count == 0, "all missing");
+    /// ```
+    #[rhai_fn(name = "/", return_raw, pure)]
+    pub fn divide(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Divide, other, true)
+    }
+
+    /// Divides a number by a raster, pixel by pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 4.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((1 / r).stats().mean == 0.25, "1 / 4");
+    /// ```
+    #[rhai_fn(name = "/", return_raw)]
+    pub fn divide_number(number: Dynamic, r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        combine(&r, Binary::Divide, number, false)
+    }
+
+    /// A mask: 1 where the raster is greater than the other value, else 0
+    /// (missing where either is missing).
+    ///
+    /// ```rhai
+    /// let ndvi = matrix(2, 2, 0.6).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((ndvi > 0.5).stats().mean == 1.0, "all vegetated");
+    /// ```
+    #[rhai_fn(name = ">", return_raw, pure)]
+    pub fn greater(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Greater, other, true)
+    }
+
+    /// A mask: 1 where the raster is greater than or equal to the other value.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r >= 1).stats().mean == 1.0, "1 >= 1");
+    /// ```
+    #[rhai_fn(name = ">=", return_raw, pure)]
+    pub fn greater_or_equal(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::GreaterOrEqual, other, true)
+    }
+
+    /// A mask: 1 where the raster is less than the other value.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r < 0).stats().mean == 0.0, "nothing below 0");
+    /// ```
+    #[rhai_fn(name = "<", return_raw, pure)]
+    pub fn less(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Less, other, true)
+    }
+
+    /// A mask: 1 where the raster is less than or equal to the other value.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r <= 1.0).stats().mean == 1.0, "1 <= 1");
+    /// ```
+    #[rhai_fn(name = "<=", return_raw, pure)]
+    pub fn less_or_equal(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::LessOrEqual, other, true)
+    }
+
+    /// A mask: 1 where the raster equals the other value (e.g. a class code).
+    ///
+    /// ```rhai
+    /// let classes = matrix(2, 2, 4.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((classes == 4).stats().mean == 1.0, "class 4");
+    /// ```
+    #[rhai_fn(name = "==", return_raw, pure)]
+    pub fn equal(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Equal, other, true)
+    }
+
+    /// A mask: 1 where the raster differs from the other value.
+    ///
+    /// ```rhai
+    /// let classes = matrix(2, 2, 4.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((classes != 4).stats().mean == 0.0, "all class 4");
+    /// ```
+    #[rhai_fn(name = "!=", return_raw, pure)]
+    pub fn not_equal(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::NotEqual, other, true)
+    }
+
+    /// A mask: 1 where both masks are non-zero.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 0.5).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(((r > 0) & (r < 1)).stats().mean == 1.0, "between 0 and 1");
+    /// ```
+    #[rhai_fn(name = "&", return_raw, pure)]
+    pub fn and(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::And, other, true)
+    }
+
+    /// A mask: 1 where either mask is non-zero.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 5.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(((r < 0) | (r > 4)).stats().mean == 1.0, "outside 0 to 4");
+    /// ```
+    #[rhai_fn(name = "|", return_raw, pure)]
+    pub fn or(r: &mut Raster, other: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Or, other, true)
+    }
+
+    /// The absolute value of every pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, -2.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(abs(r).stats().mean == 2.0, "|-2|");
+    /// ```
+    #[rhai_fn(name = "abs", pure)]
+    pub fn absolute(r: &mut Raster) -> Raster {
+        r.unary(Unary::Abs)
+    }
+
+    /// The square root of every pixel (missing where negative).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 9.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(sqrt(r).stats().mean == 3.0, "sqrt 9");
+    /// ```
+    #[rhai_fn(name = "sqrt", pure)]
+    pub fn square_root(r: &mut Raster) -> Raster {
+        r.unary(Unary::Sqrt)
+    }
+
+    /// The base-10 logarithm of every pixel (e.g. for log-scaled ocean colour).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 100.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(log10(r).stats().mean == 2.0, "log10 100");
+    /// ```
+    #[rhai_fn(name = "log10", pure)]
+    pub fn log_10(r: &mut Raster) -> Raster {
+        r.unary(Unary::Log10)
+    }
+
+    /// The natural logarithm of every pixel.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(ln(r).stats().mean == 0.0, "ln 1");
+    /// ```
+    #[rhai_fn(name = "ln", pure)]
+    pub fn natural_log(r: &mut Raster) -> Raster {
+        r.unary(Unary::Ln)
+    }
+
+    /// Linear power to decibels, `10 * log10(x)` (radar backscatter).
+    ///
+    /// ```rhai
+    /// let sigma0 = matrix(2, 2, 0.01).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let mean_db = db(sigma0).stats().mean;
+    /// assert(mean_db > -20.0001 && mean_db < -19.9999, "0.01 is -20 dB");
+    /// ```
+    #[rhai_fn(name = "db", pure)]
+    pub fn decibel(r: &mut Raster) -> Raster {
+        r.unary(Unary::Decibel)
+    }
+
+    /// A mask: 1 where the pixel has a value, 0 where it is missing.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]) / 0;
+    /// assert(is_valid(r).stats().mean == 0.0, "all missing");
+    /// ```
+    #[rhai_fn(name = "is_valid", pure)]
+    pub fn valid(r: &mut Raster) -> Raster {
+        r.unary(Unary::IsValid)
+    }
+
+    /// `(a - b) / (a + b)` in one pass: NDVI (NIR, red), NBR (NIR, SWIR),
+    /// NDWI (green, NIR), NDSI (green, SWIR).
+    ///
+    /// ```rhai
+    /// let nir = matrix(2, 2, 0.5).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let red = matrix(2, 2, 0.1).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let ndvi = normalized_difference(nir, red).stats().mean;
+    /// assert(ndvi > 0.6666 && ndvi < 0.6667, "(0.5 - 0.1) / 0.6");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn normalized_difference(a: Raster, b: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        Raster::normalized_difference(&a, &b).map_err(raster_error)
+    }
+
+    /// Where `mask` is non-zero the first value, else the second; each may
+    /// be a raster or a number.
+    ///
+    /// ```rhai
+    /// let t = matrix(2, 2, 30.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let hot = where(t > 25, 1, 0);
+    /// assert(hot.stats().mean == 1.0, "all hot");
+    /// ```
+    #[rhai_fn(name = "where", return_raw)]
+    pub fn choose(
+        mask: Raster,
+        when_true: Dynamic,
+        when_false: Dynamic,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let when_true = as_raster(when_true, &mask)?;
+        let when_false = as_raster(when_false, &mask)?;
+        mask.choose(&when_true, &when_false).map_err(raster_error)
+    }
+
+    /// The raster where `mask` is non-zero, missing elsewhere (e.g. keep
+    /// only water pixels).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 7.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(r.mask(r > 10).stats().count == 0, "nothing above 10");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn mask(r: &mut Raster, mask: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        r.masked(&mask).map_err(raster_error)
+    }
+
+    /// The part of the raster covering `[lon_min, lat_min, lon_max, lat_max]`
+    /// (degrees), whatever the raster's own CRS. Nothing is read.
+    ///
+    /// ```rhai
+    /// let r = matrix(100, 100, 1.0).to_raster([10.0, 40.0, 11.0, 41.0]);
+    /// let part = r.clip([10.2, 40.2, 10.4, 40.5]);
+    /// assert(part.width == 20 && part.height == 30, "0.2 x 0.3 degrees at 0.01");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn clip(r: &mut Raster, bounds: Array) -> Result<Raster, Box<EvalAltResult>> {
+        let lonlat = lonlat_bounds(&bounds)?;
+        let native = crs::lonlat_bounds_to(&r.grid().crs, lonlat).map_err(raster_error)?;
+        r.clip(native).map_err(raster_error)
+    }
+
+    /// Statistics of the valid pixels: `#{count, missing, min, max, mean, std}`.
+    ///
+    /// ```rhai
+    /// let s = matrix(10, 10, 2.0).to_raster([0.0, 0.0, 1.0, 1.0]).stats();
+    /// assert(s.count == 100 && s.mean == 2.0 && s.std == 0.0, "constant");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn stats(ctx: NativeCallContext, r: &mut Raster) -> Result<Map, Box<EvalAltResult>> {
+        let s = compute(&ctx, |c| c.stats(r))?;
+        let mut map = Map::new();
+        map.insert("count".into(), (s.count as INT).into());
+        map.insert("missing".into(), (s.missing as INT).into());
+        for (key, value) in [
+            ("min", s.min),
+            ("max", s.max),
+            ("mean", s.mean),
+            ("std", s.std),
+        ] {
+            let value = if value.is_finite() { value } else { FLOAT::NAN };
+            map.insert(key.into(), Dynamic::from_float(value));
+        }
+        Ok(map)
+    }
+
+    /// A histogram of the valid pixels in `bins` equal bins between the
+    /// minimum and maximum: `#{edges, counts}`.
+    ///
+    /// ```rhai
+    /// let h = matrix(4, 4, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]).histogram(5);
+    /// assert(h.counts.len() == 5 && h.edges.len() == 6, "5 bins");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn histogram(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+        bins: INT,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        histogram_between(ctx, r, bins, FLOAT::NAN, FLOAT::NAN)
+    }
+
+    /// A histogram in `bins` equal bins between `min` and `max` (values
+    /// outside are not counted).
+    ///
+    /// ```rhai
+    /// let h = matrix(4, 4, 0.5).to_raster([0.0, 0.0, 1.0, 1.0]).histogram(2, 0.0, 1.0);
+    /// assert(h.counts == [0, 16], "all in the upper half");
+    /// ```
+    #[rhai_fn(name = "histogram", return_raw, pure)]
+    pub fn histogram_between(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+        bins: INT,
+        min: FLOAT,
+        max: FLOAT,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let bins = usize::try_from(bins).unwrap_or(0).clamp(1, 10_000);
+        let range = (min.is_finite() && max.is_finite()).then_some((min, max));
+        let h = compute(&ctx, |c| c.histogram(r, bins, range))?;
+        let mut map = Map::new();
+        let edges: Array = h.edges().into_iter().map(Dynamic::from_float).collect();
+        let counts: Array = h
+            .counts
+            .iter()
+            .map(|&n| Dynamic::from_int(n as INT))
+            .collect();
+        map.insert("edges".into(), edges.into());
+        map.insert("counts".into(), counts.into());
+        Ok(map)
+    }
+
+    /// The values below which the given fractions of the valid pixels lie,
+    /// e.g. `[0.02, 0.98]` for a 2–98 % display stretch.
+    ///
+    /// ```rhai
+    /// let q = matrix(10, 10, 5.0).to_raster([0.0, 0.0, 1.0, 1.0]).quantiles([0.5]);
+    /// assert(q.len() == 1 && q[0] > 4.99 && q[0] < 5.01, "median of fives");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn quantiles(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+        levels: Array,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        let levels: Vec<FLOAT> = levels
+            .iter()
+            .map(|v| {
+                v.as_float()
+                    .or_else(|_| v.as_int().map(|i| i as FLOAT))
+                    .unwrap_or(FLOAT::NAN)
+            })
+            .collect();
+        let values = compute(&ctx, |c| c.quantiles(r, &levels))?;
+        Ok(values.into_iter().map(Dynamic::from_float).collect())
+    }
+
+    /// Saves the raster (32-bit floats, missing pixels as NaN) in the
+    /// workspace: GeoTIFF, a Cloud-Optimized GeoTIFF when the name ends in
+    /// `.cog.tif`, or netCDF for `.nc`. The file counts against the disk quota
+    /// and appears only once complete.
+    ///
+    /// ```rhai
+    /// let r = matrix(50, 50, 0.3).to_raster([14.0, 37.0, 15.0, 38.0]);
+    /// r.save("output/index.tif");
+    /// assert(file_exists("output/index.tif"), "saved");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn save(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+        path: &str,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let target = host
+            .workspace()
+            .resolve(path, Access::Write)
+            .map_err(path_error)?;
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder).map_err(|error| {
+                file_error(crate::sandbox::files::FileError::Io {
+                    path: path.to_string(),
+                    error,
+                })
+            })?;
+        }
+        let old_size = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+        let format = SaveFormat::from_path(&target);
+        let accept = |size: u64| {
+            host.disk
+                .reserve(size as i64 - old_size as i64, &format!("saving \"{path}\""))
+                .map_err(|breach| RasterError::Stopped(Stop::Quota(breach)))
+        };
+        compute(&ctx, |c| c.save(r, &target, format, accept))
+    }
+
+    /// A short description, used by `print`.
+    ///
+    /// ```rhai
+    /// print(matrix(3, 4).to_raster([0.0, 0.0, 4.0, 3.0]));
+    /// ```
+    #[rhai_fn(name = "to_string", pure)]
+    pub fn describe(r: &mut Raster) -> String {
+        let grid = r.grid();
+        let (x, y) = grid.resolution();
+        format!(
+            "Raster({} x {} px, pixel {x} x {y}, {})",
+            grid.width,
+            grid.height,
+            crs::label(&grid.crs)
+        )
+    }
+
+    /// The same description, used by `debug`.
+    ///
+    /// ```rhai
+    /// debug(matrix(3, 4).to_raster([0.0, 0.0, 4.0, 3.0]));
+    /// ```
+    #[rhai_fn(name = "to_debug", pure)]
+    pub fn describe_debug(r: &mut Raster) -> String {
+        describe(r)
+    }
+}

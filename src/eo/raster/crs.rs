@@ -1,0 +1,88 @@
+//! Coordinate reference systems: short labels and lon/lat conversions.
+
+use super::RasterError;
+use super::grid::Bounds;
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+
+/// A spatial reference with x = easting/longitude, y = northing/latitude,
+/// whatever the authority's axis order (GDAL 3 makes EPSG:4326 lat/lon).
+fn xy_ordered(definition: &str) -> Result<SpatialRef, RasterError> {
+    let mut srs = SpatialRef::from_definition(definition).map_err(|e| {
+        RasterError::Invalid(format!(
+            "the coordinate reference system cannot be read: {e}"
+        ))
+    })?;
+    srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    Ok(srs)
+}
+
+/// "EPSG:32633" when the CRS has an EPSG code, else its name, or "none".
+pub fn label(wkt: &str) -> String {
+    if wkt.is_empty() {
+        return "none".into();
+    }
+    let Ok(mut srs) = SpatialRef::from_wkt(wkt) else {
+        return "unknown".into();
+    };
+    if let (Some(authority), Ok(code)) = (srs.auth_name(), srs.auth_code()) {
+        return format!("{authority}:{code}");
+    }
+    if srs.auto_identify_epsg().is_ok()
+        && let Ok(code) = srs.auth_code()
+    {
+        return format!("EPSG:{code}");
+    }
+    srs.name().unwrap_or_else(|| "unknown".into())
+}
+
+/// Converts lon/lat (WGS84) bounds to the CRS `wkt`, following the edges
+/// (21 points each) so the result covers the whole lon/lat box.
+pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
+    if wkt.is_empty() {
+        return Err(RasterError::Invalid(
+            "the raster has no coordinate reference system, so lon/lat bounds cannot be placed on it".into(),
+        ));
+    }
+    let wgs84 = xy_ordered("EPSG:4326")?;
+    let target = xy_ordered(wkt)?;
+    let transform = CoordTransform::new(&wgs84, &target).map_err(|e| {
+        RasterError::Invalid(format!("cannot convert lon/lat to the raster's CRS: {e}"))
+    })?;
+    let (x0, y0, x1, y1) = bounds;
+    let [a, b, c, d] = transform
+        .transform_bounds(&[x0, y0, x1, y1], 21)
+        .map_err(|e| RasterError::Invalid(format!("the bounds cannot be converted: {e}")))?;
+    Ok((a, b, c, d))
+}
+
+/// Keeps GDAL's own block cache inside a share of the memory quota (GDAL
+/// would otherwise take 5 % of the machine's RAM).
+pub fn limit_gdal_cache(memory_quota: u64) {
+    let megabytes = (memory_quota / 8 / (1024 * 1024)).clamp(16, 512);
+    // Only fails for an invalid key, which this is not.
+    let _ = gdal::config::set_config_option("GDAL_CACHEMAX", &megabytes.to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_the_epsg_code() {
+        let wkt = SpatialRef::from_epsg(32633).unwrap().to_wkt().unwrap();
+        assert_eq!(label(&wkt), "EPSG:32633");
+        assert_eq!(label(""), "none");
+    }
+
+    #[test]
+    fn lonlat_bounds_land_in_utm() {
+        let wkt = SpatialRef::from_epsg(32633).unwrap().to_wkt().unwrap();
+        let (x0, y0, x1, y1) = lonlat_bounds_to(&wkt, (15.0, 40.0, 15.1, 40.1)).unwrap();
+        // 15° E is the central meridian of zone 33: easting 500 km there.
+        assert!((x0 - 500_000.0).abs() < 1.0, "{x0}");
+        assert!(
+            x1 > x0 && y1 > y0 && (4_427_000.0..4_429_000.0).contains(&y0),
+            "{y0}"
+        );
+    }
+}
