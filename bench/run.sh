@@ -15,9 +15,12 @@ trap 'rm -rf "$workdir"' EXIT
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" || { echo "bench: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-    "$venv/bin/pip" install --quiet numpy
+    "$venv/bin/pip" install --quiet numpy rasterio
 fi
 python=$PWD/$venv/bin/python
+# Sentinel-2-sized test bands, written once (about 1 minute) and kept.
+data=$PWD/target/bench-data
+"$python" bench/make_s2_pair.py "$data" >/dev/null
 
 # median_of CMD...: runs CMD REPEAT times, prints "median_seconds peak_rss_mib".
 median_of() {
@@ -32,10 +35,12 @@ median_of() {
 
 echo "| workload | cleope s | cleope MiB | python s | python MiB |"
 echo "| --- | ---: | ---: | ---: | ---: |"
-for script in bench/workloads/*.rhai; do
-    name=$(basename "$script" .rhai)
-    read -r rs rm <<<"$(median_of "$cleope" run "$script" --workspace "$workdir/ws")"
+for template in bench/workloads/*.rhai; do
+    name=$(basename "$template" .rhai)
+    script="$workdir/$name.rhai"
+    sed "s|@DATA@|$data|g" "$template" >"$script"
+    read -r rs rm <<<"$(median_of "$cleope" run "$script" --workspace "$workdir/ws" --archive "$data")"
     py="bench/workloads/$name.py"
-    read -r ps pm <<<"$(cd "$workdir" && median_of "$python" "$OLDPWD/$py")"
+    read -r ps pm <<<"$(cd "$workdir" && median_of "$python" "$OLDPWD/$py" "$data")"
     echo "| $name | $rs | $rm | $ps | $pm |"
 done

@@ -1,0 +1,187 @@
+//! Rasters from scripts: real GeoTIFFs written by GDAL, read lazily through
+//! the sandbox, results checked against direct computations.
+
+mod common;
+
+use common::{TestSession, on_script_thread};
+use gdal::DriverManager;
+use gdal::raster::{Buffer, RasterCreationOptions};
+use gdal::spatial_ref::SpatialRef;
+use std::path::Path;
+use std::time::Duration;
+
+const BOUND: Duration = Duration::from_secs(60);
+
+/// A UTM zone 33N UInt16 band, 10 m pixels, upper-left corner at (500000, 4200000).
+fn write_band(
+    path: &Path,
+    width: usize,
+    height: usize,
+    nodata: Option<f64>,
+    f: impl Fn(usize, usize) -> u16,
+) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+    let options = RasterCreationOptions::from_iter(["TILED=YES", "COMPRESS=DEFLATE"]);
+    let mut dataset = driver
+        .create_with_band_type_with_options::<u16, _>(path, width, height, 1, &options)
+        .unwrap();
+    dataset
+        .set_geo_transform(&[500_000.0, 10.0, 0.0, 4_200_000.0, 0.0, -10.0])
+        .unwrap();
+    dataset
+        .set_spatial_ref(&SpatialRef::from_epsg(32633).unwrap())
+        .unwrap();
+    let mut band = dataset.rasterband(1).unwrap();
+    band.set_no_data_value(nodata).unwrap();
+    let values = (0..height)
+        .flat_map(|r| (0..width).map(move |c| (c, r)))
+        .map(|(c, r)| f(c, r))
+        .collect();
+    band.write(
+        (0, 0),
+        (width, height),
+        &mut Buffer::new((width, height), values),
+    )
+    .unwrap();
+}
+
+fn nir(c: usize, r: usize) -> u16 {
+    (2000 + (c * 13 + r * 7) % 3000) as u16
+}
+
+fn red(c: usize, r: usize) -> u16 {
+    if r < 300 {
+        0
+    } else {
+        (500 + (c * 3 + r * 11) % 1500) as u16
+    }
+}
+
+fn scene(t: &TestSession) {
+    let ws = t.workspace();
+    write_band(&ws.join("resources/B08.tif"), 1500, 1200, Some(0.0), nir);
+    write_band(&ws.join("resources/B04.tif"), 1500, 1200, Some(0.0), red);
+}
+
+#[test]
+fn ndvi_from_two_bands_matches_a_direct_computation() {
+    let (mean, count) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let s = t
+            .run("let ndvi = normalized_difference(open_raster(\"resources/B08.tif\"), open_raster(\"resources/B04.tif\")); ndvi.stats()")
+            .unwrap()
+            .cast::<rhai::Map>();
+        (s["mean"].as_float().unwrap(), s["count"].as_int().unwrap())
+    });
+    let values: Vec<f64> = (0..1200)
+        .flat_map(|r| (0..1500).map(move |c| (c, r)))
+        .filter(|&(_, r)| r >= 300)
+        .map(|(c, r)| {
+            let (n, d) = (f32::from(nir(c, r)), f32::from(red(c, r)));
+            f64::from((n - d) / (n + d))
+        })
+        .collect();
+    assert_eq!(
+        count as usize,
+        values.len(),
+        "red's nodata rows are missing"
+    );
+    let expected = values.iter().sum::<f64>() / values.len() as f64;
+    assert!((mean - expected).abs() < 1e-9, "{mean} vs {expected}");
+}
+
+#[test]
+fn clipping_by_lon_lat_selects_the_right_pixels() {
+    let (width, height, min) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let code = "let b = open_raster(\"resources/B08.tif\"); \
+                    let c = b.clip([15.0, 37.9, 15.05, 37.93]); [c.width, c.height, c.stats().min]";
+        let result = t.run(code).unwrap().cast::<rhai::Array>();
+        (
+            result[0].as_int().unwrap(),
+            result[1].as_int().unwrap(),
+            result[2].as_float().unwrap(),
+        )
+    });
+    // 15 E is zone 33's central meridian (easting 500 km): the clip starts at column 0.
+    assert!(
+        width > 400 && width < 460,
+        "about 0.05 degrees of longitude at 37.9 N: {width}"
+    );
+    assert!(
+        height > 320 && height < 350,
+        "about 0.03 degrees of latitude: {height}"
+    );
+    assert!(min >= 2000.0);
+}
+
+#[test]
+fn a_saved_result_counts_against_the_disk_quota_and_a_refused_save_leaves_nothing() {
+    let (first, refused, exists) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|s| s.quota.disk = 200_000);
+        scene(&t);
+        let first = t.run(
+            "open_raster(\"resources/B08.tif\").clip([15.0, 37.9, 15.005, 37.903]).save(\"output/nir.tif\"); \
+             file_exists(\"output/nir.tif\")",
+        );
+        let refused = t
+            .run("(open_raster(\"resources/B08.tif\") * 1.5).save(\"output/big.nc\")")
+            .unwrap_err();
+        let exists = t
+            .run("file_exists(\"output/big.nc\")")
+            .unwrap()
+            .as_bool()
+            .unwrap();
+        (first.map(|v| v.as_bool().unwrap()), refused, exists)
+    });
+    assert!(first.is_ok(), "{first:?}");
+    assert_eq!(refused.name, "DiskQuotaExceeded", "{refused}");
+    assert!(!exists);
+}
+
+#[test]
+fn rasters_outside_the_workspace_are_refused() {
+    let error = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        t.run("open_raster(\"/etc/hostname\")").unwrap_err()
+    });
+    assert_eq!(error.name, "PathNotAllowed", "{error}");
+}
+
+#[test]
+fn a_block_that_does_not_fit_the_memory_quota_is_a_catchable_error() {
+    let kind = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|s| s.quota.memory = cleope::sandbox::heap_bytes() + 600_000);
+        scene(&t);
+        t.run("let k = \"\"; try { open_raster(\"resources/B08.tif\").stats(); } catch (e) { k = e.kind; } k")
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(kind, "MemoryQuotaExceeded");
+}
+
+#[test]
+fn mismatched_grids_and_bad_bounds_explain_themselves() {
+    let (grid, bounds) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let grid = t
+            .run("let b = open_raster(\"resources/B08.tif\"); b + b.clip([15.0, 37.9, 15.05, 37.93])")
+            .unwrap_err();
+        let bounds = t
+            .run("open_raster(\"resources/B08.tif\").clip([16.0, 38.0, 15.0, 39.0])")
+            .unwrap_err();
+        (grid, bounds)
+    });
+    assert_eq!(grid.name, "GridMismatch", "{grid}");
+    assert_eq!(bounds.name, "BadValue", "{bounds}");
+    assert!(
+        bounds
+            .hint
+            .unwrap()
+            .contains("lon_min, lat_min, lon_max, lat_max")
+    );
+}
