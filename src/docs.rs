@@ -165,6 +165,8 @@ pub fn script_types(text: &str) -> String {
         ("crate::eo::matrix::", ""),
         ("cleope::eo::matrix::", ""),
         ("crate::eo::raster::", ""),
+        ("crate::eo::plot::", ""),
+        ("cleope::eo::plot::", ""),
         ("cleope::eo::raster::", ""),
     ] {
         text = text.replace(rust, script);

@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod console;
 pub mod files;
 pub mod matrix;
+pub mod plot;
 pub mod quota;
 pub mod raster;
 
@@ -53,6 +54,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "raster",
         summary: "Lazy georeferenced rasters: open, combine, clip, then compute statistics or save, block by block.",
         build: raster::module,
+    },
+    ApiModule {
+        name: "plot",
+        summary: "Figures: maps of rasters with colormaps, colour bars and georeferenced axes.",
+        build: plot::module,
     },
 ];
 

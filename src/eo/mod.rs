@@ -3,4 +3,5 @@
 //! allocated, and long loops check the session's [`Cancel`](crate::sandbox::Cancel).
 
 pub mod matrix;
+pub mod plot;
 pub mod raster;

@@ -11,6 +11,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 pub struct Host {
     workspace: RwLock<Workspace>,
+    /// Figures shown so far (numbers the files a terminal session writes).
+    figures_shown: std::sync::atomic::AtomicUsize,
     pub memory: Arc<MemoryBudget>,
     pub disk: DiskBudget,
     pub cancel: Arc<Cancel>,
@@ -39,6 +41,7 @@ impl Host {
     ) -> Self {
         Self {
             workspace: RwLock::new(workspace),
+            figures_shown: std::sync::atomic::AtomicUsize::new(0),
             memory,
             disk,
             cancel,
@@ -75,6 +78,13 @@ impl Host {
     /// The workspace and read-only roots.
     pub fn workspace(&self) -> RwLockReadGuard<'_, Workspace> {
         self.workspace.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next figure number of this session (1, 2, ...).
+    pub fn next_figure_number(&self) -> usize {
+        self.figures_shown
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
     }
 
     /// Adds a read-only root (e.g. the folder of the running tutorial).

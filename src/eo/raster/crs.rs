@@ -35,6 +35,11 @@ pub fn label(wkt: &str) -> String {
     srs.name().unwrap_or_else(|| "unknown".into())
 }
 
+/// True when the CRS is geographic (longitude/latitude in degrees).
+pub fn is_geographic(wkt: &str) -> bool {
+    SpatialRef::from_wkt(wkt).is_ok_and(|srs| srs.is_geographic())
+}
+
 /// Converts lon/lat (WGS84) bounds to the CRS `wkt`, following the edges
 /// (21 points each) so the result covers the whole lon/lat box.
 pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
