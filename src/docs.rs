@@ -137,7 +137,9 @@ fn split_examples(lines: &[String]) -> (String, Vec<String>) {
 
 /// Rust type names in plugin signatures, as a script author knows them.
 pub fn script_signature(signature: &str) -> String {
-    let mut signature = property_signature(signature).unwrap_or_else(|| signature.to_string());
+    let mut signature = property_signature(signature)
+        .or_else(|| operator_signature(signature))
+        .unwrap_or_else(|| signature.to_string());
     // Fallible functions show what they return when they succeed.
     if let Some((head, result)) = signature.split_once("-> Result<") {
         let ok = result
@@ -181,6 +183,28 @@ fn property_signature(signature: &str) -> Option<String> {
     let (params, result) = rest.split_once(')')?;
     let owner = params.rsplit(':').next()?.trim();
     Some(format!("{owner}.{property}{result}"))
+}
+
+/// Operators and indexers read as they are written: `+(a: Raster, b: any)`
+/// as `Raster + any`, `index$get$(s: Stack, index: i64)` as `Stack[i64]`.
+fn operator_signature(signature: &str) -> Option<String> {
+    let (name, rest) = signature.split_once('(')?;
+    let (params, result) = rest.split_once(')')?;
+    let types: Vec<&str> = params
+        .split(',')
+        .map(|p| p.rsplit(':').next().unwrap_or(p).trim())
+        .collect();
+    if name == "index$get$" {
+        return Some(format!("{}[{}]{result}", types.first()?, types.get(1)?));
+    }
+    if name.chars().next()?.is_alphanumeric() || name.contains('$') {
+        return None;
+    }
+    match types[..] {
+        [operand] => Some(format!("{name}{operand}{result}")),
+        [left, right] => Some(format!("{left} {name} {right}{result}")),
+        _ => None,
+    }
 }
 
 /// The reference as Markdown (docs/api.md).

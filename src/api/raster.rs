@@ -9,7 +9,69 @@ use rhai::plugin::*;
 pub fn module() -> Module {
     let mut module = exported_module!(raster_api);
     module.set_custom_type::<Raster>("Raster");
+    module.set_custom_type::<crate::eo::raster::Stack>("Stack");
     module
+}
+
+/// Warp options from a script map: `resolution` (a number or `[x, y]`) and
+/// `resampling` ("nearest", "bilinear", "cubic", "average", "mode").
+fn warp_options(
+    crs: Option<String>,
+    options: &rhai::Map,
+) -> Result<crate::eo::raster::WarpOptions, Box<EvalAltResult>> {
+    use crate::api::script_error;
+    use crate::eo::raster::{Resampling, WarpOptions};
+    if let Some(unknown) = options
+        .keys()
+        .find(|k| !["resolution", "resampling"].contains(&k.as_str()))
+    {
+        return Err(script_error(
+            "BadOption",
+            &format!("`{unknown}` is not a reprojection option"),
+            "the options are resolution and resampling",
+        ));
+    }
+    let resolution = match options.get("resolution") {
+        None => None,
+        Some(value) => Some(resolution_pair(value)?),
+    };
+    let method = options
+        .get("resampling")
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "bilinear".into());
+    let resampling = Resampling::named(&method).ok_or_else(|| {
+        script_error(
+            "BadOption",
+            &format!("there is no resampling method \"{method}\""),
+            "use nearest (classes, masks), bilinear or cubic (continuous values) or average (coarser grids)",
+        )
+    })?;
+    Ok(WarpOptions {
+        crs,
+        resolution,
+        resampling,
+    })
+}
+
+fn resolution_pair(value: &Dynamic) -> Result<(f64, f64), Box<EvalAltResult>> {
+    let number = |v: &Dynamic| {
+        v.as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as f64))
+    };
+    if let Some(both) = number(value) {
+        return Ok((both, both));
+    }
+    match value.clone().try_cast::<rhai::Array>().as_deref() {
+        Some([x, y]) if number(x).is_some() && number(y).is_some() => {
+            Ok((number(x).unwrap(), number(y).unwrap()))
+        }
+        _ => Err(crate::api::script_error(
+            "BadOption",
+            &format!("resolution {value} is not a pixel size"),
+            "give a number (e.g. 20.0 for 20 m) or [x, y]",
+        )),
+    }
 }
 
 /// A raster failure as a script error a learner can act on.
@@ -127,13 +189,31 @@ fn lonlat_bounds(bounds: &rhai::Array) -> Result<(f64, f64, f64, f64), Box<EvalA
     }
 }
 
+/// The rasters of a script array (refusing anything else).
+fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let type_name = v.type_name();
+            v.try_cast::<Raster>().ok_or_else(|| {
+                crate::api::script_error(
+                    "TypeMismatch",
+                    &format!("item {i} of the stack is a {type_name}, not a raster"),
+                    "give an array of rasters, e.g. [open_raster(a), open_raster(b)]",
+                )
+            })
+        })
+        .collect()
+}
+
 #[export_module]
 mod raster_api {
-    use super::{as_raster, combine, compute, lonlat_bounds, raster_error};
+    use super::{as_raster, combine, compute, lonlat_bounds, raster_error, rasters_of};
     use crate::api::{file_error, path_error};
     use crate::eo::matrix::Matrix;
     use crate::eo::raster::{
-        Binary, GeoTransform, Grid, Raster, RasterError, SaveFormat, Unary, crs,
+        Binary, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack, Unary, crs,
     };
     use crate::runtime::Host;
     use crate::sandbox::{Access, Stop};
@@ -588,6 +668,248 @@ mod raster_api {
         let lonlat = lonlat_bounds(&bounds)?;
         let native = crs::lonlat_bounds_to(&r.grid().crs, lonlat).map_err(raster_error)?;
         r.clip(native).map_err(raster_error)
+    }
+
+    /// The raster in another coordinate reference system (e.g. `"EPSG:4326"`
+    /// for lon/lat, `"EPSG:32633"` for UTM 33N), warped lazily with bilinear
+    /// resampling. Warp bands before combining them.
+    ///
+    /// ```rhai
+    /// matrix(20, 20, 2.0).to_raster([15.0, 40.0, 15.2, 40.2]).save("output/ll.tif");
+    /// let utm = open_raster("output/ll.tif").reproject("EPSG:32633");
+    /// assert(utm.crs == "EPSG:32633", "now in UTM 33N");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn reproject(r: &mut Raster, crs: &str) -> Result<Raster, Box<EvalAltResult>> {
+        reproject_with(r, crs, Map::new())
+    }
+
+    /// Reprojects with options: `resolution` (a number or `[x, y]`, in the
+    /// target CRS's units) and `resampling` (`"nearest"`, `"bilinear"`,
+    /// `"cubic"`, `"average"`, `"mode"`).
+    ///
+    /// ```rhai
+    /// matrix(20, 20, 2.0).to_raster([15.0, 40.0, 15.2, 40.2]).save("output/ll.tif");
+    /// let utm = open_raster("output/ll.tif").reproject("EPSG:32633", #{ resolution: 100.0, resampling: "average" });
+    /// assert(utm.resolution == [100.0, 100.0], "100 m pixels");
+    /// ```
+    #[rhai_fn(name = "reproject", return_raw, pure)]
+    pub fn reproject_with(
+        r: &mut Raster,
+        crs: &str,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let options = super::warp_options(Some(crs.to_string()), &options)?;
+        r.warp(&options).map_err(raster_error)
+    }
+
+    /// The raster on a grid of `resolution` (in its CRS's units), by
+    /// averaging when coarser: e.g. bring a 10 m band to the 20 m bands.
+    ///
+    /// ```rhai
+    /// matrix(40, 40, 1.0).to_raster([15.0, 40.0, 15.4, 40.4]).save("output/fine.tif");
+    /// let coarse = open_raster("output/fine.tif").resample(0.02);
+    /// assert(coarse.width == 20, "twice coarser");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn resample(r: &mut Raster, resolution: FLOAT) -> Result<Raster, Box<EvalAltResult>> {
+        let mut options = Map::new();
+        options.insert("resolution".into(), Dynamic::from_float(resolution));
+        options.insert("resampling".into(), "average".into());
+        let options = super::warp_options(None, &options)?;
+        r.warp(&options).map_err(raster_error)
+    }
+
+    /// A time stack of aligned rasters, numbered 1, 2, ... in order.
+    ///
+    /// ```rhai
+    /// let a = matrix(5, 5, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let b = matrix(5, 5, 3.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([a, b]).mean().stats().mean == 2.0, "mean of 1 and 3");
+    /// ```
+    #[rhai_fn(name = "stack", return_raw)]
+    pub fn stack_of(rasters: Array) -> Result<Stack, Box<EvalAltResult>> {
+        let layers = rasters_of(rasters)?;
+        Stack::new(layers, None).map_err(raster_error)
+    }
+
+    /// A time stack of aligned rasters with their dates (ISO `"YYYY-MM-DD"`),
+    /// kept in date order.
+    ///
+    /// ```rhai
+    /// let jan = matrix(5, 5, 280.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let jul = matrix(5, 5, 300.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let sst = stack([jul, jan], ["2020-07-01", "2020-01-01"]);
+    /// assert(sst.dates == ["2020-01-01", "2020-07-01"], "sorted by date");
+    /// ```
+    #[rhai_fn(name = "stack", return_raw)]
+    pub fn stack_with_dates(rasters: Array, dates: Array) -> Result<Stack, Box<EvalAltResult>> {
+        let layers = rasters_of(rasters)?;
+        let dates = dates.into_iter().map(|d| d.to_string()).collect();
+        Stack::new(layers, Some(dates)).map_err(raster_error)
+    }
+
+    /// How many rasters the stack holds.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r, r]).len == 3, "three layers");
+    /// ```
+    #[rhai_fn(get = "len", pure)]
+    pub fn stack_len(s: &mut Stack) -> INT {
+        s.layers().len() as INT
+    }
+
+    /// The stack's dates, in order.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// print(stack([r, r], ["2019-04-01", "2019-05-01"]).dates);
+    /// ```
+    #[rhai_fn(get = "dates", pure)]
+    pub fn stack_dates(s: &mut Stack) -> Array {
+        s.dates().iter().map(|d| Dynamic::from(d.clone())).collect()
+    }
+
+    /// The raster at position `index` (from 0, in date order).
+    ///
+    /// ```rhai
+    /// let a = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let b = matrix(2, 2, 2.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let s = stack([b, a], ["2020-02-01", "2020-01-01"]);
+    /// assert(s[0].stats().mean == 1.0, "the earliest first");
+    /// ```
+    #[rhai_fn(index_get, return_raw, pure)]
+    pub fn stack_layer(s: &mut Stack, index: INT) -> Result<Raster, Box<EvalAltResult>> {
+        let count = s.layers().len();
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| s.layers().get(i).cloned())
+            .ok_or_else(|| {
+                crate::api::script_error(
+                    "IndexOutOfBounds",
+                    &format!("the stack has {count} rasters; there is no raster {index}"),
+                    "positions start at 0",
+                )
+            })
+    }
+
+    /// The per-pixel mean across dates (missing values skipped).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 4.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r / 2]).mean().stats().mean == 3.0, "mean of 4 and 2");
+    /// ```
+    #[rhai_fn(name = "mean", pure)]
+    pub fn stack_mean(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Mean)
+    }
+
+    /// The per-pixel median across dates: a robust reference image.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r * 2, r * 10]).median().stats().mean == 2.0, "median of 1, 2, 10");
+    /// ```
+    #[rhai_fn(name = "median", pure)]
+    pub fn stack_median(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Median)
+    }
+
+    /// The per-pixel minimum across dates.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r * 5]).min().stats().mean == 1.0, "minimum");
+    /// ```
+    #[rhai_fn(name = "min", pure)]
+    pub fn stack_min(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Min)
+    }
+
+    /// The per-pixel maximum across dates.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r * 5]).max().stats().mean == 5.0, "maximum");
+    /// ```
+    #[rhai_fn(name = "max", pure)]
+    pub fn stack_max(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Max)
+    }
+
+    /// The per-pixel standard deviation across dates (variability).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r * 3]).std().stats().mean == 1.0, "std of 1 and 3");
+    /// ```
+    #[rhai_fn(name = "std", pure)]
+    pub fn stack_std(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Std)
+    }
+
+    /// Per-pixel count of dates with a value (e.g. cloud-free observations).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r, r / 0]).count().stats().mean == 1.0, "one valid date");
+    /// ```
+    #[rhai_fn(name = "count", pure)]
+    pub fn stack_count(s: &mut Stack) -> Raster {
+        s.reduce(Reduction::Count)
+    }
+
+    /// The time series of the stack: for each date, the mean and the number
+    /// of valid pixels, as `[#{date, mean, count}, ...]`.
+    ///
+    /// ```rhai
+    /// let r = matrix(3, 3, 10.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let ts = stack([r, r * 2], ["2020-01-01", "2020-02-01"]).series();
+    /// assert(ts[1].mean == 20.0 && ts[1].count == 9, "February doubled");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn series(ctx: NativeCallContext, s: &mut Stack) -> Result<Array, Box<EvalAltResult>> {
+        let mut rows = Array::new();
+        for (date, layer) in s.dates().iter().zip(s.layers()) {
+            let stats = compute(&ctx, |c| c.stats(layer))?;
+            let mut row = Map::new();
+            row.insert("date".into(), date.clone().into());
+            row.insert("mean".into(), Dynamic::from_float(stats.mean));
+            row.insert("count".into(), (stats.count as INT).into());
+            rows.push(row.into());
+        }
+        Ok(rows)
+    }
+
+    /// A short description, used by `print`.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// print(stack([r, r], ["2020-01-01", "2020-01-02"]));
+    /// ```
+    #[rhai_fn(name = "to_string", pure)]
+    pub fn describe_stack(s: &mut Stack) -> String {
+        let first = s.dates().first().cloned().unwrap_or_default();
+        let last = s.dates().last().cloned().unwrap_or_default();
+        let grid = s.layers()[0].grid();
+        format!(
+            "Stack({} rasters, {first} to {last}, {} x {} px)",
+            s.layers().len(),
+            grid.width,
+            grid.height
+        )
+    }
+
+    /// The same description, used by `debug`.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// debug(stack([r]));
+    /// ```
+    #[rhai_fn(name = "to_debug", pure)]
+    pub fn describe_stack_debug(s: &mut Stack) -> String {
+        describe_stack(s)
     }
 
     /// Statistics of the valid pixels: `#{count, missing, min, max, mean, std}`.

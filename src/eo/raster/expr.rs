@@ -66,6 +66,56 @@ pub enum Node {
     },
     /// Values held in memory (built by a script), row by row.
     Memory(Arc<MemoryBand>),
+    /// A per-pixel summary across aligned layers (a time stack), ignoring missing values.
+    Reduce(Reduction, Vec<Arc<Node>>),
+}
+
+/// Per-pixel summaries across the layers of a stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    Mean,
+    Median,
+    Min,
+    Max,
+    /// Population standard deviation.
+    Std,
+    Sum,
+    /// How many layers have a value at the pixel.
+    Count,
+}
+
+impl Reduction {
+    /// Summarises one pixel's values (missing ones already removed).
+    fn apply(self, values: &mut [f32]) -> f32 {
+        if values.is_empty() {
+            return if self == Reduction::Count {
+                0.0
+            } else {
+                f32::NAN
+            };
+        }
+        let n = values.len() as f32;
+        match self {
+            Reduction::Count => n,
+            Reduction::Sum => values.iter().sum(),
+            Reduction::Mean => values.iter().sum::<f32>() / n,
+            Reduction::Min => values.iter().copied().fold(f32::INFINITY, f32::min),
+            Reduction::Max => values.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            Reduction::Std => {
+                let mean = values.iter().sum::<f32>() / n;
+                (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt()
+            }
+            Reduction::Median => {
+                values.sort_by(f32::total_cmp);
+                let middle = values.len() / 2;
+                if values.len() % 2 == 1 {
+                    values[middle]
+                } else {
+                    (values[middle - 1] + values[middle]) / 2.0
+                }
+            }
+        }
+    }
 }
 
 /// A band of values in native memory, charged to the memory budget.
@@ -147,6 +197,9 @@ impl Node {
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.buffers(),
             Node::Binary(_, a, b) => a.buffers().max(b.buffers() + 1),
             Node::Choose(c, a, b) => c.buffers().max(a.buffers() + 1).max(b.buffers() + 2),
+            Node::Reduce(_, layers) => {
+                layers.len() + layers.iter().map(|l| l.buffers()).max().unwrap_or(0)
+            }
         }
     }
 
@@ -158,6 +211,7 @@ impl Node {
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.sources(),
             Node::Binary(_, a, b) => [a.sources(), b.sources()].concat(),
             Node::Choose(c, a, b) => [c.sources(), a.sources(), b.sources()].concat(),
+            Node::Reduce(_, layers) => layers.iter().flat_map(|l| l.sources()).collect(),
         }
     }
 
@@ -179,6 +233,21 @@ impl Node {
             }
             Node::Memory(band) => {
                 band.read(window, out_size, out);
+                Ok(())
+            }
+            Node::Reduce(reduction, layers) => {
+                let mut planes = Vec::with_capacity(layers.len());
+                for layer in layers {
+                    let mut plane = vec![0.0; out.len()];
+                    layer.eval(window, out_size, &mut plane)?;
+                    planes.push(plane);
+                }
+                let mut pixel = Vec::with_capacity(layers.len());
+                for (i, x) in out.iter_mut().enumerate() {
+                    pixel.clear();
+                    pixel.extend(planes.iter().map(|p| p[i]).filter(|v| !v.is_nan()));
+                    *x = reduction.apply(&mut pixel);
+                }
                 Ok(())
             }
             Node::Shift { node, col, row } => node.eval(window.offset(*col, *row), out_size, out),
@@ -229,6 +298,35 @@ mod tests {
         assert!(Binary::Divide.apply(1.0, 0.0).is_nan());
         assert_eq!(Unary::IsValid.apply(f32::NAN), 0.0);
         assert_eq!(Unary::Decibel.apply(100.0), 20.0);
+    }
+
+    #[test]
+    fn reductions_skip_missing_values() {
+        let layers: Vec<Arc<Node>> = [1.0, f32::NAN, 4.0, 3.0]
+            .iter()
+            .map(|&v| Arc::new(Node::Constant(v)))
+            .collect();
+        let expected = [
+            (Reduction::Mean, 8.0 / 3.0),
+            (Reduction::Median, 3.0),
+            (Reduction::Min, 1.0),
+            (Reduction::Max, 4.0),
+            (Reduction::Sum, 8.0),
+            (Reduction::Count, 3.0),
+        ];
+        for (reduction, value) in expected {
+            let mut out = [0.0; 2];
+            Node::Reduce(reduction, layers.clone())
+                .eval(Window::full(2, 1), (2, 1), &mut out)
+                .unwrap();
+            assert!((out[0] - value).abs() < 1e-6, "{reduction:?}: {}", out[0]);
+        }
+        let mut out = [0.0; 1];
+        let none = vec![Arc::new(Node::Constant(f32::NAN))];
+        Node::Reduce(Reduction::Mean, none)
+            .eval(Window::full(1, 1), (1, 1), &mut out)
+            .unwrap();
+        assert!(out[0].is_nan());
     }
 
     #[test]

@@ -12,11 +12,15 @@ pub mod crs;
 pub mod expr;
 pub mod grid;
 pub mod source;
+pub mod stack;
+pub mod warp;
 
 pub use compute::{Compute, Histogram, SaveFormat, Stats};
-pub use expr::{Binary, Node, Unary};
+pub use expr::{Binary, Node, Reduction, Unary};
 pub use grid::{Bounds, GeoTransform, Grid, Window};
 pub use source::BandSource;
+pub use stack::Stack;
+pub use warp::{Resampling, WarpOptions};
 
 use crate::sandbox::{Breach, Stop};
 use std::sync::Arc;
@@ -69,9 +73,15 @@ pub struct Raster {
 }
 
 impl Raster {
-    /// Band `band` (from 1) of a file GDAL can read.
+    /// Band `band` (from 1) of a file GDAL can read. A file located only by
+    /// ground control points (Sentinel-1 GRD) opens warped to their CRS.
     pub fn open(path: &str, band: usize) -> Result<Raster, RasterError> {
-        let source = BandSource::open(path, band)?;
+        let source = match BandSource::open(path, band) {
+            Err(RasterError::NotGeoreferenced { .. }) if source::has_gcps(path) => {
+                return warp::warp_gcp_file(path, band);
+            }
+            other => other?,
+        };
         Ok(Raster {
             grid: source.grid.clone(),
             unit: source.unit.clone(),
@@ -228,6 +238,29 @@ impl Raster {
             }),
             unit: self.unit.clone(),
         })
+    }
+
+    /// A per-pixel summary of aligned `layers` (e.g. a time stack's median).
+    pub fn reduce(layers: &[Raster], reduction: Reduction) -> Result<Raster, RasterError> {
+        let first = layers
+            .first()
+            .ok_or_else(|| RasterError::Invalid("a stack needs at least one raster".into()))?;
+        for layer in &layers[1..] {
+            first.check_aligned(layer)?;
+        }
+        let roots = layers.iter().map(|l| Arc::clone(&l.root)).collect();
+        let mut raster = first.derived(Node::Reduce(reduction, roots));
+        if reduction != Reduction::Count {
+            raster.unit = first.unit.clone();
+        }
+        Ok(raster)
+    }
+
+    /// The raster on another grid (CRS and/or resolution), lazily.
+    pub fn warp(&self, options: &WarpOptions) -> Result<Raster, RasterError> {
+        let mut raster = warp::warp(self, options)?;
+        raster.unit = self.unit.clone();
+        Ok(raster)
     }
 
     /// The part of the raster covering `bounds` (in the raster's CRS).

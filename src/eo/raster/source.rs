@@ -25,6 +25,11 @@ pub struct BandSource {
     pub unit: String,
 }
 
+/// True when the file is located by ground control points.
+pub fn has_gcps(path: &str) -> bool {
+    Dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
+}
+
 impl BandSource {
     /// Opens band `band` of `path` and reads its grid and metadata.
     pub fn open(path: &str, band: usize) -> Result<Arc<Self>, RasterError> {
