@@ -178,13 +178,86 @@ fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResul
     Ok(())
 }
 
+/// Rejects option keys outside `known`.
+fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
+    match options.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(option_error(
+            unknown,
+            "is not an option here",
+            &format!("the options are {}", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn chart_style(
+    options: &Map,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) -> Result<crate::eo::plot::ChartStyle, Box<EvalAltResult>> {
+    let width = number(options, "width")?.unwrap_or(900.0);
+    let height = number(options, "height")?.unwrap_or(500.0);
+    if !(300.0..=3000.0).contains(&width) || !(200.0..=3000.0).contains(&height) {
+        return Err(option_error(
+            "width",
+            "width and height must be 300 to 3000 pixels",
+            "",
+        ));
+    }
+    Ok(crate::eo::plot::ChartStyle {
+        title: text(options, "title").unwrap_or_else(|| title.to_string()),
+        x_label: text(options, "x_label").unwrap_or_else(|| x_label.to_string()),
+        y_label: text(options, "y_label").unwrap_or_else(|| y_label.to_string()),
+        width: width as u32,
+        height: height as u32,
+    })
+}
+
+/// The column(s) to draw: `y` as a name or an array of names.
+fn y_columns(options: &Map) -> Result<Vec<String>, Box<EvalAltResult>> {
+    match options.get("y") {
+        None => Ok(vec!["mean".into()]),
+        Some(value) if value.is_array() => Ok(value
+            .clone()
+            .cast::<rhai::Array>()
+            .iter()
+            .map(|v| v.to_string())
+            .collect()),
+        Some(value) => Ok(vec![value.to_string()]),
+    }
+}
+
+fn rgb_stretch(options: &Map) -> Result<crate::eo::plot::Stretch, Box<EvalAltResult>> {
+    use crate::eo::plot::Stretch;
+    let hint = "give two quantiles such as [0.02, 0.98], or \"equalize\"";
+    match options.get("stretch") {
+        None => Ok(Stretch::Quantiles(0.02, 0.98)),
+        Some(v) if v.to_string().starts_with("equali") => Ok(Stretch::Equalise),
+        Some(v) => match v.clone().into_typed_array::<FLOAT>().as_deref() {
+            Ok(&[low, high])
+                if (0.0..=1.0).contains(&low) && (0.0..=1.0).contains(&high) && low < high =>
+            {
+                Ok(Stretch::Quantiles(low, high))
+            }
+            _ => Err(option_error("stretch", "is not a stretch", hint)),
+        },
+    }
+}
+
 #[export_module]
 mod plot_api {
-    use super::{QUICKLOOK_PIXELS, map_style, plot_error, show};
+    use super::{
+        QUICKLOOK_PIXELS, chart_style, check_keys, map_style, number, plot_error, rgb_stretch,
+        show, text, y_columns,
+    };
     use crate::api::raster::raster_error;
+    use crate::api::script_error;
     use crate::eo::plot::{Figure, render_map};
+    use crate::eo::plot::{RgbStyle, render_histogram, render_lines, render_rgb};
     use crate::eo::raster::{Compute, Raster, crs};
     use crate::runtime::Host;
+    use rhai::{Array, FLOAT};
     use rhai::{INT, Map};
 
     /// Draws a map of the raster with the default colormap (viridis), a
@@ -230,6 +303,208 @@ mod plot_api {
         let style = map_style(&options, &values, &r.unit, geographic)?;
         let figure =
             render_map(&values, cols, rows, r.grid().bounds(), &style).map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
+    }
+
+    /// Shows three aligned rasters as red, green and blue, each stretched
+    /// between its 2 % and 98 % quantiles: true colour (B04, B03, B02) or
+    /// false colour (e.g. B08, B04, B03 for vegetation).
+    ///
+    /// ```rhai
+    /// let r = matrix(40, 40, 0.1).to_raster([150.0, -35.5, 150.4, -35.1]);
+    /// plot_rgb(r, r * 2, r * 3);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn plot_rgb(
+        ctx: NativeCallContext,
+        red: Raster,
+        green: Raster,
+        blue: Raster,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        plot_rgb_with(ctx, red, green, blue, Map::new())
+    }
+
+    /// Shows an RGB composite with options: `title`, `stretch` (two
+    /// quantiles such as `[0.02, 0.98]`, or `"equalize"` for histogram
+    /// equalisation) and `width`.
+    ///
+    /// ```rhai
+    /// let r = matrix(40, 40, 0.1).to_raster([150.0, -35.5, 150.4, -35.1]);
+    /// plot_rgb(r, r * 2, r * 3, #{ title: "False colour", stretch: "equalize" });
+    /// ```
+    #[rhai_fn(name = "plot_rgb", return_raw)]
+    pub fn plot_rgb_with(
+        ctx: NativeCallContext,
+        red: Raster,
+        green: Raster,
+        blue: Raster,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        check_keys(&options, &["title", "stretch", "width"])?;
+        for other in [&green, &blue] {
+            if !red.grid().aligns_with(other.grid()) {
+                return Err(script_error(
+                    "GridMismatch",
+                    "the three bands of a composite must be on the same grid",
+                    "use bands of the same resolution, or resample the coarser ones first",
+                ));
+            }
+        }
+        let host = Host::of(&ctx)?;
+        let compute = Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        let mut bands = Vec::new();
+        for band in [&red, &green, &blue] {
+            bands.push(
+                compute
+                    .decimated(band, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
+                    .map_err(raster_error)?,
+            );
+        }
+        let (cols, rows) = (bands[0].1, bands[0].2);
+        let style = RgbStyle {
+            title: text(&options, "title").unwrap_or_default(),
+            stretch: rgb_stretch(&options)?,
+            width: number(&options, "width")?
+                .unwrap_or(900.0)
+                .clamp(400.0, 3000.0) as u32,
+            geographic: crs::is_geographic(&red.grid().crs),
+        };
+        let figure = render_rgb(
+            [&bands[0].0, &bands[1].0, &bands[2].0],
+            cols,
+            rows,
+            red.grid().bounds(),
+            &style,
+        )
+        .map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
+    }
+
+    /// Shows a line chart of a table (an array of maps, e.g. a stack's
+    /// `series()`), one point per row: options `x` (the column of labels,
+    /// default `"date"`), `y` (a column or an array of columns, default
+    /// `"mean"`), `title`, `x_label`, `y_label`, `width`, `height`.
+    ///
+    /// ```rhai
+    /// let rows = [#{ date: "2020-01", no2: 5.1 }, #{ date: "2020-02", no2: 4.2 }, #{ date: "2020-03", no2: 2.9 }];
+    /// plot_series(rows, #{ y: "no2", title: "NO2 over the city", y_label: "µmol/m²" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn plot_series(
+        ctx: NativeCallContext,
+        rows: Array,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        check_keys(
+            &options,
+            &["x", "y", "title", "x_label", "y_label", "width", "height"],
+        )?;
+        let x = text(&options, "x").unwrap_or_else(|| "date".into());
+        let columns = y_columns(&options)?;
+        let maps: Vec<Map> = rows
+            .into_iter()
+            .map(|row| {
+                row.try_cast::<Map>().ok_or_else(|| {
+                    script_error(
+                        "TypeMismatch",
+                        "plot_series needs an array of maps",
+                        "e.g. [#{ date: \"2020-01\", mean: 1.5 }]",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let labels: Vec<String> = maps
+            .iter()
+            .map(|m| m.get(x.as_str()).map(|v| v.to_string()).unwrap_or_default())
+            .collect();
+        let series: Vec<(String, Vec<FLOAT>)> = columns
+            .iter()
+            .map(|column| {
+                let values = maps.iter().map(|m| {
+                    m.get(column.as_str())
+                        .and_then(|v| {
+                            v.as_float()
+                                .ok()
+                                .or_else(|| v.as_int().ok().map(|i| i as FLOAT))
+                        })
+                        .unwrap_or(FLOAT::NAN)
+                });
+                (column.clone(), values.collect())
+            })
+            .collect();
+        let y_label = if columns.len() == 1 {
+            columns[0].clone()
+        } else {
+            String::new()
+        };
+        let style = chart_style(&options, "", &x, &y_label)?;
+        let figure = render_lines(&labels, &series, &style).map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
+    }
+
+    /// Shows the histogram of a raster's valid pixels (50 bins between its
+    /// minimum and maximum).
+    ///
+    /// ```rhai
+    /// let r = matrix(30, 30, 0.4).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// r.plot_histogram();
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn plot_histogram(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        plot_histogram_with(ctx, r, Map::new())
+    }
+
+    /// Shows a histogram with options: `bins`, `range` (`[min, max]`),
+    /// `title`, `x_label`, `width`, `height`.
+    ///
+    /// ```rhai
+    /// let r = matrix(30, 30, 0.4).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// r.plot_histogram(#{ bins: 20, range: [0.0, 1.0], title: "NDVI", x_label: "NDVI" });
+    /// ```
+    #[rhai_fn(name = "plot_histogram", return_raw, pure)]
+    pub fn plot_histogram_with(
+        ctx: NativeCallContext,
+        r: &mut Raster,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        check_keys(
+            &options,
+            &["bins", "range", "title", "x_label", "width", "height"],
+        )?;
+        let bins = number(&options, "bins")?.unwrap_or(50.0).clamp(1.0, 1000.0) as usize;
+        let range = match options.get("range") {
+            None => None,
+            Some(v) => match v.clone().into_typed_array::<FLOAT>().as_deref() {
+                Ok([low, high]) if low < high => Some((*low, *high)),
+                _ => {
+                    return Err(super::option_error(
+                        "range",
+                        "must be [min, max] with min < max",
+                        "e.g. range: [-1.0, 1.0]",
+                    ));
+                }
+            },
+        };
+        let host = Host::of(&ctx)?;
+        let compute = Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        let histogram = compute.histogram(r, bins, range).map_err(raster_error)?;
+        let style = chart_style(&options, "", &r.unit, "pixels")?;
+        let figure =
+            render_histogram(&histogram.edges(), &histogram.counts, &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
         Ok(figure)
     }

@@ -58,10 +58,16 @@ pub fn render_map(
             0.5
         }
     };
-    let (width, height) = figure_size(bounds, style);
+    let (width, height) = figure_size(bounds, style.width, style.geographic, true);
     let mut rgb = vec![255u8; (width * height * 3) as usize];
+    let bar = ColourBar {
+        limits: (vmin, vmax),
+        log: style.log,
+        units: &style.units,
+        colormap: &style.colormap,
+    };
     let (map_x, map_y, bar_x, bar_y) =
-        draw_frame(&mut rgb, (width, height), bounds, (vmin, vmax), style)?;
+        draw_frame(&mut rgb, (width, height), bounds, &style.title, Some(&bar))?;
     paint(&mut rgb, width, &map_x, &map_y, |x, y| {
         let col = (x * cols as f64) as usize;
         let row = (y * rows as f64) as usize;
@@ -73,7 +79,7 @@ pub fn render_map(
         }
     });
     paint(&mut rgb, width, &bar_x, &bar_y, |_, y| {
-        style.colormap.at(1.0 - y)
+        bar.colormap.at(1.0 - y)
     });
     Ok(Figure {
         title: style.title.clone(),
@@ -111,35 +117,55 @@ fn colour_limits(values: &[f32], style: &MapStyle) -> Result<(f64, f64), PlotErr
 }
 
 /// Width as asked; height from the map's shape, within 300 to 1400 pixels.
-fn figure_size(bounds: Bounds, style: &MapStyle) -> (u32, u32) {
+pub(crate) fn figure_size(
+    bounds: Bounds,
+    width: u32,
+    geographic: bool,
+    colour_bar: bool,
+) -> (u32, u32) {
     let (x0, y0, x1, y1) = bounds;
-    let shrink = if style.geographic {
+    let shrink = if geographic {
         ((y0 + y1) / 2.0).to_radians().cos().max(0.05)
     } else {
         1.0
     };
     let aspect = ((y1 - y0) / ((x1 - x0) * shrink)).clamp(0.2, 5.0);
-    let map_width = f64::from(style.width.max(400) - COLORBAR_WIDTH - 90);
+    let bar = if colour_bar { COLORBAR_WIDTH } else { 0 };
+    let map_width = f64::from(width.max(400) - bar - 90);
     let height = (map_width * aspect + f64::from(TITLE_HEIGHT) + 60.0).clamp(300.0, 1400.0);
-    (style.width.max(400), height as u32)
+    (width.max(400), height as u32)
 }
 
-type PixelRanges = (Range<i32>, Range<i32>, Range<i32>, Range<i32>);
+/// What the colour bar beside a map shows.
+pub(crate) struct ColourBar<'a> {
+    pub limits: (f64, f64),
+    pub log: bool,
+    pub units: &'a str,
+    pub colormap: &'a Colormap,
+}
 
-/// Draws title, axes and colour-bar axis; returns the pixel ranges of the
-/// map and of the colour bar, which are then painted directly.
-fn draw_frame(
+pub(crate) type PixelRanges = (Range<i32>, Range<i32>, Range<i32>, Range<i32>);
+
+/// Draws title, axes and (if any) the colour-bar axis; returns the pixel
+/// ranges of the map and of the colour bar (empty without one), which are
+/// then painted directly.
+pub(crate) fn draw_frame(
     rgb: &mut [u8],
     size: (u32, u32),
     bounds: Bounds,
-    (vmin, vmax): (f64, f64),
-    style: &MapStyle,
+    title: &str,
+    colour_bar: Option<&ColourBar>,
 ) -> Result<PixelRanges, PlotError> {
     let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
     let root = root
-        .titled(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .titled(title, (FONT, 22).into_font().style(FontStyle::Bold))
         .map_err(drawing_error)?;
-    let (map_area, bar_area) = root.split_horizontally(size.0 - COLORBAR_WIDTH);
+    let bar_width = if colour_bar.is_some() {
+        COLORBAR_WIDTH
+    } else {
+        0
+    };
+    let (map_area, bar_area) = root.split_horizontally(size.0 - bar_width);
     let (x0, y0, x1, y1) = bounds;
     let mut map = ChartBuilder::on(&map_area)
         .margin(12)
@@ -158,7 +184,20 @@ fn draw_frame(
         .draw()
         .map_err(drawing_error)?;
     let (map_x, map_y) = map.plotting_area().get_pixel_range();
-    let (bar_min, bar_max) = if style.log {
+    let (bar_x, bar_y) = match colour_bar {
+        Some(bar) => draw_colour_bar_axis(&bar_area, bar)?,
+        None => (0..0, 0..0),
+    };
+    root.present().map_err(drawing_error)?;
+    Ok((map_x, map_y, bar_x, bar_y))
+}
+
+fn draw_colour_bar_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    bar: &ColourBar,
+) -> Result<(Range<i32>, Range<i32>), PlotError> {
+    let (vmin, vmax) = bar.limits;
+    let (bar_min, bar_max) = if bar.log {
         (vmin.log10(), vmax.log10())
     } else {
         (vmin, vmax)
@@ -168,32 +207,31 @@ fn draw_frame(
     } else {
         bar_min + 1.0
     };
-    let mut bar = ChartBuilder::on(&bar_area)
+    let mut chart = ChartBuilder::on(area)
         .margin_top(20)
         .margin_bottom(47)
         .margin_right(10)
         .right_y_label_area_size(70)
         .build_cartesian_2d(0.0..1.0, bar_min..bar_max)
         .map_err(drawing_error)?;
-    let units = if style.log {
-        format!("log10 {}", style.units)
+    let units = if bar.log {
+        format!("log10 {}", bar.units)
     } else {
-        style.units.clone()
+        bar.units.to_string()
     };
-    let bar_step = (bar_max - bar_min) / 8.0;
-    bar.configure_mesh()
+    let step = (bar_max - bar_min) / 8.0;
+    chart
+        .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_labels(8)
-        .y_label_formatter(&|v| tick_label(*v, bar_step))
+        .y_label_formatter(&|v| tick_label(*v, step))
         .y_desc(units)
         .label_style((FONT, 12))
         .axis_desc_style((FONT, 13))
         .draw()
         .map_err(drawing_error)?;
-    let (bar_x, bar_y) = bar.plotting_area().get_pixel_range();
-    root.present().map_err(drawing_error)?;
-    Ok((map_x, map_y, bar_x, bar_y))
+    Ok(chart.plotting_area().get_pixel_range())
 }
 
 /// A tick label with as many decimals as the tick spacing needs
@@ -214,7 +252,7 @@ pub(crate) fn tick_label(value: f64, step: f64) -> String {
 
 /// Fills a pixel rectangle of the RGB buffer; `colour` gets the position
 /// inside it as fractions (0 = left/top, 1 = right/bottom).
-fn paint(
+pub(crate) fn paint(
     rgb: &mut [u8],
     width: u32,
     xs: &Range<i32>,

@@ -1,11 +1,15 @@
 //! Figures drawn with plotters into PNG images, with an embedded font so no
 //! system fonts are needed (see README.md here).
 
+pub mod chart;
 pub mod colormap;
 pub mod map;
+pub mod rgb;
 
+pub use chart::{ChartStyle, render_histogram, render_lines};
 pub use colormap::Colormap;
 pub use map::{MapStyle, render_map};
+pub use rgb::{RgbStyle, Stretch, render_rgb};
 
 use std::sync::Once;
 

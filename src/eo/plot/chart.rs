@@ -1,0 +1,246 @@
+//! Charts: lines over labelled steps (time series by date) and histograms.
+
+use super::map::tick_label;
+use super::{FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
+use plotters::prelude::*;
+
+/// Titles and size of a chart.
+#[derive(Debug, Clone)]
+pub struct ChartStyle {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Line colours, one per series (matplotlib's default cycle).
+const SERIES_COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Draws each named series as a line with markers over the steps `labels`
+/// (e.g. dates); missing (NaN) values break the line.
+pub fn render_lines(
+    labels: &[String],
+    series: &[(String, Vec<f64>)],
+    style: &ChartStyle,
+) -> Result<Figure, PlotError> {
+    if labels.is_empty() || series.iter().any(|(_, ys)| ys.len() != labels.len()) {
+        return Err(PlotError::Invalid(
+            "every series needs one value per label".into(),
+        ));
+    }
+    register_fonts();
+    let values = series
+        .iter()
+        .flat_map(|(_, ys)| ys.iter().copied())
+        .filter(|v| v.is_finite());
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let (low, high) = if low.is_finite() {
+        pad_range(low, high)
+    } else {
+        (0.0, 1.0)
+    };
+    let (width, height) = (style.width, style.height);
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let steps = labels.len();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
+            .map_err(drawing_error)?;
+        let label_at = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let y_step = (high - low) / 8.0;
+        chart
+            .configure_mesh()
+            .x_labels(steps.min(12))
+            .x_label_formatter(&label_at)
+            .y_label_formatter(&|v| tick_label(*v, y_step))
+            .x_desc(style.x_label.as_str())
+            .y_desc(style.y_label.as_str())
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(drawing_error)?;
+        for (index, (name, ys)) in series.iter().enumerate() {
+            let colour = SERIES_COLOURS[index % SERIES_COLOURS.len()];
+            draw_series_line(&mut chart, ys, colour, name)?;
+        }
+        if series.len() > 1 || series.iter().any(|(name, _)| !name.is_empty()) {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font((FONT, 13))
+                .draw()
+                .map_err(drawing_error)?;
+        }
+        root.present().map_err(drawing_error)?;
+    }
+    Ok(Figure {
+        title: style.title.clone(),
+        width,
+        height,
+        png: encode_png(&rgb, width, height)?,
+    })
+}
+
+type LineChart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+fn draw_series_line(
+    chart: &mut LineChart,
+    ys: &[f64],
+    colour: RGBColor,
+    name: &str,
+) -> Result<(), PlotError> {
+    // Split at missing values so a gap shows as a gap.
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, &y) in ys.iter().enumerate() {
+        if y.is_finite() {
+            runs.last_mut()
+                .expect("runs starts non-empty")
+                .push((i as f64, y));
+        } else if !runs.last().expect("runs starts non-empty").is_empty() {
+            runs.push(Vec::new());
+        }
+    }
+    let style = ShapeStyle::from(colour).stroke_width(2);
+    let mut labelled = false;
+    for run in runs.into_iter().filter(|r| !r.is_empty()) {
+        let line = chart
+            .draw_series(LineSeries::new(run.clone(), style))
+            .map_err(drawing_error)?;
+        if !labelled && !name.is_empty() {
+            line.label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            labelled = true;
+        }
+        chart
+            .draw_series(run.into_iter().map(|p| Circle::new(p, 4, colour.filled())))
+            .map_err(drawing_error)?;
+    }
+    Ok(())
+}
+
+/// Draws a histogram from bin edges (one more than the counts).
+pub fn render_histogram(
+    edges: &[f64],
+    counts: &[u64],
+    style: &ChartStyle,
+) -> Result<Figure, PlotError> {
+    if edges.len() != counts.len() + 1 || counts.is_empty() {
+        return Err(PlotError::Invalid(
+            "a histogram needs one more edge than counts".into(),
+        ));
+    }
+    register_fonts();
+    let (width, height) = (style.width, style.height);
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05;
+    let (low, high) = (edges[0], edges[edges.len() - 1]);
+    let (low, high) = if high > low {
+        (low, high)
+    } else {
+        (low - 0.5, low + 0.5)
+    };
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(low..high, 0.0..top)
+            .map_err(drawing_error)?;
+        let x_step = (high - low) / 8.0;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|v| tick_label(*v, x_step))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_desc(style.x_label.as_str())
+            .y_desc(style.y_label.as_str())
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(drawing_error)?;
+        let bars = counts.iter().enumerate().map(|(i, &n)| {
+            Rectangle::new(
+                [(edges[i], 0.0), (edges[i + 1], n as f64)],
+                SERIES_COLOURS[0].filled(),
+            )
+        });
+        chart.draw_series(bars).map_err(drawing_error)?;
+        root.present().map_err(drawing_error)?;
+    }
+    Ok(Figure {
+        title: style.title.clone(),
+        width,
+        height,
+        png: encode_png(&rgb, width, height)?,
+    })
+}
+
+/// A range with 5 % of room above and below (and some when flat).
+fn pad_range(low: f64, high: f64) -> (f64, f64) {
+    let span = if high > low {
+        high - low
+    } else {
+        low.abs().max(1.0)
+    };
+    (low - span * 0.05, high + span * 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style() -> ChartStyle {
+        ChartStyle {
+            title: "t".into(),
+            x_label: "date".into(),
+            y_label: "value".into(),
+            width: 600,
+            height: 400,
+        }
+    }
+
+    #[test]
+    fn lines_and_histograms_render_and_check_their_input() {
+        let labels: Vec<String> = ["2020-01", "2020-02", "2020-03"].map(String::from).to_vec();
+        let series = vec![
+            ("NO2".to_string(), vec![3.0, f64::NAN, 1.0]),
+            ("CO".to_string(), vec![1.0, 2.0, 3.0]),
+        ];
+        let figure = render_lines(&labels, &series, &style()).unwrap();
+        assert_eq!((figure.width, figure.height), (600, 400));
+        assert!(render_lines(&labels, &[("x".into(), vec![1.0])], &style()).is_err());
+        let histogram = render_histogram(&[0.0, 1.0, 2.0], &[5, 7], &style()).unwrap();
+        assert!(!histogram.png.is_empty());
+        assert!(render_histogram(&[0.0, 1.0], &[5, 7], &style()).is_err());
+    }
+}
