@@ -6,6 +6,7 @@
 pub mod builtins;
 pub mod console;
 pub mod files;
+pub mod image;
 pub mod matrix;
 pub mod plot;
 pub mod quota;
@@ -54,6 +55,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "raster",
         summary: "Lazy georeferenced rasters: open, combine, clip, then compute statistics or save, block by block.",
         build: raster::module,
+    },
+    ApiModule {
+        name: "image",
+        summary: "Image operations for detection: filters, morphology, connected components, contours.",
+        build: image::module,
     },
     ApiModule {
         name: "plot",

@@ -283,6 +283,32 @@ impl Compute<'_> {
             .collect())
     }
 
+    /// Every pixel of the raster, in memory (charged), evaluated block by
+    /// block in parallel: for image operations that need whole neighbourhoods.
+    pub fn plane(&self, raster: &Raster) -> Result<super::imageops::Plane, RasterError> {
+        let grid = raster.grid();
+        let bytes = (grid.width * grid.height * std::mem::size_of::<f32>()) as u64;
+        let purpose = format!(
+            "a {} x {} raster in memory (clip it to your area first)",
+            grid.width, grid.height
+        );
+        let _charge = self.budget.charge(bytes, &purpose)?;
+        let mut values = vec![0.0f32; grid.width * grid.height];
+        let blocks = self.map_blocks(raster, |window, block| (window, block.to_vec()))?;
+        for (window, block) in blocks {
+            for row in 0..window.height {
+                let start = (window.row + row) * grid.width + window.col;
+                values[start..start + window.width]
+                    .copy_from_slice(&block[row * window.width..(row + 1) * window.width]);
+            }
+        }
+        Ok(super::imageops::Plane {
+            width: grid.width,
+            height: grid.height,
+            values,
+        })
+    }
+
     /// The whole raster at most `max_width` x `max_height` pixels (aspect
     /// kept), read decimated: a quicklook never loads the full resolution.
     pub fn decimated(

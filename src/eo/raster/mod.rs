@@ -11,6 +11,7 @@ pub mod compute;
 pub mod crs;
 pub mod expr;
 pub mod grid;
+pub mod imageops;
 pub mod source;
 pub mod stack;
 pub mod warp;
