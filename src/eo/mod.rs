@@ -2,6 +2,8 @@
 //! Native buffers are charged to the session's memory budget before they are
 //! allocated, and long loops check the session's [`Cancel`](crate::sandbox::Cancel).
 
+pub mod geometry;
 pub mod matrix;
 pub mod plot;
 pub mod raster;
+pub mod swath;
