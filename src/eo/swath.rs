@@ -1,0 +1,474 @@
+//! Swaths: irregular satellite measurements (Sentinel-5P, Sentinel-3) as
+//! longitude/latitude/value points, optionally with a quality value; clipped,
+//! filtered and scaled as points, then gridded onto a regular lon/lat grid
+//! (nearest, linear or natural-neighbour interpolation with spade).
+
+use crate::eo::raster::{Bounds, GeoTransform, Grid, Raster, RasterError};
+use crate::sandbox::{MemoryBudget, MemoryCharge};
+use spade::{DelaunayTriangulation, FloatTriangulation, HasPosition, Point2, Triangulation};
+use std::sync::Arc;
+
+/// Measurements at scattered positions.
+#[derive(Debug, Clone)]
+pub struct Swath {
+    points: Arc<Points>,
+    pub unit: String,
+}
+
+#[derive(Debug)]
+struct Points {
+    lon: Vec<f32>,
+    lat: Vec<f32>,
+    values: Vec<f32>,
+    quality: Option<Vec<f32>>,
+    _charge: MemoryCharge,
+}
+
+/// How gridding fills a cell from the points around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gridding {
+    /// The value of the nearest point.
+    Nearest,
+    /// Linear inside the triangle of points around the cell (Delaunay).
+    Linear,
+    /// Sibson's natural-neighbour interpolation: smooth, exact at the points.
+    NaturalNeighbour,
+}
+
+impl Gridding {
+    pub fn named(name: &str) -> Option<Gridding> {
+        Some(match name {
+            "nearest" => Gridding::Nearest,
+            "linear" => Gridding::Linear,
+            "natural" | "natural_neighbour" | "natural_neighbor" => Gridding::NaturalNeighbour,
+            _ => return None,
+        })
+    }
+}
+
+/// Bytes a swath point takes (three or four f32 values).
+const POINT_BYTES: u64 = 16;
+
+impl Swath {
+    /// A swath from parallel arrays (missing values as NaN), charged to `budget`.
+    pub fn new(
+        lon: Vec<f32>,
+        lat: Vec<f32>,
+        values: Vec<f32>,
+        quality: Option<Vec<f32>>,
+        budget: &Arc<MemoryBudget>,
+    ) -> Result<Swath, RasterError> {
+        let n = values.len();
+        if lon.len() != n || lat.len() != n || quality.as_ref().is_some_and(|q| q.len() != n) {
+            return Err(RasterError::Invalid(format!(
+                "longitude ({}), latitude ({}) and values ({n}) must have the same number of points",
+                lon.len(),
+                lat.len()
+            )));
+        }
+        let charge = budget.charge(n as u64 * POINT_BYTES, &format!("a swath of {n} points"))?;
+        Ok(Swath {
+            points: Arc::new(Points {
+                lon,
+                lat,
+                values,
+                quality,
+                _charge: charge,
+            }),
+            unit: String::new(),
+        })
+    }
+
+    /// Reads a swath from arrays in files (GDAL paths such as
+    /// `NETCDF:"S5P.nc":/PRODUCT/latitude`): values, longitude, latitude and
+    /// optionally quality. Fill values become NaN; scale and offset apply.
+    pub fn read(
+        values: &str,
+        lon: &str,
+        lat: &str,
+        quality: Option<&str>,
+        budget: &Arc<MemoryBudget>,
+    ) -> Result<Swath, RasterError> {
+        let (data, unit) = read_array(values)?;
+        let lon = read_array(lon)?.0;
+        let lat = read_array(lat)?.0;
+        let quality = quality.map(read_array).transpose()?.map(|(q, _)| q);
+        let mut swath = Swath::new(lon, lat, data, quality, budget)?;
+        swath.unit = unit;
+        Ok(swath)
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Points whose value, position (and quality) are all present.
+    pub fn valid_points(&self) -> usize {
+        (0..self.len()).filter(|&i| self.is_valid(i)).count()
+    }
+
+    fn is_valid(&self, i: usize) -> bool {
+        let p = &self.points;
+        p.values[i].is_finite() && p.lon[i].is_finite() && p.lat[i].is_finite()
+    }
+
+    /// The points kept by `keep(i)`, as a new swath.
+    fn select(
+        &self,
+        budget: &Arc<MemoryBudget>,
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<Swath, RasterError> {
+        let p = &self.points;
+        let chosen: Vec<usize> = (0..self.len()).filter(|&i| keep(i)).collect();
+        let pick = |v: &[f32]| chosen.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let quality = p.quality.as_deref().map(pick);
+        let mut swath = Swath::new(pick(&p.lon), pick(&p.lat), pick(&p.values), quality, budget)?;
+        swath.unit = self.unit.clone();
+        Ok(swath)
+    }
+
+    /// The points inside `bounds` (lon/lat).
+    pub fn clip(&self, bounds: Bounds, budget: &Arc<MemoryBudget>) -> Result<Swath, RasterError> {
+        let (x0, y0, x1, y1) = bounds;
+        let p = &self.points;
+        self.select(budget, |i| {
+            let (x, y) = (f64::from(p.lon[i]), f64::from(p.lat[i]));
+            self.is_valid(i) && x >= x0 && x <= x1 && y >= y0 && y <= y1
+        })
+    }
+
+    /// The points whose quality is at least `minimum` (e.g. S5P `qa_value` ≥ 0.75).
+    pub fn filter_quality(
+        &self,
+        minimum: f64,
+        budget: &Arc<MemoryBudget>,
+    ) -> Result<Swath, RasterError> {
+        let quality = self.points.quality.as_ref().ok_or_else(|| {
+            RasterError::Invalid(
+                "this swath has no quality values: open it with a `qa` variable".into(),
+            )
+        })?;
+        self.select(budget, |i| {
+            self.is_valid(i) && f64::from(quality[i]) >= minimum
+        })
+    }
+
+    /// Values multiplied by `factor` (unit conversion, e.g. mol/m² to molecules/cm²).
+    pub fn scaled(
+        &self,
+        factor: f64,
+        unit: &str,
+        budget: &Arc<MemoryBudget>,
+    ) -> Result<Swath, RasterError> {
+        let p = &self.points;
+        let values = p
+            .values
+            .iter()
+            .map(|&v| (f64::from(v) * factor) as f32)
+            .collect();
+        let mut swath = Swath::new(
+            p.lon.clone(),
+            p.lat.clone(),
+            values,
+            p.quality.clone(),
+            budget,
+        )?;
+        swath.unit = unit.to_string();
+        Ok(swath)
+    }
+
+    /// All points of several swaths together (e.g. consecutive orbits).
+    pub fn mosaic(swaths: &[Swath], budget: &Arc<MemoryBudget>) -> Result<Swath, RasterError> {
+        let with_quality = swaths.iter().all(|s| s.points.quality.is_some());
+        let join = |f: &dyn Fn(&Points) -> &[f32]| {
+            swaths
+                .iter()
+                .flat_map(|s| f(&s.points).to_vec())
+                .collect::<Vec<_>>()
+        };
+        let quality = with_quality.then(|| join(&|p| p.quality.as_deref().unwrap_or_default()));
+        let mut swath = Swath::new(
+            join(&|p| &p.lon),
+            join(&|p| &p.lat),
+            join(&|p| &p.values),
+            quality,
+            budget,
+        )?;
+        swath.unit = swaths.first().map(|s| s.unit.clone()).unwrap_or_default();
+        Ok(swath)
+    }
+
+    /// Count, min, max and mean of the valid values.
+    pub fn summary(&self) -> (usize, f64, f64, f64) {
+        let values: Vec<f64> = (0..self.len())
+            .filter(|&i| self.is_valid(i))
+            .map(|i| f64::from(self.points.values[i]))
+            .collect();
+        let n = values.len();
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mean = if n == 0 {
+            f64::NAN
+        } else {
+            values.iter().sum::<f64>() / n as f64
+        };
+        (n, min, max, mean)
+    }
+
+    /// The lon/lat box of the valid points.
+    pub fn bounds(&self) -> Option<Bounds> {
+        let p = &self.points;
+        let valid = (0..self.len()).filter(|&i| self.is_valid(i));
+        let b = valid.fold(
+            (
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |b, i| {
+                let (x, y) = (f64::from(p.lon[i]), f64::from(p.lat[i]));
+                (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y))
+            },
+        );
+        b.0.is_finite().then_some(b)
+    }
+
+    /// Interpolates the points onto a lon/lat grid of `resolution` degrees
+    /// covering `bounds`. Cells farther than `max_distance` degrees from
+    /// every point stay missing, so gaps between orbits are not invented.
+    pub fn grid(
+        &self,
+        bounds: Bounds,
+        resolution: f64,
+        method: Gridding,
+        max_distance: f64,
+        budget: &Arc<MemoryBudget>,
+    ) -> Result<Raster, RasterError> {
+        let (x0, y0, x1, y1) = bounds;
+        if resolution.is_nan() || resolution <= 0.0 || x1 <= x0 || y1 <= y0 {
+            return Err(RasterError::Invalid(format!(
+                "cannot grid {bounds:?} at {resolution} degrees: give bounds with min < max and a positive resolution"
+            )));
+        }
+        let width = ((x1 - x0) / resolution).round().max(1.0) as usize;
+        let height = ((y1 - y0) / resolution).round().max(1.0) as usize;
+        let triangulation_bytes = self.valid_points() as u64 * 200;
+        let _building = budget.charge(triangulation_bytes, "triangulating the swath")?;
+        let triangulation = self.triangulate()?;
+        let mut values = Vec::with_capacity(width * height);
+        let natural = triangulation.natural_neighbor();
+        let barycentric = triangulation.barycentric();
+        for row in 0..height {
+            let lat = y1 - (row as f64 + 0.5) * resolution;
+            for col in 0..width {
+                let lon = x0 + (col as f64 + 0.5) * resolution;
+                let here = Point2::new(lon, lat);
+                let near = triangulation
+                    .nearest_neighbor(here)
+                    .filter(|v| v.position().distance_2(here).sqrt() <= max_distance);
+                let value = match (near, method) {
+                    (None, _) => None,
+                    (Some(v), Gridding::Nearest) => Some(v.data().value),
+                    (Some(_), Gridding::Linear) => {
+                        barycentric.interpolate(|v| v.data().value, here)
+                    }
+                    (Some(_), Gridding::NaturalNeighbour) => {
+                        natural.interpolate(|v| v.data().value, here)
+                    }
+                };
+                values.push(value.map_or(f32::NAN, |v| v as f32));
+            }
+        }
+        let grid = Grid {
+            width,
+            height,
+            transform: GeoTransform([x0, resolution, 0.0, y1, 0.0, -resolution]),
+            crs: wgs84_wkt()?,
+        };
+        let mut raster = Raster::from_values(grid, values, budget)?;
+        raster.unit = self.unit.clone();
+        Ok(raster)
+    }
+
+    fn triangulate(&self) -> Result<DelaunayTriangulation<Sample>, RasterError> {
+        let p = &self.points;
+        let samples: Vec<Sample> = (0..self.len())
+            .filter(|&i| self.is_valid(i))
+            .map(|i| Sample {
+                position: Point2::new(f64::from(p.lon[i]), f64::from(p.lat[i])),
+                value: f64::from(p.values[i]),
+            })
+            .collect();
+        if samples.is_empty() {
+            return Err(RasterError::Invalid(
+                "the swath has no valid points to grid (clipped away, or all filtered out)".into(),
+            ));
+        }
+        DelaunayTriangulation::bulk_load(samples).map_err(|e| {
+            RasterError::Invalid(format!("the swath points cannot be triangulated: {e:?}"))
+        })
+    }
+}
+
+/// A point the triangulation stores.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    position: Point2<f64>,
+    value: f64,
+}
+
+impl HasPosition for Sample {
+    type Scalar = f64;
+
+    fn position(&self) -> Point2<f64> {
+        self.position
+    }
+}
+
+fn wgs84_wkt() -> Result<String, RasterError> {
+    gdal::spatial_ref::SpatialRef::from_epsg(4326)
+        .and_then(|s| s.to_wkt())
+        .map_err(|e| RasterError::Invalid(e.to_string()))
+}
+
+/// Reads every value of band 1 of a GDAL path, with fill values as NaN.
+fn read_array(path: &str) -> Result<(Vec<f32>, String), RasterError> {
+    let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
+        path: path.to_string(),
+        message: e.to_string(),
+    };
+    let dataset = gdal::Dataset::open(path).map_err(gdal_error)?;
+    let band = dataset.rasterband(1).map_err(gdal_error)?;
+    let (width, height) = band.size();
+    let mut values = vec![0.0f32; width * height];
+    band.read_into_slice::<f32>((0, 0), (width, height), (width, height), &mut values, None)
+        .map_err(gdal_error)?;
+    let nodata = band.no_data_value().map(|n| n as f32);
+    let (scale, offset) = (
+        band.scale().unwrap_or(1.0) as f32,
+        band.offset().unwrap_or(0.0) as f32,
+    );
+    for value in values.iter_mut() {
+        if Some(*value) == nodata || value.abs() > 9.9e36 {
+            *value = f32::NAN;
+        } else {
+            *value = *value * scale + offset;
+        }
+    }
+    Ok((values, band.unit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget() -> Arc<MemoryBudget> {
+        MemoryBudget::with_usage(1 << 30, || 0)
+    }
+
+    /// A 40 x 30 swath over 10–14 E, 40–43 N whose value is lon + lat.
+    fn plane_swath() -> Swath {
+        let (mut lon, mut lat, mut values, mut quality) = (vec![], vec![], vec![], vec![]);
+        for r in 0..30 {
+            for c in 0..40 {
+                let (x, y) = (
+                    10.0 + c as f32 * 0.1 + r as f32 * 0.003,
+                    40.0 + r as f32 * 0.1,
+                );
+                lon.push(x);
+                lat.push(y);
+                values.push(x + y);
+                quality.push(if c % 10 == 0 { 0.5 } else { 1.0 });
+            }
+        }
+        Swath::new(lon, lat, values, Some(quality), &budget()).unwrap()
+    }
+
+    #[test]
+    fn linear_gridding_of_a_plane_is_exact_inside() {
+        let raster = plane_swath()
+            .grid(
+                (11.0, 41.0, 13.0, 42.0),
+                0.05,
+                Gridding::Linear,
+                0.3,
+                &budget(),
+            )
+            .unwrap();
+        assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let cancel = crate::sandbox::Cancel::default();
+        cancel.start_run(std::time::Duration::from_secs(10));
+        let compute = crate::eo::raster::Compute {
+            pool: &pool,
+            budget: &budget(),
+            cancel: &cancel,
+        };
+        let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
+        // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
+        assert!(
+            (values[5 * w + 10] - 53.25).abs() < 1e-3,
+            "{}",
+            values[5 * w + 10]
+        );
+    }
+
+    #[test]
+    fn cells_far_from_points_stay_missing() {
+        let raster = plane_swath()
+            .grid(
+                (20.0, 41.0, 21.0, 42.0),
+                0.1,
+                Gridding::NaturalNeighbour,
+                0.3,
+                &budget(),
+            )
+            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let cancel = crate::sandbox::Cancel::default();
+        cancel.start_run(std::time::Duration::from_secs(10));
+        let stats = crate::eo::raster::Compute {
+            pool: &pool,
+            budget: &budget(),
+            cancel: &cancel,
+        }
+        .stats(&raster)
+        .unwrap();
+        assert_eq!(stats.count, 0);
+    }
+
+    #[test]
+    fn clip_quality_scale_and_mosaic() {
+        let swath = plane_swath();
+        let clipped = swath.clip((10.0, 40.0, 11.0, 41.0), &budget()).unwrap();
+        assert!(
+            clipped.len() > 50 && clipped.len() < 200,
+            "{}",
+            clipped.len()
+        );
+        let good = swath.filter_quality(0.75, &budget()).unwrap();
+        assert_eq!(good.len(), 30 * 36);
+        let scaled = good.scaled(2.0, "x2", &budget()).unwrap();
+        assert!((scaled.summary().3 - 2.0 * good.summary().3).abs() < 1e-3);
+        let both = Swath::mosaic(&[clipped.clone(), clipped], &budget()).unwrap();
+        assert_eq!(
+            both.len(),
+            2 * swath
+                .clip((10.0, 40.0, 11.0, 41.0), &budget())
+                .unwrap()
+                .len()
+        );
+        assert!(Swath::new(vec![1.0], vec![], vec![1.0], None, &budget()).is_err());
+    }
+}
