@@ -168,6 +168,8 @@ pub fn script_types(text: &str) -> String {
         ("cleope::eo::matrix::", ""),
         ("crate::eo::raster::", ""),
         ("crate::eo::plot::", ""),
+        ("crate::eo::swath::", ""),
+        ("cleope::eo::swath::", ""),
         ("cleope::eo::plot::", ""),
         ("cleope::eo::raster::", ""),
     ] {

@@ -11,6 +11,7 @@ pub mod matrix;
 pub mod plot;
 pub mod quota;
 pub mod raster;
+pub mod swath;
 
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
 use crate::sandbox::files::FileError;
@@ -65,6 +66,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "plot",
         summary: "Figures: maps of rasters with colormaps, colour bars and georeferenced axes.",
         build: plot::module,
+    },
+    ApiModule {
+        name: "swath",
+        summary: "Scattered measurements (Sentinel-5P, Sentinel-3): clip, filter, scale, then grid onto a raster.",
+        build: swath::module,
     },
 ];
 
