@@ -169,6 +169,8 @@ pub fn script_types(text: &str) -> String {
         ("crate::eo::raster::", ""),
         ("crate::eo::plot::", ""),
         ("crate::eo::swath::", ""),
+        ("crate::eo::geometry::", ""),
+        ("cleope::eo::geometry::", ""),
         ("cleope::eo::swath::", ""),
         ("cleope::eo::plot::", ""),
         ("cleope::eo::raster::", ""),

@@ -3,6 +3,7 @@
 //! (`#{kind, message, hint}` maps that `try`/`catch` can inspect).
 //! Every function has a `///` doc with a runnable `rhai` example.
 
+pub mod aoi;
 pub mod builtins;
 pub mod console;
 pub mod files;
@@ -51,6 +52,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "matrix",
         summary: "Dense 2-D arrays of numbers, held in native memory charged to the memory quota.",
         build: matrix::module,
+    },
+    ApiModule {
+        name: "aoi",
+        summary: "Areas of interest: from bounds, vertices, GeoJSON or WKT; area, bounds, tests and output.",
+        build: aoi::module,
     },
     ApiModule {
         name: "raster",

@@ -912,6 +912,30 @@ mod raster_api {
         describe_stack(s)
     }
 
+    /// The part of the raster inside an area of interest: clipped to its
+    /// bounds, and missing outside the polygon (e.g. the Mediterranean Sea
+    /// outline). Nothing is read.
+    ///
+    /// ```rhai
+    /// let r = matrix(100, 100, 1.0).to_raster([10.0, 40.0, 11.0, 41.0]);
+    /// let triangle = aoi_polygon([[10.0, 40.0], [11.0, 40.0], [10.0, 41.0]]);
+    /// let s = r.clip(triangle).stats();
+    /// assert(s.count > 4800 && s.count < 5000, "about half the square");
+    /// ```
+    #[rhai_fn(name = "clip", return_raw, pure)]
+    pub fn clip_to_aoi(
+        r: &mut Raster,
+        aoi: crate::eo::geometry::Aoi,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let crs = r.grid().crs.clone();
+        let rings = crate::api::aoi::rings(&aoi)
+            .into_iter()
+            .map(|ring| crs::lonlat_points_to(&crs, &ring))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(raster_error)?;
+        r.clip_to_rings(rings).map_err(raster_error)
+    }
+
     /// Statistics of the valid pixels: `#{count, missing, min, max, mean, std}`.
     ///
     /// ```rhai

@@ -60,6 +60,21 @@ pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError
     Ok((a, b, c, d))
 }
 
+/// Converts lon/lat (WGS84) points to the CRS `wkt`.
+pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, RasterError> {
+    let wgs84 = xy_ordered("EPSG:4326")?;
+    let target = xy_ordered(wkt)?;
+    let transform = CoordTransform::new(&wgs84, &target).map_err(|e| {
+        RasterError::Invalid(format!("cannot convert lon/lat to the raster's CRS: {e}"))
+    })?;
+    let mut xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+    let mut ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+    transform
+        .transform_coords(&mut xs, &mut ys, &mut [])
+        .map_err(|e| RasterError::Invalid(format!("the points cannot be converted: {e}")))?;
+    Ok(xs.into_iter().zip(ys).collect())
+}
+
 /// Keeps GDAL's own block cache inside a share of the memory quota (GDAL
 /// would otherwise take 5 % of the machine's RAM).
 pub fn limit_gdal_cache(memory_quota: u64) {

@@ -68,6 +68,8 @@ pub enum Node {
     Memory(Arc<MemoryBand>),
     /// A per-pixel summary across aligned layers (a time stack), ignoring missing values.
     Reduce(Reduction, Vec<Arc<Node>>),
+    /// 1 where the pixel centre is inside a polygon, else 0.
+    Inside(Arc<super::mask::PolygonMask>),
 }
 
 /// Per-pixel summaries across the layers of a stack.
@@ -193,7 +195,7 @@ impl Node {
     /// (for charging the memory budget before a block is evaluated).
     pub fn buffers(&self) -> usize {
         match self {
-            Node::Band { .. } | Node::Constant(_) | Node::Memory(_) => 1,
+            Node::Band { .. } | Node::Constant(_) | Node::Memory(_) | Node::Inside(_) => 1,
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.buffers(),
             Node::Binary(_, a, b) => a.buffers().max(b.buffers() + 1),
             Node::Choose(c, a, b) => c.buffers().max(a.buffers() + 1).max(b.buffers() + 2),
@@ -207,7 +209,7 @@ impl Node {
     pub fn sources(&self) -> Vec<Arc<BandSource>> {
         match self {
             Node::Band { source, .. } => vec![Arc::clone(source)],
-            Node::Constant(_) | Node::Memory(_) => Vec::new(),
+            Node::Constant(_) | Node::Memory(_) | Node::Inside(_) => Vec::new(),
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.sources(),
             Node::Binary(_, a, b) => [a.sources(), b.sources()].concat(),
             Node::Choose(c, a, b) => [c.sources(), a.sources(), b.sources()].concat(),
@@ -233,6 +235,10 @@ impl Node {
             }
             Node::Memory(band) => {
                 band.read(window, out_size, out);
+                Ok(())
+            }
+            Node::Inside(mask) => {
+                mask.eval(window, out_size, out);
                 Ok(())
             }
             Node::Reduce(reduction, layers) => {

@@ -12,6 +12,7 @@ pub mod crs;
 pub mod expr;
 pub mod grid;
 pub mod imageops;
+pub mod mask;
 pub mod source;
 pub mod stack;
 pub mod warp;
@@ -262,6 +263,23 @@ impl Raster {
         let mut raster = warp::warp(self, options)?;
         raster.unit = self.unit.clone();
         Ok(raster)
+    }
+
+    /// The part of the raster covering the rings (map coordinates in the
+    /// raster's CRS), missing outside them. Nothing is read.
+    pub fn clip_to_rings(&self, rings: Vec<Vec<(f64, f64)>>) -> Result<Raster, RasterError> {
+        let xs = rings.iter().flatten().map(|p| p.0);
+        let ys = rings.iter().flatten().map(|p| p.1);
+        let bounds = (
+            xs.clone().fold(f64::INFINITY, f64::min),
+            ys.clone().fold(f64::INFINITY, f64::min),
+            xs.fold(f64::NEG_INFINITY, f64::max),
+            ys.fold(f64::NEG_INFINITY, f64::max),
+        );
+        let clipped = self.clip(bounds)?;
+        let mask = mask::PolygonMask::new(rings, clipped.grid.transform);
+        let inside = clipped.derived(Node::Inside(Arc::new(mask)));
+        clipped.masked(&inside)
     }
 
     /// The part of the raster covering `bounds` (in the raster's CRS).
