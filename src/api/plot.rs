@@ -50,11 +50,12 @@ fn map_style(
     options: &Map,
     values: &[f32],
     unit: &str,
-    geographic: bool,
+    crs: &str,
 ) -> Result<MapStyle, Box<EvalAltResult>> {
     const KNOWN: &[&str] = &[
-        "cmap", "title", "vmin", "vmax", "stretch", "log", "units", "width",
+        "cmap", "title", "vmin", "vmax", "stretch", "log", "units", "width", "overlays",
     ];
+    let geographic = crate::eo::raster::crs::is_geographic(crs);
     if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(option_error(
             unknown,
@@ -107,7 +108,153 @@ fn map_style(
         units: text(options, "units").unwrap_or_else(|| unit.to_string()),
         width: width as u32,
         geographic,
+        overlays: overlays(options, crs)?,
     })
+}
+
+/// The `overlays` option: an array of maps, each one of
+/// `#{ aoi, color, width }` (an outline), `#{ points, color, size }`
+/// (markers at `[lon, lat]` pairs or at the `x`/`y` of `components()`),
+/// `#{ circles, color, width }` (the enclosing circles of `components()`)
+/// or `#{ text, at: [lon, lat], color }`.
+fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
+    use crate::eo::plot::{Overlay, colour_named};
+    let Some(list) = options.get("overlays") else {
+        return Ok(Vec::new());
+    };
+    let hint = "each overlay is a map such as #{ aoi: a, color: \"red\" }, #{ points: [[lon, lat]] }, \
+                #{ circles: ships } or #{ text: \"Etna\", at: [15.0, 37.75] }";
+    let items = list
+        .clone()
+        .try_cast::<rhai::Array>()
+        .ok_or_else(|| option_error("overlays", "must be an array", hint))?;
+    let to_crs = |points: Vec<(f64, f64)>| {
+        crate::eo::raster::crs::lonlat_points_to(crs, &points)
+            .map_err(crate::api::raster::raster_error)
+    };
+    let mut result = Vec::new();
+    for item in items {
+        let item = item
+            .try_cast::<Map>()
+            .ok_or_else(|| option_error("overlays", "holds something that is not a map", hint))?;
+        let colour_name = text(&item, "color").unwrap_or_else(|| "red".into());
+        let colour = colour_named(&colour_name).ok_or_else(|| {
+            option_error(
+                "color",
+                &format!("there is no colour \"{colour_name}\""),
+                "use a name such as red, yellow, cyan, white, black, or #rrggbb",
+            )
+        })?;
+        let width = number(&item, "width")?.unwrap_or(2.0).clamp(1.0, 20.0) as u32;
+        if let Some(aoi) = item.get("aoi") {
+            let aoi = aoi
+                .clone()
+                .try_cast::<crate::eo::geometry::Aoi>()
+                .ok_or_else(|| {
+                    option_error("aoi", "must be an area (aoi_bbox, aoi_polygon, ...)", "")
+                })?;
+            for ring in crate::api::aoi::rings(&aoi) {
+                result.push(Overlay::Line {
+                    points: to_crs(ring)?,
+                    colour,
+                    width,
+                });
+            }
+        } else if let Some(points) = item.get("points") {
+            let size = number(&item, "size")?.unwrap_or(4.0).clamp(1.0, 50.0) as u32;
+            result.push(Overlay::Markers {
+                points: overlay_points(points, &to_crs)?,
+                colour,
+                size,
+            });
+        } else if let Some(circles) = item.get("circles") {
+            result.push(Overlay::Circles {
+                circles: overlay_circles(circles)?,
+                colour,
+                width,
+            });
+        } else if let Some(label) = text(&item, "text") {
+            let at = item
+                .get("at")
+                .ok_or_else(|| option_error("at", "a text overlay needs `at: [lon, lat]`", ""))?;
+            let at = overlay_points(&Dynamic::from_array(vec![at.clone()]), &to_crs)?[0];
+            result.push(Overlay::Label {
+                at,
+                text: label,
+                colour,
+            });
+        } else {
+            return Err(option_error(
+                "overlays",
+                "has an entry with none of aoi, points, circles or text",
+                hint,
+            ));
+        }
+    }
+    Ok(result)
+}
+
+/// Converts lon/lat points to the map's CRS.
+type ToCrs<'a> = &'a dyn Fn(Vec<(f64, f64)>) -> Result<Vec<(f64, f64)>, Box<EvalAltResult>>;
+
+/// Points given as `[lon, lat]` pairs (converted to the map's CRS) or as
+/// maps with `x` and `y` already in it (as `components()` gives them).
+fn overlay_points(value: &Dynamic, to_crs: ToCrs) -> Result<Vec<(f64, f64)>, Box<EvalAltResult>> {
+    let bad = || {
+        option_error(
+            "points",
+            "must be [[lon, lat], ...] or the result of components()",
+            "",
+        )
+    };
+    let items = value.clone().try_cast::<rhai::Array>().ok_or_else(bad)?;
+    let as_number = |v: &Dynamic| {
+        v.as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as FLOAT))
+    };
+    let (mut lonlat, mut native) = (Vec::new(), Vec::new());
+    for item in items {
+        if let Some(map) = item.clone().try_cast::<Map>() {
+            let x = map.get("x").and_then(as_number).ok_or_else(bad)?;
+            let y = map.get("y").and_then(as_number).ok_or_else(bad)?;
+            native.push((x, y));
+        } else {
+            match item.try_cast::<rhai::Array>().as_deref() {
+                Some([lon, lat]) => lonlat.push((
+                    as_number(lon).ok_or_else(bad)?,
+                    as_number(lat).ok_or_else(bad)?,
+                )),
+                _ => return Err(bad()),
+            }
+        }
+    }
+    native.extend(to_crs(lonlat)?);
+    Ok(native)
+}
+
+fn overlay_circles(value: &Dynamic) -> Result<Vec<(f64, f64, f64)>, Box<EvalAltResult>> {
+    let bad = || {
+        option_error(
+            "circles",
+            "must be the result of components() (maps with circle_x, circle_y, radius)",
+            "",
+        )
+    };
+    let items = value.clone().try_cast::<rhai::Array>().ok_or_else(bad)?;
+    let as_number = |v: &Dynamic| {
+        v.as_float()
+            .ok()
+            .or_else(|| v.as_int().ok().map(|i| i as FLOAT))
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let map = item.try_cast::<Map>().ok_or_else(bad)?;
+            let get = |key: &str| map.get(key).and_then(as_number).ok_or_else(bad);
+            Ok((get("circle_x")?, get("circle_y")?, get("radius")?))
+        })
+        .collect()
 }
 
 fn stretch_limits(values: &[f32], stretch: &Dynamic) -> Result<(f64, f64), Box<EvalAltResult>> {
@@ -278,11 +425,16 @@ mod plot_api {
     /// name such as `"RdYlGn"`, `"inferno"` or `"Spectral_r"`), `title`,
     /// colour limits `vmin` and `vmax` or a quantile `stretch` such as
     /// `[0.02, 0.98]`, `log: true` for a log colour scale, `units` for the
-    /// colour bar, and `width` in pixels.
+    /// colour bar, `width` in pixels, and `overlays`: an array of
+    /// `#{ aoi, color, width }` outlines, `#{ points, color, size }` markers
+    /// (`[lon, lat]` pairs or `components()`), `#{ circles, color }` (the
+    /// enclosing circles of `components()`) and `#{ text, at: [lon, lat] }` labels.
     ///
     /// ```rhai
     /// let nbr = matrix(50, 50, 0.3).to_raster([150.1, -35.6, 150.5, -35.2]);
-    /// nbr.plot(#{ cmap: "RdYlGn", title: "NBR", vmin: -1.0, vmax: 1.0 });
+    /// let burn = aoi_bbox(150.2, -35.5, 150.3, -35.4);
+    /// nbr.plot(#{ cmap: "RdYlGn", title: "NBR", vmin: -1.0, vmax: 1.0,
+    ///             overlays: [#{ aoi: burn, color: "black" }, #{ text: "burn scar", at: [150.2, -35.38] }] });
     /// ```
     #[rhai_fn(name = "plot", return_raw, pure)]
     pub fn plot_with(
@@ -299,8 +451,7 @@ mod plot_api {
         let (values, cols, rows) = compute
             .decimated(r, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
             .map_err(raster_error)?;
-        let geographic = crs::is_geographic(&r.grid().crs);
-        let style = map_style(&options, &values, &r.unit, geographic)?;
+        let style = map_style(&options, &values, &r.unit, &r.grid().crs)?;
         let figure =
             render_map(&values, cols, rows, r.grid().bounds(), &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
@@ -341,7 +492,7 @@ mod plot_api {
         blue: Raster,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(&options, &["title", "stretch", "width"])?;
+        check_keys(&options, &["title", "stretch", "width", "overlays"])?;
         for other in [&green, &blue] {
             if !red.grid().aligns_with(other.grid()) {
                 return Err(script_error(
@@ -373,6 +524,7 @@ mod plot_api {
                 .unwrap_or(900.0)
                 .clamp(400.0, 3000.0) as u32,
             geographic: crs::is_geographic(&red.grid().crs),
+            overlays: super::overlays(&options, &red.grid().crs)?,
         };
         let figure = render_rgb(
             [&bands[0].0, &bands[1].0, &bands[2].0],

@@ -19,6 +19,8 @@ pub struct MapStyle {
     pub units: String,
     /// Figure width in pixels (the height follows the map's shape).
     pub width: u32,
+    /// Outlines, markers, circles and labels drawn over the map.
+    pub overlays: Vec<super::Overlay>,
     /// True when x/y are longitude/latitude (the map is then drawn with
     /// east-west distances shrunk by cos(latitude), as on the ground).
     pub geographic: bool,
@@ -81,6 +83,13 @@ pub fn render_map(
     paint(&mut rgb, width, &bar_x, &bar_y, |_, y| {
         bar.colormap.at(1.0 - y)
     });
+    super::overlay::draw_overlays(
+        &mut rgb,
+        (width, height),
+        (&map_x, &map_y),
+        bounds,
+        &style.overlays,
+    )?;
     Ok(Figure {
         title: style.title.clone(),
         width,
@@ -282,6 +291,7 @@ mod tests {
             log: false,
             units: "K".into(),
             width: 700,
+            overlays: Vec::new(),
             geographic: true,
         }
     }

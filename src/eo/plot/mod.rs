@@ -4,11 +4,13 @@
 pub mod chart;
 pub mod colormap;
 pub mod map;
+pub mod overlay;
 pub mod rgb;
 
 pub use chart::{ChartStyle, render_histogram, render_lines};
 pub use colormap::Colormap;
 pub use map::{MapStyle, render_map};
+pub use overlay::{Overlay, colour_named};
 pub use rgb::{RgbStyle, Stretch, render_rgb};
 
 use std::sync::Once;

@@ -21,6 +21,8 @@ pub struct RgbStyle {
     pub stretch: Stretch,
     pub width: u32,
     pub geographic: bool,
+    /// Outlines, markers, circles and labels drawn over the image.
+    pub overlays: Vec<super::Overlay>,
 }
 
 /// Draws three bands (`cols` x `rows` each, row 0 at the top) as an RGB image.
@@ -53,6 +55,13 @@ pub fn render_rgb(
             _ => [255, 255, 255],
         }
     });
+    super::overlay::draw_overlays(
+        &mut rgb,
+        (width, height),
+        (&map_x, &map_y),
+        bounds,
+        &style.overlays,
+    )?;
     Ok(Figure {
         title: style.title.clone(),
         width,
@@ -124,6 +133,7 @@ mod tests {
             stretch: Stretch::Quantiles(0.02, 0.98),
             width: 500,
             geographic: false,
+            overlays: Vec::new(),
         };
         let figure = render_rgb(
             [&band, &band, &band],
