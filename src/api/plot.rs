@@ -51,9 +51,19 @@ fn map_style(
     values: &[f32],
     unit: &str,
     crs: &str,
+    bounds: (f64, f64, f64, f64),
 ) -> Result<MapStyle, Box<EvalAltResult>> {
     const KNOWN: &[&str] = &[
-        "cmap", "title", "vmin", "vmax", "stretch", "log", "units", "width", "overlays",
+        "cmap",
+        "title",
+        "vmin",
+        "vmax",
+        "stretch",
+        "log",
+        "units",
+        "width",
+        "overlays",
+        "coastlines",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
     if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
@@ -108,7 +118,11 @@ fn map_style(
         units: text(options, "units").unwrap_or_else(|| unit.to_string()),
         width: width as u32,
         geographic,
-        overlays: overlays(options, crs)?,
+        overlays: [
+            basemap_overlays(options, crs, bounds)?,
+            overlays(options, crs)?,
+        ]
+        .concat(),
     })
 }
 
@@ -192,6 +206,55 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
         }
     }
     Ok(result)
+}
+
+/// Coastlines (black) and borders (grey) for a map of `bounds` in `crs`:
+/// on when the `coastlines` option says so, or by default for maps spanning
+/// a degree or more (below that, 1:50m lines are too coarse to help).
+fn basemap_overlays(
+    options: &Map,
+    crs: &str,
+    bounds: (f64, f64, f64, f64),
+) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
+    use crate::eo::plot::{Overlay, basemap};
+    use crate::eo::raster::crs as crs_of;
+    let geographic = crs_of::is_geographic(crs);
+    let lonlat = if geographic {
+        bounds
+    } else {
+        match crs_of::bounds_to_lonlat(crs, bounds) {
+            Ok(lonlat) => lonlat,
+            Err(_) => return Ok(Vec::new()),
+        }
+    };
+    let wanted = match options.get("coastlines") {
+        Some(value) => value
+            .as_bool()
+            .map_err(|_| option_error("coastlines", "must be true or false", ""))?,
+        None => (lonlat.2 - lonlat.0).max(lonlat.3 - lonlat.1) >= 1.0,
+    };
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let mut overlays = Vec::new();
+    for line in basemap::lines_near(lonlat) {
+        let points = if geographic {
+            line.points.clone()
+        } else {
+            crs_of::lonlat_points_to(crs, &line.points).map_err(crate::api::raster::raster_error)?
+        };
+        let colour = if line.border {
+            [110, 110, 110]
+        } else {
+            [0, 0, 0]
+        };
+        overlays.push(Overlay::Line {
+            points,
+            colour,
+            width: 1,
+        });
+    }
+    Ok(overlays)
 }
 
 /// Converts lon/lat points to the map's CRS.
@@ -425,7 +488,8 @@ mod plot_api {
     /// name such as `"RdYlGn"`, `"inferno"` or `"Spectral_r"`), `title`,
     /// colour limits `vmin` and `vmax` or a quantile `stretch` such as
     /// `[0.02, 0.98]`, `log: true` for a log colour scale, `units` for the
-    /// colour bar, `width` in pixels, and `overlays`: an array of
+    /// colour bar, `width` in pixels, `coastlines` (true or false; by
+    /// default drawn on maps spanning a degree or more), and `overlays`: an array of
     /// `#{ aoi, color, width }` outlines, `#{ points, color, size }` markers
     /// (`[lon, lat]` pairs or `components()`), `#{ circles, color }` (the
     /// enclosing circles of `components()`) and `#{ text, at: [lon, lat] }` labels.
@@ -451,7 +515,7 @@ mod plot_api {
         let (values, cols, rows) = compute
             .decimated(r, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
             .map_err(raster_error)?;
-        let style = map_style(&options, &values, &r.unit, &r.grid().crs)?;
+        let style = map_style(&options, &values, &r.unit, &r.grid().crs, r.grid().bounds())?;
         let figure =
             render_map(&values, cols, rows, r.grid().bounds(), &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
@@ -492,7 +556,10 @@ mod plot_api {
         blue: Raster,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(&options, &["title", "stretch", "width", "overlays"])?;
+        check_keys(
+            &options,
+            &["title", "stretch", "width", "overlays", "coastlines"],
+        )?;
         for other in [&green, &blue] {
             if !red.grid().aligns_with(other.grid()) {
                 return Err(script_error(
@@ -524,7 +591,11 @@ mod plot_api {
                 .unwrap_or(900.0)
                 .clamp(400.0, 3000.0) as u32,
             geographic: crs::is_geographic(&red.grid().crs),
-            overlays: super::overlays(&options, &red.grid().crs)?,
+            overlays: [
+                super::basemap_overlays(&options, &red.grid().crs, red.grid().bounds())?,
+                super::overlays(&options, &red.grid().crs)?,
+            ]
+            .concat(),
         };
         let figure = render_rgb(
             [&bands[0].0, &bands[1].0, &bands[2].0],

@@ -1,6 +1,7 @@
 //! Figures drawn with plotters into PNG images, with an embedded font so no
 //! system fonts are needed (see README.md here).
 
+pub mod basemap;
 pub mod chart;
 pub mod colormap;
 pub mod map;

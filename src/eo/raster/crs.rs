@@ -60,6 +60,20 @@ pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError
     Ok((a, b, c, d))
 }
 
+/// The lon/lat (WGS84) box covering `bounds` given in the CRS `wkt`.
+pub fn bounds_to_lonlat(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
+    let source = xy_ordered(wkt)?;
+    let wgs84 = xy_ordered("EPSG:4326")?;
+    let transform = CoordTransform::new(&source, &wgs84).map_err(|e| {
+        RasterError::Invalid(format!("cannot convert the raster's CRS to lon/lat: {e}"))
+    })?;
+    let (x0, y0, x1, y1) = bounds;
+    let [a, b, c, d] = transform
+        .transform_bounds(&[x0, y0, x1, y1], 21)
+        .map_err(|e| RasterError::Invalid(format!("the bounds cannot be converted: {e}")))?;
+    Ok((a, b, c, d))
+}
+
 /// Converts lon/lat (WGS84) points to the CRS `wkt`.
 pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, RasterError> {
     let wgs84 = xy_ordered("EPSG:4326")?;
