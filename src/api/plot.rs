@@ -732,6 +732,125 @@ mod plot_api {
         Ok(figure)
     }
 
+    /// Shows one small map per date of a stack, all on one colour scale
+    /// (from `vmin`/`vmax`, or by default the 2–98 % quantiles of every
+    /// date together), with the dates as panel titles. Options as for a
+    /// raster's `plot`.
+    ///
+    /// ```rhai
+    /// let jan = matrix(20, 20, 14.0).to_raster([2.0, 38.0, 6.0, 42.0]);
+    /// let sst = stack([jan, jan + 3.0, jan + 8.0], ["2020-01-01", "2020-04-01", "2020-07-01"]);
+    /// sst.plot(#{ cmap: "inferno", title: "Sea surface temperature", units: "°C" });
+    /// ```
+    #[rhai_fn(name = "plot", return_raw, pure)]
+    pub fn plot_stack(
+        ctx: NativeCallContext,
+        s: &mut crate::eo::raster::Stack,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        use crate::eo::plot::facets::{Panel, render_facets};
+        let host = Host::of(&ctx)?;
+        let compute = Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        let mut reads = Vec::new();
+        for layer in s.layers() {
+            reads.push(compute.decimated(layer, 400, 400).map_err(raster_error)?);
+        }
+        let everything: Vec<f32> = reads
+            .iter()
+            .flat_map(|(v, _, _)| v.iter().copied())
+            .collect();
+        let first = &s.layers()[0];
+        let mut options = options;
+        if !options.contains_key("vmin") && !options.contains_key("stretch") {
+            options.insert(
+                "stretch".into(),
+                Dynamic::from_array(vec![Dynamic::from_float(0.02), Dynamic::from_float(0.98)]),
+            );
+        }
+        let mut style = map_style(
+            &options,
+            &everything,
+            &first.unit,
+            &first.grid().crs,
+            first.grid().bounds(),
+        )?;
+        if style.limits.is_none() {
+            style.limits = Some((0.0, 1.0));
+        }
+        let panels: Vec<Panel> = s
+            .dates()
+            .iter()
+            .zip(&reads)
+            .map(|(date, (values, cols, rows))| Panel {
+                label: date.clone(),
+                values,
+                cols: *cols,
+                rows: *rows,
+            })
+            .collect();
+        let figure = render_facets(&panels, first.grid().bounds(), &style).map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
+    }
+
+    /// Writes an animated GIF of figures of the same size (e.g. one map per
+    /// date with fixed colour limits), one second per frame, looping.
+    ///
+    /// ```rhai
+    /// let frames = [];
+    /// for t in [14.0, 18.0, 24.0] {
+    ///     frames.push(matrix(20, 20, t).to_raster([2.0, 38.0, 6.0, 42.0]).plot(#{ vmin: 10.0, vmax: 30.0, title: `${t} °C` }));
+    /// }
+    /// animate(frames, "output/sst.gif");
+    /// assert(file_exists("output/sst.gif"), "written");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn animate(
+        ctx: NativeCallContext,
+        figures: Array,
+        path: &str,
+    ) -> Result<(), Box<EvalAltResult>> {
+        animate_with_delay(ctx, figures, path, 1000)
+    }
+
+    /// Writes an animated GIF with `delay_ms` milliseconds per frame.
+    ///
+    /// ```rhai
+    /// let f = matrix(10, 10).to_raster([0.0, 0.0, 1.0, 1.0]).plot();
+    /// animate([f, f], "output/quick.gif", 250);
+    /// ```
+    #[rhai_fn(name = "animate", return_raw)]
+    pub fn animate_with_delay(
+        ctx: NativeCallContext,
+        figures: Array,
+        path: &str,
+        delay_ms: INT,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let host = Host::of(&ctx)?;
+        let figures: Vec<Figure> = figures
+            .into_iter()
+            .map(|f| {
+                f.try_cast::<Figure>().ok_or_else(|| {
+                    script_error(
+                        "TypeMismatch",
+                        "animate needs an array of figures",
+                        "collect the results of plot(...) in an array",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let frames: Vec<&Figure> = figures.iter().collect();
+        let delay = u32::try_from(delay_ms.clamp(10, 60_000)).unwrap_or(1000);
+        let gif = crate::eo::plot::facets::animate(&frames, delay).map_err(plot_error)?;
+        crate::sandbox::files::write_bytes(&host.workspace(), &host.disk, path, &gif)
+            .map(|_| ())
+            .map_err(crate::api::file_error)
+    }
+
     /// Saves the figure as a PNG file in the workspace.
     ///
     /// ```rhai

@@ -201,7 +201,7 @@ pub(crate) fn draw_frame(
     Ok((map_x, map_y, bar_x, bar_y))
 }
 
-fn draw_colour_bar_axis<DB: DrawingBackend>(
+pub(crate) fn draw_colour_bar_axis<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     bar: &ColourBar,
 ) -> Result<(Range<i32>, Range<i32>), PlotError> {

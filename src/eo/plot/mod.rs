@@ -4,6 +4,7 @@
 pub mod basemap;
 pub mod chart;
 pub mod colormap;
+pub mod facets;
 pub mod map;
 pub mod overlay;
 pub mod rgb;
