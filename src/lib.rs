@@ -7,6 +7,7 @@
 pub mod api;
 pub mod docs;
 pub mod eo;
+pub mod kernel;
 pub mod runtime;
 pub mod sandbox;
 

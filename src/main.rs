@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+mod repl;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
@@ -28,8 +30,16 @@ struct Cli {
 enum Command {
     /// Run a script (all its cells, or a range of them) inside the sandbox
     Run(RunArgs),
+    /// Type Rhai code and see the results at once (an interactive session)
+    Repl(ReplArgs),
+    /// Show a script cell by cell and run it step by step, for a class
+    Step(StepArgs),
+    /// Convert a script to a Jupyter notebook (.ipynb), or a notebook to a script
+    Notebook(NotebookArgs),
     /// Write the API reference (docs/api.md) from the registered functions
     Docs(DocsArgs),
+    /// Run the Jupyter kernel (`-f CONNECTION_FILE`), or install it for Jupyter
+    Kernel(KernelArgs),
 }
 
 #[derive(Args)]
@@ -41,6 +51,32 @@ struct RunArgs {
     cells: Option<CellRange>,
     #[command(flatten)]
     session: SessionArgs,
+}
+
+#[derive(Args)]
+struct ReplArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Args)]
+struct StepArgs {
+    /// The tutorial to step through (a .rhai file split into `// %%` cells)
+    file: PathBuf,
+    /// Step through only these cells, numbered from 1: `3`, `2..5`, `..4` or `3..`
+    #[arg(long, value_name = "A..B")]
+    cells: Option<CellRange>,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Args)]
+struct NotebookArgs {
+    /// The file to convert: a .rhai script or an .ipynb notebook
+    input: PathBuf,
+    /// The file to write: an .ipynb notebook or a .rhai script (replaced if it exists)
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
 }
 
 /// Settings shared by every front-end; flags win over environment variables,
@@ -100,6 +136,47 @@ impl SessionArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct KernelArgs {
+    #[command(subcommand)]
+    action: Option<KernelAction>,
+    /// The connection file Jupyter wrote for this kernel
+    #[arg(short = 'f', long = "connection-file", value_name = "CONNECTION_FILE")]
+    connection_file: Option<PathBuf>,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Subcommand)]
+enum KernelAction {
+    /// Write the kernelspec (kernel.json and logos) where Jupyter finds it
+    Install(InstallArgs),
+}
+
+#[derive(Args)]
+struct InstallArgs {
+    /// For the current user, in their Jupyter folder (the default)
+    #[arg(long, conflicts_with_all = ["sys_prefix", "prefix"])]
+    user: bool,
+    /// Into the active Python environment (VIRTUAL_ENV, CONDA_PREFIX or python3's sys.prefix)
+    #[arg(long, conflicts_with = "prefix")]
+    sys_prefix: bool,
+    /// Under PREFIX/share/jupyter/kernels; /usr/local installs it for every user
+    #[arg(long, value_name = "PREFIX")]
+    prefix: Option<PathBuf>,
+    /// The kernel's name (ASCII letters, digits, '-', '.', '_')
+    #[arg(long, default_value = "rhai")]
+    name: String,
+    /// The name Jupyter shows in its launcher and kernel menus
+    #[arg(long, default_value = "Rhai (cleope)")]
+    display_name: String,
+    /// Quota and path settings given here are written into kernel.json as
+    /// CLEOPE_* environment variables of the kernel
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Args)]
 struct DocsArgs {
     /// Where to write the reference
     #[arg(long, default_value = "docs/api.md", value_name = "FILE")]
@@ -113,7 +190,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),
+        Command::Repl(args) => repl(args),
+        Command::Step(args) => step(args),
+        Command::Notebook(args) => notebook(args),
         Command::Docs(args) => docs(args),
+        Command::Kernel(args) => kernel(args),
     };
     ExitCode::from(code as u8)
 }
@@ -143,49 +224,103 @@ fn read_script(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// The folder of a script given on the command line (`.` for a bare name).
+fn script_folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A session with the settings from flags, environment and cleope.toml,
+/// printing to the terminal; `Err` holds the exit code after the message.
+fn open_session(args: &SessionArgs) -> Result<Session, i32> {
+    let settings = Settings::load(&args.overrides()).map_err(|e| usage_error(e.to_string()))?;
+    Session::new(settings, Arc::new(Terminal)).map_err(|e| usage_error(e.to_string()))
+}
+
+/// Runs `work` (which runs scripts) on a thread with a roomy stack and waits
+/// for it; `Err` holds the exit code after reporting why it failed.
+fn on_script_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, i32> {
+    let worker = std::thread::Builder::new()
+        .name("cleope-script".into())
+        .stack_size(SCRIPT_STACK_BYTES)
+        .spawn(work)
+        .map_err(|e| usage_error(format!("cannot start the script thread: {e}")))?;
+    worker.join().map_err(|_| {
+        eprintln!(
+            "error[InternalError]: cleope itself failed while running the script; please report this"
+        );
+        exit_code::SCRIPT_ERROR
+    })
+}
+
 fn run(args: RunArgs) -> i32 {
     let text = match read_script(&args.file) {
         Ok(text) => text,
         Err(message) => return usage_error(message),
     };
-    let settings = match Settings::load(&args.session.overrides()) {
-        Ok(settings) => settings,
-        Err(e) => return usage_error(e.to_string()),
-    };
-    let mut session = match Session::new(settings, Arc::new(Terminal)) {
+    let mut session = match open_session(&args.session) {
         Ok(session) => session,
-        Err(e) => return usage_error(e.to_string()),
+        Err(code) => return code,
     };
-    session.set_script_dir(
-        args.file
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    );
+    session.set_script_dir(script_folder(&args.file));
     install_interrupt_handler(&session);
     let source = args.file.display().to_string();
     let cells = args.cells;
-    let worker = std::thread::Builder::new()
-        .name("cleope-script".into())
-        .stack_size(SCRIPT_STACK_BYTES)
-        .spawn(move || session.run_cells(&source, &text, cells));
-    let outcome = match worker {
-        Ok(handle) => handle.join(),
-        Err(e) => return usage_error(format!("cannot start the script thread: {e}")),
-    };
-    match outcome {
+    match on_script_thread(move || session.run_cells(&source, &text, cells)) {
         Ok(Ok(_)) => exit_code::SUCCESS,
         Ok(Err(error)) => {
             eprint!("{error}");
             error.exit_code()
         }
-        Err(_) => {
-            eprintln!(
-                "error[InternalError]: cleope itself failed while running the script; please report this"
-            );
-            exit_code::SCRIPT_ERROR
-        }
+        Err(code) => code,
     }
+}
+
+fn repl(args: ReplArgs) -> i32 {
+    let session = match open_session(&args.session) {
+        Ok(session) => session,
+        Err(code) => return code,
+    };
+    install_interrupt_handler(&session);
+    on_script_thread(move || repl::run_repl(session)).unwrap_or_else(|code| code)
+}
+
+fn step(args: StepArgs) -> i32 {
+    let text = match read_script(&args.file) {
+        Ok(text) => text,
+        Err(message) => return usage_error(message),
+    };
+    let tutorial = match repl::step::Tutorial::new(&args.file, text, args.cells) {
+        Ok(tutorial) => tutorial,
+        Err(message) => return usage_error(message),
+    };
+    let mut session = match open_session(&args.session) {
+        Ok(session) => session,
+        Err(code) => return code,
+    };
+    session.set_script_dir(script_folder(&args.file));
+    install_interrupt_handler(&session);
+    on_script_thread(move || repl::run_step(session, &tutorial)).unwrap_or_else(|code| code)
+}
+
+fn notebook(args: NotebookArgs) -> i32 {
+    let converted = match repl::notebook::convert(&args.input, &args.output) {
+        Ok(converted) => converted,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    for warning in &converted.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!(
+        "wrote {} ({} code cells, {} markdown cells)",
+        args.output.display(),
+        converted.code_cells,
+        converted.markdown_cells
+    );
+    exit_code::SUCCESS
 }
 
 /// The first Ctrl-C interrupts the script (its variables are kept); a
@@ -200,6 +335,53 @@ fn install_interrupt_handler(session: &Session) {
     });
     if let Err(e) = result {
         eprintln!("warning: Ctrl-C will end the process instead of interrupting the script ({e})");
+    }
+}
+
+fn kernel(args: KernelArgs) -> i32 {
+    match (args.action, args.connection_file) {
+        (Some(KernelAction::Install(install)), _) => install_kernel(install),
+        (None, Some(file)) => run_kernel(&file, &args.session),
+        (None, None) => usage_error(
+            "give the connection file Jupyter wrote (cleope kernel -f FILE), \
+             or install the kernel with `cleope kernel install`"
+                .into(),
+        ),
+    }
+}
+
+fn run_kernel(connection_file: &Path, session: &SessionArgs) -> i32 {
+    // A bad configuration is reported in the notebook, not as a dead kernel.
+    let settings = Settings::load(&session.overrides()).map_err(|e| e.to_string());
+    match cleope::kernel::run(connection_file, settings) {
+        Ok(()) => exit_code::SUCCESS,
+        Err(e) => usage_error(e.to_string()),
+    }
+}
+
+fn install_kernel(args: InstallArgs) -> i32 {
+    use cleope::kernel::install::{Kernelspec, Location, install, settings_env};
+    let location = match (args.prefix, args.sys_prefix) {
+        (Some(prefix), _) => Location::Prefix(prefix),
+        (None, true) => Location::SysPrefix,
+        (None, false) => Location::User,
+    };
+    let program = match std::env::current_exe().and_then(|p| p.canonicalize()) {
+        Ok(program) => program,
+        Err(e) => return usage_error(format!("cannot find the cleope program itself: {e}")),
+    };
+    let spec = Kernelspec {
+        name: args.name,
+        display_name: args.display_name,
+        program,
+        env: settings_env(&args.session.overrides()),
+    };
+    match install(&spec, &location) {
+        Ok(folder) => {
+            println!("installed the {} kernel in {}", spec.name, folder.display());
+            exit_code::SUCCESS
+        }
+        Err(e) => usage_error(e.to_string()),
     }
 }
 

@@ -69,6 +69,11 @@ fn variables_are_listed_with_their_types() {
             .unwrap();
         t.session.variables()
     });
+    assert_eq!(
+        variables.iter().filter(|(n, _)| n == "n").count(),
+        1,
+        "{variables:?}"
+    );
     let expected = [("n", "int"), ("name", "string"), ("m", "Matrix")];
     for (name, kind) in expected {
         assert!(

@@ -30,7 +30,7 @@ pub struct ApiModule {
 pub const MODULES: &[ApiModule] = &[
     ApiModule {
         name: "console",
-        summary: "Printing and checking values.",
+        summary: "Printing, checking values, rich displays (tables, images) and input prompts.",
         build: console::module,
     },
     ApiModule {

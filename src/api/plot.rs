@@ -4,7 +4,7 @@
 
 use crate::eo::plot::{Colormap, Figure, MapStyle, PlotError, colormap};
 use crate::runtime::Host;
-use crate::runtime::display::Stream;
+use crate::runtime::display::{DisplayItem, Stream};
 use rhai::plugin::*;
 use rhai::{FLOAT, Map};
 
@@ -351,10 +351,20 @@ fn stretch_limits(values: &[f32], stretch: &Dynamic) -> Result<(f64, f64), Box<E
     Ok((at(low), at(high)))
 }
 
-/// Shows a figure: writes it under `output/figures/` and prints where.
+/// Shows a figure: inline where the front-end shows images (a notebook),
+/// otherwise written under `output/figures/` with its path printed.
 fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let number = host.next_figure_number();
+    let summary = format!(
+        "[figure {number}] {} ({} x {} px)",
+        figure.title, figure.width, figure.height
+    );
+    if host.display.shows_images() {
+        host.display
+            .display(&DisplayItem::text(summary).with_png(figure.png.clone()));
+        return Ok(());
+    }
     let slug: String = figure
         .title
         .chars()

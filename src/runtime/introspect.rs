@@ -3,7 +3,7 @@
 
 use super::session::Session;
 use crate::docs::{self, ModuleDoc, script_signature, script_types};
-use rhai::{LexError, ParseErrorType, Position};
+use rhai::{AST, Dynamic, Engine, FnPtr, ImmutableString, LexError, ParseErrorType, Position};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -110,6 +110,22 @@ impl Session {
         (!signatures.is_empty()).then(|| signatures.join("\n"))
     }
 
+    /// The text `print(value)` shows: strings as they are, custom types
+    /// through their registered `to_string` (a raster's summary).
+    pub fn print_text(&self, value: &Dynamic) -> String {
+        if let Some(text) = value.read_lock::<ImmutableString>() {
+            return text.to_string();
+        }
+        call_conversion(self.engine(), "to_string", value).unwrap_or_else(|| value.to_string())
+    }
+
+    /// The text `debug(value)` shows: strings quoted, custom types through
+    /// their registered `to_debug`. Front-ends show results this way, so a
+    /// string result is told apart from a number.
+    pub fn debug_text(&self, value: &Dynamic) -> String {
+        debug_text_with(self.engine(), value)
+    }
+
     fn global_names(&self) -> BTreeSet<String> {
         let mut names: BTreeSet<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
         names.extend(self.variables().into_iter().map(|(name, _)| name));
@@ -159,6 +175,22 @@ impl Session {
             .map(str::to_string)
             .collect()
     }
+}
+
+/// [`Session::debug_text`] with an engine at hand instead of the session,
+/// e.g. inside a debugger callback while the session is running.
+pub fn debug_text_with(engine: &Engine, value: &Dynamic) -> String {
+    call_conversion(engine, "to_debug", value).unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Calls a registered conversion function (`to_string`, `to_debug`) on
+/// `value` outside any script.
+fn call_conversion(engine: &Engine, function: &str, value: &Dynamic) -> Option<String> {
+    FnPtr::new(function)
+        .ok()?
+        .call::<ImmutableString>(engine, &AST::empty(), (value.clone(),))
+        .ok()
+        .map(|text| text.to_string())
 }
 
 /// The reference, built once per process (it does not change at run time).

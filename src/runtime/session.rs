@@ -6,7 +6,7 @@
 //! are cleared after each chunk (the pattern of Rhai's own REPL). An error,
 //! a quota breach or an interrupt ends the chunk, never the session.
 
-use super::cells::{CellKind, CellRange, split_cells};
+use super::cells::{Cell, CellKind, CellRange, split_cells};
 use super::config::Settings;
 use super::display::{DisplaySink, Stream};
 use super::errors::{ErrorClass, ScriptError, SourceMap};
@@ -14,7 +14,11 @@ use super::guard::Guard;
 use super::host::Host;
 use super::resolver::{ConfinedResolver, prelude_module};
 use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
+use rhai::debugger::{DebuggerCommand, DebuggerEvent};
+use rhai::{
+    AST, ASTNode, Dynamic, Engine, EvalAltResult, EvalContext, Expr, Module, Position, Scope,
+    Shared, Stmt,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -203,6 +207,65 @@ impl Session {
         Ok(ran)
     }
 
+    /// Runs one cell of a script whose whole text is `text` (the step runner
+    /// runs cells one at a time); errors name the file and its line numbers.
+    pub fn run_cell(
+        &mut self,
+        source: &str,
+        text: &str,
+        cell: &Cell,
+    ) -> Result<Dynamic, ScriptError> {
+        self.sources.add_source(source, text);
+        self.run_part(Chunk::new(source, &cell.text), cell.first_line)
+    }
+
+    /// Installs Rhai's debugger: `callback` is called when a run starts and
+    /// ends, and at every step it asks for (see Rhai's `register_debugger`).
+    /// A registered debugger slows every run a little, so front-ends install
+    /// it for the runs that need it (stepping through a cell, `:time`) and
+    /// then call [`Session::clear_debugger`].
+    #[allow(deprecated)] // register_debugger is stable in practice, marked volatile by Rhai.
+    pub fn set_debugger(
+        &mut self,
+        callback: impl Fn(
+            EvalContext,
+            DebuggerEvent,
+            ASTNode,
+            Option<&str>,
+            Position,
+        ) -> Result<DebuggerCommand, Box<EvalAltResult>>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        self.engine
+            .register_debugger(|_, debugger| debugger, callback);
+    }
+
+    /// Removes the debugger installed by [`Session::set_debugger`]. Rhai
+    /// cannot unregister one, so the engine is rebuilt; variables, functions
+    /// and imported modules stay.
+    pub fn clear_debugger(&mut self) {
+        self.rebuild_engine();
+    }
+
+    /// A fresh engine with the session's settings, hooks and imported modules.
+    fn rebuild_engine(&mut self) {
+        let (engine, resolved) = build_engine(
+            &self.settings,
+            &self.host,
+            &self.guard,
+            &self.sources,
+            &self.script_dir,
+        );
+        self.engine = engine;
+        self.resolved = resolved;
+        for (alias, module) in &self.imports {
+            self.engine
+                .register_static_module(alias.as_str(), Shared::clone(module));
+        }
+    }
+
     /// Makes `dir` the running script's folder: its modules can be imported
     /// and its files read (not written).
     pub fn set_script_dir(&mut self, dir: &Path) {
@@ -217,14 +280,24 @@ impl Session {
     }
 
     /// The variables in scope as `(name, type)`, with the type as scripts name it.
+    /// A name declared again (`let x = 1; let x = "a";`) is listed once,
+    /// with its current value's type: the scope keeps the shadowed entry.
     pub fn variables(&self) -> Vec<(String, String)> {
-        self.scope
+        let mut seen = std::collections::HashSet::new();
+        let mut variables: Vec<(String, String)> = self
+            .scope
             .iter_raw()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .filter(|(name, _, _)| seen.insert(name.to_string()))
             .map(|(name, _, value)| {
                 let type_name = self.engine.map_type_name(value.type_name());
                 (name.to_string(), crate::docs::script_types(type_name))
             })
-            .collect()
+            .collect();
+        variables.reverse();
+        variables
     }
 
     /// The value of a variable, if defined.
@@ -238,16 +311,8 @@ impl Session {
         self.scope.clear();
         self.functions = AST::empty();
         self.sources.clear();
-        let (engine, resolved) = build_engine(
-            &self.settings,
-            &self.host,
-            &self.guard,
-            &self.sources,
-            &self.script_dir,
-        );
-        self.engine = engine;
-        self.resolved = resolved;
         self.imports.clear();
+        self.rebuild_engine();
     }
 
     /// The variables and constants in scope.

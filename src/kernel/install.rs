@@ -1,0 +1,341 @@
+//! `cleope kernel install`: writes the kernelspec (kernel.json and two
+//! logos) where Jupyter looks for kernels.
+
+use crate::runtime::Overrides;
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where to install, as `jupyter kernelspec install` names the places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The user's Jupyter data folder (e.g. `~/.local/share/jupyter`).
+    User,
+    /// The active Python environment (`$VIRTUAL_ENV`, `$CONDA_PREFIX` or
+    /// the `sys.prefix` of `python3`).
+    SysPrefix,
+    /// `PREFIX/share/jupyter`: `/usr/local` makes the kernel every user's.
+    Prefix(PathBuf),
+}
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct Kernelspec {
+    /// The kernel's name (its folder): ASCII letters, digits, `-`, `.`, `_`.
+    pub name: String,
+    /// The name Jupyter shows in its launcher and menus.
+    pub display_name: String,
+    /// The `cleope` program the kernel runs (an absolute path).
+    pub program: PathBuf,
+    /// Environment the kernel starts with (quota settings).
+    pub env: Vec<(String, String)>,
+}
+
+/// Why the kernel could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(
+        "\"{0}\" cannot name a kernel: use ASCII letters, digits, '-', '.' and '_' (e.g. rhai)"
+    )]
+    BadName(String),
+    #[error("no home folder, so no user Jupyter folder: install with --prefix PREFIX instead")]
+    NoHome,
+    #[error(
+        "no Python environment found for --sys-prefix (no VIRTUAL_ENV, CONDA_PREFIX or python3): \
+         use --prefix PREFIX"
+    )]
+    NoSysPrefix,
+    #[error("cannot write {path}: {error}")]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Writes the kernelspec folder and returns its path.
+pub fn install(spec: &Kernelspec, location: &Location) -> Result<PathBuf, InstallError> {
+    check_name(&spec.name)?;
+    let folder = data_dir(location)?
+        .join("kernels")
+        .join(spec.name.to_ascii_lowercase());
+    let write = |name: &str, bytes: &[u8]| {
+        let path = folder.join(name);
+        std::fs::write(&path, bytes).map_err(|error| InstallError::Write { path, error })
+    };
+    std::fs::create_dir_all(&folder).map_err(|error| InstallError::Write {
+        path: folder.clone(),
+        error,
+    })?;
+    let json = serde_json::to_string_pretty(&kernel_json(spec)).unwrap_or_default();
+    write("kernel.json", json.as_bytes())?;
+    write("logo-32x32.png", &logo_png(32))?;
+    write("logo-64x64.png", &logo_png(64))?;
+    Ok(folder)
+}
+
+fn check_name(name: &str) -> Result<(), InstallError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if !name.is_empty() && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(InstallError::BadName(name.to_string()))
+    }
+}
+
+/// The kernelspec: how Jupyter starts the kernel and how it shows it.
+pub fn kernel_json(spec: &Kernelspec) -> Value {
+    let env: Map<String, Value> = spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    json!({
+        "argv": [spec.program.display().to_string(), "kernel", "-f", "{connection_file}"],
+        "display_name": spec.display_name,
+        "language": "rhai",
+        "interrupt_mode": "message",
+        "env": env,
+        "kernel_protocol_version": super::messages::PROTOCOL_VERSION,
+        "metadata": { "debugger": false },
+    })
+}
+
+/// The kernel's environment for settings given at install time: each
+/// becomes the `CLEOPE_*` variable the kernel reads.
+pub fn settings_env(overrides: &Overrides) -> Vec<(String, String)> {
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let entries = [
+        ("CLEOPE_WORKSPACE", path(&overrides.workspace)),
+        ("CLEOPE_ARCHIVE", path(&overrides.archive)),
+        ("CLEOPE_MEMORY", overrides.memory.map(size_text)),
+        ("CLEOPE_CPUS", overrides.cpus.map(|n| n.to_string())),
+        ("CLEOPE_DISK", overrides.disk.map(size_text)),
+        (
+            "CLEOPE_OPERATIONS",
+            overrides.operations.map(|n| n.to_string()),
+        ),
+        ("CLEOPE_TIME_LIMIT", overrides.time_limit.map(duration_text)),
+    ];
+    entries
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key.to_string(), v)))
+        .collect()
+}
+
+/// A byte count in the largest unit that divides it exactly (`2GiB`, `20GB`).
+fn size_text(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 6] = [
+        (1 << 30, "GiB"),
+        (1_000_000_000, "GB"),
+        (1 << 20, "MiB"),
+        (1_000_000, "MB"),
+        (1 << 10, "KiB"),
+        (1_000, "kB"),
+    ];
+    UNITS
+        .iter()
+        .find(|(unit, _)| bytes.is_multiple_of(*unit))
+        .map_or_else(
+            || format!("{bytes}B"),
+            |(unit, name)| format!("{}{name}", bytes / unit),
+        )
+}
+
+fn duration_text(duration: Duration) -> String {
+    humantime::format_duration(duration)
+        .to_string()
+        .replace(' ', "")
+}
+
+/// The Jupyter data folder (`…/share/jupyter` or the user's) for a location.
+fn data_dir(location: &Location) -> Result<PathBuf, InstallError> {
+    match location {
+        Location::User => user_data_dir(),
+        Location::SysPrefix => Ok(sys_prefix()?.join("share").join("jupyter")),
+        Location::Prefix(prefix) => Ok(prefix.join("share").join("jupyter")),
+    }
+}
+
+/// Jupyter's per-user data folder, as jupyter_core finds it.
+fn user_data_dir() -> Result<PathBuf, InstallError> {
+    if let Some(dir) = std::env::var_os("JUPYTER_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if cfg!(target_os = "macos") {
+        return dirs::home_dir()
+            .map(|home| home.join("Library/Jupyter"))
+            .ok_or(InstallError::NoHome);
+    }
+    // Linux: $XDG_DATA_HOME or ~/.local/share; Windows: %APPDATA%.
+    let base = if cfg!(windows) {
+        dirs::config_dir()
+    } else {
+        dirs::data_dir()
+    };
+    base.map(|dir| dir.join("jupyter"))
+        .ok_or(InstallError::NoHome)
+}
+
+fn sys_prefix() -> Result<PathBuf, InstallError> {
+    for variable in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        if let Some(prefix) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(prefix));
+        }
+    }
+    let output = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .map_err(|_| InstallError::NoSysPrefix)?;
+    let prefix = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if output.status.success() && Path::new(&prefix).is_absolute() {
+        Ok(PathBuf::from(prefix))
+    } else {
+        Err(InstallError::NoSysPrefix)
+    }
+}
+
+/// A PNG logo `size` pixels square: a blue globe with an orange satellite.
+pub fn logo_png(size: u32) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..size * size)
+        .flat_map(|i| logo_pixel(i % size, i / size, size))
+        .collect();
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, size, size);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Writing to memory cannot fail; the image has exactly size² pixels.
+    let written = encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&pixels));
+    debug_assert!(written.is_ok());
+    png
+}
+
+/// One pixel, averaged over 4 × 4 samples so edges are smooth.
+fn logo_pixel(x: u32, y: u32, size: u32) -> [u8; 4] {
+    const SAMPLES: u32 = 4;
+    let mut sum = [0.0_f32; 4];
+    for sy in 0..SAMPLES {
+        for sx in 0..SAMPLES {
+            let at = |p: u32, s: u32| {
+                ((p * SAMPLES + s) as f32 + 0.5) / (size * SAMPLES) as f32 * 2.0 - 1.0
+            };
+            let [r, g, b, a] = logo_colour(at(x, sx), at(y, sy));
+            // Premultiply so transparent samples add no colour.
+            sum = [sum[0] + r * a, sum[1] + g * a, sum[2] + b * a, sum[3] + a];
+        }
+    }
+    let n = (SAMPLES * SAMPLES) as f32;
+    let alpha = sum[3] / n;
+    let channel = |c: f32| {
+        if alpha > 0.0 {
+            (c / n / alpha * 255.0).round() as u8
+        } else {
+            0
+        }
+    };
+    [
+        channel(sum[0]),
+        channel(sum[1]),
+        channel(sum[2]),
+        (alpha * 255.0).round() as u8,
+    ]
+}
+
+/// The logo's colour at (u, v), both in [-1, 1], y downwards.
+fn logo_colour(u: f32, v: f32) -> [f32; 4] {
+    const OCEAN: [f32; 4] = [0.12, 0.33, 0.58, 1.0];
+    const GRID: [f32; 4] = [0.55, 0.78, 0.95, 1.0];
+    const SATELLITE: [f32; 4] = [0.96, 0.55, 0.13, 1.0];
+    const CLEAR: [f32; 4] = [0.0; 4];
+    if (u - 0.72).hypot(v + 0.72) < 0.17 {
+        return SATELLITE;
+    }
+    let (gu, gv, radius) = (u + 0.08, v - 0.08, 0.82);
+    if gu.hypot(gv) > radius {
+        return CLEAR;
+    }
+    let equator = gv.abs() < 0.045;
+    let meridian = ((gu / 0.38).powi(2) + (gv / radius).powi(2) - 1.0).abs() < 0.14;
+    if equator || meridian { GRID } else { OCEAN }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Kernelspec {
+        Kernelspec {
+            name: "rhai".into(),
+            display_name: "Rhai (cleope)".into(),
+            program: PathBuf::from("/opt/cleope/bin/cleope"),
+            env: vec![("CLEOPE_MEMORY".into(), "1GiB".into())],
+        }
+    }
+
+    #[test]
+    fn kernel_json_starts_this_program_with_message_interrupts() {
+        let json = kernel_json(&spec());
+        assert_eq!(
+            json["argv"],
+            json!([
+                "/opt/cleope/bin/cleope",
+                "kernel",
+                "-f",
+                "{connection_file}"
+            ])
+        );
+        assert_eq!(json["language"], "rhai");
+        assert_eq!(json["interrupt_mode"], "message");
+        assert_eq!(json["env"]["CLEOPE_MEMORY"], "1GiB");
+    }
+
+    #[test]
+    fn a_prefix_install_writes_the_spec_and_two_logos() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = install(&spec(), &Location::Prefix(dir.path().into())).unwrap();
+        assert_eq!(folder, dir.path().join("share/jupyter/kernels/rhai"));
+        for (file, side) in [("logo-32x32.png", 32), ("logo-64x64.png", 64)] {
+            let decoder = png::Decoder::new(std::fs::File::open(folder.join(file)).unwrap());
+            let info = decoder.read_info().unwrap().info().clone();
+            assert_eq!((info.width, info.height), (side, side), "{file}");
+        }
+        assert!(folder.join("kernel.json").is_file());
+    }
+
+    #[test]
+    fn names_jupyter_cannot_use_are_refused() {
+        let bad = Kernelspec {
+            name: "my kernel".into(),
+            ..spec()
+        };
+        assert!(matches!(
+            install(&bad, &Location::Prefix("/nonexistent".into())),
+            Err(InstallError::BadName(_))
+        ));
+    }
+
+    #[test]
+    fn settings_become_environment_the_kernel_reads_back() {
+        let overrides = Overrides {
+            memory: Some(3 << 30),
+            disk: Some(20_000_000_000),
+            time_limit: Some(Duration::from_secs(90)),
+            operations: Some(5000),
+            ..Overrides::default()
+        };
+        let env = settings_env(&overrides);
+        let value = |key: &str| env.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert_eq!(value("CLEOPE_MEMORY"), "3GiB");
+        assert_eq!(value("CLEOPE_DISK"), "20GB");
+        assert_eq!(value("CLEOPE_TIME_LIMIT"), "1m30s");
+        use crate::runtime::config::{parse_duration, parse_size};
+        assert_eq!(parse_size(&value("CLEOPE_DISK")), Ok(20_000_000_000));
+        assert_eq!(parse_size(&value("CLEOPE_MEMORY")), Ok(3 << 30));
+        assert_eq!(
+            parse_duration(&value("CLEOPE_TIME_LIMIT")),
+            Ok(Duration::from_secs(90))
+        );
+        assert_eq!(env.len(), 4);
+    }
+}

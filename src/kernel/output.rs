@@ -1,0 +1,244 @@
+//! The iopub channel: everything the kernel broadcasts goes through one
+//! queue to one task, so messages leave in the order they were made
+//! (busy, execute_input, output, result, idle). The session's display sink
+//! puts the cell's output on the same queue.
+
+use super::messages::{broadcast, display_content};
+use super::stdin::StdinBridge;
+use crate::runtime::display::{DisplayItem, DisplaySink, Stream};
+use jupyter_protocol::{
+    ClearOutput, JupyterMessage, JupyterMessageContent, Status, Stdio, StreamContent,
+};
+use jupyter_zmq_client::KernelIoPubConnection;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, oneshot};
+
+/// Consecutive stream text is merged into one message up to this size, so a
+/// loop printing thousands of lines does not flood the front-end.
+const MAX_MERGED_STREAM_BYTES: usize = 64 * 1024;
+
+enum Outgoing {
+    Message(Box<JupyterMessage>),
+    /// Answered once everything queued before it has been sent.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Puts broadcasts on the iopub queue. Also the session's display sink:
+/// output goes out as a child of the request being executed, and input is
+/// asked for through `stdin`.
+pub struct Broadcaster {
+    queue: mpsc::UnboundedSender<Outgoing>,
+    executing: Mutex<Option<JupyterMessage>>,
+    stdin: StdinBridge,
+}
+
+impl Broadcaster {
+    /// A broadcaster, and the task that sends what it queues on `iopub`.
+    pub fn new(
+        iopub: KernelIoPubConnection,
+        stdin: StdinBridge,
+    ) -> (Self, impl Future<Output = ()>) {
+        let (queue, outgoing) = mpsc::unbounded_channel();
+        let broadcaster = Self {
+            queue,
+            executing: Mutex::new(None),
+            stdin,
+        };
+        (broadcaster, publish(iopub, outgoing))
+    }
+
+    /// Ends a wait for input: the cell is being interrupted.
+    pub fn cancel_input(&self) {
+        self.stdin.cancel();
+    }
+
+    /// Broadcasts `content` about `parent`.
+    pub fn send(&self, parent: &JupyterMessage, content: impl Into<JupyterMessageContent>) {
+        let message = broadcast(parent, content);
+        // The publisher only stops when the kernel does.
+        let _ = self.queue.send(Outgoing::Message(Box::new(message)));
+    }
+
+    /// `status: busy` or `idle` about `parent`.
+    pub fn status(&self, parent: &JupyterMessage, busy: bool) {
+        let status = if busy { Status::busy() } else { Status::idle() };
+        self.send(parent, status);
+    }
+
+    /// Makes `request` the parent of the session's output (None: no cell runs).
+    pub fn set_executing(&self, request: Option<JupyterMessage>) {
+        *self.executing.lock().unwrap_or_else(|e| e.into_inner()) = request;
+    }
+
+    /// Waits until everything queued so far has been sent.
+    pub async fn flush(&self) {
+        let (done, sent) = oneshot::channel();
+        if self.queue.send(Outgoing::Flush(done)).is_ok() {
+            let _ = sent.await;
+        }
+    }
+
+    fn send_output(&self, content: impl Into<JupyterMessageContent>) {
+        let executing = self.executing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(parent) = executing.as_ref() {
+            self.send(parent, content);
+        }
+    }
+}
+
+impl DisplaySink for Broadcaster {
+    fn stream(&self, stream: Stream, text: &str) {
+        let name = match stream {
+            Stream::Stdout => Stdio::Stdout,
+            Stream::Stderr => Stdio::Stderr,
+        };
+        self.send_output(StreamContent {
+            name,
+            text: text.to_string(),
+        });
+    }
+
+    fn display(&self, item: &DisplayItem) {
+        self.send_output(display_content(item, false));
+    }
+
+    fn shows_images(&self) -> bool {
+        true
+    }
+
+    fn update_display(&self, item: &DisplayItem) {
+        if item.display_id.is_some() {
+            self.send_output(display_content(item, true));
+        } else {
+            self.display(item);
+        }
+    }
+
+    fn clear_output(&self, wait: bool) {
+        self.send_output(ClearOutput { wait });
+    }
+
+    fn input(&self, prompt: &str, password: bool) -> Option<String> {
+        let executing = self
+            .executing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        self.stdin.ask(&executing, prompt, password)
+    }
+}
+
+/// Sends queued messages in order, merging runs of stream text.
+async fn publish(mut iopub: KernelIoPubConnection, mut queue: mpsc::UnboundedReceiver<Outgoing>) {
+    let mut held: Option<Outgoing> = None;
+    loop {
+        let next = match held.take() {
+            Some(next) => next,
+            None => match queue.recv().await {
+                Some(next) => next,
+                None => return,
+            },
+        };
+        match next {
+            Outgoing::Flush(done) => {
+                let _ = done.send(());
+            }
+            Outgoing::Message(message) => {
+                let (message, after) = merge_streams(*message, &mut queue);
+                held = after;
+                if let Err(error) = iopub.send(message).await {
+                    eprintln!("cleope kernel: cannot publish on iopub: {error}");
+                }
+            }
+        }
+    }
+}
+
+/// Appends the stream messages already queued behind `first` (same stream,
+/// same parent) to it; returns the merged message and the first one that
+/// did not fit.
+fn merge_streams(
+    mut first: JupyterMessage,
+    queue: &mut mpsc::UnboundedReceiver<Outgoing>,
+) -> (JupyterMessage, Option<Outgoing>) {
+    let JupyterMessageContent::StreamContent(stream) = &mut first.content else {
+        return (first, None);
+    };
+    let parent_id = first.parent_header.as_ref().map(|h| h.msg_id.clone());
+    while stream.text.len() < MAX_MERGED_STREAM_BYTES {
+        let Ok(next) = queue.try_recv() else { break };
+        let same_stream = match &next {
+            Outgoing::Message(message) => match &message.content {
+                JupyterMessageContent::StreamContent(more)
+                    if same_name(&more.name, &stream.name)
+                        && message.parent_header.as_ref().map(|h| &h.msg_id)
+                            == parent_id.as_ref() =>
+                {
+                    Some(more.text.clone())
+                }
+                _ => None,
+            },
+            Outgoing::Flush(_) => None,
+        };
+        match same_stream {
+            Some(text) => stream.text.push_str(&text),
+            None => return (first, Some(next)),
+        }
+    }
+    (first, None)
+}
+
+fn same_name(a: &Stdio, b: &Stdio) -> bool {
+    matches!(
+        (a, b),
+        (Stdio::Stdout, Stdio::Stdout) | (Stdio::Stderr, Stdio::Stderr)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jupyter_protocol::ExecuteRequest;
+
+    fn queued(parent: &JupyterMessage, content: impl Into<JupyterMessageContent>) -> Outgoing {
+        Outgoing::Message(Box::new(broadcast(parent, content)))
+    }
+
+    fn text(message: &JupyterMessage) -> String {
+        match &message.content {
+            JupyterMessageContent::StreamContent(s) => s.text.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn runs_of_one_stream_merge_and_anything_else_stops_the_run() {
+        let cell = JupyterMessage::new(ExecuteRequest::new("x".into()), None);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        for content in [
+            StreamContent::stdout("b\n"),
+            StreamContent::stdout("c\n"),
+            StreamContent::stderr("oops\n"),
+        ] {
+            tx.send(queued(&cell, content)).unwrap();
+        }
+        let first = broadcast(&cell, StreamContent::stdout("a\n"));
+        let (merged, held) = merge_streams(first, &mut rx);
+        assert_eq!(text(&merged), "a\nb\nc\n");
+        match held {
+            Some(Outgoing::Message(m)) => assert_eq!(text(&m), "oops\n"),
+            _ => panic!("the stderr message is held for the next send"),
+        }
+    }
+
+    #[test]
+    fn output_of_another_request_is_not_merged() {
+        let one = JupyterMessage::new(ExecuteRequest::new("1".into()), None);
+        let two = JupyterMessage::new(ExecuteRequest::new("2".into()), None);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tx.send(queued(&two, StreamContent::stdout("two"))).unwrap();
+        let (merged, held) = merge_streams(broadcast(&one, StreamContent::stdout("one")), &mut rx);
+        assert_eq!(text(&merged), "one");
+        assert!(held.is_some());
+    }
+}

@@ -1,0 +1,99 @@
+"""A notebook of several cells executed by nbclient, as `jupyter execute`
+or JupyterLab's "Run All" would: variables, functions and imports carry
+from cell to cell, and outputs land in the right cells."""
+
+import os
+import unittest
+
+import nbclient
+import nbformat
+from jupyter_client.manager import start_new_kernel
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+KERNEL = os.environ["CLEOPE_KERNEL_NAME"]
+
+
+def outputs_text(cell):
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+class NotebookTests(unittest.TestCase):
+    def run_notebook(self, cells, **options):
+        notebook = new_notebook(cells=cells)
+        notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": KERNEL, "language": "rhai"}
+        client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=60, **options)
+        client.execute()
+        nbformat.validate(notebook)
+        return notebook
+
+    def test_cells_share_variables_functions_and_outputs(self):
+        notebook = self.run_notebook(
+            [
+                new_markdown_cell("# NDVI of a pixel"),
+                new_code_cell("let red = 0.1;\nlet nir = 0.5;"),
+                new_code_cell("fn ndvi(r, n) { (n - r) / (n + r) }"),
+                new_code_cell('print(`NDVI = ${ndvi(red, nir)}`);\nndvi(red, nir) > 0.5'),
+                new_code_cell('display([#{band: "B4", value: red}, #{band: "B8", value: nir}]);'),
+                new_code_cell('display("0 of 2 tiles", "progress");\nupdate_display("2 of 2 tiles", "progress");'),
+            ]
+        )
+        cells = notebook.cells
+        self.assertEqual(cells[1].outputs, [])
+        self.assertEqual(cells[1].execution_count, 1)
+        self.assertIn("NDVI = 0.666", outputs_text(cells[3]))
+        result = [o for o in cells[3].outputs if o.output_type == "execute_result"]
+        self.assertEqual(result[0].data["text/plain"], "true")
+        self.assertEqual(result[0].execution_count, 3)
+        table = cells[4].outputs[0]
+        self.assertEqual(table.output_type, "display_data")
+        self.assertIn("<td>B8</td>", table.data["text/html"])
+        progress = cells[5].outputs
+        self.assertEqual(len(progress), 1, "the update replaced the display in place")
+        self.assertEqual(progress[0].data["text/plain"], "2 of 2 tiles")
+
+    def test_an_error_shows_the_line_and_caret_and_stops_the_run(self):
+        cells = [
+            new_code_cell("let bands = [4, 8];"),
+            new_code_cell("let b = bands[1];\nlet c = bands.nope();"),
+            new_code_cell('print("never runs");'),
+        ]
+        with self.assertRaises(nbclient.exceptions.CellExecutionError) as raised:
+            self.run_notebook(cells)
+        self.assertIn("FunctionNotFound", str(raised.exception))
+        notebook = new_notebook(cells=cells)
+        client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=60, allow_errors=True)
+        client.execute()
+        error = notebook.cells[1].outputs[0]
+        self.assertEqual(error.output_type, "error")
+        self.assertEqual(error.ename, "FunctionNotFound")
+        traceback = "\n".join(error.traceback)
+        self.assertIn(" 2 | let c = bands.nope();", traceback)
+        self.assertIn("^", traceback)
+        self.assertIn("never runs", outputs_text(notebook.cells[2]), "allow_errors runs on")
+
+    def test_run_all_stops_at_the_first_error(self):
+        """JupyterLab's "Run All" queues every cell at once: after an error,
+        the cells already queued are aborted, as ipykernel does."""
+        km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60)
+        try:
+            ids = [kc.execute(code) for code in ("let a = 1;", "a.nope();", "let b = 2;", "a + 1")]
+            replies = {}
+            while len(replies) < len(ids):
+                reply = kc.get_shell_msg(timeout=30)
+                replies[reply["parent_header"]["msg_id"]] = reply["content"]["status"]
+            self.assertEqual([replies[i] for i in ids], ["ok", "error", "aborted", "aborted"])
+            after = kc.execute_interactive("a", timeout=20, output_hook=lambda m: None)
+            self.assertEqual(after["content"]["status"], "ok", "the next request runs again")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
+
+if __name__ == "__main__":
+    unittest.main()

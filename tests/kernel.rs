@@ -1,0 +1,323 @@
+//! The Jupyter kernel as Jupyter's own Python clients drive it: the
+//! `jupyter_kernel_test` conformance suite, notebooks run by nbclient,
+//! interrupts, input requests, forged signatures, transports and the
+//! kernel's lifetime (the Python files in
+//! tests/jupyter/), plus the command line (`kernel install`, refused
+//! connection files).
+//!
+//! The Python clients live in a virtual environment under
+//! `target/jupyter-venv`, created from tests/jupyter/requirements.txt on
+//! first use (PyPI must be reachable then) and reused afterwards.
+
+mod common;
+
+use common::cleope_bin;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The name the tests install the kernel under (not to clash with a real one).
+const KERNEL_NAME: &str = "cleope-test";
+
+fn jupyter_tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jupyter")
+}
+
+/// `target/`, found from the binary under test (`target/debug/cleope`).
+fn target_dir() -> PathBuf {
+    Path::new(cleope_bin())
+        .ancestors()
+        .nth(2)
+        .expect("the binary lives in target/<profile>/")
+        .to_path_buf()
+}
+
+/// The venv's Python, creating the venv once per test process.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(prepare_venv) {
+        Ok(python) => python,
+        Err(message) => panic!("cannot prepare the Python test environment:\n{message}"),
+    }
+}
+
+/// Reuses `target/jupyter-venv` when it was built from the current
+/// requirements; otherwise builds a new one beside it and renames it into
+/// place, so concurrent test processes never see a half-built venv.
+fn prepare_venv() -> Result<PathBuf, String> {
+    let requirements = jupyter_tests_dir().join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
+    let venv = target_dir().join("jupyter-venv");
+    let stamp = |venv: &Path| venv.join("cleope-requirements.txt");
+    let python = |venv: &Path| venv.join("bin").join("python");
+    if std::fs::read_to_string(stamp(&venv)).ok().as_ref() == Some(&wanted) {
+        return Ok(python(&venv));
+    }
+    let building = target_dir().join(format!("jupyter-venv.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    run_checked(Command::new("python3").arg("-m").arg("venv").arg(&building))?;
+    run_checked(
+        Command::new(python(&building))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("-r")
+            .arg(&requirements),
+    )?;
+    std::fs::write(stamp(&building), &wanted).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&venv);
+    if std::fs::rename(&building, &venv).is_err() {
+        // Another test process finished first: use its venv.
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    Ok(python(&venv))
+}
+
+fn run_checked(command: &mut Command) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed:\n{}", text(&output)))
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A kernel installed in a temporary Jupyter folder, with its own workspace.
+struct InstalledKernel {
+    dir: tempfile::TempDir,
+}
+
+impl InstalledKernel {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let workspace = dir.path().join("workspace");
+        let output = Command::new(cleope_bin())
+            .args([
+                "kernel",
+                "install",
+                "--name",
+                KERNEL_NAME,
+                "--time-limit",
+                "60s",
+            ])
+            .arg("--prefix")
+            .arg(dir.path())
+            .arg("--workspace")
+            .arg(&workspace)
+            .output()
+            .expect("run cleope kernel install");
+        assert!(output.status.success(), "{}", text(&output));
+        // The PNG the conformance suite shows with display_png.
+        std::fs::create_dir_all(workspace.join("output")).unwrap();
+        std::fs::write(
+            workspace.join("output/dot.png"),
+            cleope::kernel::install::logo_png(16),
+        )
+        .unwrap();
+        Self { dir }
+    }
+
+    /// Runs one tests/jupyter/ module with unittest against this kernel.
+    fn run_python(&self, module: &str) -> Output {
+        let mut command = Command::new(python());
+        command
+            .args(["-m", "unittest", "-v", module])
+            .current_dir(jupyter_tests_dir())
+            .env("CLEOPE_KERNEL_NAME", KERNEL_NAME)
+            .env("JUPYTER_PATH", self.dir.path().join("share/jupyter"))
+            .env("JUPYTER_DATA_DIR", self.dir.path().join("data"))
+            .env("JUPYTER_CONFIG_DIR", self.dir.path().join("config"))
+            .env("JUPYTER_RUNTIME_DIR", self.dir.path().join("runtime"))
+            .env("JUPYTER_PLATFORM_DIRS", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        for variable in ["MEMORY", "CPUS", "DISK", "OPERATIONS", "ARCHIVE"] {
+            command.env_remove(format!("CLEOPE_{variable}"));
+        }
+        run_with_deadline(&mut command, Duration::from_secs(240))
+    }
+}
+
+/// Runs `command`, killing it if it outlives `limit` (a hung kernel must
+/// fail the test, not the CI job).
+fn run_with_deadline(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    let id = child.id();
+    let started = Instant::now();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(output) => output.expect("wait for python"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+            let output = finished.recv().expect("the killed process ends");
+            panic!(
+                "the Python tests did not finish within {:?}:\n{}",
+                started.elapsed(),
+                text(&output.expect("output"))
+            );
+        }
+    }
+}
+
+fn assert_python_passes(module: &str) -> Output {
+    let kernel = InstalledKernel::new();
+    let output = kernel.run_python(module);
+    assert!(
+        output.status.success(),
+        "{module} failed:\n{}",
+        text(&output)
+    );
+    output
+}
+
+#[test]
+fn jupyter_kernel_test_conformance_suite_passes() {
+    let output = assert_python_passes("test_conformance");
+    let log = String::from_utf8_lossy(&output.stderr);
+    for test in [
+        "test_kernel_info",
+        "test_execute_stdout",
+        "test_execute_stderr",
+        "test_completion",
+        "test_is_complete",
+        "test_error",
+        "test_execute_result",
+        "test_display_data",
+        "test_history",
+        "test_inspect",
+        "test_clear_output",
+    ] {
+        assert!(
+            log.contains(&format!("{test} ")),
+            "{test} did not run:\n{log}"
+        );
+    }
+    assert!(
+        !log.contains("skipped 'No"),
+        "an attribute is missing:\n{log}"
+    );
+}
+
+#[test]
+fn notebooks_run_through_nbclient_keep_state_between_cells() {
+    assert_python_passes("test_notebook");
+}
+
+#[test]
+fn an_interrupt_stops_a_long_loop_and_keeps_the_variables() {
+    assert_python_passes("test_interrupt");
+}
+
+#[test]
+fn input_and_input_password_ask_the_notebook_through_stdin() {
+    assert_python_passes("test_stdin");
+}
+
+#[test]
+fn messages_with_a_bad_signature_are_dropped_and_logged() {
+    let output = assert_python_passes("test_signature");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.matches("dropped a shell message: its signature does not match")
+            .count()
+            >= 2,
+        "{log}"
+    );
+}
+
+#[test]
+fn the_kernel_listens_where_told_over_tcp_or_ipc_and_stops_with_jupyter() {
+    assert_python_passes("test_transport");
+}
+
+fn connection_file(dir: &Path, scheme: &str) -> PathBuf {
+    let path = dir.join("kernel-1.json");
+    let json = serde_json::json!({
+        "ip": "127.0.0.1", "transport": "tcp", "shell_port": 0, "iopub_port": 0,
+        "stdin_port": 0, "control_port": 0, "hb_port": 0, "key": "secret",
+        "signature_scheme": scheme, "kernel_name": KERNEL_NAME
+    });
+    std::fs::write(&path, json.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_connection_file_with_another_signature_scheme_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(cleope_bin())
+        .args(["kernel", "-f"])
+        .arg(connection_file(dir.path(), "hmac-sha1"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"hmac-sha1\"") && stderr.contains("hmac-sha256"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kernel_install_writes_the_spec_logos_and_quota_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(cleope_bin())
+        .args([
+            "kernel",
+            "install",
+            "--memory",
+            "1GiB",
+            "--time-limit",
+            "2m",
+        ])
+        .arg("--prefix")
+        .arg(dir.path())
+        .env_remove("CLEOPE_CPUS")
+        .env_remove("CLEOPE_DISK")
+        .env_remove("CLEOPE_OPERATIONS")
+        .env_remove("CLEOPE_WORKSPACE")
+        .env_remove("CLEOPE_ARCHIVE")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let folder = dir.path().join("share/jupyter/kernels/rhai");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("kernel.json")).unwrap())
+            .unwrap();
+    let program = Path::new(cleope_bin()).canonicalize().unwrap();
+    assert_eq!(spec["argv"][0], program.display().to_string());
+    assert_eq!(spec["argv"][3], "{connection_file}");
+    assert_eq!(spec["display_name"], "Rhai (cleope)");
+    assert_eq!(spec["interrupt_mode"], "message");
+    assert_eq!(
+        spec["env"],
+        serde_json::json!({"CLEOPE_MEMORY": "1GiB", "CLEOPE_TIME_LIMIT": "2m"})
+    );
+    assert!(folder.join("logo-32x32.png").is_file() && folder.join("logo-64x64.png").is_file());
+
+    let refused = Command::new(cleope_bin())
+        .args(["kernel", "install", "--user", "--sys-prefix"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "one location at a time");
+}
