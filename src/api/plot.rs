@@ -60,10 +60,12 @@ fn map_style(
         "vmax",
         "stretch",
         "log",
+        "gamma",
         "units",
         "width",
         "overlays",
         "coastlines",
+        "grid",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
     if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
@@ -112,6 +114,17 @@ fn map_style(
         title: text(options, "title").unwrap_or_default(),
         colormap,
         limits,
+        gamma: match number(options, "gamma")? {
+            Some(gamma) if gamma > 0.0 && gamma <= 10.0 => Some(gamma),
+            Some(_) => {
+                return Err(option_error(
+                    "gamma",
+                    "must be above 0 and at most 10",
+                    "e.g. gamma: 0.5 brightens faint values",
+                ));
+            }
+            None => None,
+        },
         log: options
             .get("log")
             .is_some_and(|v| v.as_bool().unwrap_or(false)),
@@ -120,6 +133,7 @@ fn map_style(
         geographic,
         overlays: [
             basemap_overlays(options, crs, bounds)?,
+            graticule_overlays(options, crs, bounds)?,
             overlays(options, crs)?,
         ]
         .concat(),
@@ -129,7 +143,8 @@ fn map_style(
 /// The `overlays` option: an array of maps, each one of
 /// `#{ aoi, color, width }` (an outline), `#{ points, color, size }`
 /// (markers at `[lon, lat]` pairs or at the `x`/`y` of `components()`),
-/// `#{ circles, color, width }` (the enclosing circles of `components()`)
+/// `#{ circles, color, width }` (the enclosing circles of `components()`),
+/// `#{ footprints }` (products with a WKT `footprint`, coloured by mission)
 /// or `#{ text, at: [lon, lat], color }`.
 fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
     use crate::eo::plot::{Overlay, colour_named};
@@ -174,6 +189,8 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
                     width,
                 });
             }
+        } else if let Some(products) = item.get("footprints") {
+            result.extend(footprint_overlays(products, width, &to_crs)?);
         } else if let Some(points) = item.get("points") {
             let size = number(&item, "size")?.unwrap_or(4.0).clamp(1.0, 50.0) as u32;
             result.push(Overlay::Markers {
@@ -257,8 +274,129 @@ fn basemap_overlays(
     Ok(overlays)
 }
 
+/// Latitude and longitude lines (option `grid: true`) at a round spacing
+/// giving three to eight lines across the map, labelled at the left and
+/// bottom edges: on projected maps (UTM) they show where the degrees are.
+fn graticule_overlays(
+    options: &Map,
+    crs: &str,
+    bounds: (f64, f64, f64, f64),
+) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
+    use crate::eo::plot::Overlay;
+    use crate::eo::raster::crs as crs_of;
+    let wanted = match options.get("grid") {
+        Some(value) => value
+            .as_bool()
+            .map_err(|_| option_error("grid", "must be true or false", ""))?,
+        None => false,
+    };
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let geographic = crs_of::is_geographic(crs);
+    let (x0, y0, x1, y1) = if geographic {
+        bounds
+    } else {
+        crs_of::bounds_to_lonlat(crs, bounds).map_err(crate::api::raster::raster_error)?
+    };
+    let step = [
+        0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0,
+    ]
+    .into_iter()
+    .find(|step| (x1 - x0).max(y1 - y0) / step <= 8.0)
+    .unwrap_or(30.0);
+    let colour = [150, 150, 150];
+    let mut lines = Vec::new();
+    // The label goes at the `label_at`-th point: a little inside the edge,
+    // where the text is not clipped.
+    let mut add = |points: Vec<(f64, f64)>,
+                   label: String,
+                   label_at: usize|
+     -> Result<(), Box<EvalAltResult>> {
+        let points = if geographic {
+            points
+        } else {
+            crs_of::lonlat_points_to(crs, &points).map_err(crate::api::raster::raster_error)?
+        };
+        let at = points[label_at];
+        lines.push(Overlay::Line {
+            points,
+            colour,
+            width: 1,
+        });
+        lines.push(Overlay::Label {
+            at,
+            text: label,
+            colour: [90, 90, 90],
+        });
+        Ok(())
+    };
+    let samples =
+        |from: f64, to: f64| (0..=40).map(move |i| from + (to - from) * f64::from(i) / 40.0);
+    let mut lon = (x0 / step).ceil() * step;
+    while lon <= x1 {
+        add(
+            samples(y0, y1).map(|lat| (lon, lat)).collect(),
+            format!("{lon:.2}°"),
+            2,
+        )?;
+        lon += step;
+    }
+    let mut lat = (y0 / step).ceil() * step;
+    while lat <= y1 {
+        add(
+            samples(x0, x1).map(|lon| (lon, lat)).collect(),
+            format!("{lat:.2}°"),
+            0,
+        )?;
+        lat += step;
+    }
+    Ok(lines)
+}
+
 /// Converts lon/lat points to the map's CRS.
 type ToCrs<'a> = &'a dyn Fn(Vec<(f64, f64)>) -> Result<Vec<(f64, f64)>, Box<EvalAltResult>>;
+
+/// Product footprints (maps with a `footprint` in WKT and a `name`),
+/// coloured by mission as CLEOPE did: Sentinel-1 orange, -2 forest green,
+/// -3 blue, -5P violet, others grey.
+fn footprint_overlays(
+    products: &Dynamic,
+    width: u32,
+    to_crs: ToCrs,
+) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
+    use crate::eo::plot::Overlay;
+    let bad = || {
+        option_error(
+            "footprints",
+            "must be an array of products (maps with footprint and name)",
+            "",
+        )
+    };
+    let items = products.clone().try_cast::<rhai::Array>().ok_or_else(bad)?;
+    let mut overlays = Vec::new();
+    for item in items {
+        let product = item.try_cast::<Map>().ok_or_else(bad)?;
+        let wkt = text(&product, "footprint").ok_or_else(bad)?;
+        let name = text(&product, "name").unwrap_or_default();
+        let colour = match name.get(..2) {
+            Some("S1") => [255, 140, 0],
+            Some("S2") => [34, 139, 34],
+            Some("S3") => [0, 0, 255],
+            Some("S5") => [238, 130, 238],
+            _ => [128, 128, 128],
+        };
+        let area = crate::eo::geometry::Aoi::from_wkt(&wkt).map_err(crate::api::aoi::aoi_error)?;
+        for ring in crate::api::aoi::rings(&area) {
+            overlays.push(Overlay::Line {
+                points: to_crs(ring)?,
+                colour,
+                width,
+            });
+        }
+    }
+    Ok(overlays)
+}
 
 /// Points given as `[lon, lat]` pairs (converted to the map's CRS) or as
 /// maps with `x` and `y` already in it (as `components()` gives them).
@@ -474,7 +612,7 @@ mod plot_api {
     use crate::api::raster::raster_error;
     use crate::api::script_error;
     use crate::eo::plot::{Figure, render_map};
-    use crate::eo::plot::{RgbStyle, render_histogram, render_lines, render_rgb};
+    use crate::eo::plot::{RgbStyle, render_boxes, render_histogram, render_lines, render_rgb};
     use crate::eo::raster::{Compute, Raster, crs};
     use crate::runtime::Host;
     use rhai::{Array, FLOAT};
@@ -498,9 +636,12 @@ mod plot_api {
     /// name such as `"RdYlGn"`, `"inferno"` or `"Spectral_r"`), `title`,
     /// colour limits `vmin` and `vmax` or a quantile `stretch` such as
     /// `[0.02, 0.98]`, `log: true` for a log colour scale, `units` for the
-    /// colour bar, `width` in pixels, `coastlines` (true or false; by
-    /// default drawn on maps spanning a degree or more), and `overlays`: an array of
-    /// `#{ aoi, color, width }` outlines, `#{ points, color, size }` markers
+    /// colour bar, `gamma` for a power-law colour scale, `width` in pixels,
+    /// `coastlines` (true or false; by default drawn on maps spanning a
+    /// degree or more), `grid: true` for latitude/longitude lines, and
+    /// `overlays`: an array of
+    /// `#{ aoi, color, width }` outlines, `#{ footprints: products }`
+    /// (footprints coloured by mission), `#{ points, color, size }` markers
     /// (`[lon, lat]` pairs or `components()`), `#{ circles, color }` (the
     /// enclosing circles of `components()`) and `#{ text, at: [lon, lat] }` labels.
     ///
@@ -859,6 +1000,78 @@ mod plot_api {
         crate::sandbox::files::write_bytes(&host.workspace(), &host.disk, path, &gif)
             .map(|_| ())
             .map_err(crate::api::file_error)
+    }
+
+    /// Shows a box plot per date of a stack (median, quartiles, whiskers at
+    /// 1.5 interquartile ranges), from each date's valid pixels (read
+    /// decimated). Options: `title`, `y_label`, `width`, `height`.
+    ///
+    /// ```rhai
+    /// let a = matrix(10, 10, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// stack([a, a * 2, a * 3], ["2020-06", "2020-07", "2020-08"]).plot_box(#{ title: "LAI", y_label: "m²/m²" });
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn plot_box(
+        ctx: NativeCallContext,
+        s: &mut crate::eo::raster::Stack,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        check_keys(&options, &["title", "y_label", "width", "height"])?;
+        let host = Host::of(&ctx)?;
+        let compute = Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        let mut groups = Vec::new();
+        for layer in s.layers() {
+            let (values, _, _) = compute.decimated(layer, 500, 500).map_err(raster_error)?;
+            groups.push(values.into_iter().map(f64::from).collect::<Vec<f64>>());
+        }
+        let style = chart_style(&options, "", "date", &s.layers()[0].unit)?;
+        let figure = render_boxes(s.dates(), &groups, &style).map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
+    }
+
+    /// Shows a box plot of groups of numbers (an array of arrays), with
+    /// `labels` (one per group) and `title`, `y_label`, `width`, `height`.
+    ///
+    /// ```rhai
+    /// plot_boxes([[1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 20.0]], #{ labels: ["before", "after"], title: "NO2" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn plot_boxes(
+        ctx: NativeCallContext,
+        groups: Array,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        check_keys(&options, &["labels", "title", "y_label", "width", "height"])?;
+        let groups: Vec<Vec<f64>> = groups
+            .into_iter()
+            .map(|g| g.into_typed_array::<FLOAT>().map_err(|_| ()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                script_error(
+                    "TypeMismatch",
+                    "plot_boxes needs an array of arrays of decimal numbers",
+                    "e.g. [[1.0, 2.5], [3.0, 4.5]]",
+                )
+            })?;
+        let labels: Vec<String> = match options.get("labels") {
+            Some(labels) => labels
+                .clone()
+                .into_typed_array::<rhai::ImmutableString>()
+                .map_err(|_| script_error("BadOption", "labels must be an array of strings", ""))?
+                .into_iter()
+                .map(|l| l.to_string())
+                .collect(),
+            None => (1..=groups.len()).map(|i| i.to_string()).collect(),
+        };
+        let style = chart_style(&options, "", "", "")?;
+        let figure = render_boxes(&labels, &groups, &style).map_err(plot_error)?;
+        show(&ctx, &figure)?;
+        Ok(figure)
     }
 
     /// Saves the figure as a PNG file in the workspace.

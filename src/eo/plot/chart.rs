@@ -205,6 +205,130 @@ pub fn render_histogram(
     })
 }
 
+/// The five numbers a box shows: lower whisker, first quartile, median,
+/// third quartile, upper whisker (whiskers at the farthest values within
+/// 1.5 interquartile ranges, Tukey's rule), from the finite values.
+pub fn box_numbers(values: &[f64]) -> Option<[f64; 5]> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        let position = q * (sorted.len() - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+    };
+    let (q1, median, q3) = (quantile(0.25), quantile(0.5), quantile(0.75));
+    let reach = 1.5 * (q3 - q1);
+    let lower = sorted
+        .iter()
+        .copied()
+        .find(|&v| v >= q1 - reach)
+        .unwrap_or(q1);
+    let upper = sorted
+        .iter()
+        .rev()
+        .copied()
+        .find(|&v| v <= q3 + reach)
+        .unwrap_or(q3);
+    Some([lower, q1, median, q3, upper])
+}
+
+/// Draws one box (with whiskers) per labelled group of values.
+pub fn render_boxes(
+    labels: &[String],
+    groups: &[Vec<f64>],
+    style: &ChartStyle,
+) -> Result<Figure, PlotError> {
+    if labels.is_empty() || labels.len() != groups.len() {
+        return Err(PlotError::Invalid(
+            "give one label per group of values".into(),
+        ));
+    }
+    register_fonts();
+    let boxes: Vec<Option<[f64; 5]>> = groups.iter().map(|g| box_numbers(g)).collect();
+    let (low, high) = boxes
+        .iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), n| {
+            (a.min(n[0]), b.max(n[4]))
+        });
+    let (low, high) = if low.is_finite() {
+        pad_range(low, high)
+    } else {
+        (0.0, 1.0)
+    };
+    let (width, height) = (style.width, style.height);
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let steps = labels.len();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
+            .map_err(drawing_error)?;
+        let label_at = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let y_step = (high - low) / 8.0;
+        chart
+            .configure_mesh()
+            .x_labels(steps.min(12))
+            .x_label_formatter(&label_at)
+            .y_label_formatter(&|v| tick_label(*v, y_step))
+            .x_desc(style.x_label.as_str())
+            .y_desc(style.y_label.as_str())
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(drawing_error)?;
+        let colour = SERIES_COLOURS[0];
+        for (i, numbers) in boxes.iter().enumerate() {
+            let Some([lower, q1, median, q3, upper]) = *numbers else {
+                continue;
+            };
+            let x = i as f64;
+            let outline = ShapeStyle::from(colour).stroke_width(2);
+            chart
+                .draw_series([Rectangle::new(
+                    [(x - 0.3, q1), (x + 0.3, q3)],
+                    colour.mix(0.3).filled(),
+                )])
+                .map_err(drawing_error)?;
+            chart
+                .draw_series([Rectangle::new([(x - 0.3, q1), (x + 0.3, q3)], outline)])
+                .map_err(drawing_error)?;
+            let lines = [
+                vec![(x - 0.3, median), (x + 0.3, median)],
+                vec![(x, q3), (x, upper)],
+                vec![(x, q1), (x, lower)],
+                vec![(x - 0.15, upper), (x + 0.15, upper)],
+                vec![(x - 0.15, lower), (x + 0.15, lower)],
+            ];
+            chart
+                .draw_series(lines.into_iter().map(|l| PathElement::new(l, outline)))
+                .map_err(drawing_error)?;
+        }
+        root.present().map_err(drawing_error)?;
+    }
+    Ok(Figure {
+        title: style.title.clone(),
+        width,
+        height,
+        png: encode_png(&rgb, width, height)?,
+    })
+}
+
 /// A range with 5 % of room above and below (and some when flat).
 fn pad_range(low: f64, high: f64) -> (f64, f64) {
     let span = if high > low {
@@ -227,6 +351,23 @@ mod tests {
             width: 600,
             height: 400,
         }
+    }
+
+    #[test]
+    fn box_numbers_follow_tukey() {
+        let values: Vec<f64> = (1..=9).map(f64::from).chain([100.0, f64::NAN]).collect();
+        let [lower, q1, median, q3, upper] = box_numbers(&values).unwrap();
+        assert_eq!((lower, q1, median, q3), (1.0, 3.25, 5.5, 7.75));
+        assert_eq!(upper, 9.0, "100 is an outlier beyond 1.5 IQR");
+        assert!(box_numbers(&[f64::NAN]).is_none());
+        let figure = render_boxes(
+            &["a".into(), "b".into()],
+            &[values.clone(), vec![2.0, 3.0]],
+            &style(),
+        )
+        .unwrap();
+        assert_eq!(figure.height, 400);
+        assert!(render_boxes(&["a".into()], &[], &style()).is_err());
     }
 
     #[test]

@@ -194,6 +194,7 @@ mod tests {
             colormap: Colormap::named("inferno").unwrap(),
             limits: Some((0.0, 10.0)),
             log: false,
+            gamma: None,
             units: "°C".into(),
             width: 800,
             geographic: true,

@@ -15,6 +15,9 @@ pub struct MapStyle {
     pub limits: Option<(f64, f64)>,
     /// Colour by log10 of the values (positive values only).
     pub log: bool,
+    /// Power-law colour scale: colours follow `t^gamma` of the linear
+    /// position (below 1 brightens faint values, e.g. 0.5 for plumes).
+    pub gamma: Option<f64>,
     /// The unit shown beside the colour bar.
     pub units: String,
     /// Figure width in pixels (the height follows the map's shape).
@@ -55,7 +58,8 @@ pub fn render_map(
                 (v.log10() - vmin.log10()) / (vmax.log10() - vmin.log10())
             }
         } else if vmax > vmin {
-            (v - vmin) / (vmax - vmin)
+            let t = ((v - vmin) / (vmax - vmin)).clamp(0.0, 1.0);
+            style.gamma.map_or(t, |gamma| t.powf(gamma))
         } else {
             0.5
         }
@@ -289,6 +293,7 @@ mod tests {
             colormap: Colormap::named("viridis").unwrap(),
             limits: None,
             log: false,
+            gamma: None,
             units: "K".into(),
             width: 700,
             overlays: Vec::new(),

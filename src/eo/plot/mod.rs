@@ -9,7 +9,7 @@ pub mod map;
 pub mod overlay;
 pub mod rgb;
 
-pub use chart::{ChartStyle, render_histogram, render_lines};
+pub use chart::{ChartStyle, render_boxes, render_histogram, render_lines};
 pub use colormap::Colormap;
 pub use map::{MapStyle, render_map};
 pub use overlay::{Overlay, colour_named};
