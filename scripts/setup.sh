@@ -8,6 +8,10 @@ set -euo pipefail
 # libgdal-dev also brings PROJ, GEOS, netCDF and HDF5. tmux drives the REPL
 # in its tests; python3-venv holds the Jupyter clients the kernel is tested with.
 packages=(libgdal-dev gdal-bin pkg-config tmux python3-venv)
+# `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
+if [ "${1:-}" = bench ]; then
+    packages+=(python3-gdal python3-numpy python3-scipy)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

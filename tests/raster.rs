@@ -185,3 +185,63 @@ fn mismatched_grids_and_bad_bounds_explain_themselves() {
             .contains("lon_min, lat_min, lon_max, lat_max")
     );
 }
+
+#[test]
+fn a_warp_to_lon_lat_and_back_keeps_the_grid_and_the_values() {
+    let (there, back) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let code = "let b = open_raster(\"resources/B08.tif\"); \
+                    let ll = b.reproject(\"EPSG:4326\"); let utm = ll.reproject(\"EPSG:32633\", #{ resolution: 10.0 }); \
+                    [b.stats().mean, utm.stats().mean, b.bounds, utm.bounds]";
+        let r = t.run(code).unwrap().cast::<rhai::Array>();
+        let bounds = |v: &rhai::Dynamic| {
+            let m = v.clone().cast::<rhai::Map>();
+            ["x_min", "y_min", "x_max", "y_max"].map(|k| m[k].as_float().unwrap())
+        };
+        (
+            (r[0].as_float().unwrap(), bounds(&r[2])),
+            (r[1].as_float().unwrap(), bounds(&r[3])),
+        )
+    });
+    let ((mean, original), (mean_back, returned)) = (there, back);
+    for (a, b) in original.iter().zip(&returned) {
+        // A round trip through another CRS may widen the grid by a few pixels.
+        assert!(
+            (a - b).abs() <= 35.0,
+            "bounds moved by more than 3.5 pixels: {original:?} vs {returned:?}"
+        );
+    }
+    assert!(
+        (mean - mean_back).abs() / mean < 0.01,
+        "{mean} vs {mean_back}"
+    );
+}
+
+#[test]
+fn lazy_statistics_agree_with_an_eager_evaluation() {
+    let (lazy, eager) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let code = "let ndvi = normalized_difference(open_raster(\"resources/B08.tif\"), open_raster(\"resources/B04.tif\")); \
+                    [ndvi.stats().mean, ndvi.gaussian_blur(0.01).stats().mean]";
+        let r = t.run(code).unwrap().cast::<rhai::Array>();
+        (r[0].as_float().unwrap(), r[1].as_float().unwrap())
+    });
+    // The eager path materialises every pixel in memory (gaussian_blur with
+    // a negligible sigma leaves the values as they are).
+    assert!((lazy - eager).abs() < 1e-6, "{lazy} vs {eager}");
+}
+
+#[test]
+fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
+    let kind = on_script_thread(BOUND, || {
+        let mut t =
+            TestSession::new(|s| s.quota.memory = cleope::sandbox::heap_bytes() + 4_000_000);
+        scene(&t);
+        t.run("let k = \"\"; try { open_raster(\"resources/B08.tif\").max_filter(3); } catch (e) { k = e.kind; } k")
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(kind, "MemoryQuotaExceeded");
+}

@@ -912,6 +912,25 @@ mod raster_api {
         describe_stack(s)
     }
 
+    /// The part of the raster covering `[x_min, y_min, x_max, y_max]` in the
+    /// raster's own CRS (e.g. metres for UTM). Nothing is read.
+    ///
+    /// ```rhai
+    /// let r = matrix(100, 100, 1.0).to_raster([10.0, 40.0, 11.0, 41.0]);
+    /// assert(r.clip_xy([10.0, 40.0, 10.5, 40.25]).width == 50, "half the width");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn clip_xy(r: &mut Raster, bounds: Array) -> Result<Raster, Box<EvalAltResult>> {
+        let native = lonlat_bounds(&bounds).map_err(|_| {
+            crate::api::script_error(
+                "BadValue",
+                &format!("{bounds:?} is not a bounding box"),
+                "write [x_min, y_min, x_max, y_max] in the raster's CRS units, with min < max",
+            )
+        })?;
+        r.clip(native).map_err(raster_error)
+    }
+
     /// The part of the raster inside an area of interest: clipped to its
     /// bounds, and missing outside the polygon (e.g. the Mediterranean Sea
     /// outline). Nothing is read.

@@ -2,7 +2,7 @@
 //! longitude, latitude, value and quality; clip, filter and scale them, then
 //! grid them onto a lon/lat raster to map, stack or compare.
 
-use crate::eo::swath::{Gridding, Swath};
+use crate::eo::swath::{GridRequest, Gridding, Swath};
 use rhai::plugin::*;
 use rhai::{Array, FLOAT, Map};
 
@@ -45,9 +45,6 @@ fn bounds_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>
         )),
     }
 }
-
-/// What `grid` was asked for: bounds, resolution, method, maximum distance.
-type GridRequest = ((f64, f64, f64, f64), f64, Gridding, f64);
 
 /// Gridding options: `resolution` (degrees, default 0.05), `bounds`
 /// (default: the swath's), `method` ("nearest", "linear", "natural"),
@@ -110,7 +107,12 @@ fn grid_options(options: &Map, swath: &Swath) -> Result<GridRequest, Box<EvalAlt
             ));
         }
     };
-    Ok((bounds, resolution, method, max_distance))
+    Ok(GridRequest {
+        bounds,
+        resolution,
+        method,
+        max_distance,
+    })
 }
 
 #[export_module]
@@ -346,9 +348,13 @@ mod swath_api {
         options: Map,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
-        let (bounds, resolution, method, max_distance) = grid_options(&options, s)?;
-        s.grid(bounds, resolution, method, max_distance, &host.memory)
-            .map_err(raster_error)
+        let request = grid_options(&options, s)?;
+        let compute = crate::eo::raster::Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        s.grid(&request, &compute).map_err(raster_error)
     }
 
     /// A short description, used by `print`.

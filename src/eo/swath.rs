@@ -239,58 +239,50 @@ impl Swath {
     }
 
     /// Interpolates the points onto a lon/lat grid of `resolution` degrees
-    /// covering `bounds`. Cells farther than `max_distance` degrees from
-    /// every point stay missing, so gaps between orbits are not invented.
+    /// covering `bounds`, rows in parallel on `pool`. Cells farther than
+    /// `max_distance` degrees from every point stay missing, so gaps
+    /// between orbits are not invented.
     pub fn grid(
         &self,
-        bounds: Bounds,
-        resolution: f64,
-        method: Gridding,
-        max_distance: f64,
-        budget: &Arc<MemoryBudget>,
+        request: &GridRequest,
+        compute: &crate::eo::raster::Compute,
     ) -> Result<Raster, RasterError> {
-        let (x0, y0, x1, y1) = bounds;
+        let (x0, y0, x1, y1) = request.bounds;
+        let resolution = request.resolution;
         if resolution.is_nan() || resolution <= 0.0 || x1 <= x0 || y1 <= y0 {
             return Err(RasterError::Invalid(format!(
-                "cannot grid {bounds:?} at {resolution} degrees: give bounds with min < max and a positive resolution"
+                "cannot grid {:?} at {resolution} degrees: give bounds with min < max and a positive resolution",
+                request.bounds
             )));
         }
         let width = ((x1 - x0) / resolution).round().max(1.0) as usize;
         let height = ((y1 - y0) / resolution).round().max(1.0) as usize;
         let triangulation_bytes = self.valid_points() as u64 * 200;
-        let _building = budget.charge(triangulation_bytes, "triangulating the swath")?;
+        let _building = compute
+            .budget
+            .charge(triangulation_bytes, "triangulating the swath")?;
+        let _cells = compute
+            .budget
+            .charge((width * height * 4) as u64, "the gridded raster")?;
         let triangulation = self.triangulate()?;
-        let mut values = Vec::with_capacity(width * height);
-        let natural = triangulation.natural_neighbor();
-        let barycentric = triangulation.barycentric();
-        for row in 0..height {
-            let lat = y1 - (row as f64 + 0.5) * resolution;
-            for col in 0..width {
-                let lon = x0 + (col as f64 + 0.5) * resolution;
-                let here = Point2::new(lon, lat);
-                let near = triangulation
-                    .nearest_neighbor(here)
-                    .filter(|v| v.position().distance_2(here).sqrt() <= max_distance);
-                let value = match (near, method) {
-                    (None, _) => None,
-                    (Some(v), Gridding::Nearest) => Some(v.data().value),
-                    (Some(_), Gridding::Linear) => {
-                        barycentric.interpolate(|v| v.data().value, here)
-                    }
-                    (Some(_), Gridding::NaturalNeighbour) => {
-                        natural.interpolate(|v| v.data().value, here)
-                    }
-                };
-                values.push(value.map_or(f32::NAN, |v| v as f32));
-            }
-        }
+        let rows: Vec<usize> = (0..height).collect();
+        let chunks: Vec<Vec<f32>> = compute.pool.install(|| {
+            use rayon::prelude::*;
+            rows.par_chunks(16)
+                .map(|chunk| {
+                    compute.cancel.check()?;
+                    Ok(interpolate_rows(&triangulation, chunk, width, request))
+                })
+                .collect::<Result<_, crate::sandbox::Stop>>()
+        })?;
+        let values: Vec<f32> = chunks.into_iter().flatten().collect();
         let grid = Grid {
             width,
             height,
             transform: GeoTransform([x0, resolution, 0.0, y1, 0.0, -resolution]),
             crs: wgs84_wkt()?,
         };
-        let mut raster = Raster::from_values(grid, values, budget)?;
+        let mut raster = Raster::from_values(grid, values, compute.budget)?;
         raster.unit = self.unit.clone();
         Ok(raster)
     }
@@ -313,6 +305,49 @@ impl Swath {
             RasterError::Invalid(format!("the swath points cannot be triangulated: {e:?}"))
         })
     }
+}
+
+/// What `grid` should produce: lon/lat bounds, resolution (degrees),
+/// method, and the distance (degrees) beyond which cells stay missing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridRequest {
+    pub bounds: Bounds,
+    pub resolution: f64,
+    pub method: Gridding,
+    pub max_distance: f64,
+}
+
+/// Values for grid rows `rows`; each call has its own interpolators (they
+/// keep scratch buffers), so chunks of rows can run on different threads.
+fn interpolate_rows(
+    triangulation: &DelaunayTriangulation<Sample>,
+    rows: &[usize],
+    width: usize,
+    request: &GridRequest,
+) -> Vec<f32> {
+    let (x0, _, _, y1) = request.bounds;
+    let natural = triangulation.natural_neighbor();
+    let barycentric = triangulation.barycentric();
+    let mut values = Vec::with_capacity(rows.len() * width);
+    for &row in rows {
+        let lat = y1 - (row as f64 + 0.5) * request.resolution;
+        for col in 0..width {
+            let here = Point2::new(x0 + (col as f64 + 0.5) * request.resolution, lat);
+            let near = triangulation
+                .nearest_neighbor(here)
+                .filter(|v| v.position().distance_2(here).sqrt() <= request.max_distance);
+            let value = match (near, request.method) {
+                (None, _) => None,
+                (Some(v), Gridding::Nearest) => Some(v.data().value),
+                (Some(_), Gridding::Linear) => barycentric.interpolate(|v| v.data().value, here),
+                (Some(_), Gridding::NaturalNeighbour) => {
+                    natural.interpolate(|v| v.data().value, here)
+                }
+            };
+            values.push(value.map_or(f32::NAN, |v| v as f32));
+        }
+    }
+    values
 }
 
 /// A point the triangulation stores.
@@ -371,6 +406,19 @@ mod tests {
         MemoryBudget::with_usage(1 << 30, || 0)
     }
 
+    fn context() -> (rayon::ThreadPool, Arc<MemoryBudget>, crate::sandbox::Cancel) {
+        let cancel = crate::sandbox::Cancel::default();
+        cancel.start_run(std::time::Duration::from_secs(10));
+        (
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap(),
+            budget(),
+            cancel,
+        )
+    }
+
     /// A 40 x 30 swath over 10–14 E, 40–43 N whose value is lon + lat.
     fn plane_swath() -> Swath {
         let (mut lon, mut lat, mut values, mut quality) = (vec![], vec![], vec![], vec![]);
@@ -391,27 +439,20 @@ mod tests {
 
     #[test]
     fn linear_gridding_of_a_plane_is_exact_inside() {
-        let raster = plane_swath()
-            .grid(
-                (11.0, 41.0, 13.0, 42.0),
-                0.05,
-                Gridding::Linear,
-                0.3,
-                &budget(),
-            )
-            .unwrap();
-        assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let cancel = crate::sandbox::Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(10));
+        let (pool, budget, cancel) = context();
         let compute = crate::eo::raster::Compute {
             pool: &pool,
-            budget: &budget(),
+            budget: &budget,
             cancel: &cancel,
         };
+        let request = GridRequest {
+            bounds: (11.0, 41.0, 13.0, 42.0),
+            resolution: 0.05,
+            method: Gridding::Linear,
+            max_distance: 0.3,
+        };
+        let raster = plane_swath().grid(&request, &compute).unwrap();
+        assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
         let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
         // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
         assert!(
@@ -423,29 +464,20 @@ mod tests {
 
     #[test]
     fn cells_far_from_points_stay_missing() {
-        let raster = plane_swath()
-            .grid(
-                (20.0, 41.0, 21.0, 42.0),
-                0.1,
-                Gridding::NaturalNeighbour,
-                0.3,
-                &budget(),
-            )
-            .unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let cancel = crate::sandbox::Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(10));
-        let stats = crate::eo::raster::Compute {
+        let (pool, budget, cancel) = context();
+        let compute = crate::eo::raster::Compute {
             pool: &pool,
-            budget: &budget(),
+            budget: &budget,
             cancel: &cancel,
-        }
-        .stats(&raster)
-        .unwrap();
-        assert_eq!(stats.count, 0);
+        };
+        let request = GridRequest {
+            bounds: (20.0, 41.0, 21.0, 42.0),
+            resolution: 0.1,
+            method: Gridding::NaturalNeighbour,
+            max_distance: 0.3,
+        };
+        let raster = plane_swath().grid(&request, &compute).unwrap();
+        assert_eq!(compute.stats(&raster).unwrap().count, 0);
     }
 
     #[test]

@@ -126,6 +126,44 @@ mod tests {
     }
 
     #[test]
+    fn a_red_band_shows_red() {
+        // Red rises from left to right; green and blue sit at their minimum
+        // but for one pixel (a constant band would stretch to mid-grey).
+        let high: Vec<f32> = (0..400).map(|v| (v % 20) as f32).collect();
+        let mut zero = vec![0.0f32; 400];
+        zero[0] = 1.0;
+        let style = RgbStyle {
+            title: String::new(),
+            stretch: Stretch::Quantiles(0.0, 1.0),
+            width: 500,
+            geographic: false,
+            overlays: Vec::new(),
+        };
+        let figure = render_rgb(
+            [&high, &zero, &zero],
+            20,
+            20,
+            (0.0, 0.0, 20.0, 20.0),
+            &style,
+        )
+        .unwrap();
+        let decoder = png::Decoder::new(figure.png.as_slice());
+        let mut reader = decoder.read_info().unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut rgb).unwrap();
+        let width = info.width as usize;
+        let is_red = |p: &[u8]| p[0] > 200 && p[1] < 80 && p[2] < 80;
+        let row = info.height as usize / 2;
+        assert!(
+            rgb[row * width * 3..(row + 1) * width * 3]
+                .chunks(3)
+                .any(is_red),
+            "red pixels in the middle row"
+        );
+        assert!(!rgb.chunks(3).all(|p| p == [255, 255, 255]), "not blank");
+    }
+
+    #[test]
     fn a_composite_renders() {
         let band: Vec<f32> = (0..400).map(|v| v as f32).collect();
         let style = RgbStyle {
