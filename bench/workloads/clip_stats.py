@@ -3,7 +3,7 @@ import sys
 import numpy as np
 from osgeo import gdal
 
-band = gdal.Open(f"{sys.argv[1]}/B08.tif").GetRasterBand(1)
-window = band.ReadAsArray(5000, 5000, 1000, 1000).astype(np.float32)
+dataset = gdal.Open(f"{sys.argv[1]}/B08.tif")  # keep it open while the band is used
+window = dataset.GetRasterBand(1).ReadAsArray(5000, 5000, 1000, 1000).astype(np.float32)
 window[window == 0] = np.nan
 print(np.nanmin(window), np.nanmax(window), np.nanmean(window), np.nanstd(window))

@@ -19,4 +19,3 @@ out.SetProjection(nir_file.GetProjection())
 out.GetRasterBand(1).SetNoDataValue(float("nan"))
 out.GetRasterBand(1).WriteArray(ndvi)
 out = None
-print(np.nanmean(ndvi))

@@ -280,6 +280,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), NotebookError> {
         .unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(folder).map_err(|e| failed(e.to_string()))?;
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| failed(e.to_string()))?;
+    cleope::sandbox::files::make_readable(file.as_file()).map_err(|e| failed(e.to_string()))?;
     file.persist(path)
         .map_err(|e| failed(e.error.to_string()))?;
     Ok(())

@@ -117,8 +117,16 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temp = tempfile::NamedTempFile::new_in(parent)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_data()?;
+    make_readable(temp.as_file())?;
     temp.persist(target).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Temporary files are created private (0600); a finished file gets the
+/// usual permissions (0644) so the user's other tools can read it.
+pub fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
 }
 
 /// Lists the entries of a folder (names, folders marked with a trailing `/`), sorted.
@@ -218,6 +226,17 @@ mod tests {
         assert_eq!(disk.used(), 5);
         write_bytes(&ws, &disk, "output/a/b.txt", b"hi").unwrap();
         assert_eq!(disk.used(), 2, "overwriting charges only the difference");
+    }
+
+    #[test]
+    fn written_files_are_readable_by_other_tools() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, ws, disk) = setup(1 << 20);
+        let real = write_bytes(&ws, &disk, "output/x.txt", b"x").unwrap();
+        assert_eq!(
+            std::fs::metadata(real).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl Aoi {
             .and_then(|()| temporary.as_file().sync_all())
             .map_err(cannot_write)?;
         // On failure the temporary file is deleted when `persist` hands it back.
+        crate::sandbox::files::make_readable(temporary.as_file()).map_err(cannot_write)?;
         temporary.persist(path).map_err(|e| cannot_write(e.error))?;
         Ok(())
     }
