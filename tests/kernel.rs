@@ -139,6 +139,11 @@ impl InstalledKernel {
             .args(["-m", "unittest", "-v", module])
             .current_dir(jupyter_tests_dir())
             .env("CLEOPE_KERNEL_NAME", KERNEL_NAME)
+            .env("CLEOPE_BIN", cleope_bin())
+            .env(
+                "CLEOPE_TUTORIALS",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tutorials"),
+            )
             .env("JUPYTER_PATH", self.dir.path().join("share/jupyter"))
             .env("JUPYTER_DATA_DIR", self.dir.path().join("data"))
             .env("JUPYTER_CONFIG_DIR", self.dir.path().join("config"))
@@ -221,7 +226,14 @@ fn jupyter_kernel_test_conformance_suite_passes() {
 
 #[test]
 fn notebooks_run_through_nbclient_keep_state_between_cells() {
-    assert_python_passes("test_notebook");
+    let output = assert_python_passes("test_notebook");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("test_every_tutorial_runs_as_a_notebook")
+                && l.ends_with("... ok")),
+        "the tutorials did not run as notebooks:\n{log}"
+    );
 }
 
 #[test]

@@ -97,3 +97,29 @@ class NotebookTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TutorialNotebookTests(unittest.TestCase):
+    """Every tutorial, converted with `cleope notebook` and executed by
+    nbclient as a student's "Run All" would: no cell fails, and figures
+    arrive as images."""
+
+    def test_every_tutorial_runs_as_a_notebook(self):
+        import pathlib
+        import subprocess
+        import tempfile
+
+        tutorials = sorted(pathlib.Path(os.environ["CLEOPE_TUTORIALS"]).rglob("*.rhai"))
+        self.assertTrue(tutorials, "no tutorials found")
+        for tutorial in tutorials:
+            with self.subTest(tutorial=tutorial.name), tempfile.TemporaryDirectory() as folder:
+                target = pathlib.Path(folder) / (tutorial.stem + ".ipynb")
+                subprocess.run([os.environ["CLEOPE_BIN"], "notebook", str(tutorial), "-o", str(target)], check=True)
+                notebook = nbformat.read(target, as_version=4)
+                notebook.metadata["kernelspec"]["name"] = KERNEL
+                nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=300).execute()
+                outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+                self.assertFalse([o for o in outputs if o.output_type == "error"], tutorial.name)
+                plots = tutorial.read_text().count(".plot(")
+                images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
+                self.assertGreaterEqual(len(images), plots, f"{tutorial.name}: every plot shows an image")
