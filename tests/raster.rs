@@ -8,6 +8,7 @@ use gdal::DriverManager;
 use gdal::raster::{Buffer, RasterCreationOptions};
 use gdal::spatial_ref::SpatialRef;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 const BOUND: Duration = Duration::from_secs(60);
@@ -244,4 +245,69 @@ fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
             .to_string()
     });
     assert_eq!(kind, "MemoryQuotaExceeded");
+}
+
+/// Copies a GeoTIFF into another format with GDAL (JP2, netCDF).
+fn copy_as(source: &Path, target: &Path, driver: &str, options: &[&str]) {
+    let input = gdal::Dataset::open(source).unwrap();
+    let driver = DriverManager::get_driver_by_name(driver).unwrap();
+    let options = RasterCreationOptions::from_iter(options.iter().copied());
+    input
+        .create_copy(&driver, target, &options)
+        .unwrap()
+        .close()
+        .unwrap();
+}
+
+#[test]
+fn jp2_in_a_zip_and_netcdf_variables_read_like_geotiffs() {
+    let (direct, zipped, netcdf) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        scene(&t);
+        let ws = t.workspace();
+        let safe = ws.join("local_files/S2A_TEST.SAFE");
+        std::fs::create_dir_all(&safe).unwrap();
+        copy_as(
+            &ws.join("resources/B08.tif"),
+            &safe.join("B08.jp2"),
+            "JP2OpenJPEG",
+            &[
+                "QUALITY=100",
+                "REVERSIBLE=YES",
+                "BLOCKXSIZE=1024",
+                "BLOCKYSIZE=1024",
+            ],
+        );
+        let zip = Command::new("python3")
+            .args(["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], 'w'); z.write(sys.argv[2], 'S2A_TEST.SAFE/B08.jp2'); z.close()"])
+            .arg(ws.join("local_files/S2A_TEST.zip"))
+            .arg(safe.join("B08.jp2"))
+            .status()
+            .unwrap();
+        assert!(zip.success());
+        copy_as(
+            &ws.join("resources/B08.tif"),
+            &ws.join("resources/B08.nc"),
+            "netCDF",
+            &[],
+        );
+        let mut mean = |code: &str| {
+            t.run(code).unwrap().cast::<rhai::Map>()["mean"]
+                .as_float()
+                .unwrap()
+        };
+        (
+            mean("open_raster(\"resources/B08.tif\").stats()"),
+            mean("open_raster(\"/vsizip/local_files/S2A_TEST.zip/S2A_TEST.SAFE/B08.jp2\").stats()"),
+            mean("open_raster(`NETCDF:\"resources/B08.nc\":Band1`).stats()"),
+        )
+    });
+    assert!(
+        (direct - zipped).abs() < 1e-9,
+        "lossless JP2 in a zip: {direct} vs {zipped}"
+    );
+    assert!(
+        (direct - netcdf).abs() < 1e-9,
+        "netCDF variable: {direct} vs {netcdf}"
+    );
 }

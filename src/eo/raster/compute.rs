@@ -11,8 +11,10 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Pixels per side of an evaluation block (Sentinel-2 JP2 tiles are 1024).
-pub const BLOCK_SIZE: usize = 512;
+/// Pixels per side of an evaluation block. Sentinel-2's JP2 bands are
+/// tiled 1024 x 1024, so a block per tile decodes each tile once (GDAL
+/// keeps decoded tiles only while a block's dataset is open).
+pub const BLOCK_SIZE: usize = 1024;
 
 /// Where evaluation runs and what it charges.
 pub struct Compute<'a> {

@@ -1,0 +1,74 @@
+"""Kernel latency, side by side: cleope's kernel and ipykernel, driven by the
+same jupyter_client code. For each: cold start to the first
+kernel_info_reply, execute round trips for a trivial cell (p50, p99), and
+the kernel process's resident memory when idle.
+
+    python bench/kernel.py KERNEL_NAME [KERNEL_NAME ...]
+"""
+import statistics
+import sys
+import time
+
+from jupyter_client.manager import KernelManager
+
+ROUND_TRIPS = 200
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_kernel_info_reply(client, started):
+    """Seconds from `started` to the first kernel_info_reply. Requests are
+    sent every 20 ms until one is answered (a request sent before the
+    kernel's sockets exist is lost, as with any ZeroMQ peer)."""
+    pending = set()
+    while time.perf_counter() - started < 60:
+        pending.add(client.kernel_info())
+        deadline = time.perf_counter() + 0.02
+        while time.perf_counter() < deadline:
+            try:
+                reply = client.get_shell_msg(timeout=0.005)
+            except Exception:
+                continue
+            if reply["parent_header"].get("msg_id") in pending:
+                return time.perf_counter() - started
+    raise TimeoutError("no kernel_info_reply within 60 s")
+
+
+def measure(name):
+    manager = KernelManager(kernel_name=name)
+    started = time.perf_counter()
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    start = first_kernel_info_reply(client, started)
+    client.wait_for_ready(timeout=60)  # settles the channels before the round trips
+    times = []
+    for _ in range(ROUND_TRIPS):
+        before = time.perf_counter()
+        client.execute_interactive("1", timeout=30, output_hook=lambda msg: None)
+        times.append(time.perf_counter() - before)
+    time.sleep(0.5)
+    rss = rss_mib(manager.provisioner.process.pid)
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+    times.sort()
+    p99 = times[int(len(times) * 0.99) - 1]
+    return start, statistics.median(times), p99, rss
+
+
+print("| kernel | start to kernel_info_reply ms | round trip p50 ms | p99 ms | idle RSS MiB |")
+print("| --- | ---: | ---: | ---: | ---: |")
+results = {}
+for name in sys.argv[1:]:
+    start, p50, p99, rss = measure(name)
+    results[name] = (start, p50, p99, rss)
+    print(f"| {name} | {start * 1000:.0f} | {p50 * 1000:.2f} | {p99 * 1000:.2f} | {rss:.1f} |")
+if len(results) == 2:
+    (a, ra), (b, rb) = results.items()
+    print(f"| {a} / {b} | {ra[0] / rb[0]:.2f} | {ra[1] / rb[1]:.2f} | {ra[2] / rb[2]:.2f} | {ra[3] / rb[3]:.2f} |")
