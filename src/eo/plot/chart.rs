@@ -53,35 +53,7 @@ pub fn render_lines(
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        let steps = labels.len();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
-            .margin(15)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
-            .map_err(drawing_error)?;
-        let label_at = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        };
-        let y_step = (high - low) / 8.0;
-        chart
-            .configure_mesh()
-            .x_labels(steps.min(12))
-            .x_label_formatter(&label_at)
-            .y_label_formatter(&|v| tick_label(*v, y_step))
-            .x_desc(style.x_label.as_str())
-            .y_desc(style.y_label.as_str())
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(drawing_error)?;
+        let mut chart = step_chart(&root, labels, (low, high), style)?;
         for (index, (name, ys)) in series.iter().enumerate() {
             let colour = SERIES_COLOURS[index % SERIES_COLOURS.len()];
             draw_series_line(&mut chart, ys, colour, name)?;
@@ -103,6 +75,46 @@ pub fn render_lines(
         height,
         png: encode_png(&rgb, width, height)?,
     })
+}
+
+/// A chart with one labelled step per x position (dates, groups) and a
+/// value axis over `range`, titled and labelled as `style` says.
+fn step_chart<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    labels: &[String],
+    (low, high): (f64, f64),
+    style: &ChartStyle,
+) -> Result<LineChart<'a, 'b>, PlotError> {
+    let steps = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .margin(15)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
+        .map_err(drawing_error)?;
+    let label_at = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
+            labels[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    let y_step = (high - low) / 8.0;
+    chart
+        .configure_mesh()
+        .x_labels(steps.min(12))
+        .x_label_formatter(&label_at)
+        .y_label_formatter(&|v| tick_label(*v, y_step))
+        .x_desc(style.x_label.as_str())
+        .y_desc(style.y_label.as_str())
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(drawing_error)?;
+    Ok(chart)
 }
 
 type LineChart<'a, 'b> = ChartContext<
@@ -263,35 +275,7 @@ pub fn render_boxes(
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        let steps = labels.len();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
-            .margin(15)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
-            .map_err(drawing_error)?;
-        let label_at = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        };
-        let y_step = (high - low) / 8.0;
-        chart
-            .configure_mesh()
-            .x_labels(steps.min(12))
-            .x_label_formatter(&label_at)
-            .y_label_formatter(&|v| tick_label(*v, y_step))
-            .x_desc(style.x_label.as_str())
-            .y_desc(style.y_label.as_str())
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(drawing_error)?;
+        let mut chart = step_chart(&root, labels, (low, high), style)?;
         let colour = SERIES_COLOURS[0];
         for (i, numbers) in boxes.iter().enumerate() {
             let Some([lower, q1, median, q3, upper]) = *numbers else {

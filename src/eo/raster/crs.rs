@@ -40,47 +40,52 @@ pub fn is_geographic(wkt: &str) -> bool {
     SpatialRef::from_wkt(wkt).is_ok_and(|srs| srs.is_geographic())
 }
 
-/// Converts lon/lat (WGS84) bounds to the CRS `wkt`, following the edges
-/// (21 points each) so the result covers the whole lon/lat box.
-pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
+/// The transform between lon/lat (WGS84) and the CRS `wkt`, in either direction.
+fn lonlat_transform(wkt: &str, to_lonlat: bool) -> Result<CoordTransform, RasterError> {
     if wkt.is_empty() {
         return Err(RasterError::Invalid(
-            "the raster has no coordinate reference system, so lon/lat bounds cannot be placed on it".into(),
+            "the raster has no coordinate reference system, so lon/lat cannot be placed on it"
+                .into(),
         ));
     }
-    let wgs84 = xy_ordered("EPSG:4326")?;
-    let target = xy_ordered(wkt)?;
-    let transform = CoordTransform::new(&wgs84, &target).map_err(|e| {
-        RasterError::Invalid(format!("cannot convert lon/lat to the raster's CRS: {e}"))
-    })?;
-    let (x0, y0, x1, y1) = bounds;
+    let (wgs84, other) = (xy_ordered("EPSG:4326")?, xy_ordered(wkt)?);
+    let (from, to) = if to_lonlat {
+        (&other, &wgs84)
+    } else {
+        (&wgs84, &other)
+    };
+    CoordTransform::new(from, to).map_err(|e| {
+        RasterError::Invalid(format!(
+            "cannot convert between lon/lat and the raster's CRS: {e}"
+        ))
+    })
+}
+
+/// Transforms bounds following the edges (21 points each), so the result
+/// covers the whole box.
+fn transform_bounds(
+    transform: &CoordTransform,
+    (x0, y0, x1, y1): Bounds,
+) -> Result<Bounds, RasterError> {
     let [a, b, c, d] = transform
         .transform_bounds(&[x0, y0, x1, y1], 21)
         .map_err(|e| RasterError::Invalid(format!("the bounds cannot be converted: {e}")))?;
     Ok((a, b, c, d))
+}
+
+/// Converts lon/lat (WGS84) bounds to the CRS `wkt`.
+pub fn lonlat_bounds_to(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
+    transform_bounds(&lonlat_transform(wkt, false)?, bounds)
 }
 
 /// The lon/lat (WGS84) box covering `bounds` given in the CRS `wkt`.
 pub fn bounds_to_lonlat(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
-    let source = xy_ordered(wkt)?;
-    let wgs84 = xy_ordered("EPSG:4326")?;
-    let transform = CoordTransform::new(&source, &wgs84).map_err(|e| {
-        RasterError::Invalid(format!("cannot convert the raster's CRS to lon/lat: {e}"))
-    })?;
-    let (x0, y0, x1, y1) = bounds;
-    let [a, b, c, d] = transform
-        .transform_bounds(&[x0, y0, x1, y1], 21)
-        .map_err(|e| RasterError::Invalid(format!("the bounds cannot be converted: {e}")))?;
-    Ok((a, b, c, d))
+    transform_bounds(&lonlat_transform(wkt, true)?, bounds)
 }
 
 /// Converts lon/lat (WGS84) points to the CRS `wkt`.
 pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, RasterError> {
-    let wgs84 = xy_ordered("EPSG:4326")?;
-    let target = xy_ordered(wkt)?;
-    let transform = CoordTransform::new(&wgs84, &target).map_err(|e| {
-        RasterError::Invalid(format!("cannot convert lon/lat to the raster's CRS: {e}"))
-    })?;
+    let transform = lonlat_transform(wkt, false)?;
     let mut xs: Vec<f64> = points.iter().map(|p| p.0).collect();
     let mut ys: Vec<f64> = points.iter().map(|p| p.1).collect();
     transform
