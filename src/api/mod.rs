@@ -10,6 +10,7 @@ pub mod files;
 pub mod image;
 pub mod matrix;
 pub mod plot;
+pub mod products;
 pub mod quota;
 pub mod raster;
 pub mod swath;
@@ -57,6 +58,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "aoi",
         summary: "Areas of interest: from bounds, vertices, GeoJSON or WKT; area, bounds, tests and output.",
         build: aoi::module,
+    },
+    ApiModule {
+        name: "products",
+        summary: "What product names say: mission, type, sensing time, tile, orbit.",
+        build: products::module,
     },
     ApiModule {
         name: "raster",

@@ -5,5 +5,6 @@
 pub mod geometry;
 pub mod matrix;
 pub mod plot;
+pub mod products;
 pub mod raster;
 pub mod swath;

@@ -1,0 +1,4 @@
+//! Product readers per mission (see README.md here). So far: what a
+//! product's name says (mission, type, sensing times, tile, orbit).
+
+pub mod names;
