@@ -7,7 +7,9 @@ set -euo pipefail
 # GDAL reads and writes the product formats (GeoTIFF, JP2, netCDF, SAFE);
 # libgdal-dev also brings PROJ, GEOS, netCDF and HDF5. tmux drives the REPL
 # in its tests; python3-venv holds the Jupyter clients the kernel is tested with.
-packages=(libgdal-dev gdal-bin pkg-config tmux python3-venv)
+# libssl-dev is the TLS the catalogue client speaks to CDSE with (native-tls
+# links the system OpenSSL instead of compiling a second crypto library).
+packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv)
 # `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
 if [ "${1:-}" = bench ]; then
     packages+=(python3-gdal python3-numpy python3-scipy)

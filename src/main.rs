@@ -40,6 +40,17 @@ enum Command {
     Docs(DocsArgs),
     /// Run the Jupyter kernel (`-f CONNECTION_FILE`), or install it for Jupyter
     Kernel(KernelArgs),
+    /// Write the synthetic demo product archive (real formats, ENS layout, index.json)
+    DemoArchive(DemoArchiveArgs),
+}
+
+#[derive(Args)]
+struct DemoArchiveArgs {
+    /// The folder to write the archive into (created; products in it are replaced)
+    dir: PathBuf,
+    /// Also write one real-size 10980 x 10980 Sentinel-2 tile, for benchmarks (about 1 GB)
+    #[arg(long)]
+    full_size_tile: bool,
 }
 
 #[derive(Args)]
@@ -195,8 +206,32 @@ fn main() -> ExitCode {
         Command::Notebook(args) => notebook(args),
         Command::Docs(args) => docs(args),
         Command::Kernel(args) => kernel(args),
+        Command::DemoArchive(args) => demo_archive(args),
     };
     ExitCode::from(code as u8)
+}
+
+fn demo_archive(args: DemoArchiveArgs) -> i32 {
+    let started = std::time::Instant::now();
+    let options = cleope::demo::DemoOptions {
+        full_size_tile: args.full_size_tile,
+    };
+    match cleope::demo::generate(&args.dir, options) {
+        Ok(index) => {
+            let offline = index.products.iter().filter(|p| !p.online).count();
+            println!(
+                "wrote {} products ({offline} offline) to {} in {:.1} s",
+                index.products.len(),
+                args.dir.display(),
+                started.elapsed().as_secs_f64()
+            );
+            exit_code::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code::SCRIPT_ERROR
+        }
+    }
 }
 
 fn usage_error(message: String) -> i32 {

@@ -4,6 +4,8 @@
 
 pub mod geometry;
 pub mod matrix;
+pub mod netcdf;
+pub mod odata;
 pub mod plot;
 pub mod products;
 pub mod raster;
