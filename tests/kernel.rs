@@ -259,6 +259,11 @@ fn messages_with_a_bad_signature_are_dropped_and_logged() {
 }
 
 #[test]
+fn every_iopub_subscriber_is_welcomed() {
+    assert_python_passes("test_welcome");
+}
+
+#[test]
 fn the_kernel_listens_where_told_over_tcp_or_ipc_and_stops_with_jupyter() {
     assert_python_passes("test_transport");
 }

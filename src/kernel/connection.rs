@@ -3,9 +3,9 @@
 
 use jupyter_protocol::ConnectionInfo;
 use jupyter_zmq_client::{
-    KernelControlConnection, KernelHeartbeatConnection, KernelIoPubConnection,
+    KernelControlConnection, KernelHeartbeatConnection, KernelIoPubXPubConnection,
     KernelShellConnection, KernelStdinConnection, create_kernel_control_connection,
-    create_kernel_heartbeat_connection, create_kernel_iopub_connection,
+    create_kernel_heartbeat_connection, create_kernel_iopub_xpub_connection,
     create_kernel_shell_connection, create_kernel_stdin_connection,
 };
 use std::path::{Path, PathBuf};
@@ -66,7 +66,8 @@ pub struct Sockets {
     pub shell: KernelShellConnection,
     pub control: KernelControlConnection,
     pub stdin: KernelStdinConnection,
-    pub iopub: KernelIoPubConnection,
+    /// An XPUB socket: it hears each client subscribe and welcomes it (JEP 65).
+    pub iopub: KernelIoPubXPubConnection,
     pub heartbeat: KernelHeartbeatConnection,
 }
 
@@ -89,7 +90,7 @@ pub async fn bind(info: &ConnectionInfo, session_id: &str) -> Result<Sockets, Co
         stdin: create_kernel_stdin_connection(info, session_id)
             .await
             .map_err(failed(info.stdin_url()))?,
-        iopub: create_kernel_iopub_connection(info, session_id)
+        iopub: create_kernel_iopub_xpub_connection(info, session_id)
             .await
             .map_err(failed(info.iopub_url()))?,
         heartbeat: create_kernel_heartbeat_connection(info)

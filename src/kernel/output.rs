@@ -7,9 +7,9 @@ use super::messages::{broadcast, display_content};
 use super::stdin::StdinBridge;
 use crate::runtime::display::{DisplayItem, DisplaySink, Stream};
 use jupyter_protocol::{
-    ClearOutput, JupyterMessage, JupyterMessageContent, Status, Stdio, StreamContent,
+    ClearOutput, IoPubWelcome, JupyterMessage, JupyterMessageContent, Status, Stdio, StreamContent,
 };
-use jupyter_zmq_client::KernelIoPubConnection;
+use jupyter_zmq_client::{KernelIoPubXPubConnection, SubscriptionEvent};
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,7 +35,7 @@ pub struct Broadcaster {
 impl Broadcaster {
     /// A broadcaster, and the task that sends what it queues on `iopub`.
     pub fn new(
-        iopub: KernelIoPubConnection,
+        iopub: KernelIoPubXPubConnection,
         stdin: StdinBridge,
     ) -> (Self, impl Future<Output = ()>) {
         let (queue, outgoing) = mpsc::unbounded_channel();
@@ -129,14 +129,23 @@ impl DisplaySink for Broadcaster {
 }
 
 /// Sends queued messages in order, merging runs of stream text.
-async fn publish(mut iopub: KernelIoPubConnection, mut queue: mpsc::UnboundedReceiver<Outgoing>) {
+async fn publish(
+    mut iopub: KernelIoPubXPubConnection,
+    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+) {
     let mut held: Option<Outgoing> = None;
     loop {
         let next = match held.take() {
             Some(next) => next,
-            None => match queue.recv().await {
-                Some(next) => next,
-                None => return,
+            None => tokio::select! {
+                subscription = iopub.recv_subscription() => {
+                    welcome(&mut iopub, subscription).await;
+                    continue;
+                }
+                next = queue.recv() => match next {
+                    Some(next) => next,
+                    None => return,
+                },
             },
         };
         match next {
@@ -151,6 +160,29 @@ async fn publish(mut iopub: KernelIoPubConnection, mut queue: mpsc::UnboundedRec
                 }
             }
         }
+    }
+}
+
+/// Answers a client's subscription with `iopub_welcome` (JEP 65), so the
+/// client knows its subscription is live and no output can be missed.
+async fn welcome(
+    iopub: &mut KernelIoPubXPubConnection,
+    subscription: Result<SubscriptionEvent, jupyter_zmq_client::RuntimeError>,
+) {
+    match subscription {
+        Ok(SubscriptionEvent::Subscribe(topic)) => {
+            let mut message = JupyterMessage::new(IoPubWelcome::new(topic.clone()), None);
+            // The topic goes first, as the subscriber's prefix filter needs
+            // (an empty topic matches everything and needs no frame).
+            if !topic.is_empty() {
+                message.zmq_identities = vec![topic.into_bytes().into()];
+            }
+            if let Err(error) = iopub.send(message).await {
+                eprintln!("cleope kernel: cannot welcome an iopub subscriber: {error}");
+            }
+        }
+        Ok(SubscriptionEvent::Unsubscribe(_)) => {}
+        Err(error) => eprintln!("cleope kernel: unreadable iopub subscription: {error}"),
     }
 }
 
