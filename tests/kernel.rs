@@ -149,6 +149,10 @@ impl InstalledKernel {
             .env("JUPYTER_CONFIG_DIR", self.dir.path().join("config"))
             .env("JUPYTER_RUNTIME_DIR", self.dir.path().join("runtime"))
             .env("JUPYTER_PLATFORM_DIRS", "1")
+            .env(
+                "CLEOPE_KERNEL_HISTORY",
+                self.dir.path().join("kernel-history.sqlite"),
+            )
             .env("PYTHONDONTWRITEBYTECODE", "1");
         for variable in ["MEMORY", "CPUS", "DISK", "OPERATIONS", "ARCHIVE"] {
             command.env_remove(format!("CLEOPE_{variable}"));
@@ -256,6 +260,11 @@ fn messages_with_a_bad_signature_are_dropped_and_logged() {
             >= 2,
         "{log}"
     );
+}
+
+#[test]
+fn a_restarted_kernel_answers_history_requests_about_the_previous_session() {
+    assert_python_passes("test_history");
 }
 
 #[test]

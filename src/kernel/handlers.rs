@@ -5,7 +5,7 @@
 
 use super::execute::{CellOutcome, help_page, help_request, run_cell, unavailable};
 use super::executor::CodeThread;
-use super::history::History;
+use super::history::{self, History};
 use super::messages::{
     child_of, dropped, error_output, execute_result, history_query, kernel_info, message_type,
     raw_reply,
@@ -96,7 +96,7 @@ impl<S: zeromq::SocketSend> Shell<S> {
         Self {
             kernel,
             replies,
-            history: History::default(),
+            history: History::open(history::default_location().as_deref()),
             execution_count: 0,
         }
     }
