@@ -9,7 +9,11 @@ set -euo pipefail
 # in its tests; python3-venv holds the Jupyter clients the kernel is tested with.
 # libssl-dev is the TLS the catalogue client speaks to CDSE with (native-tls
 # links the system OpenSSL instead of compiling a second crypto library).
-packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv)
+# chromium and chromium-driver are the headless browser (and the chromedriver
+# selenium steers it with) that the JupyterLab test opens a notebook in:
+# Debian's builds, as browser downloads (Playwright, Chrome for Testing) are
+# not reachable from every machine that runs the tests.
+packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver)
 # `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
 if [ "${1:-}" = bench ]; then
     packages+=(python3-gdal python3-numpy python3-scipy)

@@ -1,9 +1,9 @@
 //! The Jupyter kernel as Jupyter's own Python clients drive it: the
 //! `jupyter_kernel_test` conformance suite, notebooks run by nbclient,
-//! interrupts, input requests, forged signatures, transports and the
-//! kernel's lifetime (the Python files in
-//! tests/jupyter/), plus the command line (`kernel install`, refused
-//! connection files).
+//! interrupts, input requests, forged signatures, transports, the
+//! kernel's lifetime and a notebook run in JupyterLab in headless Chromium
+//! (the Python files in tests/jupyter/), plus the command line
+//! (`kernel install`, refused connection files).
 //!
 //! The Python clients live in a virtual environment under
 //! `target/jupyter-venv`, created from tests/jupyter/requirements.txt on
@@ -270,6 +270,15 @@ fn a_restarted_kernel_answers_history_requests_about_the_previous_session() {
 #[test]
 fn every_iopub_subscriber_is_welcomed() {
     assert_python_passes("test_welcome");
+}
+
+/// The whole stack a student meets: `cleope notebook` makes the notebook,
+/// JupyterLab serves it, headless Chromium (Debian's, installed by
+/// scripts/setup.sh) runs all its cells, and the map shows as an image;
+/// the page is saved as `target/jupyterlab-screenshot.png`.
+#[test]
+fn a_notebook_runs_in_jupyterlab_in_headless_chromium_and_shows_its_figure() {
+    assert_python_passes("test_jupyterlab");
 }
 
 #[test]
