@@ -1,7 +1,10 @@
 //! The `cleope` command line.
 
 use clap::{Args, Parser, Subcommand};
-use cleope::runtime::config::{check_cpus, check_operations, parse_duration, parse_size};
+use cleope::runtime::config::{
+    check_cpus, check_operations, check_url, parse_dialect, parse_duration, parse_layout,
+    parse_size,
+};
 use cleope::runtime::{CellRange, Overrides, Session, Settings, Terminal, exit_code};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -97,9 +100,18 @@ struct SessionArgs {
     /// Workspace folder (read-write) [default: ~/cleope]
     #[arg(long, env = "CLEOPE_WORKSPACE", value_name = "DIR")]
     workspace: Option<PathBuf>,
-    /// Product archive to read from (an ENS or /eodata mount)
+    /// Product archive to read from (an ENS or /eodata mount) [default: the demo archive]
     #[arg(long, env = "CLEOPE_ARCHIVE", value_name = "DIR")]
     archive: Option<PathBuf>,
+    /// How the archive lays out products: onda (<pseudopath>/<name>) or cdse (S3Path)
+    #[arg(long, env = "CLEOPE_ARCHIVE_LAYOUT", value_name = "LAYOUT", value_parser = parse_layout)]
+    archive_layout: Option<cleope::eo::ens::Layout>,
+    /// OData catalogue base URL [default: a local catalogue over the archive]
+    #[arg(long, env = "CLEOPE_CATALOGUE", value_name = "URL", value_parser = check_url)]
+    catalogue: Option<String>,
+    /// The catalogue's dialect: onda ($search) or cdse ($filter)
+    #[arg(long, env = "CLEOPE_DIALECT", value_name = "DIALECT", value_parser = parse_dialect)]
+    dialect: Option<cleope::eo::odata::Dialect>,
     /// Memory quota for the session [default: 2GiB]
     #[arg(long, env = "CLEOPE_MEMORY", value_name = "SIZE", value_parser = parse_size)]
     memory: Option<u64>,
@@ -142,6 +154,9 @@ impl SessionArgs {
             disk: self.disk,
             operations: self.operations,
             time_limit: self.time_limit,
+            catalogue_url: self.catalogue.clone(),
+            dialect: self.dialect,
+            archive_layout: self.archive_layout,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Session settings: CLEOPE Free defaults, overridden by the workspace's
 //! `cleope.toml`, then by environment variables and command-line flags.
 
+use crate::eo::ens::Layout;
+use crate::eo::odata::Dialect;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,8 +80,31 @@ pub struct Settings {
     pub archive: Option<PathBuf>,
     /// Extra folders `import` may load modules from (after the script's own folder).
     pub module_paths: Vec<PathBuf>,
+    /// The OData catalogue and how the archive lays out its products.
+    pub catalogue: CatalogueSettings,
     pub quota: Quota,
     pub limits: ScriptLimits,
+}
+
+/// Where the catalogue is, how it speaks, and how the archive is laid out.
+/// With nothing set, the session serves the archive (by default the demo
+/// archive) through a local catalogue of its own: the embedded default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogueSettings {
+    /// Base URL of an OData catalogue (ONDA's `…/dias-catalogue`, CDSE's
+    /// `…/odata/v1`); None: the local catalogue over the archive.
+    pub url: Option<String>,
+    /// The dialect the catalogue speaks; None: CDSE for a URL on
+    /// dataspace.copernicus.eu, ONDA otherwise.
+    pub dialect: Option<Dialect>,
+    /// The token endpoint of a CDSE-style catalogue (password grant);
+    /// None: the identity service that goes with the URL.
+    pub token_url: Option<String>,
+    /// The account name, so only the password has to be typed (`login()`).
+    /// Passwords are never kept in settings.
+    pub username: Option<String>,
+    /// How the archive lays out its products; None: ONDA's pseudopaths.
+    pub archive_layout: Option<Layout>,
 }
 
 /// Values given on the command line or in the environment (they win over the file).
@@ -92,6 +117,12 @@ pub struct Overrides {
     pub disk: Option<u64>,
     pub operations: Option<u64>,
     pub time_limit: Option<Duration>,
+    /// The catalogue's base URL (`--catalogue`, `CLEOPE_CATALOGUE`).
+    pub catalogue_url: Option<String>,
+    /// Its dialect (`--dialect`, `CLEOPE_DIALECT`).
+    pub dialect: Option<Dialect>,
+    /// The archive's layout (`--archive-layout`, `CLEOPE_ARCHIVE_LAYOUT`).
+    pub archive_layout: Option<Layout>,
 }
 
 /// A configuration problem, naming where it is and how to fix it.
@@ -124,6 +155,7 @@ impl Settings {
             workspace,
             archive: None,
             module_paths: Vec::new(),
+            catalogue: CatalogueSettings::default(),
             quota: Quota::default(),
             limits: ScriptLimits::default(),
         };
@@ -168,12 +200,32 @@ impl Settings {
         if let Some(archive) = file.paths.archive {
             self.archive = Some(base.join(archive));
         }
+        if let Some(layout) = file.paths.archive_layout {
+            self.catalogue.archive_layout = Some(
+                parse_layout(&layout).map_err(|e| invalid(format!("paths.archive_layout: {e}")))?,
+            );
+        }
         self.module_paths = file
             .paths
             .modules
             .into_iter()
             .map(|p| base.join(p))
             .collect();
+        let catalogue = file.catalogue;
+        if let Some(url) = catalogue.url {
+            self.catalogue.url =
+                Some(check_url(&url).map_err(|e| invalid(format!("catalogue.url: {e}")))?);
+        }
+        if let Some(dialect) = catalogue.dialect {
+            self.catalogue.dialect = Some(
+                parse_dialect(&dialect).map_err(|e| invalid(format!("catalogue.dialect: {e}")))?,
+            );
+        }
+        if let Some(url) = catalogue.token_url {
+            self.catalogue.token_url =
+                Some(check_url(&url).map_err(|e| invalid(format!("catalogue.token_url: {e}")))?);
+        }
+        self.catalogue.username = catalogue.username;
         Ok(())
     }
 
@@ -181,6 +233,11 @@ impl Settings {
         if o.archive.is_some() {
             self.archive.clone_from(&o.archive);
         }
+        if o.catalogue_url.is_some() {
+            self.catalogue.url.clone_from(&o.catalogue_url);
+        }
+        self.catalogue.dialect = o.dialect.or(self.catalogue.dialect);
+        self.catalogue.archive_layout = o.archive_layout.or(self.catalogue.archive_layout);
         let q = &mut self.quota;
         q.memory = o.memory.unwrap_or(q.memory);
         q.cpus = o.cpus.unwrap_or(q.cpus);
@@ -197,6 +254,17 @@ struct ConfigFile {
     quota: QuotaFile,
     #[serde(default)]
     paths: PathsFile,
+    #[serde(default)]
+    catalogue: CatalogueFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    url: Option<String>,
+    dialect: Option<String>,
+    token_url: Option<String>,
+    username: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +281,7 @@ struct QuotaFile {
 #[serde(deny_unknown_fields)]
 struct PathsFile {
     archive: Option<PathBuf>,
+    archive_layout: Option<String>,
     #[serde(default)]
     modules: Vec<PathBuf>,
 }
@@ -237,6 +306,36 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("a time limit of zero would stop every script at once".into());
     }
     Ok(duration)
+}
+
+/// Reads a catalogue dialect: `onda` or `cdse`.
+pub fn parse_dialect(text: &str) -> Result<Dialect, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "onda" => Ok(Dialect::Onda),
+        "cdse" => Ok(Dialect::Cdse),
+        _ => Err(format!(
+            "'{text}' is not a catalogue dialect; write onda (ONDA DIAS, $search) or cdse (Copernicus Data Space, $filter)"
+        )),
+    }
+}
+
+/// Reads an archive layout: `onda` (`<pseudopath>/<name>`) or `cdse` (`S3Path`).
+pub fn parse_layout(text: &str) -> Result<Layout, String> {
+    Layout::parse(text).ok_or_else(|| {
+        format!(
+            "'{text}' is not an archive layout; write onda (/mnt/Copernicus/<pseudopath>/<name>) or cdse (/eodata/<S3Path>)"
+        )
+    })
+}
+
+/// Checks a catalogue URL: http or https, with a host.
+pub fn check_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("'{text}' is not a URL ({e}); write e.g. https://catalogue.dataspace.copernicus.eu/odata/v1"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("'{text}' is not an http(s) address with a host"));
+    }
+    Ok(text.trim().trim_end_matches('/').to_string())
 }
 
 /// Checks a thread count: at least one.
@@ -303,6 +402,75 @@ mod tests {
             message.contains(CONFIG_FILE) && message.contains("memroy"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn catalogue_settings_come_from_the_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[paths]\narchive = \"/eodata\"\narchive_layout = \"cdse\"\n\
+             [catalogue]\nurl = \"https://catalogue.dataspace.copernicus.eu/odata/v1/\"\n\
+             dialect = \"CDSE\"\nusername = \"student@example.org\"\n",
+        )
+        .unwrap();
+        let mut overrides = Overrides {
+            workspace: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(&overrides).unwrap();
+        let catalogue = &settings.catalogue;
+        assert_eq!(
+            catalogue.url.as_deref(),
+            Some("https://catalogue.dataspace.copernicus.eu/odata/v1")
+        );
+        assert_eq!(catalogue.dialect, Some(Dialect::Cdse));
+        assert_eq!(catalogue.archive_layout, Some(Layout::Cdse));
+        assert_eq!(catalogue.username.as_deref(), Some("student@example.org"));
+        overrides.catalogue_url = Some("http://127.0.0.1:8080/dias-catalogue".into());
+        overrides.dialect = Some(Dialect::Onda);
+        let settings = Settings::load(&overrides).unwrap();
+        assert_eq!(settings.catalogue.dialect, Some(Dialect::Onda));
+        assert!(
+            settings
+                .catalogue
+                .url
+                .unwrap()
+                .ends_with("8080/dias-catalogue")
+        );
+    }
+
+    #[test]
+    fn a_bad_dialect_or_url_names_the_key_and_the_choices() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = Overrides {
+            workspace: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        for (text, key, words) in [
+            (
+                "[catalogue]\ndialect = \"stac\"\n",
+                "catalogue.dialect",
+                "onda",
+            ),
+            (
+                "[catalogue]\nurl = \"ftp://x\"\n",
+                "catalogue.url",
+                "http(s)",
+            ),
+            (
+                "[paths]\narchive_layout = \"flat\"\n",
+                "paths.archive_layout",
+                "cdse",
+            ),
+        ] {
+            std::fs::write(dir.path().join(CONFIG_FILE), text).unwrap();
+            let message = Settings::load(&overrides).unwrap_err().to_string();
+            assert!(
+                message.contains(key) && message.contains(words),
+                "{message}"
+            );
+        }
     }
 
     #[test]
