@@ -275,8 +275,9 @@ fn basemap_overlays(
 }
 
 /// Latitude and longitude lines (option `grid: true`) at a round spacing
-/// giving three to eight lines across the map, labelled at the left and
-/// bottom edges: on projected maps (UTM) they show where the degrees are.
+/// giving three to eight lines across the map. On projected maps (UTM) they
+/// are labelled at the left and bottom edges to show where the degrees are;
+/// lon/lat maps need no labels, their axes already read in degrees.
 fn graticule_overlays(
     options: &Map,
     crs: &str,
@@ -324,11 +325,13 @@ fn graticule_overlays(
             colour,
             width: 1,
         });
-        lines.push(Overlay::Label {
-            at,
-            text: label,
-            colour: [90, 90, 90],
-        });
+        if !geographic {
+            lines.push(Overlay::Label {
+                at,
+                text: label,
+                colour: [90, 90, 90],
+            });
+        }
         Ok(())
     };
     let samples =

@@ -4,6 +4,7 @@
 use super::{Colormap, FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
 use crate::eo::raster::Bounds;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
 
 /// How to draw a map.
@@ -221,7 +222,7 @@ pub(crate) fn draw_colour_bar_axis<DB: DrawingBackend>(
         bar_min + 1.0
     };
     let mut chart = ChartBuilder::on(area)
-        .margin_top(20)
+        .margin_top(34)
         .margin_bottom(47)
         .margin_right(10)
         .right_y_label_area_size(70)
@@ -239,12 +240,22 @@ pub(crate) fn draw_colour_bar_axis<DB: DrawingBackend>(
         .disable_x_axis()
         .y_labels(8)
         .y_label_formatter(&|v| tick_label(*v, step))
-        .y_desc(units)
         .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
         .draw()
         .map_err(drawing_error)?;
-    Ok(chart.plotting_area().get_pixel_range())
+    let (bar_x, bar_y) = chart.plotting_area().get_pixel_range();
+    // The units read horizontally above the bar, where a learner looks first.
+    let units_style = (FONT, 15)
+        .into_font()
+        .style(FontStyle::Bold)
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    let (area_x, _) = area.get_pixel_range();
+    let centre = (bar_x.start + bar_x.end) / 2 - area_x.start;
+    let above_bar = bar_y.start - area.get_base_pixel().1 - 8;
+    area.draw_text(&units, &units_style, (centre, above_bar))
+        .map_err(drawing_error)?;
+    Ok((bar_x, bar_y))
 }
 
 /// A tick label with as many decimals as the tick spacing needs
