@@ -294,13 +294,7 @@ impl<'a> NcGroup<'a> {
 
     /// Writes a group attribute (a global attribute on the root group).
     pub fn attribute(&self, attr: &Attr) -> Result<(), NcError> {
-        write_attribute(self.path, attr, |name, count, edt| {
-            let dims = [count as u64];
-            let (n, dims_ptr) = if count == 0 {
-                (0, ptr::null())
-            } else {
-                (1, dims.as_ptr())
-            };
+        write_attribute(self.path, attr, |name, n, dims_ptr, edt| {
             // SAFETY: valid handles; GDAL copies the dimension array.
             unsafe {
                 gdal_sys::GDALGroupCreateAttribute(
@@ -394,13 +388,7 @@ impl<'a> NcGroup<'a> {
                         ));
                     }
                 }
-                _ => write_attribute(self.path, attr, |attr_name, count, attr_edt| {
-                    let dims = [count as u64];
-                    let (n, dims_ptr) = if count == 0 {
-                        (0, ptr::null())
-                    } else {
-                        (1, dims.as_ptr())
-                    };
+                _ => write_attribute(self.path, attr, |attr_name, n, dims_ptr, attr_edt| {
                     // SAFETY: valid array handle; GDAL copies the dimension array.
                     unsafe {
                         gdal_sys::GDALMDArrayCreateAttribute(
@@ -440,13 +428,15 @@ impl<'a> NcGroup<'a> {
     }
 }
 
-/// Creates an attribute with `create(name, count, type)` and writes its value.
+/// Creates an attribute with `create(name, dimension count, dimension sizes,
+/// type)` (a scalar, or a 1-D array for [`Attr::F64s`]) and writes its value.
 fn write_attribute(
     path: &Path,
     attr: &Attr,
     create: impl FnOnce(
         *const std::ffi::c_char,
         usize,
+        *const u64,
         gdal_sys::GDALExtendedDataTypeH,
     ) -> gdal_sys::GDALAttributeH,
 ) -> Result<(), NcError> {
@@ -466,7 +456,12 @@ fn write_attribute(
         }),
     };
     let c_name = c_string(name, path)?;
-    let handle = create(c_name.as_ptr(), count, edt);
+    let sizes = [count as u64];
+    let handle = if count == 0 {
+        create(c_name.as_ptr(), 0, ptr::null(), edt)
+    } else {
+        create(c_name.as_ptr(), 1, sizes.as_ptr(), edt)
+    };
     // SAFETY: edt was created above and is released once; handle is null-checked.
     unsafe { gdal_sys::GDALExtendedDataTypeRelease(edt) };
     if handle.is_null() {
