@@ -138,15 +138,15 @@ impl RetryPolicy {
 
     /// Waits before the next try, giving up early on an interrupt or a time-out.
     pub fn wait(&self, failed: u32, cancel: &Cancel) -> Result<(), DownloadError> {
-        sleep_checking(self.delay(failed), cancel)
+        pause(self.delay(failed), cancel).map_err(DownloadError::Stopped)
     }
 }
 
 /// Sleeps in short steps so an interrupt or the run's time limit ends the wait.
-pub fn sleep_checking(duration: Duration, cancel: &Cancel) -> Result<(), DownloadError> {
+pub fn pause(duration: Duration, cancel: &Cancel) -> Result<(), Stop> {
     let until = std::time::Instant::now() + duration;
     loop {
-        cancel.check().map_err(DownloadError::Stopped)?;
+        cancel.check()?;
         let left = until.saturating_duration_since(std::time::Instant::now());
         if left.is_zero() {
             return Ok(());

@@ -577,6 +577,60 @@ pub fn name_stem(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+/// Where the demo archive lives: `$CLEOPE_DEMO_ARCHIVE`, else
+/// `<data dir>/cleope/demo-archive` (`~/.local/share/cleope/demo-archive`).
+pub fn demo_archive_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CLEOPE_DEMO_ARCHIVE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cleope")
+        .join("demo-archive")
+}
+
+/// The demo archive at `dir`, generated first when it is missing or was
+/// written with another index version. A lock file beside it makes
+/// parallel processes (test binaries, two notebooks) generate it once: the
+/// others wait and then read it. The archive is written to a sibling
+/// folder and renamed into place, so a crash never leaves half an archive.
+pub fn ensure_demo_archive(dir: &Path) -> Result<ArchiveIndex, crate::demo::DemoError> {
+    ensure_archive(dir, |folder| {
+        crate::demo::generate(folder, crate::demo::DemoOptions::default())
+    })
+}
+
+/// [`ensure_demo_archive`] with the writer given (tests write a small one).
+pub fn ensure_archive(
+    dir: &Path,
+    generate: impl FnOnce(&Path) -> Result<ArchiveIndex, crate::demo::DemoError>,
+) -> Result<ArchiveIndex, crate::demo::DemoError> {
+    use crate::demo::DemoError;
+    if let Ok(index) = ArchiveIndex::load(dir) {
+        return Ok(index);
+    }
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| DemoError::io(parent, e))?;
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let lock_path = parent.join(format!(".{name}.lock"));
+    let lock = std::fs::File::create(&lock_path).map_err(|e| DemoError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| DemoError::io(&lock_path, e))?;
+    // Another process may have written it while this one waited.
+    if let Ok(index) = ArchiveIndex::load(dir) {
+        return Ok(index);
+    }
+    let partial = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| DemoError::io(&partial, e))?;
+    }
+    generate(&partial)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| DemoError::io(dir, e))?;
+    }
+    std::fs::rename(&partial, dir).map_err(|e| DemoError::io(dir, e))?;
+    ArchiveIndex::load(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,6 +834,66 @@ mod tests {
             "measurement/*vh*",
             "X.SAFE/annotation/s1-vh.xml"
         ));
+    }
+
+    fn copy_tree(from: &Path, to: &Path) {
+        for entry in walkdir::WalkDir::new(from) {
+            let entry = entry.unwrap();
+            let target = to.join(entry.path().strip_prefix(from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_demo_archive_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = dir.path().join("demo");
+        let small = |folder: &Path| {
+            let (source, _) = archive();
+            copy_tree(source.path(), folder);
+            ArchiveIndex::load(folder)
+        };
+        let first = ensure_archive(&demo, small).unwrap();
+        assert!(demo.join("index.json").is_file());
+        let stamp = std::fs::metadata(demo.join("index.json"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let second = ensure_archive(&demo, |_| panic!("generated twice")).unwrap();
+        assert_eq!(first.products.len(), second.products.len());
+        let again = std::fs::metadata(demo.join("index.json"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(stamp, again, "not written twice");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn an_archive_of_another_index_version_is_regenerated() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = dir.path().join("demo");
+        std::fs::create_dir_all(&demo).unwrap();
+        std::fs::write(demo.join("index.json"), r#"{"version": 0, "products": []}"#).unwrap();
+        std::fs::write(demo.join("stale.txt"), "old").unwrap();
+        ensure_archive(&demo, |folder| {
+            let (source, _) = archive();
+            copy_tree(source.path(), folder);
+            ArchiveIndex::load(folder)
+        })
+        .unwrap();
+        assert!(!demo.join("stale.txt").exists(), "replaced whole");
+        assert!(ArchiveIndex::load(&demo).is_ok());
     }
 
     #[test]
