@@ -17,6 +17,8 @@
 //! packs, checksums and records it.
 
 pub mod index;
+pub mod sentinel1;
+pub mod sentinel2;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -117,7 +119,9 @@ pub struct ProductSpec {
 /// family adds its products in turn; the order does not change any product,
 /// because every scene seeds its own random generator ([`scene_rng`]).
 pub fn generate(root: &Path, options: DemoOptions) -> Result<ArchiveIndex, DemoError> {
-    let builder = ArchiveBuilder::new(root, options)?;
+    let mut builder = ArchiveBuilder::new(root, options)?;
+    sentinel1::write(&mut builder)?;
+    sentinel2::write(&mut builder)?;
     builder.write_index()
 }
 
