@@ -49,11 +49,21 @@ pub trait Source {
     fn open(&mut self, offset: u64) -> Result<Body, DownloadError>;
 }
 
-/// Shows how a transfer goes: a terminal bar, a notebook display, or nothing.
+/// What a progress counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Bytes transferred.
+    Bytes,
+    /// Seconds waited (an order being restored).
+    Seconds,
+}
+
+/// Shows how a transfer or a wait goes: a terminal bar, a notebook
+/// display, or nothing.
 pub trait Progress: Send + Sync {
-    /// A transfer of `total` bytes (when known) begins.
-    fn start(&self, label: &str, total: Option<u64>);
-    /// `done` bytes are there so far.
+    /// Work of `total` units (when known) begins.
+    fn start(&self, label: &str, total: Option<u64>, unit: Unit);
+    /// `done` units are done so far.
     fn advance(&self, done: u64);
     /// The transfer ended with `message`.
     fn finish(&self, message: &str);
@@ -64,7 +74,7 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn start(&self, _label: &str, _total: Option<u64>) {}
+    fn start(&self, _label: &str, _total: Option<u64>, _unit: Unit) {}
     fn advance(&self, _done: u64) {}
     fn finish(&self, _message: &str) {}
 }
@@ -77,17 +87,16 @@ pub struct TerminalProgress {
 }
 
 impl Progress for TerminalProgress {
-    fn start(&self, label: &str, total: Option<u64>) {
+    fn start(&self, label: &str, total: Option<u64>, unit: Unit) {
         let target = indicatif::ProgressDrawTarget::stderr();
-        let bar = match total {
-            Some(total) => indicatif::ProgressBar::with_draw_target(Some(total), target),
-            None => indicatif::ProgressBar::with_draw_target(None, target),
+        let bar = indicatif::ProgressBar::with_draw_target(total, target);
+        let template = match unit {
+            Unit::Bytes => "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            Unit::Seconds => "{msg} [{bar:30}] {pos}/{len} s",
         };
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(label.to_string());
         *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
@@ -399,7 +408,7 @@ impl Transfer {
         retry: &RetryPolicy,
     ) -> Result<(), DownloadError> {
         let name = file_name(&self.part).trim_end_matches(".part").to_string();
-        progress.start(&name, expected.size);
+        progress.start(&name, expected.size, Unit::Bytes);
         let mut failed = 0;
         loop {
             match self.continue_from(source, expected, limits, progress) {
