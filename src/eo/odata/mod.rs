@@ -3,6 +3,7 @@
 //! and the client that pages, retries and authenticates.
 
 pub mod cdse;
+pub mod client;
 pub mod filter;
 pub mod onda;
 pub mod query;
