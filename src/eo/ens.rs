@@ -631,6 +631,42 @@ pub fn ensure_archive(
     ArchiveIndex::load(dir)
 }
 
+/// Builds at `view` a private view of the archive at `archive`: the same
+/// layout, made of links to the archive's products, packed downloads and
+/// index. A catalogue serving the view restores an ordered product by
+/// moving its link into place, so orders change the view, never the shared
+/// archive: every session starts with the archive as it was written (its
+/// offline products offline), and parallel sessions do not see each
+/// other's orders.
+pub fn build_view(archive: &Path, index: &ArchiveIndex, view: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::symlink;
+    let archive = archive.canonicalize()?;
+    std::fs::create_dir_all(view)?;
+    for file in ["index.json", "truth.json", ".packed"] {
+        let target = archive.join(file);
+        if target.exists() {
+            symlink(&target, view.join(file))?;
+        }
+    }
+    for record in &index.products {
+        let relative = if record.online {
+            record.ens_relative()
+        } else {
+            record.offline_relative()
+        };
+        let target = archive.join(&relative);
+        if !target.exists() {
+            continue;
+        }
+        let link = view.join(&relative);
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        symlink(&target, &link)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,6 +882,35 @@ mod tests {
                 std::fs::copy(entry.path(), &target).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn a_view_restores_orders_without_touching_the_archive() {
+        let (dir, index) = archive();
+        let view = dir.path().join("view");
+        build_view(dir.path(), &index, &view).unwrap();
+        let ens = onda(&view);
+        let online = ens.open(&Placement::from(&index.products[0])).unwrap();
+        assert_eq!(online.files("*.jp2").unwrap().len(), 3);
+        let record = &index.products[1];
+        assert!(
+            ens.path_of(&Placement::from(record)).is_err(),
+            "offline in the view"
+        );
+        // A catalogue restores by moving the product into place.
+        std::fs::rename(
+            view.join(record.offline_relative()),
+            view.join(record.ens_relative()),
+        )
+        .unwrap();
+        let restored = ens.open(&Placement::from(record)).unwrap();
+        assert_eq!(restored.files("*.jp2").unwrap().len(), 3);
+        assert!(
+            dir.path().join(record.offline_relative()).exists(),
+            "archive unchanged"
+        );
+        assert!(!dir.path().join(record.ens_relative()).exists());
+        assert!(view.join(".packed").join(&record.name).is_file());
     }
 
     #[test]
