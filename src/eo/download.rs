@@ -200,6 +200,8 @@ pub enum DownloadError {
     /// The transfer failed (connection, HTTP status), after retries when it could be retried.
     #[error("{message}")]
     Remote {
+        /// What kind of failure.
+        cause: Cause,
         /// What happened.
         message: String,
         /// How to fix it.
@@ -267,6 +269,19 @@ impl DownloadError {
     }
 }
 
+/// What made a transfer fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The connection broke or was cut.
+    Transfer,
+    /// The catalogue refused the account.
+    Login,
+    /// The product is archived.
+    Offline,
+    /// The catalogue failed or answered something unusable.
+    Catalogue,
+}
+
 /// What the download needs of the session.
 pub struct Limits<'a> {
     /// The workspace's disk quota.
@@ -302,7 +317,13 @@ pub fn fetch(
     // Quota reserved for bytes that never came is given back; the bytes
     // of a `.part` kept for resuming stay charged (they are on disk).
     let written = transfer.close(limits);
-    result?;
+    if let Err(error) = result {
+        // A `.part` is kept only when it holds something to resume from.
+        if written == 0 {
+            let _ = std::fs::remove_file(&part);
+        }
+        return Err(error);
+    }
     finish(&part, target, &name, expected, limits, written)
 }
 
@@ -319,6 +340,7 @@ fn is_retryable(error: &DownloadError) -> bool {
 fn cut_error(name: &str, written: u64, size: Option<u64>) -> DownloadError {
     let of = size.map_or(String::new(), |s| format!(" of {}", human_disk_bytes(s)));
     DownloadError::Remote {
+        cause: Cause::Transfer,
         message: format!(
             "the download of {name} kept being cut off ({} received{of})",
             human_disk_bytes(written)
@@ -509,6 +531,7 @@ impl Transfer {
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(error) => {
                     return Err(DownloadError::Remote {
+                        cause: Cause::Transfer,
                         message: format!("the connection broke: {error}"),
                         hint: "run it again: it resumes from the bytes already received".into(),
                         retryable: true,

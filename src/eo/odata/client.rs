@@ -22,8 +22,8 @@ use reqwest::blocking::{RequestBuilder, Response};
 use super::response::CatalogueProduct;
 use super::{Dialect, Page, Query};
 use crate::eo::download::{
-    Body, DownloadError, Expected, Limits, Progress, RetryPolicy, Source, Unit, fetch, pause,
-    record_local, unpack,
+    Body, Cause, DownloadError, Expected, Limits, Progress, RetryPolicy, Source, Unit, fetch,
+    pause, record_local, unpack,
 };
 use crate::sandbox::{Cancel, Stop, Workspace};
 
@@ -373,6 +373,16 @@ impl From<ClientError> for DownloadError {
         match error {
             ClientError::Stopped(stop) => DownloadError::Stopped(stop),
             error => DownloadError::Remote {
+                cause: match &error {
+                    ClientError::Unauthorized { .. } | ClientError::NoCredentials { .. } => {
+                        Cause::Login
+                    }
+                    ClientError::Offline { .. } | ClientError::StillOffline { .. } => {
+                        Cause::Offline
+                    }
+                    ClientError::Unreachable { .. } => Cause::Transfer,
+                    _ => Cause::Catalogue,
+                },
                 hint: error.hint(),
                 retryable: error.is_transient(),
                 message: error.to_string(),
@@ -615,7 +625,11 @@ impl Client {
             .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(Duration::from_secs(600));
         let patience = expected + Duration::from_secs(if estimated.is_some() { 300 } else { 1800 });
-        let poll = (expected / 10).clamp(Duration::from_millis(250), Duration::from_secs(10));
+        // Asked often when the wait is short or unknown, seldom when long.
+        let poll = match estimated {
+            Some(_) => (expected / 10).clamp(Duration::from_millis(250), Duration::from_secs(10)),
+            None => Duration::from_secs(1),
+        };
         progress.start(
             &format!("restoring {name}"),
             Some(expected.as_secs().max(1)),
