@@ -5,6 +5,7 @@
 //! all charging the [`sandbox`] (quotas, confined paths).
 
 pub mod api;
+pub mod catalogue;
 pub mod demo;
 pub mod docs;
 pub mod eo;

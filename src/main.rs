@@ -45,6 +45,66 @@ enum Command {
     Kernel(KernelArgs),
     /// Write the synthetic demo product archive (real formats, ENS layout, index.json)
     DemoArchive(DemoArchiveArgs),
+    /// The local OData catalogue (ONDA and CDSE dialects) over a product archive
+    Catalogue(CatalogueArgs),
+}
+
+#[derive(Args)]
+struct CatalogueArgs {
+    #[command(subcommand)]
+    action: CatalogueAction,
+}
+
+#[derive(Subcommand)]
+enum CatalogueAction {
+    /// Serve an archive's index.json over HTTP on loopback, in both dialects
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The archive to serve: a folder with index.json (as `cleope demo-archive` writes)
+    #[arg(long, value_name = "DIR")]
+    archive: PathBuf,
+    /// Where the catalogue listens (loopback only; port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Where CDSE downloads are redirected to (another port; 0 picks a free one)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    download_addr: std::net::SocketAddr,
+    /// How long an ordered (archived) product takes to come online
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_span)]
+    restore_delay: Duration,
+    /// Orders one user may place in an hour
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    order_quota: usize,
+    /// The user name accepted for ONDA Basic auth and CDSE logins [default: anyone]
+    #[arg(long, value_name = "USER", visible_aliases = ["onda-user", "cdse-user"], requires = "password_env")]
+    user: Option<String>,
+    /// The environment variable that holds that user's password (never the password itself)
+    #[arg(long, value_name = "VAR", visible_aliases = ["onda-password-env", "cdse-password-env"], requires = "user")]
+    password_env: Option<String>,
+    /// Lifetime of CDSE access tokens
+    #[arg(long, value_name = "DURATION", default_value = "600s", value_parser = parse_span)]
+    token_lifetime: Duration,
+    /// Status of CDSE's download redirect (301, 302, 303, 307 or 308)
+    #[arg(long, value_name = "STATUS", default_value_t = 307)]
+    redirect: u16,
+    /// A SQLite file for the index and the orders (orders survive restarts) [default: in memory]
+    #[arg(long, value_name = "FILE")]
+    database: Option<PathBuf>,
+    /// A fault to inject, e.g. kind=status,path=/odata/v1/Products,status=503,count=2 (repeatable)
+    #[arg(long, value_name = "SPEC", value_parser = cleope::catalogue::Fault::parse)]
+    fault: Vec<cleope::catalogue::Fault>,
+    /// Serve the test hooks at /admin/faults and /admin/requests
+    #[arg(long)]
+    admin: bool,
+}
+
+/// A duration such as 10s, 1500ms or 2m (zero allowed).
+fn parse_span(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|_| format!("'{text}' is not a duration; write e.g. 10s, 1500ms or 2m"))
 }
 
 #[derive(Args)]
@@ -222,6 +282,9 @@ fn main() -> ExitCode {
         Command::Docs(args) => docs(args),
         Command::Kernel(args) => kernel(args),
         Command::DemoArchive(args) => demo_archive(args),
+        Command::Catalogue(args) => match args.action {
+            CatalogueAction::Serve(args) => catalogue_serve(args),
+        },
     };
     ExitCode::from(code as u8)
 }
@@ -247,6 +310,66 @@ fn demo_archive(args: DemoArchiveArgs) -> i32 {
             exit_code::SCRIPT_ERROR
         }
     }
+}
+
+fn catalogue_serve(args: ServeArgs) -> i32 {
+    use cleope::catalogue::{Account, Server, ServerConfig};
+    let mut config = ServerConfig::new(&args.archive);
+    config.addr = args.addr;
+    config.download_addr = args.download_addr;
+    config.restore_delay = args.restore_delay;
+    config.order_quota = args.order_quota;
+    config.token_lifetime = args.token_lifetime;
+    config.redirect_status = args.redirect;
+    config.database = args.database;
+    config.faults = args.fault;
+    config.admin = args.admin;
+    if let (Some(user), Some(variable)) = (&args.user, &args.password_env) {
+        match std::env::var(variable) {
+            Ok(password) if !password.is_empty() => {
+                config.accounts.push(Account::new(user, password))
+            }
+            _ => {
+                return usage_error(format!(
+                    "the environment variable {variable} (--password-env) is not set: \
+                     export it with the password of {user}"
+                ));
+            }
+        }
+    }
+    let server = match Server::start(config) {
+        Ok(server) => server,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    println!(
+        "indexed {} products in {:.2} s from {}",
+        server.product_count(),
+        server.indexing_time().as_secs_f64(),
+        args.archive.display()
+    );
+    println!("ONDA catalogue:  {}", server.onda_base());
+    println!("CDSE catalogue:  {}", server.cdse_base());
+    println!("CDSE token URL:  {}", server.token_url());
+    println!("CDSE downloads:  {}", server.download_base());
+    if let Some(admin) = server.admin_url() {
+        println!("test hooks:      {admin}/faults, {admin}/requests");
+    }
+    match &args.user {
+        Some(user) => println!("account:         {user}"),
+        None => println!("account:         any user name and password (no --user given)"),
+    }
+    println!("press Ctrl-C to stop");
+    let (stop, stopped) = std::sync::mpsc::channel();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    }) {
+        eprintln!("error: cannot catch Ctrl-C: {e}");
+        return exit_code::SCRIPT_ERROR;
+    }
+    let _ = stopped.recv();
+    drop(server);
+    println!("stopped");
+    exit_code::SUCCESS
 }
 
 fn usage_error(message: String) -> i32 {
