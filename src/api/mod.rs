@@ -5,6 +5,7 @@
 
 pub mod aoi;
 pub mod builtins;
+pub mod catalogue;
 pub mod console;
 pub mod files;
 pub mod image;
@@ -58,6 +59,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "aoi",
         summary: "Areas of interest: from bounds, vertices, GeoJSON or WKT; area, bounds, tests and output.",
         build: aoi::module,
+    },
+    ApiModule {
+        name: "catalogue",
+        summary: "Finding, ordering and downloading products, and opening them in the mounted archive (ENS).",
+        build: catalogue::module,
     },
     ApiModule {
         name: "products",

@@ -21,6 +21,8 @@ pub struct Host {
     pub display: Arc<dyn DisplaySink>,
     pub quota: Quota,
     pub limits: ScriptLimits,
+    /// The catalogue, the archive and the login (started at first use).
+    pub data: crate::api::catalogue::DataAccess,
 }
 
 /// The tag value: a cheap handle on the session's host.
@@ -38,6 +40,7 @@ impl Host {
         display: Arc<dyn DisplaySink>,
         quota: Quota,
         limits: ScriptLimits,
+        data: crate::api::catalogue::DataAccess,
     ) -> Self {
         Self {
             workspace: RwLock::new(workspace),
@@ -49,6 +52,7 @@ impl Host {
             display,
             quota,
             limits,
+            data,
         }
     }
 

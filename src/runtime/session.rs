@@ -98,6 +98,7 @@ impl Session {
             display,
             settings.quota.clone(),
             settings.limits.clone(),
+            crate::api::catalogue::DataAccess::new(&settings),
         ));
         let guard = Guard::new(cancel, settings.quota.clone());
         let sources = Arc::new(SourceMap::default());
