@@ -84,6 +84,7 @@ const SCHEMA: &str = "
         name TEXT NOT NULL,
         name_stem TEXT NOT NULL,
         cdse_stem TEXT NOT NULL,
+        platform TEXT NOT NULL,
         collection TEXT NOT NULL,
         begin_ms INTEGER,
         end_ms INTEGER,
@@ -123,8 +124,8 @@ impl Store {
         let transaction = self.db.transaction()?;
         {
             let mut product = transaction.prepare(
-                "INSERT INTO products (idx, id, name, name_stem, cdse_stem, collection, begin_ms, end_ms, online)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO products (idx, id, name, name_stem, cdse_stem, platform, collection, begin_ms, end_ms, online)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut footprint = transaction.prepare(
                 "INSERT INTO footprints (idx, lon_min, lon_max, lat_min, lat_max) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -152,6 +153,7 @@ impl Store {
                     record.name,
                     name_stem(&record.name),
                     name_stem(&record.cdse_name),
+                    record.mission.as_deref().unwrap_or("").to_ascii_lowercase(),
                     record.collection.to_ascii_uppercase(),
                     indexed.begin.map(|t| t.timestamp_millis()),
                     indexed.end.map(|t| t.timestamp_millis()),
@@ -380,6 +382,12 @@ fn prefilter(filter: &Filter, order: SortOrder) -> (String, Vec<rusqlite::types:
                 conditions.push(format!("{column} {comparison} ?"));
                 values.push(Value::Integer(instant.timestamp_millis()));
             }
+            // A platform name without wildcards: the platform or the collection.
+            Filter::Mission(mission) if !mission.contains(['*', '?', '[']) => {
+                conditions.push("(p.platform = ? OR p.collection = ?)".into());
+                values.push(Value::Text(mission.to_ascii_lowercase()));
+                values.push(Value::Text(mission.to_ascii_uppercase()));
+            }
             Filter::Collection(collection) => {
                 conditions.push("p.collection = ?".into());
                 values.push(Value::Text(collection.to_ascii_uppercase()));
@@ -414,4 +422,172 @@ fn prefilter(filter: &Filter, order: SortOrder) -> (String, Vec<rusqlite::types:
         " ORDER BY p.begin_ms {direction}, p.name {direction}"
     ));
     (sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eo::geometry::BBox;
+    use crate::eo::odata::Query;
+    use rand::{Rng, SeedableRng};
+
+    /// An index of varied records (no product files: searching reads none).
+    fn archive(root: &Path) -> ArchiveIndex {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let kinds = [
+            ("Sentinel-1", "SENTINEL-1", "IW_GRDH_1S", "S1A_IW_GRDH_1SDV"),
+            ("Sentinel-2", "SENTINEL-2", "S2MSI2A", "S2A_MSIL2A"),
+            (
+                "Sentinel-3",
+                "SENTINEL-3",
+                "OL_2_WFR___",
+                "S3A_OL_2_WFR____",
+            ),
+            (
+                "Sentinel-5 Precursor",
+                "SENTINEL-5P",
+                "L2__NO2___",
+                "S5P_OFFL_L2__NO2____",
+            ),
+        ];
+        let products = (0..120)
+            .map(|i| {
+                let (mission, collection, kind, prefix) = kinds[i % kinds.len()];
+                let begin =
+                    DateTime::from_timestamp(1_577_836_800 + rng.random_range(0..86_400 * 60), 0)
+                        .unwrap();
+                let (lon, lat) = (rng.random_range(0.0..20.0), rng.random_range(35.0..55.0));
+                // Triangles: their boxes overlap more than they do.
+                let footprint = format!(
+                    "POLYGON (({lon} {lat}, {} {lat}, {lon} {}, {lon} {lat}))",
+                    lon + 2.0,
+                    lat + 2.0
+                );
+                let name = format!("{prefix}_{}_{i:03}", begin.format("%Y%m%dT%H%M%S"));
+                let mut attributes = serde_json::Map::new();
+                if mission == "Sentinel-2" {
+                    attributes.insert(
+                        "cloudCover".into(),
+                        serde_json::json!(rng.random_range(0.0..100.0)),
+                    );
+                }
+                ProductRecord {
+                    id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string(),
+                    name: format!("{name}.zip"),
+                    cdse_name: format!("{name}.SAFE"),
+                    mission: Some(mission.into()),
+                    collection: collection.into(),
+                    product_type: kind.into(),
+                    main_class: None,
+                    begin: begin.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    end: (begin + chrono::Duration::seconds(30))
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    footprint,
+                    pseudopath: "OPTICAL/LEVEL-2/2020/01/01".into(),
+                    s3_path: format!("/eodata/x/{name}.SAFE"),
+                    online: i % 7 != 0,
+                    packing: "zip".into(),
+                    size: 1,
+                    md5: String::new(),
+                    blake3: String::new(),
+                    attributes,
+                }
+            })
+            .collect();
+        let index = ArchiveIndex {
+            version: crate::demo::index::INDEX_VERSION,
+            products,
+        };
+        std::fs::create_dir_all(root).unwrap();
+        std::fs::write(
+            root.join("index.json"),
+            serde_json::to_string(&index).unwrap(),
+        )
+        .unwrap();
+        index
+    }
+
+    #[test]
+    fn the_index_finds_what_ens_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = archive(dir.path());
+        let store = Store::open(dir.path(), None).unwrap();
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let area = |a, b, c, d| Some(Aoi::from_bbox(BBox::new(a, b, c, d).unwrap()));
+        let queries = [
+            Query::default(),
+            Query {
+                mission: Some("Sentinel-2".into()),
+                ..Query::default()
+            },
+            Query {
+                mission: Some("SENTINEL-5P".into()),
+                ..Query::default()
+            },
+            Query {
+                mission: Some("sentinel-*".into()),
+                max_cloud: Some(40.0),
+                ..Query::default()
+            },
+            Query {
+                mission: Some("Sentinel-1".into()),
+                product_type: Some("GRD".into()),
+                ..Query::default()
+            },
+            Query {
+                aoi: area(5.0, 40.0, 8.0, 43.0),
+                ..Query::default()
+            },
+            Query {
+                aoi: area(10.0, 45.0, 10.5, 45.5),
+                sensed_from: Some(at("2020-01-10T00:00:00Z")),
+                sensed_to: Some(at("2020-02-10T00:00:00Z")),
+                order: SortOrder::SensingDescending,
+                ..Query::default()
+            },
+            Query {
+                name: Some(index.products[17].cdse_name.clone()),
+                ..Query::default()
+            },
+        ];
+        let mut some_found = 0;
+        for query in &queries {
+            let expected: Vec<&str> = crate::eo::ens::find(&index, query)
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect();
+            let found = store
+                .search(
+                    &Filter::from_query(query),
+                    query.order,
+                    Page { top: 1000, skip: 0 },
+                )
+                .unwrap();
+            let ids: Vec<&str> = found
+                .page
+                .iter()
+                .map(|(idx, _)| store.get(*idx).record.id.as_str())
+                .collect();
+            assert_eq!(ids, expected, "{query:?}");
+            assert_eq!(found.total, expected.len());
+            some_found +=
+                usize::from(!expected.is_empty() && expected.len() < index.products.len());
+        }
+        assert!(
+            some_found >= 5,
+            "the queries select something, not everything"
+        );
+        let page = store
+            .search(
+                &Filter::All,
+                SortOrder::SensingAscending,
+                Page { top: 10, skip: 115 },
+            )
+            .unwrap();
+        assert_eq!((page.total, page.page.len()), (120, 5));
+    }
 }
