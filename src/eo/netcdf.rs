@@ -59,6 +59,15 @@ impl NcType for u16 {
 impl NcType for u8 {
     const GDAL: GDALDataType::Type = GDALDataType::GDT_Byte;
 }
+impl NcType for u32 {
+    const GDAL: GDALDataType::Type = GDALDataType::GDT_UInt32;
+}
+impl NcType for u64 {
+    const GDAL: GDALDataType::Type = GDALDataType::GDT_UInt64;
+}
+impl NcType for i64 {
+    const GDAL: GDALDataType::Type = GDALDataType::GDT_Int64;
+}
 
 /// An attribute of a group or a variable.
 #[derive(Debug, Clone)]
@@ -71,6 +80,9 @@ pub enum Attr {
     I32(String, i32),
     /// An array of doubles (e.g. `valid_range`).
     F64s(String, Vec<f64>),
+    /// An array of unsigned integers `bits` wide (16, 32 or 64), e.g. the
+    /// `flag_masks` of a flag variable, which take the variable's own type.
+    Unsigned(String, Vec<u64>, u8),
 }
 
 impl Attr {
@@ -89,6 +101,18 @@ impl Attr {
     /// An array-of-doubles attribute.
     pub fn f64s(name: &str, values: &[f64]) -> Attr {
         Attr::F64s(name.into(), values.to_vec())
+    }
+    /// An array of unsigned 16-bit integers.
+    pub fn u16s(name: &str, values: &[u16]) -> Attr {
+        Attr::Unsigned(name.into(), values.iter().map(|&v| v.into()).collect(), 16)
+    }
+    /// An array of unsigned 32-bit integers.
+    pub fn u32s(name: &str, values: &[u32]) -> Attr {
+        Attr::Unsigned(name.into(), values.iter().map(|&v| v.into()).collect(), 32)
+    }
+    /// An array of unsigned 64-bit integers.
+    pub fn u64s(name: &str, values: &[u64]) -> Attr {
+        Attr::Unsigned(name.into(), values.to_vec(), 64)
     }
 }
 
@@ -454,6 +478,13 @@ fn write_attribute(
         Attr::F64s(name, values) => (name, values.len(), unsafe {
             gdal_sys::GDALExtendedDataTypeCreate(GDALDataType::GDT_Float64)
         }),
+        Attr::Unsigned(name, values, bits) => (name, values.len(), unsafe {
+            gdal_sys::GDALExtendedDataTypeCreate(match bits {
+                16 => GDALDataType::GDT_UInt16,
+                32 => GDALDataType::GDT_UInt32,
+                _ => GDALDataType::GDT_UInt64,
+            })
+        }),
     };
     let c_name = c_string(name, path)?;
     let sizes = [count as u64];
@@ -479,6 +510,7 @@ fn write_attribute(
             Attr::F64s(_, values) => {
                 gdal_sys::GDALAttributeWriteDoubleArray(handle, values.as_ptr(), values.len())
             }
+            Attr::Unsigned(_, values, bits) => write_unsigned(handle, values, *bits),
         }
     };
     // SAFETY: released once.
@@ -487,6 +519,36 @@ fn write_attribute(
         return Err(gdal_error(path, &format!("cannot write attribute {name}")));
     }
     Ok(())
+}
+
+/// Writes unsigned integers in the attribute's own width, raw: GDAL has no
+/// typed writer for integer arrays.
+///
+/// # Safety
+/// `handle` must be a valid attribute of `bits`-wide unsigned integers
+/// holding `values.len()` elements.
+unsafe fn write_unsigned(handle: gdal_sys::GDALAttributeH, values: &[u64], bits: u8) -> i32 {
+    fn raw<T>(handle: gdal_sys::GDALAttributeH, narrowed: &[T]) -> i32 {
+        // SAFETY: the buffer holds exactly the attribute's elements in its type.
+        unsafe {
+            gdal_sys::GDALAttributeWriteRaw(
+                handle,
+                narrowed.as_ptr() as *const c_void,
+                std::mem::size_of_val(narrowed),
+            )
+        }
+    }
+    match bits {
+        16 => raw(
+            handle,
+            &values.iter().map(|&v| v as u16).collect::<Vec<_>>(),
+        ),
+        32 => raw(
+            handle,
+            &values.iter().map(|&v| v as u32).collect::<Vec<_>>(),
+        ),
+        _ => raw(handle, values),
+    }
 }
 
 #[cfg(test)]
@@ -541,6 +603,65 @@ mod tests {
             .unwrap()
             .read_as_f64();
         assert_eq!(factor, 6.02214e19);
+    }
+
+    #[test]
+    fn writes_unsigned_flag_words_with_their_masks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wqsf.nc");
+        let nc = NcWriter::create(&path).unwrap();
+        let root = nc.root();
+        let rows = root.dimension("rows", 1).unwrap();
+        let columns = root.dimension("columns", 2).unwrap();
+        let high_bit = 1u64 << 40;
+        root.write(
+            "WQSF",
+            &[&rows, &columns],
+            &[high_bit | 2, 4u64],
+            &[
+                Attr::u64s("flag_masks", &[2, 4, high_bit]),
+                Attr::str("flag_meanings", "WATER LAND FAR"),
+            ],
+        )
+        .unwrap();
+        root.write(
+            "LQSF",
+            &[&rows, &columns],
+            &[1u32, u32::MAX],
+            &[Attr::u32s("flag_masks", &[1, 1 << 31])],
+        )
+        .unwrap();
+        drop((rows, columns, root));
+        nc.close().unwrap();
+
+        let options = gdal::DatasetOptions {
+            open_flags: gdal::GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
+            ..Default::default()
+        };
+        let ds = gdal::Dataset::open_ex(&path, options).unwrap();
+        let root = ds.root_group().unwrap();
+        let wqsf = root.open_md_array("WQSF", Default::default()).unwrap();
+        assert_eq!(
+            wqsf.read_as::<u64>(vec![0, 0], vec![1, 2]).unwrap(),
+            vec![high_bit | 2, 4]
+        );
+        let masks = wqsf.attribute("flag_masks").unwrap();
+        assert_eq!(
+            masks.datatype().numeric_datatype(),
+            GDALDataType::GDT_UInt64
+        );
+        assert_eq!(masks.read_as_f64_array(), vec![2.0, 4.0, high_bit as f64]);
+        let lqsf = root.open_md_array("LQSF", Default::default()).unwrap();
+        assert_eq!(
+            lqsf.read_as::<u32>(vec![0, 0], vec![1, 2]).unwrap(),
+            vec![1, u32::MAX]
+        );
+        let masks = lqsf.attribute("flag_masks").unwrap();
+        assert_eq!(
+            masks.datatype().numeric_datatype(),
+            GDALDataType::GDT_UInt32
+        );
+        assert_eq!(masks.read_as_f64_array(), vec![1.0, 2147483648.0]);
     }
 
     #[test]
