@@ -67,16 +67,17 @@ fn help_lists_only_working_subcommands_and_the_exit_codes() {
     let out = Command::new(cleope_bin()).arg("--help").output().unwrap();
     let help = stdout(&out);
     assert!(help.contains("run") && help.contains("docs"), "{help}");
-    for working in ["kernel", "repl", "step", "notebook", "demo-archive"] {
+    for working in [
+        "kernel",
+        "repl",
+        "step",
+        "notebook",
+        "demo-archive",
+        "catalogue",
+    ] {
         assert!(
             help.contains(&format!("  {working} ")),
             "{working} missing:\n{help}"
-        );
-    }
-    for unfinished in ["catalogue"] {
-        assert!(
-            !help.contains(&format!("  {unfinished} ")),
-            "{unfinished} listed:\n{help}"
         );
     }
     assert!(help.contains("130  interrupted"), "{help}");
