@@ -19,6 +19,7 @@
 pub mod index;
 pub mod sentinel1;
 pub mod sentinel2;
+pub mod services;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -122,6 +123,7 @@ pub fn generate(root: &Path, options: DemoOptions) -> Result<ArchiveIndex, DemoE
     let mut builder = ArchiveBuilder::new(root, options)?;
     sentinel1::write(&mut builder)?;
     sentinel2::write(&mut builder)?;
+    services::write(&mut builder)?;
     builder.write_index()
 }
 

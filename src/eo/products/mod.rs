@@ -2,3 +2,4 @@
 //! product's name says (mission, type, sensing times, tile, orbit).
 
 pub mod names;
+pub mod services;
