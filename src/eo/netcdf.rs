@@ -9,12 +9,15 @@
 //! ```no_run
 //! # use cleope::eo::netcdf::{NcWriter, Attr};
 //! let nc = NcWriter::create(std::path::Path::new("/tmp/sst.nc")).unwrap();
-//! let root = nc.root();
-//! let lat = root.dimension("lat", 2).unwrap();
-//! let lon = root.dimension("lon", 3).unwrap();
-//! root.write("lat", &[&lat], &[45.0f32, 46.0], &[Attr::str("units", "degrees_north")]).unwrap();
-//! root.write("lon", &[&lon], &[10.0f32, 11.0, 12.0], &[Attr::str("units", "degrees_east")]).unwrap();
-//! root.write("sst", &[&lat, &lon], &[290.0f32; 6], &[Attr::str("units", "K")]).unwrap();
+//! {
+//!     // Groups and dimensions borrow the file: they end before it closes.
+//!     let root = nc.root();
+//!     let lat = root.dimension("lat", 2).unwrap();
+//!     let lon = root.dimension("lon", 3).unwrap();
+//!     root.write("lat", &[&lat], &[45.0f32, 46.0], &[Attr::str("units", "degrees_north")]).unwrap();
+//!     root.write("lon", &[&lon], &[10.0f32, 11.0, 12.0], &[Attr::str("units", "degrees_east")]).unwrap();
+//!     root.write("sst", &[&lat, &lon], &[290.0f32; 6], &[Attr::str("units", "K")]).unwrap();
+//! }
 //! nc.close().unwrap();
 //! ```
 
@@ -80,7 +83,7 @@ pub enum Attr {
     I32(String, i32),
     /// An array of doubles (e.g. `valid_range`).
     F64s(String, Vec<f64>),
-    /// An array of unsigned integers `bits` wide (16, 32 or 64), e.g. the
+    /// An array of unsigned integers `bits` wide (8, 16, 32 or 64), e.g. the
     /// `flag_masks` of a flag variable, which take the variable's own type.
     Unsigned(String, Vec<u64>, u8),
 }
@@ -101,6 +104,10 @@ impl Attr {
     /// An array-of-doubles attribute.
     pub fn f64s(name: &str, values: &[f64]) -> Attr {
         Attr::F64s(name.into(), values.to_vec())
+    }
+    /// An array of unsigned 8-bit integers.
+    pub fn u8s(name: &str, values: &[u8]) -> Attr {
+        Attr::Unsigned(name.into(), values.iter().map(|&v| v.into()).collect(), 8)
     }
     /// An array of unsigned 16-bit integers.
     pub fn u16s(name: &str, values: &[u16]) -> Attr {
@@ -480,6 +487,7 @@ fn write_attribute(
         }),
         Attr::Unsigned(name, values, bits) => (name, values.len(), unsafe {
             gdal_sys::GDALExtendedDataTypeCreate(match bits {
+                8 => GDALDataType::GDT_Byte,
                 16 => GDALDataType::GDT_UInt16,
                 32 => GDALDataType::GDT_UInt32,
                 _ => GDALDataType::GDT_UInt64,
@@ -521,33 +529,28 @@ fn write_attribute(
     Ok(())
 }
 
-/// Writes unsigned integers in the attribute's own width, raw: GDAL has no
-/// typed writer for integer arrays.
+/// Writes unsigned integers: up to 32 bits as doubles (exact, and GDAL
+/// converts them to whatever type the driver gave the attribute: netCDF
+/// has no unsigned byte attribute in GDAL's view), 64-bit words raw, since
+/// doubles cannot hold them all.
 ///
 /// # Safety
-/// `handle` must be a valid attribute of `bits`-wide unsigned integers
-/// holding `values.len()` elements.
+/// `handle` must be a valid attribute of `values.len()` elements, of
+/// unsigned 64-bit integers when `bits` is 64.
 unsafe fn write_unsigned(handle: gdal_sys::GDALAttributeH, values: &[u64], bits: u8) -> i32 {
-    fn raw<T>(handle: gdal_sys::GDALAttributeH, narrowed: &[T]) -> i32 {
+    if bits == 64 {
         // SAFETY: the buffer holds exactly the attribute's elements in its type.
         unsafe {
             gdal_sys::GDALAttributeWriteRaw(
                 handle,
-                narrowed.as_ptr() as *const c_void,
-                std::mem::size_of_val(narrowed),
+                values.as_ptr() as *const c_void,
+                std::mem::size_of_val(values),
             )
         }
-    }
-    match bits {
-        16 => raw(
-            handle,
-            &values.iter().map(|&v| v as u16).collect::<Vec<_>>(),
-        ),
-        32 => raw(
-            handle,
-            &values.iter().map(|&v| v as u32).collect::<Vec<_>>(),
-        ),
-        _ => raw(handle, values),
+    } else {
+        let doubles: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+        // SAFETY: valid attribute handle; GDAL converts each double.
+        unsafe { gdal_sys::GDALAttributeWriteDoubleArray(handle, doubles.as_ptr(), doubles.len()) }
     }
 }
 
