@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{DemoError, Packing, ProductSpec};
 
 /// The schema version written in `index.json`.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 /// The whole index.
 #[derive(Debug, Clone, Serialize, Deserialize)]

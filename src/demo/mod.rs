@@ -19,6 +19,8 @@
 pub mod index;
 pub mod sentinel1;
 pub mod sentinel2;
+pub mod sentinel3;
+pub mod sentinel5p;
 pub mod services;
 
 use std::io::{Read, Write};
@@ -123,6 +125,8 @@ pub fn generate(root: &Path, options: DemoOptions) -> Result<ArchiveIndex, DemoE
     let mut builder = ArchiveBuilder::new(root, options)?;
     sentinel1::write(&mut builder)?;
     sentinel2::write(&mut builder)?;
+    sentinel3::write(&mut builder)?;
+    sentinel5p::write(&mut builder)?;
     services::write(&mut builder)?;
     builder.write_index()
 }

@@ -281,7 +281,8 @@ impl Trieste {
         (13.900, 45.570),
         (13.900, 45.700),
     ];
-    /// Harbour piers: the root on the shore (lon/lat), length westwards and width (m).
+    /// Harbour piers: the root on the shore (lon/lat), length westwards and width (m);
+    /// each reaches 150 m inland, so it joins the town.
     const PIERS: [((f64, f64), f64, f64); 5] = [
         ((13.7535, 45.6575), 260.0, 50.0),
         ((13.7575, 45.6525), 300.0, 60.0),
@@ -302,7 +303,7 @@ impl Trieste {
             .any(|&((root_lon, root_lat), length, width)| {
                 let (kx, ky) = metres_per_degree(root_lat);
                 let (east, north) = ((lon - root_lon) * kx, (lat - root_lat) * ky);
-                (-length..40.0).contains(&east) && north.abs() < width / 2.0
+                (-length..150.0).contains(&east) && north.abs() < width / 2.0
             })
     }
 }
@@ -319,10 +320,14 @@ impl Backscatter for Trieste {
         if ship > 0.0 {
             return ship;
         }
-        if inside(&Self::LAND, lon, lat) || self.pier(lon, lat) {
+        if self.pier(lon, lat) {
+            // Cranes, containers and moored ships: the brightest returns ashore.
+            return 1500.0 + 500.0 * texture::fractal(self.seed ^ 0x91, x, y, 60.0, 2);
+        }
+        if inside(&Self::LAND, lon, lat) {
             let town = Self::TOWNS.iter().any(|&((town_lon, town_lat), (a, b))| {
                 let (east, north) = ((lon - town_lon) * kx, (lat - town_lat) * ky);
-                let edge = 0.2 * texture::fractal(self.seed ^ 0x7E, x, y, 400.0, 2);
+                let edge = 0.12 * texture::value(self.seed ^ 0x7E, x, y, 900.0);
                 (east / a).powi(2) + (north / b).powi(2) < (1.0 + edge).powi(2)
             });
             let texture = texture::fractal(self.seed, x, y, 120.0, 3);
@@ -934,7 +939,7 @@ fn trieste_scene(ships: &[Ship]) -> Trieste {
 }
 
 /// The Trieste time series and its truth: ships per date and where.
-fn trieste(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
+pub(crate) fn trieste(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     let mut rows = Vec::new();
     for (acquisition, ships) in trieste_dates() {
         write_grd(builder, &acquisition, TRIESTE_AOI, &trieste_scene(&ships))?;

@@ -1917,7 +1917,7 @@ fn round_to(value: f64, digits: i32) -> f64 {
 }
 
 /// Three dates of the Currowan fire (NSW, Australia): the burn scar grows.
-fn fires(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
+pub(crate) fn fires(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     let tile = Tile::parse("56HKF");
     let dates = [
         (
@@ -1971,7 +1971,7 @@ fn oil(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
 }
 
 /// Floating debris off the Lebanese coast, 13 October 2018.
-fn plastic(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
+pub(crate) fn plastic(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     let tile = Tile::parse("36SYC");
     let name = "S2A_MSIL2A_20181013T082001_N0206_R121_T36SYC_20181013T102234";
     let msi = l2a(name, &tile, PLASTIC_AOI, 17267);
@@ -2005,6 +2005,19 @@ fn plastic(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     );
     builder.truth("s2_plastic", "note", json!("debris pixels: at least half covered by a debris windrow; FDI = B8A - (B06 + (B11 - B06) x 2.10831)"));
     Ok(())
+}
+
+/// The plastic scene written again under a baseline 05.10 name, with the
+/// 04.00+ convention (`DN = reflectance x 10000 + 1000`, `BOA_ADD_OFFSET`
+/// -1000): for tests that readers honour the offset. Not in the archive.
+#[cfg(test)]
+pub(crate) fn offset_twin(builder: &mut ArchiveBuilder) -> Result<String, DemoError> {
+    let tile = Tile::parse("36SYC");
+    let name = "S2A_MSIL2A_20181013T082001_N0510_R121_T36SYC_20240101T000000";
+    let mut msi = l2a(name, &tile, PLASTIC_AOI, 17267);
+    msi.offset = 1000;
+    write_msi(builder, &msi, &Plastic::new(&tile)?)?;
+    Ok(name.to_string())
 }
 
 /// Late snow on the Sierra Nevada (Spain), 22 July 2020.
@@ -2049,7 +2062,7 @@ fn krakatoa(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
 
 /// The DISCOVER notebook's Level-1C product (Papua New Guinea), archived:
 /// downloading it means ordering it first.
-fn discover(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
+pub(crate) fn discover(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     let tile = Tile::parse("54MZV");
     let name = "S2A_MSIL1C_20201110T004711_N0209_R102_T54MZV_20201110T021925";
     let mut msi = l2a(name, &tile, DISCOVER_AOI, 28123);
