@@ -14,6 +14,8 @@ pub mod plot;
 pub mod products;
 pub mod quota;
 pub mod raster;
+pub mod sentinel;
+pub mod services;
 pub mod swath;
 
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
@@ -84,6 +86,16 @@ pub const MODULES: &[ApiModule] = &[
         name: "plot",
         summary: "Figures: maps of rasters with colormaps, colour bars and georeferenced axes.",
         build: plot::module,
+    },
+    ApiModule {
+        name: "sentinel",
+        summary: "Sentinel-1 GRD and Sentinel-2 products: measurements and bands, lon/lat warps, stacks, composites, indices, ship detection.",
+        build: sentinel::module,
+    },
+    ApiModule {
+        name: "services",
+        summary: "Copernicus services: CAMS atmospheric composition, CMEMS sea surface temperature, CGLS vegetation and dry matter productivity.",
+        build: services::module,
     },
     ApiModule {
         name: "swath",

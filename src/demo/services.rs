@@ -283,6 +283,95 @@ impl Waves {
     }
 }
 
+/// Fractal value noise: smooth, blob-like and reproducible (a hashed
+/// lattice, interpolated), for landscapes and clouds.
+#[derive(Debug, Clone, Copy)]
+struct Noise {
+    seed: u64,
+}
+
+impl Noise {
+    fn new(name: &str) -> Noise {
+        Noise {
+            seed: scene_rng(name).random(),
+        }
+    }
+
+    /// In about [-1, 1]: `octaves` layers from `cell` degrees down, each
+    /// half the size and half the weight of the one before.
+    fn at(&self, lon: f64, lat: f64, cell: f64, octaves: u32) -> f64 {
+        let (mut sum, mut weight, mut total, mut size) = (0.0, 1.0, 0.0, cell);
+        for octave in 0..octaves {
+            sum += weight * self.lattice(octave as u64, lon / size, lat / size);
+            total += weight;
+            weight *= 0.5;
+            size *= 0.5;
+        }
+        sum / total
+    }
+
+    fn lattice(&self, octave: u64, x: f64, y: f64) -> f64 {
+        let (ix, iy) = (x.floor(), y.floor());
+        let smooth = |t: f64| t * t * (3.0 - 2.0 * t);
+        let (fx, fy) = (smooth(x - ix), smooth(y - iy));
+        let corner = |dx: f64, dy: f64| self.corner(octave, ix + dx, iy + dy);
+        let top = corner(0.0, 0.0) + (corner(1.0, 0.0) - corner(0.0, 0.0)) * fx;
+        let bottom = corner(0.0, 1.0) + (corner(1.0, 1.0) - corner(0.0, 1.0)) * fx;
+        top + (bottom - top) * fy
+    }
+
+    /// A value in [-1, 1] for a lattice point (SplitMix64 of its coordinates).
+    fn corner(&self, octave: u64, x: f64, y: f64) -> f64 {
+        let mut z = self.seed
+            ^ octave.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (x as i64 as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9)
+            ^ (y as i64 as u64).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+/// What the vegetation of a place depends on besides its position: fine
+/// texture (fields, forests) and a large-scale warp of the climate zones,
+/// so their borders wander instead of following parallels.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    lon: f64,
+    lat: f64,
+    texture: f64,
+    warp: f64,
+}
+
+impl Place {
+    fn at(lon: f64, lat: f64, landscape: &Noise) -> Place {
+        Place {
+            lon,
+            lat,
+            texture: landscape.at(lon, lat, 1.5, 4),
+            warp: landscape.at(lon + 500.0, lat, 8.0, 2),
+        }
+    }
+
+    /// 1 in the Sahara and the Arabian desert, 0 north of them.
+    fn desert(&self) -> f64 {
+        let east = 2.0 * ((self.lon - 31.0) / 4.0).clamp(0.0, 1.0);
+        let edge = 33.0 + 1.5 * self.warp - east;
+        ((edge - self.lat) / 1.2).clamp(0.0, 1.0)
+    }
+
+    /// 1 in the Mediterranean climate, 0 in temperate Europe.
+    fn mediterranean(&self) -> f64 {
+        ((44.0 + 1.5 * self.warp - self.lat) / 3.0).clamp(0.0, 1.0)
+    }
+
+    /// 1 in the boreal north, 0 south of it.
+    fn boreal(&self) -> f64 {
+        ((self.lat - 56.0 - 1.5 * self.warp) / 4.0).clamp(0.0, 1.0)
+    }
+}
+
 /// A Gaussian blob of relative strength `amplitude` (longitude distance
 /// taken the short way round).
 #[derive(Debug, Clone, Copy)]
@@ -322,19 +411,20 @@ fn sum_blobs(blobs: &[Blob], lon: f64, lat: f64) -> f64 {
 }
 
 /// Stored integers for `values`, packed like grib_to_netcdf does: offset
-/// in the middle of the range, 65,534 steps across it.
+/// in the middle of the range, 65,532 steps across it, so no value lands
+/// on the fill value (-32767).
 fn pack_i16(values: &[f64]) -> (Vec<i16>, f64, f64) {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let offset = (max + min) / 2.0;
     let scale = if max > min {
-        (max - min) / 65_534.0
+        (max - min) / 65_532.0
     } else {
         1.0
     };
     let stored = values
         .iter()
-        .map(|v| ((v - offset) / scale).round().clamp(-32_767.0, 32_767.0) as i16)
+        .map(|v| ((v - offset) / scale).round().clamp(-32_766.0, 32_766.0) as i16)
         .collect();
     (stored, scale, offset)
 }
@@ -438,9 +528,12 @@ const SMOKE: [Blob; 3] = [
 ];
 
 /// Eastern China's industry and cities.
-const CHINA: [Blob; 3] = [
-    blob(116.0, 35.0, 4.0, 3.0, 1.0),
-    blob(121.0, 31.0, 1.5, 1.5, 0.6),
+const CHINA: [Blob; 6] = [
+    blob(115.5, 35.5, 3.0, 2.5, 0.8),
+    blob(116.8, 39.4, 1.2, 1.0, 0.7),
+    blob(121.0, 31.2, 1.3, 1.2, 0.7),
+    blob(114.3, 30.6, 0.8, 0.8, 0.4),
+    blob(118.8, 32.0, 1.0, 0.8, 0.35),
     blob(113.5, 23.0, 1.5, 1.2, 0.35),
 ];
 
@@ -538,7 +631,7 @@ fn scene_of(code: &str) -> SpeciesScene {
         "tc_c5h8" => scene(5.0e-8, 0.0, 0.0, 0.0, forests(40.0), 3.0, 0.0),
         "tc_h2o2" => scene(5.0e-6, -0.1, 0.6, 0.0, vec![], 0.2, 0.0),
         "tchcho" => {
-            let mut s = scene(2.5e-6, 0.0, 0.8, 0.0, forests(0.6), 2.0, 0.3);
+            let mut s = scene(2.5e-6, 0.0, 0.8, 0.0, forests(0.6), 4.0, 0.3);
             s.sources.extend(industry(0.2));
             s
         }
@@ -815,16 +908,26 @@ fn heatwave_strength(date: NaiveDate) -> f64 {
 
 /// SST (°C) at a place and day; sea ice keeps the freezing point.
 fn sst_celsius(lon: f64, lat: f64, date: NaiveDate, eddies: &Waves, in_med: bool) -> f64 {
-    let doy = date.ordinal() as f64;
-    let mean = -1.8 + 30.3 * lat.to_radians().cos().powi(2) + sum_blobs(&OCEAN, lon, lat);
-    let amplitude = 4.5 * (2.0 * lat.abs().to_radians()).sin().powi(2);
-    let season = (2.0 * PI * (doy - 228.0) / 365.25).cos() * lat.signum();
-    let mut sst = mean + amplitude * season + 0.3 * eddies.at(lon, lat);
-    if in_med {
-        let east = if lon > 25.0 { 1.0 } else { 0.0 };
-        sst += 2.0 + east + 1.8 * season + HEATWAVE.at(lon, lat) * heatwave_strength(date);
-    }
-    sst.max(-1.8)
+    let season = (2.0 * PI * (date.ordinal() as f64 - 228.0) / 365.25).cos() * lat.signum();
+    let sst = if in_med {
+        mediterranean_celsius(lon, lat, season) + HEATWAVE.at(lon, lat) * heatwave_strength(date)
+    } else {
+        let mean = -1.8 + 30.3 * lat.to_radians().cos().powi(2) + sum_blobs(&OCEAN, lon, lat);
+        let amplitude = 4.5 * (2.0 * lat.abs().to_radians()).sin().powi(2);
+        mean + amplitude * season
+    };
+    (sst + 0.3 * eddies.at(lon, lat)).max(-1.8)
+}
+
+/// The Mediterranean's own climate: warmer than the open ocean at its
+/// latitudes, warmest in the Levantine basin, with a larger seasonal cycle
+/// in the north (14–26 °C in the south-west, 10–25 °C in the northern
+/// Adriatic, up to 28 °C in the east in August).
+fn mediterranean_celsius(lon: f64, lat: f64, season: f64) -> f64 {
+    let east = ((lon - 18.0) / 14.0).clamp(0.0, 1.0);
+    let mean = 19.5 - 0.25 * (lat - 36.0) + 1.2 * east;
+    let amplitude = 6.0 + 0.15 * (lat - 36.0);
+    mean + amplitude * season
 }
 
 /// Where the Mediterranean Sea is on a grid (sea pixels inside [`MEDSEA`]).
@@ -1072,7 +1175,7 @@ pub fn write_cmems(builder: &mut ArchiveBuilder, plan: &CmemsPlan) -> Result<(),
     builder.truth(
         "cmems",
         "heatwave",
-        json!({"centre": [HEATWAVE.lon, HEATWAVE.lat], "peak_c": HEATWAVE.amplitude, "peak_date": "2019-08-07", "days": ["2019-08-01", "2019-08-14"]}),
+        json!({"centre": [HEATWAVE.lon, HEATWAVE.lat], "peak_c": HEATWAVE.amplitude, "days": ["2019-08-01", "2019-08-14"]}),
     );
     builder.truth(
         "cmems",
@@ -1200,20 +1303,19 @@ pub fn cgls_file_name(code: &str, date: NaiveDate) -> String {
 }
 
 /// How green a place is on a day (NDVI): deserts stay bare, the
-/// Mediterranean greens in early spring and dries from May, temperate
+/// Mediterranean greens in winter and spring and dries from May, temperate
 /// and boreal Europe green up later the further north they are.
-fn ndvi_at(lon: f64, lat: f64, doy: f64, texture: f64) -> f64 {
-    let desert = ((33.5 - lat) / 1.5).clamp(0.0, 1.0) * if lon < 33.0 { 1.0 } else { 0.6 };
-    let steppe = ((lon - 30.0) / 8.0).clamp(0.0, 1.0) * ((45.0 - lat) / 5.0).clamp(0.0, 1.0);
-    let green_up = 60.0 + 3.5 * (lat - 35.0).max(0.0);
+fn ndvi_at(place: &Place, doy: f64) -> f64 {
     let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let lat = place.lat;
+    let steppe = ((place.lon - 30.0) / 8.0).clamp(0.0, 1.0) * ((45.0 - lat) / 5.0).clamp(0.0, 1.0);
+    let green_up = 60.0 + 3.5 * (lat - 35.0).max(0.0);
     let growth = logistic((doy - green_up) / 12.0);
-    let dry = ((45.0 - lat) / 8.0).clamp(0.0, 1.0);
-    let drying = dry * logistic((doy - (125.0 + 2.0 * (lat - 35.0).max(0.0))) / 12.0);
+    let drying = place.mediterranean() * logistic((doy - 130.0) / 12.0);
     let vegetated = 0.28 + 0.5 * growth * (1.0 - 0.45 * drying);
-    let bare = 0.1;
-    let ndvi = vegetated * (1.0 - desert) * (1.0 - 0.35 * steppe) + bare * desert;
-    (ndvi + 0.07 * texture).clamp(-0.05, 0.92)
+    let desert = place.desert();
+    let ndvi = vegetated * (1.0 - desert) * (1.0 - 0.35 * steppe) + 0.1 * desert;
+    (ndvi + 0.07 * place.texture).clamp(-0.05, 0.92)
 }
 
 /// Each variable from the NDVI (empirical relations, good enough to look right).
@@ -1356,17 +1458,18 @@ fn write_cgls_file(
 /// Writes the planned CGLS products and records each one's mean.
 pub fn write_cgls(builder: &mut ArchiveBuilder, plan: &CglsPlan) -> Result<(), DemoError> {
     let land = land_mask(&CGLS_GRID);
-    let texture = Waves::new("cgls-landscape", 6.0, 10);
+    let landscape = Noise::new("cgls-landscape");
     let mut rows: Map<String, Value> = Map::new();
     for &(code, date) in &plan.products {
         let storage = storage_of(code);
         let doy = date.ordinal() as f64;
-        let clouds = Waves::new(&format!("cgls-clouds-{date}"), 9.0, 5);
+        let clouds = Noise::new(&format!("cgls-clouds-{date}"));
         let values = CGLS_GRID.map(|lon, lat| {
-            let physical = variable_from_ndvi(code, ndvi_at(lon, lat, doy, texture.at(lon, lat)));
+            let place = Place::at(lon, lat, &landscape);
+            let physical = variable_from_ndvi(code, ndvi_at(&place, doy));
             let snow = lat > 61.5 && lon > 5.0 && lon < 20.0 && doy < 125.0
                 || (lon - 10.0).abs() < 2.5 && (lat - 46.5).abs() < 0.6 && doy < 130.0;
-            (physical, clouds.at(lon, lat) > 0.93, snow)
+            (physical, clouds.at(lon, lat, 3.0, 3) > 0.55, snow)
         });
         let stored: Vec<u8> = values
             .iter()
@@ -1478,17 +1581,15 @@ pub fn dmp_stem(date: NaiveDate) -> String {
 /// Dry matter productivity (kg/ha/day) at a place in a month: the
 /// Mediterranean grows in winter and spring and dries in summer, the
 /// north grows later and more.
-fn dmp_at(lon: f64, lat: f64, month: u32, texture: f64) -> f64 {
+fn dmp_at(place: &Place, month: u32) -> f64 {
     const MEDITERRANEAN: [f64; 6] = [18.0, 28.0, 45.0, 62.0, 48.0, 25.0];
     const TEMPERATE: [f64; 6] = [6.0, 9.0, 22.0, 48.0, 85.0, 105.0];
     const BOREAL: [f64; 6] = [1.0, 2.0, 5.0, 18.0, 55.0, 90.0];
     let m = month as usize - 1;
-    let med = ((45.0 - lat) / 5.0).clamp(0.0, 1.0);
-    let boreal = ((lat - 55.0) / 4.0).clamp(0.0, 1.0);
+    let (med, boreal) = (place.mediterranean(), place.boreal());
     let temperate = (1.0 - med) * (1.0 - boreal);
-    let desert = ((33.5 - lat) / 1.5).clamp(0.0, 1.0) * if lon < 33.0 { 1.0 } else { 0.6 };
     let value = med * MEDITERRANEAN[m] + temperate * TEMPERATE[m] + boreal * BOREAL[m];
-    (value * (1.0 - 0.95 * desert) * (1.0 + 0.18 * texture)).max(0.0)
+    (value * (1.0 - 0.95 * place.desert()) * (1.0 + 0.18 * place.texture)).max(0.0)
 }
 
 fn dmp_spec(date: NaiveDate) -> ProductSpec {
@@ -1574,10 +1675,11 @@ fn write_dmp_tiff(
 /// Writes the planned DMP zips and records Sardinia's mean per dekad.
 pub fn write_dmp(builder: &mut ArchiveBuilder, plan: &DmpPlan) -> Result<(), DemoError> {
     let land = land_mask(&DMP_GRID);
-    let texture = Waves::new("dmp-landscape", 5.0, 10);
+    let landscape = Noise::new("cgls-landscape");
     let mut rows = Vec::new();
     for &date in &plan.dates {
-        let values = DMP_GRID.map(|lon, lat| dmp_at(lon, lat, date.month(), texture.at(lon, lat)));
+        let values =
+            DMP_GRID.map(|lon, lat| dmp_at(&Place::at(lon, lat, &landscape), date.month()));
         let stored: Vec<i16> = values
             .iter()
             .zip(&land)
@@ -1767,6 +1869,11 @@ mod tests {
             Some("CF-1.6")
         );
         assert!(dataset.rasterband(1).unwrap().scale().unwrap() > 0.0);
+        let (values, _, _) = read_band(&source);
+        assert!(
+            values.iter().all(|v| v.is_finite()),
+            "no value is packed onto the fill value"
+        );
 
         let truth = truth(dir.path());
         let mut means = std::collections::BTreeMap::new();

@@ -2,4 +2,6 @@
 //! product's name says (mission, type, sensing times, tile, orbit).
 
 pub mod names;
+pub mod sentinel1;
+pub mod sentinel2;
 pub mod services;

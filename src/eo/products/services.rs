@@ -385,17 +385,19 @@ fn netcdf_variable(path: &str, variable: &str) -> String {
 /// a raster in kg m**-2 with longitudes from -180 to 180.
 pub fn open_cams(path: &str, code: &str) -> Result<Raster, ServiceError> {
     let source = netcdf_variable(path, code);
-    let mut raster = open_from_minus_180(&source)?;
+    let mut raster = open_lonlat(&source)?;
     if raster.unit.is_empty() {
         raster.unit = CAMS_UNITS.to_string();
     }
     Ok(raster)
 }
 
-/// Opens band 1 of `source`; a global grid stored from 0 to 360 degrees
-/// east comes back from -180 to 180 (its eastern half moved west, through a
-/// VRT, so nothing is read now).
-fn open_from_minus_180(source: &str) -> Result<Raster, ServiceError> {
+/// Opens band 1 of a lon/lat grid: a file that declares no CRS (netCDF
+/// files without a `grid_mapping`, as ECMWF and GHRSST write them) is
+/// placed in WGS 84 lon/lat, and a global grid stored from 0 to 360
+/// degrees east comes back from -180 to 180 (its eastern half moved west).
+/// Both go through a VRT, so nothing is read now.
+fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
     let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
         path: source.to_string(),
         message: e.to_string(),
@@ -403,6 +405,7 @@ fn open_from_minus_180(source: &str) -> Result<Raster, ServiceError> {
     let dataset = gdal::Dataset::open(source).map_err(gdal_error)?;
     let (width, height) = dataset.raster_size();
     let transform = dataset.geo_transform().map_err(gdal_error)?;
+    let crs = dataset.projection();
     let (x0, dx) = (transform[0], transform[1]);
     let east_edge = x0 + dx * width as f64;
     let global_0_360 = transform[2] == 0.0
@@ -410,11 +413,27 @@ fn open_from_minus_180(source: &str) -> Result<Raster, ServiceError> {
         && x0 > -dx
         && east_edge > 180.0 + dx / 2.0
         && ((east_edge - x0) - 360.0).abs() < dx;
-    if !global_0_360 {
+    if !global_0_360 && !crs.is_empty() {
         return Ok(Raster::open(source, 1)?);
     }
     // Columns whose centre lies west of 180 degrees stay east of Greenwich.
-    let split = ((180.0 - x0) / dx - 0.5).ceil().clamp(0.0, width as f64) as usize;
+    let split = if global_0_360 {
+        ((180.0 - x0) / dx - 0.5).ceil().clamp(0.0, width as f64) as usize
+    } else {
+        0
+    };
+    let west = if global_0_360 {
+        x0 + dx * split as f64 - 360.0
+    } else {
+        x0
+    };
+    let crs = if crs.is_empty() {
+        gdal::spatial_ref::SpatialRef::from_epsg(4326)
+            .and_then(|s| s.to_wkt())
+            .map_err(gdal_error)?
+    } else {
+        crs
+    };
     let band = dataset.rasterband(1).map_err(gdal_error)?;
     let xml = rolled_vrt(
         source,
@@ -422,15 +441,8 @@ fn open_from_minus_180(source: &str) -> Result<Raster, ServiceError> {
             width,
             height,
             split,
-            transform: [
-                x0 + dx * split as f64 - 360.0,
-                dx,
-                0.0,
-                transform[3],
-                0.0,
-                transform[5],
-            ],
-            crs: dataset.projection(),
+            transform: [west, dx, 0.0, transform[3], 0.0, transform[5]],
+            crs,
             data_type: band.band_type().name(),
             nodata: band.no_data_value(),
             scale: band.scale().unwrap_or(1.0),
@@ -463,7 +475,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// A VRT (given to GDAL as its text) placing source columns `split..` first
-/// and `..split` after them.
+/// and `..split` after them (all of them in place when `split` is 0).
 fn rolled_vrt(source: &str, band: &RolledBand) -> String {
     let source_xml = |src_col: usize, dst_col: usize, columns: usize| {
         format!(
@@ -556,7 +568,7 @@ pub fn select_gmpe(files: &[String], dates: &[NaiveDate]) -> Selection {
 /// Opens `analysed_sst` of a GHRSST L4 file (kelvin; land and ice-free
 /// gaps are missing).
 pub fn open_gmpe(path: &str) -> Result<Raster, ServiceError> {
-    let mut raster = Raster::open(&netcdf_variable(path, "analysed_sst"), 1)?;
+    let mut raster = open_lonlat(&netcdf_variable(path, "analysed_sst"))?;
     if raster.unit.is_empty() || raster.unit == "kelvin" {
         raster.unit = "K".to_string();
     }
@@ -567,8 +579,9 @@ pub fn open_gmpe(path: &str) -> Result<Raster, ServiceError> {
 /// coast from the land side, closed at the Strait of Gibraltar (5.55° W)
 /// and across the Dardanelles, so it holds the whole sea (Adriatic and
 /// Aegean included) and no Atlantic, Marmara or Black Sea water. Land
-/// inside it is masked by the products themselves.
-pub const MEDSEA: [(f64, f64); 86] = [
+/// inside it is masked by the products themselves. The ring is open (its
+/// last vertex joins the first).
+pub const MEDSEA: [(f64, f64); 80] = [
     (-5.55, 35.75),
     (-5.3, 35.4),
     (-4.0, 35.0),
@@ -649,12 +662,6 @@ pub const MEDSEA: [(f64, f64); 86] = [
     (-4.4, 36.9),
     (-5.2, 36.6),
     (-5.55, 36.3),
-    (-5.55, 36.1),
-    (-5.55, 36.0),
-    (-5.55, 35.95),
-    (-5.55, 35.9),
-    (-5.55, 35.8),
-    (-5.55, 35.75),
 ];
 
 /// True when (lon, lat) lies inside `ring` (even-odd rule; the ring may or
@@ -814,7 +821,7 @@ pub fn most_recent_cgls(
 /// missing, not vegetation.
 pub fn open_cgls(path: &str, code: &str) -> Result<Raster, ServiceError> {
     let source = netcdf_variable(path, code);
-    let mut raster = Raster::open(&source, 1)?;
+    let mut raster = open_lonlat(&source)?;
     if let Some(highest) = highest_valid_value(&source, code) {
         let valid = raster.with_scalar(Binary::LessOrEqual, highest as f32, false);
         let unit = raster.unit.clone();
@@ -1157,7 +1164,7 @@ mod tests {
             .write((0, 0), (8, 3), &mut buffer)
             .unwrap();
         drop(dataset);
-        let raster = open_from_minus_180(path.to_str().unwrap()).unwrap();
+        let raster = open_lonlat(path.to_str().unwrap()).unwrap();
         let t = raster.grid().transform.0;
         assert_eq!((t[0], raster.grid().width), (-202.5, 8));
         let pool = rayon::ThreadPoolBuilder::new()

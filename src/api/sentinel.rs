@@ -1,0 +1,839 @@
+//! Sentinel-1 GRD and Sentinel-2 MSI routines: measurements and bands,
+//! warps onto lon/lat boxes, stacks in sensing order, composites, indices,
+//! footprints and the ship detection. Products are given as an `EnsProduct`
+//! (from `ens_open`/`ens_find`), a catalogue `Product`, a product name, or a
+//! path (a folder, a zip, or for Sentinel-1 a measurement file).
+
+use crate::eo::ens::EnsProduct;
+use crate::eo::products::sentinel1::{Grd, GrdError};
+use crate::eo::products::sentinel2::{BandRequest, Msi, MsiError};
+use crate::eo::raster::{Compute, Raster, RasterError};
+use crate::runtime::Host;
+use rhai::plugin::*;
+use rhai::{Array, FLOAT, Map};
+
+pub fn module() -> Module {
+    exported_module!(sentinel_api)
+}
+
+/// A Sentinel-1 failure as a script error.
+fn grd_error(error: GrdError) -> Box<EvalAltResult> {
+    match error {
+        GrdError::Product { message, hint } => {
+            crate::api::script_error("BadProduct", &message, &hint)
+        }
+        GrdError::Raster(e) => crate::api::raster::raster_error(e),
+    }
+}
+
+/// A Sentinel-2 failure as a script error.
+fn msi_error(error: MsiError) -> Box<EvalAltResult> {
+    match error {
+        MsiError::Product { message, hint } => {
+            crate::api::script_error("BadProduct", &message, &hint)
+        }
+        MsiError::Raster(e) => crate::api::raster::raster_error(e),
+    }
+}
+
+/// The GDAL path of a product argument: an `EnsProduct`, a path, or (via
+/// `ens_open`) a catalogue `Product` or a product name. Paths must lie in
+/// the workspace or the archive.
+fn product_path(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let resolve = |path: &str| {
+        host.workspace()
+            .resolve_gdal(path)
+            .map_err(crate::api::path_error)
+    };
+    if let Some(ens) = product.clone().try_cast::<EnsProduct>() {
+        return resolve(&ens.path().display().to_string());
+    }
+    if let Ok(text) = product.clone().into_immutable_string() {
+        let looks_like_path =
+            text.contains('/') || text.ends_with(".tiff") || text.ends_with(".tif");
+        if looks_like_path {
+            return resolve(&text);
+        }
+    }
+    let ens: EnsProduct = ctx.call_native_fn("ens_open", (product.clone(),)).map_err(|e| {
+        crate::api::script_error(
+            "BadProduct",
+            &format!("{product} is not a product this session can open ({e})"),
+            "give an ens_open() or ens_find() product, a catalogue product, its name, or its path",
+        )
+    })?;
+    resolve(&ens.path().display().to_string())
+}
+
+/// `[lon_min, lat_min, lon_max, lat_max]` or an `Aoi` (its bounds).
+fn area_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
+    if let Some(aoi) = value.clone().try_cast::<crate::eo::geometry::Aoi>() {
+        return Ok(aoi.bbox().to_tuple());
+    }
+    let numbers: Vec<f64> = value
+        .clone()
+        .into_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| {
+            v.as_float()
+                .ok()
+                .or_else(|| v.as_int().ok().map(|i| i as f64))
+        })
+        .collect();
+    match numbers[..] {
+        [x0, y0, x1, y1]
+            if x0 < x1
+                && y0 < y1
+                && (-180.0..=180.0).contains(&x0)
+                && (-90.0..=90.0).contains(&y0) =>
+        {
+            Ok((x0, y0, x1, y1))
+        }
+        _ => Err(crate::api::script_error(
+            "BadValue",
+            &format!("{value} is not an area"),
+            "give an aoi (aoi_bbox, read_aoi...) or [lon_min, lat_min, lon_max, lat_max] in degrees",
+        )),
+    }
+}
+
+fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
+    value
+        .as_float()
+        .ok()
+        .or_else(|| value.as_int().ok().map(|i| i as f64))
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .ok_or_else(|| {
+            crate::api::script_error(
+                "BadOption",
+                &format!("{what} must be a positive number, not {value}"),
+                "",
+            )
+        })
+}
+
+fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
+    match options.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(crate::api::script_error(
+            "BadOption",
+            &format!("`{unknown}` is not an option here"),
+            &format!("the options are {}", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A band request from options: `resolution` (10, 20, 60), `aoi` (an area),
+/// `lonlat` (warp onto the area's lon/lat box), `pixel` (lon/lat pixel size, m).
+fn band_request(
+    options: &Map,
+    default_resolution: Option<u32>,
+) -> Result<BandRequest, Box<EvalAltResult>> {
+    check_keys(options, &["resolution", "aoi", "lonlat", "pixel"])?;
+    let resolution = match options.get("resolution") {
+        None => default_resolution,
+        Some(v) => Some(number(v, "resolution")? as u32),
+    };
+    let area = options.get("aoi").map(area_of).transpose()?;
+    let lonlat = options
+        .get("lonlat")
+        .map(|v| v.as_bool().unwrap_or(false))
+        .unwrap_or(false);
+    let pixel = match options.get("pixel") {
+        Some(v) => Some(number(v, "pixel")?),
+        None => None,
+    };
+    if lonlat && area.is_none() {
+        return Err(crate::api::script_error(
+            "BadOption",
+            "lonlat: true needs an aoi",
+            "give the area to warp onto, e.g. #{ aoi: [57.68, -20.45, 57.79, -20.365], lonlat: true }",
+        ));
+    }
+    let lonlat_pixel = lonlat.then(|| pixel.unwrap_or(resolution.unwrap_or(10) as f64));
+    Ok(BandRequest {
+        resolution,
+        area,
+        lonlat_pixel,
+    })
+}
+
+fn compute<T>(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(&Compute) -> Result<T, RasterError>,
+) -> Result<T, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let compute = Compute {
+        pool: &host.pool,
+        budget: &host.memory,
+        cancel: &host.cancel,
+    };
+    work(&compute).map_err(crate::api::raster::raster_error)
+}
+
+fn open_grd(ctx: &NativeCallContext, product: &Dynamic) -> Result<Grd, Box<EvalAltResult>> {
+    Grd::open(&product_path(ctx, product)?).map_err(grd_error)
+}
+
+fn open_msi(ctx: &NativeCallContext, product: &Dynamic) -> Result<Msi, Box<EvalAltResult>> {
+    Msi::open(&product_path(ctx, product)?).map_err(msi_error)
+}
+
+/// One raster of a detection, on the image's grid.
+fn detection_raster(
+    ctx: &NativeCallContext,
+    like: &Raster,
+    plane: crate::eo::raster::imageops::Plane,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    Raster::from_values(like.grid().clone(), plane.values, &host.memory)
+        .map(Dynamic::from)
+        .map_err(crate::api::raster::raster_error)
+}
+
+#[export_module]
+mod sentinel_api {
+    use super::*;
+    use crate::eo::products::{sentinel1, sentinel2};
+    use rhai::INT;
+
+    /// What a Sentinel-1 product is: `name`, `platform`, `mode`, `start` and
+    /// `stop` (sensing, UTC), `date`, `absolute_orbit`, `pass`, the
+    /// `polarisations` it holds and `processing_time`, the TIFF DateTime
+    /// tag of its measurements (when it was processed, not when it was taken).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-18", to: "2020-08-18" })[0];
+    /// let info = s1_product(p);
+    /// print(`${info.date} ${info.pass}: ${info.polarisations}, processed ${info.processing_time}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s1_product(ctx: NativeCallContext, product: Dynamic) -> Result<Map, Box<EvalAltResult>> {
+        let grd = open_grd(&ctx, &product)?;
+        let mut map = Map::new();
+        map.insert("name".into(), grd.name().into());
+        if let Ok(parsed) = crate::eo::products::names::parse(grd.name()) {
+            map.insert("platform".into(), parsed.platform.into());
+            for key in ["mode", "absolute_orbit"] {
+                if let Some(value) = parsed.details.get(key) {
+                    map.insert(key.into(), value.clone().into());
+                }
+            }
+            if let Some(stop) = parsed.stop {
+                map.insert(
+                    "stop".into(),
+                    stop.format("%Y-%m-%dT%H:%M:%SZ").to_string().into(),
+                );
+            }
+        }
+        map.insert(
+            "start".into(),
+            grd.sensing()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+                .into(),
+        );
+        map.insert(
+            "date".into(),
+            grd.sensing().format("%Y-%m-%d").to_string().into(),
+        );
+        map.insert(
+            "pass".into(),
+            grd.pass().map_or(Dynamic::UNIT, Dynamic::from),
+        );
+        let polarisations = grd.polarisations();
+        let processed = polarisations
+            .first()
+            .and_then(|p| grd.measurement(p).ok())
+            .and_then(|m| sentinel1::processing_time(&m));
+        map.insert(
+            "processing_time".into(),
+            processed.map_or(Dynamic::UNIT, Dynamic::from),
+        );
+        map.insert(
+            "polarisations".into(),
+            polarisations
+                .into_iter()
+                .map(Dynamic::from)
+                .collect::<Array>()
+                .into(),
+        );
+        Ok(map)
+    }
+
+    /// The measurement GeoTIFF of a polarisation (`"VH"` or `"VV"`): uint16
+    /// amplitude in radar geometry, located by ground control points.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", max_results: 1 })[0];
+    /// let vh = s1_measurement(p, "VH");
+    /// assert(vh.ends_with(".tiff"), "a measurement GeoTIFF");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s1_measurement(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        polarisation: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        open_grd(&ctx, &product)?
+            .measurement(polarisation)
+            .map_err(grd_error)
+    }
+
+    /// The measurement of a polarisation warped through its ground control
+    /// points onto the lon/lat grid over `area` (an aoi or `[lon_min,
+    /// lat_min, lon_max, lat_max]`) with 10 m pixels: CLEOPE's `gdalwarp -te`
+    /// clip. Values are the GRD's amplitude DN (no calibration).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-18", to: "2020-08-18" })[0];
+    /// let vh = s1_clip(p, "VH", [13.639219, 45.615343, 13.780783, 45.682543]);
+    /// assert(vh.crs == "EPSG:4326", "a lon/lat grid");
+    /// print(vh.stats());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s1_clip(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        polarisation: &str,
+        area: Dynamic,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        s1_clip_at(ctx, product, polarisation, area, 10.0)
+    }
+
+    /// The same clip with pixels of `pixel` metres.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2019-12-22", to: "2019-12-22" })[0];
+    /// let vv = s1_clip(p, "VV", [114.06722222, 30.52527778, 114.095, 30.54], 20.0);
+    /// print(vv);
+    /// ```
+    #[rhai_fn(name = "s1_clip", return_raw)]
+    pub fn s1_clip_at(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        polarisation: &str,
+        area: Dynamic,
+        pixel: FLOAT,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let area = area_of(&area)?;
+        let pixel = number(&Dynamic::from_float(pixel), "the pixel size")?;
+        sentinel1::clip(&open_grd(&ctx, &product)?, polarisation, area, pixel).map_err(grd_error)
+    }
+
+    /// Products clipped to the same area (10 m pixels), stacked in sensing
+    /// order (from the product names; CLEOPE used the TIFF processing time,
+    /// which misorders reprocessed products), dated "YYYY-MM-DD HH:MM".
+    ///
+    /// ```rhai
+    /// let found = ens_find(#{ mission: "Sentinel-1", aoi: aoi_bbox(13.64, 45.62, 13.78, 45.68) });
+    /// let s = s1_stack(found, "VH", [13.639219, 45.615343, 13.780783, 45.682543]);
+    /// print(s.dates);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s1_stack(
+        ctx: NativeCallContext,
+        products: Array,
+        polarisation: &str,
+        area: Dynamic,
+    ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
+        s1_stack_at(ctx, products, polarisation, area, 10.0)
+    }
+
+    /// The same stack with pixels of `pixel` metres.
+    ///
+    /// ```rhai
+    /// let found = ens_find(#{ mission: "Sentinel-1", aoi: aoi_bbox(114.07, 30.53, 114.09, 30.54) });
+    /// let s = s1_stack(found, "VH", [114.06722222, 30.52527778, 114.095, 30.54], 20.0);
+    /// assert(s.len == 3, "three dates");
+    /// ```
+    #[rhai_fn(name = "s1_stack", return_raw)]
+    pub fn s1_stack_at(
+        ctx: NativeCallContext,
+        products: Array,
+        polarisation: &str,
+        area: Dynamic,
+        pixel: FLOAT,
+    ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
+        let area = area_of(&area)?;
+        let pixel = number(&Dynamic::from_float(pixel), "the pixel size")?;
+        if products.is_empty() {
+            return Err(crate::api::script_error(
+                "BadValue",
+                "there are no products to stack",
+                "check the search: ens_find returned nothing for your area and dates",
+            ));
+        }
+        let grds = products
+            .iter()
+            .map(|p| open_grd(&ctx, p))
+            .collect::<Result<Vec<_>, _>>()?;
+        sentinel1::stack(&grds, polarisation, area, pixel).map_err(grd_error)
+    }
+
+    /// CLEOPE's bright-spot (ship) detection on a clipped SAR image: a 2–98 %
+    /// stretch to 0–255, three 3 x 3 maximum filters, a Gaussian blur (sigma
+    /// 2), a threshold at 200, erosion (2) and dilation (3), then bright
+    /// regions over 1500 pixels are land and the rest are ships. Returns
+    /// `#{ count, ships, gray, filtered, blurred, bright, land, candidates }`:
+    /// `ships` as `components()` gives them (with `label` "#1", "#2"... from
+    /// west to east, `lon`, `lat`), the others as rasters of each step.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-24", to: "2020-08-24" })[0];
+    /// let found = detect_ships(s1_clip(p, "VH", [13.639219, 45.615343, 13.780783, 45.682543]));
+    /// print(`${found.count} ships`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn detect_ships(ctx: NativeCallContext, image: Raster) -> Result<Map, Box<EvalAltResult>> {
+        detect_ships_with(ctx, image, Map::new())
+    }
+
+    /// The detection with options: `stretch` ([low, high] quantiles),
+    /// `max_filters`, `sigma`, `threshold` (0–255), `erode`, `dilate`,
+    /// `max_pixels` (larger bright regions are land).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-29", to: "2020-08-29" })[0];
+    /// let image = s1_clip(p, "VH", [13.639219, 45.615343, 13.780783, 45.682543]);
+    /// let found = detect_ships(image, #{ threshold: 180.0, max_pixels: 2000 });
+    /// print(found.ships);
+    /// ```
+    #[rhai_fn(name = "detect_ships", return_raw)]
+    pub fn detect_ships_with(
+        ctx: NativeCallContext,
+        image: Raster,
+        options: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let settings = ship_options(&options)?;
+        let plane = compute(&ctx, |c| c.plane(&image))?;
+        let detection = sentinel1::detect_ships(&plane, &settings);
+        let transform = image.grid().transform;
+        let pixel = image.grid().resolution().0;
+        let ships: Array = detection
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (x, y) = transform.apply(c.centroid.0, c.centroid.1);
+                let (cx, cy) = transform.apply(c.circle.0, c.circle.1);
+                let mut ship = Map::new();
+                ship.insert("label".into(), format!("#{}", i + 1).into());
+                ship.insert("pixels".into(), (c.pixels as INT).into());
+                for (key, value) in [
+                    ("lon", x),
+                    ("lat", y),
+                    ("x", x),
+                    ("y", y),
+                    ("circle_x", cx),
+                    ("circle_y", cy),
+                ] {
+                    ship.insert(key.into(), Dynamic::from_float(value));
+                }
+                ship.insert(
+                    "radius".into(),
+                    Dynamic::from_float((c.circle.2 + 0.5) * pixel),
+                );
+                Dynamic::from_map(ship)
+            })
+            .collect();
+        let mut map = Map::new();
+        map.insert("count".into(), (ships.len() as INT).into());
+        map.insert("ships".into(), ships.into());
+        for (key, plane) in [
+            ("gray", detection.gray),
+            ("filtered", detection.filtered),
+            ("blurred", detection.blurred),
+            ("bright", detection.bright),
+            ("land", detection.land),
+            ("candidates", detection.ships),
+        ] {
+            map.insert(key.into(), detection_raster(&ctx, &image, plane)?);
+        }
+        Ok(map)
+    }
+
+    /// What a Sentinel-2 product is: `name`, `level` ("L1C"/"L2A"),
+    /// `tile`, `platform`, `start`, `date`, `baseline`, `quantification` and
+    /// `offset` (reflectance = (DN + offset) / quantification), `cloud_cover`
+    /// and its spectral bands at each resolution (`bands_10m`, `bands_20m`,
+    /// `bands_60m`).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// let info = s2_product(p);
+    /// print(`${info.tile} ${info.date}: ${info.bands_20m}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_product(ctx: NativeCallContext, product: Dynamic) -> Result<Map, Box<EvalAltResult>> {
+        let msi = open_msi(&ctx, &product)?;
+        let mut map = Map::new();
+        map.insert("name".into(), msi.name.clone().into());
+        map.insert("level".into(), format!("{:?}", msi.level).into());
+        map.insert("tile".into(), msi.tile.clone().into());
+        map.insert(
+            "platform".into(),
+            msi.name.get(..3).unwrap_or_default().to_string().into(),
+        );
+        map.insert(
+            "start".into(),
+            msi.sensing.format("%Y-%m-%dT%H:%M:%SZ").to_string().into(),
+        );
+        map.insert(
+            "date".into(),
+            msi.sensing.format("%Y-%m-%d").to_string().into(),
+        );
+        map.insert("baseline".into(), msi.baseline.clone().into());
+        map.insert(
+            "quantification".into(),
+            Dynamic::from_float(msi.quantification),
+        );
+        map.insert("offset".into(), Dynamic::from_float(msi.offsets[3]));
+        map.insert(
+            "cloud_cover".into(),
+            msi.cloud_cover.map_or(Dynamic::UNIT, Dynamic::from_float),
+        );
+        for resolution in [10, 20, 60] {
+            let bands: Array = msi
+                .bands(Some(resolution))
+                .into_iter()
+                .map(Dynamic::from)
+                .collect();
+            map.insert(format!("bands_{resolution}m").into(), bands.into());
+        }
+        Ok(map)
+    }
+
+    /// The spectral bands a product holds at a resolution (10, 20 or 60 m),
+    /// in band order: Level-2A files under R10m/R20m/R60m, Level-1C bands
+    /// whose own resolution it is.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// assert(s2_bands(p, 10) == ["B02", "B03", "B04", "B08"], "the 10 m bands");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_bands(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        resolution: INT,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        let msi = open_msi(&ctx, &product)?;
+        Ok(msi
+            .bands(Some(resolution.max(0) as u32))
+            .into_iter()
+            .map(Dynamic::from)
+            .collect())
+    }
+
+    /// The JPEG 2000 file of a band at its own resolution, in either naming
+    /// (`…_B04_10m.jp2` in Level-2A, `…_B04.jp2` in Level-1C).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// print(s2_band_file(p, "B8A"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_band_file(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        band: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        open_msi(&ctx, &product)?
+            .band_file(band, None)
+            .map_err(msi_error)
+    }
+
+    /// The file of a band at a resolution (Level-2A holds most bands at 20
+    /// and 60 m too).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// assert(s2_band_file(p, "B03", 20).ends_with("_B03_20m.jp2"), "the 20 m green band");
+    /// ```
+    #[rhai_fn(name = "s2_band_file", return_raw)]
+    pub fn s2_band_file_at(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        band: &str,
+        resolution: INT,
+    ) -> Result<String, Box<EvalAltResult>> {
+        open_msi(&ctx, &product)?
+            .band_file(band, Some(resolution.max(0) as u32))
+            .map_err(msi_error)
+    }
+
+    /// A band as reflectance (0–1, from the product's quantification value
+    /// and offset; no data missing), at its own resolution in the tile's
+    /// UTM grid. Also `"SCL"` (scene classes), `"AOT"`, `"WVP"` (cm) in Level-2A.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// let red = s2_band(p, "B04");
+    /// print(`${red} mean reflectance ${red.stats().mean}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_band(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        band: &str,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        s2_band_with(ctx, product, band, Map::new())
+    }
+
+    /// A band with options: `resolution` (10, 20 or 60), `aoi` (an area to
+    /// clip to), and `lonlat: true` to warp it properly onto the area's
+    /// lon/lat box (EPSG:4326) with pixels of `pixel` metres (default: the
+    /// resolution). Bands warped onto the same box line up across
+    /// resolutions, products and dates.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-08-11", to: "2020-08-11" })[0];
+    /// let green = s2_band(p, "B03", #{ aoi: [57.68, -20.45, 57.79, -20.365], lonlat: true });
+    /// assert(green.crs == "EPSG:4326", "lon/lat");
+    /// ```
+    #[rhai_fn(name = "s2_band", return_raw)]
+    pub fn s2_band_with(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        band: &str,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let request = band_request(&options, None)?;
+        open_msi(&ctx, &product)?
+            .band(band, &request)
+            .map_err(msi_error)
+    }
+
+    /// A spectral index: `"NBR"` (B8A, B12; burn scars low), `"NDVI"` (B08,
+    /// B04), `"NDWI"` (B03, B08; water high), `"NDSI"` (B03, B11; snow high)
+    /// or `"FDI"` (floating debris: B8A − (B06 + (B11 − B06) x 2.10831)), at
+    /// its resolution (NDVI, NDWI 10 m; the others 20 m) in the UTM grid.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-07-22", to: "2020-07-22" })[0];
+    /// let ndsi = s2_index(p, "NDSI");
+    /// print(`snow (NDSI > 0.4) on ${round_to((ndsi > 0.4).stats().mean * 100.0, 1)} % of the area`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_index(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        name: &str,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        s2_index_with(ctx, product, name, Map::new())
+    }
+
+    /// An index with the options of `s2_band` (`resolution`, `aoi`,
+    /// `lonlat`, `pixel`).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", from: "2019-12-31", to: "2019-12-31" })[0];
+    /// let nbr = s2_index(p, "NBR", #{ aoi: [150.36, -35.42, 150.46, -35.34], lonlat: true });
+    /// nbr.plot(#{ cmap: "RdYlGn", vmin: -1.0, vmax: 1.0, title: "NBR" });
+    /// ```
+    #[rhai_fn(name = "s2_index", return_raw)]
+    pub fn s2_index_with(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        name: &str,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let index = sentinel2::Index::named(name).ok_or_else(|| {
+            crate::api::script_error(
+                "BadValue",
+                &format!("\"{name}\" is not an index cleope knows"),
+                "use NBR, NDVI, NDWI, NDSI or FDI, or s2_normalized_difference(p, band_a, band_b) for your own",
+            )
+        })?;
+        let request = band_request(&options, Some(index.resolution()))?;
+        let msi = open_msi(&ctx, &product)?;
+        let bands = index
+            .bands()
+            .iter()
+            .map(|b| msi.band(b, &request))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(msi_error)?;
+        index
+            .compute(&bands)
+            .map_err(crate::api::raster::raster_error)
+    }
+
+    /// Your own normalized difference `(a − b) / (a + b)` of two bands, at
+    /// the coarser of their resolutions unless `resolution` says otherwise
+    /// (other options as `s2_band`).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-01-30", to: "2020-01-30" })[0];
+    /// let ndmi = s2_normalized_difference(p, "B8A", "B11", #{});
+    /// print(ndmi.stats());
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_normalized_difference(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        a: &str,
+        b: &str,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let native = |band: &str| {
+            let upper = band.to_ascii_uppercase();
+            sentinel2::BANDS
+                .iter()
+                .position(|name| *name == upper)
+                .map_or(10, |id| sentinel2::NATIVE_RESOLUTION[id])
+        };
+        let coarser = native(a).max(native(b));
+        let request = band_request(&options, Some(coarser))?;
+        let msi = open_msi(&ctx, &product)?;
+        let (first, second) = (
+            msi.band(a, &request).map_err(msi_error)?,
+            msi.band(b, &request).map_err(msi_error)?,
+        );
+        Raster::normalized_difference(&first, &second).map_err(crate::api::raster::raster_error)
+    }
+
+    /// The three bands of a composite, red first, for `plot_rgb`: `"true"`
+    /// (B04, B03, B02 at 10 m), `"nir"` (B08, B04, B03: vegetation red) or
+    /// `"swir"` (B12, B11, B05 at 20 m: burn scars orange, water and snow
+    /// dark in the SWIR), with the options of `s2_band`.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-04-12", to: "2020-04-12" })[0];
+    /// let rgb = s2_composite(p, "true", #{ aoi: [105.0, -6.2, 105.5, -5.8], lonlat: true, pixel: 60.0 });
+    /// plot_rgb(rgb[0], rgb[1], rgb[2], #{ stretch: "equalize", title: "Krakatoa" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_composite(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        kind: &str,
+        options: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        let (bands, resolution) = sentinel2::composite_bands(kind).ok_or_else(|| {
+            crate::api::script_error(
+                "BadValue",
+                &format!("\"{kind}\" is not a composite cleope knows"),
+                "use \"true\", \"nir\" or \"swir\", or any three bands with s2_band and plot_rgb",
+            )
+        })?;
+        let request = band_request(&options, Some(resolution))?;
+        let msi = open_msi(&ctx, &product)?;
+        bands
+            .iter()
+            .map(|b| msi.band(b, &request).map(Dynamic::from).map_err(msi_error))
+            .collect()
+    }
+
+    /// The footprint of the product's valid data (traced around the non-zero
+    /// pixels of its 60 m band, in lon/lat) as an aoi.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// let outline = s2_footprint(p);
+    /// print(`${outline.area_km2} km² of data`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s2_footprint(
+        ctx: NativeCallContext,
+        product: Dynamic,
+    ) -> Result<crate::eo::geometry::Aoi, Box<EvalAltResult>> {
+        let msi = open_msi(&ctx, &product)?;
+        let host = Host::of(&ctx)?;
+        let compute = Compute {
+            pool: &host.pool,
+            budget: &host.memory,
+            cancel: &host.cancel,
+        };
+        let ring = msi.footprint(&compute).map_err(msi_error)?;
+        crate::eo::geometry::Aoi::from_polygon(&ring).map_err(crate::api::aoi::aoi_error)
+    }
+
+    /// The Floating Debris Index of three aligned reflectance rasters:
+    /// `nir − (red_edge + (swir − red_edge) x 2.10831)` (B8A, B06, B11).
+    ///
+    /// ```rhai
+    /// let nir = matrix(2, 2, 0.045).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let re = matrix(2, 2, 0.035).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let swir = matrix(2, 2, 0.022).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let value = fdi(nir, re, swir).stats().mean;
+    /// assert(value > 0.037 && value < 0.038, "debris raises the FDI");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn fdi(nir: Raster, red_edge: Raster, swir: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        sentinel2::fdi(&nir, &red_edge, &swir).map_err(crate::api::raster::raster_error)
+    }
+}
+
+/// Ship detection settings from script options.
+fn ship_options(
+    options: &Map,
+) -> Result<crate::eo::products::sentinel1::ShipOptions, Box<EvalAltResult>> {
+    check_keys(
+        options,
+        &[
+            "stretch",
+            "max_filters",
+            "sigma",
+            "threshold",
+            "erode",
+            "dilate",
+            "max_pixels",
+        ],
+    )?;
+    let mut settings = crate::eo::products::sentinel1::ShipOptions::default();
+    let whole = |key: &str, limit: f64| -> Result<Option<f64>, Box<EvalAltResult>> {
+        match options.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                let n = v
+                    .as_float()
+                    .ok()
+                    .or_else(|| v.as_int().ok().map(|i| i as f64));
+                match n {
+                    Some(n) if (0.0..=limit).contains(&n) => Ok(Some(n)),
+                    _ => Err(crate::api::script_error(
+                        "BadOption",
+                        &format!("{key} must be between 0 and {limit}, not {v}"),
+                        "",
+                    )),
+                }
+            }
+        }
+    };
+    if let Some(n) = whole("max_filters", 10.0)? {
+        settings.max_filters = n as usize;
+    }
+    if let Some(n) = whole("sigma", 50.0)? {
+        settings.sigma = n.max(0.1) as f32;
+    }
+    if let Some(n) = whole("threshold", 255.0)? {
+        settings.threshold = n as f32;
+    }
+    if let Some(n) = whole("erode", 20.0)? {
+        settings.erode = n as u8;
+    }
+    if let Some(n) = whole("dilate", 20.0)? {
+        settings.dilate = n as u8;
+    }
+    if let Some(n) = whole("max_pixels", 1e9)? {
+        settings.max_pixels = n as usize;
+    }
+    if let Some(v) = options.get("stretch") {
+        match v.clone().into_typed_array::<FLOAT>().as_deref() {
+            Ok(&[low, high]) if (0.0..high).contains(&low) && high <= 1.0 => {
+                settings.stretch = (low, high)
+            }
+            _ => {
+                return Err(crate::api::script_error(
+                    "BadOption",
+                    &format!("stretch {v} is not two quantiles"),
+                    "e.g. stretch: [0.02, 0.98]",
+                ));
+            }
+        }
+    }
+    Ok(settings)
+}

@@ -1,0 +1,400 @@
+//! The Copernicus services tutorials (CAMS, CMEMS SST, CMEMS Med Sea, CGLS
+//! vegetation, CGLS DMP) run as a student runs them, with `cleope run` on
+//! the embedded default (the demo archive), and the numbers they print are
+//! checked against the archive's truth.json; their figures must exist.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use serde_json::Value;
+
+/// The demo archive's truth (generated first when missing).
+fn truth() -> Value {
+    let dir = demo_archive_dir();
+    ensure_demo_archive(&dir).unwrap();
+    let text = std::fs::read_to_string(dir.join("truth.json")).unwrap();
+    let truth: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        truth.get("cams").is_some() && truth.get("cgls_dmp").is_some(),
+        "the demo archive at {} predates the Copernicus services products: delete it so it is generated again",
+        dir.display()
+    );
+    truth
+}
+
+/// A tutorial's standard output and its workspace (kept for its files).
+struct Run {
+    stdout: String,
+    workspace: tempfile::TempDir,
+}
+
+impl Run {
+    fn file(&self, relative: &str) -> PathBuf {
+        self.workspace.path().join(relative)
+    }
+
+    fn assert_files(&self, relative: &[&str]) {
+        for name in relative {
+            let path = self.file(name);
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let image = name.ends_with(".png") || name.ends_with(".gif");
+            let least = if image { 1000 } else { 20 };
+            assert!(size > least, "{name} was not written ({size} bytes)");
+        }
+    }
+
+    /// The number after `prefix` on the line that starts with it (up to
+    /// the next space), e.g. `number("tcco over Australia on 2020-01-15 00:00: ")`.
+    fn number(&self, prefix: &str) -> f64 {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starts with {prefix:?}:\n{}", self.stdout));
+        let rest = &line[prefix.len()..];
+        let token = rest.split_whitespace().next().unwrap_or("");
+        token
+            .trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap_or_else(|_| panic!("{line:?} has no number after the prefix"))
+    }
+
+    fn has(&self, text: &str) -> bool {
+        self.stdout.contains(text)
+    }
+}
+
+fn run(tutorial: &str) -> Run {
+    let workspace = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tutorials/services")
+        .join(tutorial);
+    let out = Command::new(common::cleope_bin())
+        .arg("run")
+        .arg(&script)
+        .arg("--workspace")
+        .arg(workspace.path())
+        .env_remove("CLEOPE_ARCHIVE")
+        .env_remove("CLEOPE_CATALOGUE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{tutorial} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Run { stdout, workspace }
+}
+
+fn rows<'a>(truth: &'a Value, topic: &str, key: &str) -> &'a Vec<Value> {
+    truth[topic][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth.json has no {topic}.{key}"))
+}
+
+fn close(printed: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!(
+        (printed - expected).abs() <= tolerance,
+        "{what}: printed {printed}, truth {expected}"
+    );
+}
+
+#[test]
+fn cams_shows_the_smoke_over_australia_and_the_no2_drop_over_china() {
+    let truth = truth();
+    let out = run("cams_composition.rhai");
+    let monthly: Vec<&str> = truth["cams"]["monthly_dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    let co = rows(&truth, "cams", "tcco_australia");
+    for row in co {
+        let time = row["time"].as_str().unwrap();
+        let is_daily = time.starts_with("2020-01-0");
+        let is_monthly_midnight = monthly.contains(&&time[..10]) && time.ends_with("00:00");
+        if is_daily || is_monthly_midnight {
+            let printed = out.number(&format!("tcco over Australia on {time}: "));
+            close(printed, row["mean"].as_f64().unwrap() * 1e3, 3e-5, time);
+        }
+    }
+    let peak = co
+        .iter()
+        .filter(|r| r["time"].as_str().unwrap().starts_with("2020-01-0"))
+        .max_by(|a, b| {
+            a["mean"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["mean"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert!(
+        out.has(&format!(
+            "The smoke peaked on {} UTC",
+            peak["time"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    let hcho = rows(&truth, "cams", "tchcho_australia");
+    for row in hcho
+        .iter()
+        .filter(|r| r["time"].as_str().unwrap().ends_with("00:00"))
+    {
+        let time = row["time"].as_str().unwrap();
+        let printed = out.number(&format!("tchcho over Australia on {time}: "));
+        close(printed, row["mean"].as_f64().unwrap() * 1e6, 1e-4, time);
+    }
+    let no2 = rows(&truth, "cams", "tcno2_china");
+    let mean_at = |time: &str| {
+        no2.iter()
+            .find(|r| r["time"] == time)
+            .unwrap_or_else(|| panic!("no NO2 truth at {time}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    for time in monthly.iter().map(|d| format!("{d} 00:00")) {
+        let printed = out.number(&format!("tcno2 over eastern China on {time}: "));
+        close(printed, mean_at(&time) * 1e6, 1e-4, &time);
+    }
+    let change = (mean_at("2020-02-15 00:00") / mean_at("2020-01-15 00:00") - 1.0) * 100.0;
+    close(
+        out.number("NO2 over eastern China changed by "),
+        change,
+        0.011,
+        "NO2 change",
+    );
+    assert!(change < -25.0, "the lockdown shows: {change} %");
+    out.assert_files(&[
+        "output/cams_co_global_2020-01-15.png",
+        "output/cams_co_australia.png",
+        "output/cams_co_daily.png",
+        "output/cams_no2_china.png",
+    ]);
+}
+
+#[test]
+fn cmems_sst_tabulates_the_global_mean_and_spread_per_month() {
+    let truth = truth();
+    let out = run("cmems_sst.rhai");
+    let table = rows(&truth, "cmems", "dates");
+    let monthly: Vec<&Value> = table
+        .iter()
+        .filter(|r| r["date"].as_str().unwrap().ends_with("-01"))
+        .filter(|r| r["date"].as_str().unwrap() >= "2019-04-01")
+        .collect();
+    assert_eq!(monthly.len(), 16, "April 2019 to July 2020");
+    for row in &monthly {
+        let date = row["date"].as_str().unwrap();
+        let mean = out.number(&format!("Global mean SST on {date}: "));
+        close(mean, row["global_mean_c"].as_f64().unwrap(), 2e-3, date);
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("Global mean SST on {date}: ")))
+            .unwrap();
+        let std: f64 = line
+            .split("(std ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap();
+        close(std, row["global_std_c"].as_f64().unwrap(), 2e-3, date);
+    }
+    let by_mean = |a: &&&Value, b: &&&Value| {
+        a["global_mean_c"]
+            .as_f64()
+            .unwrap()
+            .total_cmp(&b["global_mean_c"].as_f64().unwrap())
+    };
+    let warmest = monthly.iter().max_by(by_mean).unwrap();
+    let coolest = monthly.iter().min_by(by_mean).unwrap();
+    assert!(
+        out.has(&format!(
+            "The warmest global mean is on {}",
+            warmest["date"].as_str().unwrap()
+        )) && out.has(&format!(
+            "the coolest on {}",
+            coolest["date"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    out.assert_files(&[
+        "output/sst_global_2019-04-01.png",
+        "output/sst_monthly.png",
+        "output/sst_mean.png",
+        "output/sst_box.png",
+    ]);
+}
+
+#[test]
+fn cmems_medsea_clips_animates_and_follows_the_heatwave() {
+    let truth = truth();
+    let out = run("cmems_medsea.rhai");
+    let days: Vec<&Value> = rows(&truth, "cmems", "dates")
+        .iter()
+        .filter(|r| r["date"].as_str().unwrap().starts_with("2019-08-"))
+        .collect();
+    assert_eq!(days.len(), 14, "1 to 14 August 2019");
+    for row in &days {
+        let date = row["date"].as_str().unwrap();
+        let prefix = format!("Mediterranean mean SST on {date}: ");
+        close(
+            out.number(&prefix),
+            row["medsea_mean_c"].as_f64().unwrap(),
+            2e-3,
+            date,
+        );
+        let pixels = row["medsea_pixels"].as_u64().unwrap();
+        assert!(
+            out.has(&format!("over {pixels} pixels")),
+            "{date}: {pixels} sea pixels inside the outline expected\n{}",
+            out.stdout
+        );
+    }
+    let warmest = days
+        .iter()
+        .max_by(|a, b| {
+            a["medsea_mean_c"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["medsea_mean_c"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert!(
+        out.has(&format!(
+            "The warmest day was {}",
+            warmest["date"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    let peak = truth["cmems"]["heatwave"]["peak_c"].as_f64().unwrap();
+    let largest = out.number("The largest warming was ");
+    assert!(
+        largest > 0.7 * peak && largest < 1.2 * peak,
+        "the heatwave's core warmed by {largest} °C (built as {peak} °C)"
+    );
+    let gif = std::fs::File::open(out.file("output/medsea/movie.gif")).unwrap();
+    let mut decoder = gif::DecodeOptions::new().read_info(gif).unwrap();
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 14, "one frame a day");
+    out.assert_files(&[
+        "resources/medsea.json",
+        "output/medsea/sst_2019-08-01.png",
+        "output/medsea/sst_2019-08-14.png",
+        "output/medsea_mean.png",
+        "output/medsea_warming.png",
+    ]);
+}
+
+#[test]
+fn cgls_vegetation_opens_the_most_recent_products_and_falls_back() {
+    let truth = truth();
+    let out = run("cgls_vegetation.rhai");
+    for code in ["NDVI", "FAPAR", "FCOVER", "LAI"] {
+        let products = rows(&truth, "cgls", code);
+        let latest = products.last().unwrap();
+        let date = latest["date"].as_str().unwrap();
+        assert!(date.starts_with("2020-05-"), "{code}: {date}");
+        let prefix = format!("{code} {date} over Europe: mean ");
+        close(
+            out.number(&prefix),
+            latest["europe_mean"].as_f64().unwrap(),
+            2e-4,
+            code,
+        );
+        let pixels = latest["europe_pixels"].as_u64().unwrap();
+        let line = out.stdout.lines().find(|l| l.starts_with(&prefix)).unwrap();
+        assert!(
+            line.contains(&format!("({pixels} pixels")),
+            "{code}: {pixels} valid pixels expected: {line}"
+        );
+    }
+    let ndvi = rows(&truth, "cgls", "NDVI");
+    let may = ndvi.last().unwrap()["date"].as_str().unwrap();
+    assert!(
+        out.has(&format!(
+            "NDVI for June 2020 falls back to {may} (1 month back)."
+        )),
+        "{}",
+        out.stdout
+    );
+    let april = &ndvi[0];
+    let printed = out.number("Mean NDVI over Europe: ");
+    close(
+        printed,
+        april["europe_mean"].as_f64().unwrap(),
+        2e-4,
+        "April NDVI",
+    );
+    assert!(out.has(&format!("on {}", april["date"].as_str().unwrap())));
+    assert!(
+        out.number("NDVI change north of 48° N: ") > 0.05,
+        "the north greens up in May"
+    );
+    out.assert_files(&[
+        "output/cgls_NDVI.png",
+        "output/cgls_FAPAR.png",
+        "output/cgls_FCOVER.png",
+        "output/cgls_LAI.png",
+        "output/cgls_ndvi_change.png",
+    ]);
+}
+
+#[test]
+fn cgls_dmp_stacks_sardinia_in_kg_per_hectare_and_day() {
+    let truth = truth();
+    let out = run("cgls_dmp.rhai");
+    let dekads = rows(&truth, "cgls_dmp", "dates");
+    assert!(out.has(&format!("{} EURO DMP products in 2020", dekads.len())));
+    for row in dekads {
+        let date = row["date"].as_str().unwrap();
+        close(
+            out.number(&format!("DMP over Sardinia on {date}: ")),
+            row["sardinia_mean"].as_f64().unwrap(),
+            2e-3,
+            date,
+        );
+    }
+    let best = dekads
+        .iter()
+        .max_by(|a, b| {
+            a["sardinia_mean"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["sardinia_mean"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert!(
+        out.has(&format!(
+            "grew fastest in the dekad of {}",
+            best["date"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.has(&format!(
+            "Product time of the first product: {}",
+            dekads[0]["product_time"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    out.assert_files(&[
+        "resources/polygon.json",
+        "output/dmp_europe_first.png",
+        "output/dmp_sardinia.png",
+        "output/dmp_sardinia_series.png",
+    ]);
+}
