@@ -311,3 +311,39 @@ fn jp2_in_a_zip_and_netcdf_variables_read_like_geotiffs() {
         "netCDF variable: {direct} vs {netcdf}"
     );
 }
+
+/// netCDF-4 reads on cleope's threads must not flood the learner's terminal
+/// with HDF5's internal diagnostics (netCDF-C probes optional attributes and
+/// HDF5 prints every miss on threads where nobody turned printing off).
+#[test]
+fn reading_netcdf_prints_no_hdf5_diagnostics() {
+    let workspace = tempfile::tempdir().unwrap();
+    let resources = workspace.path().join("resources");
+    write_band(&resources.join("B08.tif"), 300, 300, None, nir);
+    copy_as(
+        &resources.join("B08.tif"),
+        &resources.join("B08.nc"),
+        "netCDF",
+        &["FORMAT=NC4"],
+    );
+    let script = workspace.path().join("read.rhai");
+    std::fs::write(
+        &script,
+        "let r = open_raster(`NETCDF:\"resources/B08.nc\":Band1`);\nprint(r.stats().mean);\nprint(open_raster(`NETCDF:\"resources/B08.nc\":Band1`).resample(20.0).stats().mean);\n",
+    )
+    .unwrap();
+    let out = Command::new(common::cleope_bin())
+        .arg("run")
+        .arg(&script)
+        .arg("--workspace")
+        .arg(workspace.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the script failed: {stderr}");
+    assert!(
+        !stderr.contains("HDF5-DIAG"),
+        "HDF5 diagnostics reached the terminal:\n{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+}

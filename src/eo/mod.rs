@@ -5,6 +5,7 @@
 pub mod download;
 pub mod ens;
 pub mod geometry;
+pub mod hdf5;
 pub mod matrix;
 pub mod netcdf;
 pub mod odata;

@@ -83,6 +83,7 @@ impl Session {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.quota.cpus)
             .thread_name(|i| format!("cleope-worker-{i}"))
+            .start_handler(|_| crate::eo::hdf5::silence_on_this_thread())
             .build()
             .map_err(|e| SetupError::Threads {
                 threads: settings.quota.cpus,
@@ -127,6 +128,8 @@ impl Session {
 
     /// Runs a chunk that starts on line `first_line` of a source already recorded.
     fn run_part(&mut self, chunk: Chunk, first_line: usize) -> Result<Dynamic, ScriptError> {
+        // Chunks run on the caller's thread (the REPL's, the kernel's worker).
+        crate::eo::hdf5::silence_on_this_thread();
         self.guard.start_run();
         // Leading newlines make the engine's line numbers those of the file,
         // so errors inside the chunk (and inside its functions, later) point
