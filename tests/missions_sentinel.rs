@@ -1,0 +1,282 @@
+//! The Sentinel-1 and Sentinel-2 tutorials (S1 ships and LULC, S2 fires,
+//! oil, plastic and snow) run as a student runs them, with `cleope run` on
+//! the embedded default (the demo archive); the numbers they print are
+//! checked against the archive's truth.json, and their figures must exist.
+//!
+//! Tolerances come from how the truth is recorded: the demo scenes record
+//! what each pixel *is* (e.g. at least half burned), the tutorials measure
+//! it from reflectance or backscatter with noise and mixed edge pixels, so
+//! areas agree to about one pixel along the outlines, counts exactly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use serde_json::Value;
+
+/// The demo archive's truth (generated first when missing).
+fn truth() -> Value {
+    let dir = demo_archive_dir();
+    ensure_demo_archive(&dir).unwrap();
+    let text = std::fs::read_to_string(dir.join("truth.json")).unwrap();
+    let truth: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        truth.get("s1_ships").is_some() && truth.get("s2_snow").is_some(),
+        "the demo archive at {} predates the Sentinel scenes: delete it so it is generated again",
+        dir.display()
+    );
+    truth
+}
+
+/// A tutorial's standard output and its workspace (kept for its files).
+struct Run {
+    stdout: String,
+    workspace: tempfile::TempDir,
+}
+
+impl Run {
+    fn file(&self, relative: &str) -> PathBuf {
+        self.workspace.path().join(relative)
+    }
+
+    /// The figures exist and are real PNG images of some size and content.
+    fn assert_figures(&self, relative: &[&str]) {
+        for name in relative {
+            let path = self.file(name);
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                bytes.len() > 10_000,
+                "{name} was not written or is nearly empty ({} bytes)",
+                bytes.len()
+            );
+            assert!(
+                bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{name} is not a PNG"
+            );
+        }
+    }
+
+    /// The line that starts with `prefix`.
+    fn line(&self, prefix: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starts with {prefix:?}:\n{}", self.stdout))
+    }
+
+    /// The number after `prefix` on the line that starts with it (up to
+    /// the next space), e.g. `number("Ships on 2020-08-18: ")`.
+    fn number(&self, prefix: &str) -> f64 {
+        let line = self.line(prefix);
+        let token = line[prefix.len()..].split_whitespace().next().unwrap_or("");
+        token
+            .trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap_or_else(|_| panic!("{line:?} has no number after the prefix"))
+    }
+
+    fn has(&self, text: &str) -> bool {
+        self.stdout.contains(text)
+    }
+}
+
+fn run(tutorial: &str) -> Run {
+    let workspace = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tutorials")
+        .join(tutorial);
+    let out = Command::new(common::cleope_bin())
+        .arg("run")
+        .arg(&script)
+        .arg("--workspace")
+        .arg(workspace.path())
+        .env_remove("CLEOPE_ARCHIVE")
+        .env_remove("CLEOPE_CATALOGUE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{tutorial} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Run { stdout, workspace }
+}
+
+fn f64_at(value: &Value, key: &str) -> f64 {
+    value[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("truth has no number {key} in {value}"))
+}
+
+fn close(printed: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!(
+        (printed - expected).abs() <= tolerance,
+        "{what}: printed {printed}, truth {expected} (tolerance {tolerance})"
+    );
+}
+
+/// The `lon E, lat N` pairs printed on the lines after `Ships on <date>:`.
+fn ship_positions(out: &Run, date: &str) -> Vec<(f64, f64)> {
+    let header = format!("Ships on {date}: ");
+    out.stdout
+        .lines()
+        .skip_while(|l| !l.starts_with(&header))
+        .skip(1)
+        .take_while(|l| l.starts_with("  #"))
+        .map(|l| {
+            let numbers: Vec<f64> = l
+                .split_whitespace()
+                .filter_map(|w| w.trim_end_matches(',').parse().ok())
+                .collect();
+            (numbers[0], numbers[1])
+        })
+        .collect()
+}
+
+#[test]
+fn s1_ships_counts_the_recorded_ships_on_each_date_in_sensing_order() {
+    let truth = truth();
+    let out = run("sentinel1/ships.rhai");
+    let dates = truth["s1_ships"]["dates"].as_array().unwrap();
+    assert_eq!(dates.len(), 4);
+    let mut total = 0;
+    let mut previous_position = 0;
+    for row in dates {
+        let date = row["date"].as_str().unwrap();
+        let expected = row["ships"].as_u64().unwrap();
+        let prefix = format!("Ships on {date}: ");
+        assert_eq!(out.number(&prefix) as u64, expected, "ships on {date}");
+        total += expected;
+        // Sensing order: each date's line comes after the previous one.
+        let position = out.stdout.find(&prefix).unwrap();
+        assert!(position > previous_position, "{date} out of sensing order");
+        previous_position = position;
+        // Every detection lies within 0.001° (about 100 m) of a recorded
+        // ship: the centroid of a blob grown by the maximum filters.
+        let recorded: Vec<(f64, f64)> = row["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect();
+        let printed = ship_positions(&out, date);
+        assert_eq!(printed.len() as u64, expected, "{date}: one line per ship");
+        for (lon, lat) in printed {
+            assert!(
+                recorded
+                    .iter()
+                    .any(|(x, y)| (x - lon).abs() < 0.001 && (y - lat).abs() < 0.001),
+                "{date}: a ship printed at {lon}, {lat} is not a recorded one"
+            );
+        }
+    }
+    assert!(out.has(&format!("{total} ships in 4 images.")));
+    // The reprocessed product would sort last by its TIFF DateTime tag.
+    assert!(
+        out.has("Sorted by processing time, the image sensed on 2020-08-18 would come last."),
+        "{}",
+        out.stdout
+    );
+    let mut figures = vec![
+        "output/s1_ships_stack.png".to_string(),
+        "output/s1_ships_steps.png".to_string(),
+    ];
+    for row in dates {
+        figures.push(format!(
+            "output/s1_ships_{}.png",
+            row["date"].as_str().unwrap()
+        ));
+    }
+    out.assert_figures(&figures.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[test]
+fn s1_lulc_finds_the_hospital_and_measures_its_area() {
+    let truth = truth();
+    let out = run("sentinel1/lulc.rhai");
+    let lulc = &truth["s1_lulc"];
+    // The site is about 346 x 311 m (1.3 km around): warping speckled
+    // radar pixels through the GCPs onto a 10 m grid and a light blur
+    // move the outline by up to a pixel, 10 m x 1.3 km = 0.013 km², 12 %.
+    let expected = f64_at(lulc, "changed_area_km2");
+    close(
+        out.number("Changed area: "),
+        expected,
+        0.12 * expected,
+        "changed area",
+    );
+    assert!(out.line("Changed area: ").ends_with("in 1 region(s)"));
+    let centre = lulc["changed_centre"].as_array().unwrap();
+    close(
+        out.number("Centre of the change: "),
+        centre[0].as_f64().unwrap(),
+        0.0005,
+        "centre longitude",
+    );
+    let line = out.line("Centre of the change: ");
+    let lat: f64 = line
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    close(lat, centre[1].as_f64().unwrap(), 0.0005, "centre latitude");
+    for product in lulc["products"].as_array().unwrap() {
+        assert!(out.has(product.as_str().unwrap()), "{product} listed");
+    }
+    out.assert_figures(&[
+        "output/s1_lulc_stack.png",
+        "output/s1_lulc_rgb.png",
+        "output/s1_lulc_change.png",
+    ]);
+}
+
+#[test]
+fn s2_fires_measures_nbr_and_the_growing_burned_area() {
+    let truth = truth();
+    let out = run("sentinel2/fires.rhai");
+    let dates = truth["s2_fires"]["dates"].as_array().unwrap();
+    assert_eq!(dates.len(), 3);
+    for row in dates {
+        let date = row["date"].as_str().unwrap();
+        // The same formula over the same pixels: only the 4-digit rounding.
+        close(
+            out.number(&format!("Mean NBR on {date}: ")),
+            f64_at(row, "mean_nbr"),
+            2e-4,
+            date,
+        );
+        // NBR < 0.1 against "at least half burned": they disagree only on
+        // mixed pixels along the scar's edge (a 40 m feather), under 1 %
+        // of the area.
+        close(
+            out.number(&format!("Burned on {date}: ")),
+            f64_at(row, "burned_fraction"),
+            0.01,
+            date,
+        );
+    }
+    // The scar of each date holds the one before, so what burned between
+    // the first and the last date is the difference of their fractions.
+    let grown = f64_at(&dates[2], "burned_fraction") - f64_at(&dates[0], "burned_fraction");
+    close(
+        out.number(&format!(
+            "Burned between {} and {} (dNBR > 0.27): ",
+            dates[0]["date"].as_str().unwrap(),
+            dates[2]["date"].as_str().unwrap()
+        )),
+        grown,
+        0.01,
+        "dNBR",
+    );
+    out.assert_figures(&[
+        "output/s2_fires_true_colour.png",
+        "output/s2_fires_swir.png",
+        "output/s2_fires_nbr.png",
+        "output/s2_fires_burned_area.png",
+        "output/s2_fires_dnbr.png",
+    ]);
+}
