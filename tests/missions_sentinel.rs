@@ -280,3 +280,26 @@ fn s2_fires_measures_nbr_and_the_growing_burned_area() {
         "output/s2_fires_dnbr.png",
     ]);
 }
+
+#[test]
+fn s2_oil_maps_the_slick_off_the_wakashio() {
+    let truth = truth();
+    let out = run("sentinel2/oil.rhai");
+    let oil = &truth["s2_oil"];
+    assert!(out.has(oil["product"].as_str().unwrap()), "{}", out.stdout);
+    // Red/green > 0.62 against "at least half oil": the same 10 m pixels,
+    // differing only on mixed pixels at the streaks' edges (the oil
+    // density ramps over a narrow band), a few per cent of the area.
+    let expected = f64_at(oil, "slick_area_km2");
+    close(
+        out.number("Oil slick area: "),
+        expected,
+        0.05 * expected,
+        "slick area",
+    );
+    out.assert_figures(&[
+        "output/s2_oil_true_colour.png",
+        "output/s2_oil_enhanced.png",
+        "output/s2_oil_slick.png",
+    ]);
+}
