@@ -593,6 +593,8 @@ mod sentinel_api {
     /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-08-11", to: "2020-08-11" })[0];
     /// let green = s2_band(p, "B03", #{ aoi: [57.68, -20.45, 57.79, -20.365], lonlat: true });
     /// assert(green.crs == "EPSG:4326", "lon/lat");
+    /// let nir = s2_band(p, "B8A", #{ aoi: [57.68, -20.45, 57.79, -20.365], lonlat: true });
+    /// assert(nir.width * 2 <= green.width + 1, "B8A keeps its native 20 m pixels");
     /// ```
     #[rhai_fn(name = "s2_band", return_raw)]
     pub fn s2_band_with(
@@ -601,7 +603,10 @@ mod sentinel_api {
         band: &str,
         options: Map,
     ) -> Result<Raster, Box<EvalAltResult>> {
-        let request = band_request(&options, None)?;
+        // Without `resolution` or `pixel`, a lon/lat warp keeps the band's
+        // own pixel size (B8A at 20 m), not 10 m.
+        let native = sentinel2::native_resolution(band).map_err(msi_error)?;
+        let request = band_request(&options, Some(native))?;
         open_msi(&ctx, &product)?
             .band(band, &request)
             .map_err(msi_error)

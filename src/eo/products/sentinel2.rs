@@ -153,11 +153,7 @@ impl Msi {
 
     /// The band's native resolution (L2A also holds most bands coarser).
     fn default_resolution(&self, band: &str) -> u32 {
-        match band_id(band) {
-            Some(id) => NATIVE_RESOLUTION[id],
-            None if band == "SCL" => 20,
-            None => 10,
-        }
+        native_resolution(band).unwrap_or(10)
     }
 
     /// The JPEG 2000 file of `band` ("B04", "B8A", and for L2A "SCL",
@@ -403,6 +399,17 @@ fn metadata_file(product: &EnsProduct) -> Result<(String, Level), MsiError> {
 /// The band id of a spectral band name.
 fn band_id(band: &str) -> Option<usize> {
     BANDS.iter().position(|b| *b == band)
+}
+
+/// The native resolution (m) of a band or layer ("B8A" → 20, "b4" → 10,
+/// "SCL" → 20): what a lon/lat warp uses when no pixel size is given.
+pub fn native_resolution(band: &str) -> Result<u32, MsiError> {
+    let band = normalise_band(band)?;
+    Ok(match band_id(&band) {
+        Some(id) => NATIVE_RESOLUTION[id],
+        None if band == "SCL" => 20,
+        None => 10,
+    })
 }
 
 /// "b4", "B4", "B04", "b8a" → "B04", "B8A"; other layers upper case.
