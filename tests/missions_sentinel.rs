@@ -303,3 +303,94 @@ fn s2_oil_maps_the_slick_off_the_wakashio() {
         "output/s2_oil_slick.png",
     ]);
 }
+
+#[test]
+fn s2_plastic_finds_the_debris_windrows_with_the_fdi() {
+    let truth = truth();
+    let out = run("sentinel2/plastic.rhai");
+    let plastic = &truth["s2_plastic"];
+    close(
+        out.number("The FDI's baseline factor: "),
+        f64_at(&truth["s2_conventions"], "fdi_factor"),
+        1e-5,
+        "FDI factor",
+    );
+    let patches = plastic["patches"].as_u64().unwrap();
+    assert_eq!(out.number("Debris patches: ") as u64, patches);
+    // Each patch found is a recorded windrow: its centroid within 0.001°
+    // (about 100 m, half a windrow's length) of a recorded centre.
+    let centres: Vec<(f64, f64)> = plastic["patch_centres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    let printed: Vec<(f64, f64)> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  patch at "))
+        .map(|l| {
+            let numbers: Vec<f64> = l
+                .split_whitespace()
+                .filter_map(|w| w.trim_end_matches(',').parse().ok())
+                .collect();
+            (numbers[0], numbers[1])
+        })
+        .collect();
+    assert_eq!(printed.len() as u64, patches);
+    for (lon, lat) in &printed {
+        assert!(
+            centres
+                .iter()
+                .any(|(x, y)| (x - lon).abs() < 0.001 && (y - lat).abs() < 0.001),
+            "a patch printed at {lon}, {lat} is not a recorded windrow"
+        );
+    }
+    // FDI > 0.022 against "at least half covered": windrows are only one
+    // or two 20 m pixels wide, so mixed edge pixels weigh; within 10 %.
+    let expected = plastic["patch_pixels_20m"].as_f64().unwrap();
+    close(
+        out.number("Debris pixels (20 m): "),
+        expected,
+        0.1 * expected,
+        "debris pixels",
+    );
+    out.assert_figures(&[
+        "output/s2_plastic_true_colour.png",
+        "output/s2_plastic_ndwi.png",
+        "output/s2_plastic_fdi_histogram.png",
+        "output/s2_plastic_fdi.png",
+    ]);
+}
+
+#[test]
+fn s2_snow_measures_the_snow_fraction_with_the_ndsi() {
+    let truth = truth();
+    let out = run("sentinel2/snow.rhai");
+    let snow = &truth["s2_snow"];
+    // The same formula and threshold over the same 20 m pixels.
+    close(
+        out.number("NDSI > 0.4 on "),
+        f64_at(snow, "snow_fraction_ndsi"),
+        2e-4,
+        "NDSI fraction",
+    );
+    // NDSI > 0.4 with the NIR test against "at least half snow": mixed
+    // pixels along the patches' edges, within 0.005 of the area.
+    close(
+        out.number("Snow fraction (NDSI > 0.4 and B8A > 0.11): "),
+        f64_at(snow, "snow_fraction"),
+        0.005,
+        "snow fraction",
+    );
+    assert!(
+        out.number("The near-infrared test removed ") > 1.0,
+        "the lakes are not snow"
+    );
+    out.assert_figures(&[
+        "output/s2_snow_true_colour.png",
+        "output/s2_snow_swir.png",
+        "output/s2_snow_ndsi.png",
+        "output/s2_snow_map.png",
+    ]);
+}
