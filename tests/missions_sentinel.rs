@@ -258,6 +258,15 @@ fn s2_fires_measures_nbr_and_the_growing_burned_area() {
             0.01,
             date,
         );
+        // The same in km²: 1 % of the 86 km² box.
+        let line = out.line(&format!("Burned on {date}: "));
+        let km2: f64 = line
+            .split('(')
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no km² in {line:?}"));
+        close(km2, f64_at(row, "burned_area_km2"), 0.86, date);
     }
     // The scar of each date holds the one before, so what burned between
     // the first and the last date is the difference of their fractions.
