@@ -590,6 +590,12 @@ mod tests {
         );
         assert_eq!(Index::named("nbr").unwrap().bands(), ["B8A", "B12"]);
         assert!((FDI_FACTOR - 2.10831).abs() < 1e-5);
+        let natives: Vec<u32> = ["b8a", "B4", "B01", "SCL", "TCI"]
+            .iter()
+            .map(|b| native_resolution(b).unwrap())
+            .collect();
+        assert_eq!(natives, [20, 10, 60, 20, 10]);
+        assert!(native_resolution("B13").is_err());
     }
 
     #[test]
