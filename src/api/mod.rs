@@ -15,6 +15,7 @@ pub mod products;
 pub mod quota;
 pub mod raster;
 pub mod sentinel;
+pub mod sentinel5p;
 pub mod services;
 pub mod swath;
 
@@ -91,6 +92,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "sentinel",
         summary: "Sentinel-1 GRD and Sentinel-2 products: measurements and bands, lon/lat warps, stacks, composites, indices, ship detection.",
         build: sentinel::module,
+    },
+    ApiModule {
+        name: "sentinel5p",
+        summary: "Sentinel-5P TROPOMI Level-2 products: species, retrievals in an area filtered by quality and converted to a unit, area means.",
+        build: sentinel5p::module,
     },
     ApiModule {
         name: "services",

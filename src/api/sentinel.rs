@@ -39,7 +39,10 @@ fn msi_error(error: MsiError) -> Box<EvalAltResult> {
 /// The GDAL path of a product argument: an `EnsProduct`, a path, or (via
 /// `ens_open`) a catalogue `Product` or a product name. Paths must lie in
 /// the workspace or the archive.
-fn product_path(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
+pub(crate) fn product_path(
+    ctx: &NativeCallContext,
+    product: &Dynamic,
+) -> Result<String, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let resolve = |path: &str| {
         host.workspace()
@@ -67,7 +70,7 @@ fn product_path(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Bo
 }
 
 /// `[lon_min, lat_min, lon_max, lat_max]` or an `Aoi` (its bounds).
-fn area_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
+pub(crate) fn area_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
     if let Some(aoi) = value.clone().try_cast::<crate::eo::geometry::Aoi>() {
         return Ok(aoi.bbox().to_tuple());
     }
@@ -114,7 +117,7 @@ fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
         })
 }
 
-fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
+pub(crate) fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
     match options.keys().find(|k| !known.contains(&k.as_str())) {
         Some(unknown) => Err(crate::api::script_error(
             "BadOption",

@@ -330,6 +330,28 @@ mod swath_api {
         map
     }
 
+    /// Where the largest valid value is: `#{lon, lat, value}`, or `()`
+    /// when the swath has no valid point.
+    ///
+    /// ```rhai
+    /// let s = swath([10.0, 10.5, 11.0], [45.0, 45.5, 45.2], [1.0, 7.0, 3.0]);
+    /// let top = s.peak();
+    /// assert(top.value == 7.0 && top.lon == 10.5, "the middle point");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn peak(s: &mut Swath) -> Dynamic {
+        match s.peak() {
+            Some((lon, lat, value)) => {
+                let mut map = Map::new();
+                map.insert("lon".into(), Dynamic::from_float(lon));
+                map.insert("lat".into(), Dynamic::from_float(lat));
+                map.insert("value".into(), Dynamic::from_float(value));
+                map.into()
+            }
+            None => Dynamic::UNIT,
+        }
+    }
+
     /// Interpolates the swath onto a lon/lat raster. Options: `resolution`
     /// (degrees, default 0.05), `bounds` (`[lon_min, lat_min, lon_max,
     /// lat_max]`, default the swath's extent), `method` (`"nearest"`,

@@ -4,6 +4,7 @@
 
 pub mod download;
 pub mod ens;
+pub mod gdal_messages;
 pub mod geometry;
 pub mod hdf5;
 pub mod matrix;

@@ -98,6 +98,11 @@ impl Swath {
         Ok(swath)
     }
 
+    /// The values, one per point (missing ones NaN).
+    pub fn values(&self) -> &[f32] {
+        &self.points.values
+    }
+
     pub fn len(&self) -> usize {
         self.points.values.len()
     }
@@ -217,6 +222,25 @@ impl Swath {
             values.iter().sum::<f64>() / n as f64
         };
         (n, min, max, mean)
+    }
+
+    /// The valid point with the largest value, as `(lon, lat, value)`
+    /// (the first one on ties): where a plume peaks.
+    pub fn peak(&self) -> Option<(f64, f64, f64)> {
+        let p = &self.points;
+        (0..self.len())
+            .filter(|&i| self.is_valid(i))
+            .fold(None::<usize>, |best, i| match best {
+                Some(b) if p.values[b] >= p.values[i] => Some(b),
+                _ => Some(i),
+            })
+            .map(|i| {
+                (
+                    f64::from(p.lon[i]),
+                    f64::from(p.lat[i]),
+                    f64::from(p.values[i]),
+                )
+            })
     }
 
     /// The lon/lat box of the valid points.
@@ -435,6 +459,21 @@ mod tests {
             }
         }
         Swath::new(lon, lat, values, Some(quality), &budget()).unwrap()
+    }
+
+    #[test]
+    fn the_peak_skips_missing_values_and_says_where_it_is() {
+        let swath = Swath::new(
+            vec![1.0, 2.0, 3.0, 4.0],
+            vec![5.0, 6.0, 7.0, f32::NAN],
+            vec![0.5, f32::NAN, 0.9, 9.0],
+            None,
+            &budget(),
+        )
+        .unwrap();
+        assert_eq!(swath.peak(), Some((3.0, 7.0, f64::from(0.9f32))));
+        let empty = Swath::new(vec![], vec![], vec![], None, &budget()).unwrap();
+        assert_eq!(empty.peak(), None);
     }
 
     #[test]

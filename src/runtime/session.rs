@@ -80,6 +80,7 @@ impl Session {
         }
         let disk = DiskBudget::measure(workspace.root(), settings.quota.disk);
         crate::eo::raster::crs::limit_gdal_cache(settings.quota.memory);
+        crate::eo::gdal_messages::install();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.quota.cpus)
             .thread_name(|i| format!("cleope-worker-{i}"))

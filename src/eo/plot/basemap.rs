@@ -85,27 +85,65 @@ fn decode(bytes: &[u8]) -> Option<Vec<BasemapLine>> {
                 y as f64 * scale_y + translate_y,
             ));
         }
-        let bounds = points.iter().fold(
-            (
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ),
-            |b, p| (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1)),
-        );
-        lines.push(BasemapLine {
-            border,
-            points,
-            bounds,
-        });
+        for part in split_at_antimeridian(points) {
+            lines.push(line_of(border, part));
+        }
     }
     Some(lines)
+}
+
+/// A polyline crossing the antimeridian (Fiji, Chukotka) jumps from +180°
+/// to -180° between two points; drawn as is, that step is a line across
+/// the whole map. It is cut there into pieces that each stay on one side.
+fn split_at_antimeridian(points: Vec<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut parts = vec![Vec::new()];
+    for point in points {
+        let current = parts.last_mut().expect("one part at least");
+        if current
+            .last()
+            .is_some_and(|last: &(f64, f64)| (point.0 - last.0).abs() > 180.0)
+        {
+            parts.push(vec![point]);
+        } else {
+            current.push(point);
+        }
+    }
+    parts.retain(|part| part.len() >= 2);
+    parts
+}
+
+fn line_of(border: bool, points: Vec<(f64, f64)>) -> BasemapLine {
+    let bounds = points.iter().fold(
+        (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |b, p| (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1)),
+    );
+    BasemapLine {
+        border,
+        points,
+        bounds,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_line_jumps_across_the_antimeridian() {
+        let jumps = lines()
+            .iter()
+            .flat_map(|l| l.points.windows(2))
+            .filter(|w| (w[1].0 - w[0].0).abs() > 180.0)
+            .count();
+        assert_eq!(jumps, 0);
+        let fiji = lines_near((177.0, -19.0, 180.0, -16.0)).count();
+        assert!(fiji > 0, "Fiji's coastlines are still there");
+    }
 
     #[test]
     fn the_embedded_data_decodes_to_world_coastlines_and_borders() {

@@ -88,6 +88,16 @@ pub fn render_facets(
     paint(&mut rgb, width, &bar_range.0, &bar_range.1, |_, y| {
         bar.colormap.at(1.0 - y)
     });
+    // Coastlines, outlines and markers on every panel, as on a single map.
+    for (xs, ys) in &areas {
+        super::overlay::draw_overlays(
+            &mut rgb,
+            (width, height),
+            (xs, ys),
+            bounds,
+            &style.overlays,
+        )?;
+    }
     Ok(Figure {
         title: style.title.clone(),
         width,

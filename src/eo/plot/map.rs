@@ -261,6 +261,16 @@ pub(crate) fn draw_colour_bar_axis<DB: DrawingBackend>(
 /// A tick label with as many decimals as the tick spacing needs
 /// (4500000 for UTM metres, 37.25 for degrees, 0.125 for an index).
 pub(crate) fn tick_label(value: f64, step: f64) -> String {
+    // Columns in molecules/cm² (1e18) or mol/m² (1e-5) need an exponent;
+    // coordinates in metres (steps up to 1e6) read better in full.
+    let step_size = step.abs();
+    if step_size >= 1e7 || (step_size > 0.0 && step_size < 1e-4) {
+        if value == 0.0 {
+            return "0".to_string();
+        }
+        let digits = (value.abs().log10().floor() - step_size.log10().floor()).clamp(0.0, 3.0);
+        return format!("{value:.*e}", digits as usize);
+    }
     let decimals = if step.abs() >= 1.0 || step == 0.0 {
         0
     } else {
@@ -377,6 +387,9 @@ mod tests {
         assert_eq!(tick_label(4_500_000.0, 20_000.0), "4500000");
         assert_eq!(tick_label(37.25, 0.1), "37.25");
         assert_eq!(tick_label(-0.0, 0.1), "0.00");
+        assert_eq!(tick_label(2.5e18, 5e17), "2.5e18");
+        assert_eq!(tick_label(4.0e-5, 2e-5), "4e-5");
+        assert_eq!(tick_label(0.0, 2e-5), "0");
     }
 
     #[test]
