@@ -66,6 +66,7 @@ fn map_style(
         "overlays",
         "coastlines",
         "grid",
+        "colorbar",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
     if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
@@ -131,6 +132,12 @@ fn map_style(
         units: text(options, "units").unwrap_or_else(|| unit.to_string()),
         width: width as u32,
         geographic,
+        colour_bar: match options.get("colorbar") {
+            None => true,
+            Some(value) => value
+                .as_bool()
+                .map_err(|_| option_error("colorbar", "must be true or false", ""))?,
+        },
         overlays: [
             basemap_overlays(options, crs, bounds)?,
             graticule_overlays(options, crs, bounds)?,
@@ -641,7 +648,8 @@ mod plot_api {
     /// `[0.02, 0.98]`, `log: true` for a log colour scale, `units` for the
     /// colour bar, `gamma` for a power-law colour scale, `width` in pixels,
     /// `coastlines` (true or false; by default drawn on maps spanning a
-    /// degree or more), `grid: true` for latitude/longitude lines, and
+    /// degree or more), `grid: true` for latitude/longitude lines,
+    /// `colorbar: false` to leave out the colour bar, and
     /// `overlays`: an array of
     /// `#{ aoi, color, width }` outlines, `#{ footprints: products }`
     /// (footprints coloured by mission), `#{ points, color, size }` markers

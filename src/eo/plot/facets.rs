@@ -209,6 +209,7 @@ mod tests {
             width: 800,
             geographic: true,
             overlays: Vec::new(),
+            colour_bar: true,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct MapStyle {
     pub width: u32,
     /// Outlines, markers, circles and labels drawn over the map.
     pub overlays: Vec<super::Overlay>,
+    /// Whether the colour bar is drawn (not for maps that only carry
+    /// overlays, such as footprints over a blank background).
+    pub colour_bar: bool,
     /// True when x/y are longitude/latitude (the map is then drawn with
     /// east-west distances shrunk by cos(latitude), as on the ground).
     pub geographic: bool,
@@ -65,7 +68,7 @@ pub fn render_map(
             0.5
         }
     };
-    let (width, height) = figure_size(bounds, style.width, style.geographic, true);
+    let (width, height) = figure_size(bounds, style.width, style.geographic, style.colour_bar);
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     let bar = ColourBar {
         limits: (vmin, vmax),
@@ -73,8 +76,13 @@ pub fn render_map(
         units: &style.units,
         colormap: &style.colormap,
     };
-    let (map_x, map_y, bar_x, bar_y) =
-        draw_frame(&mut rgb, (width, height), bounds, &style.title, Some(&bar))?;
+    let (map_x, map_y, bar_x, bar_y) = draw_frame(
+        &mut rgb,
+        (width, height),
+        bounds,
+        &style.title,
+        style.colour_bar.then_some(&bar),
+    )?;
     paint(&mut rgb, width, &map_x, &map_y, |x, y| {
         let col = (x * cols as f64) as usize;
         let row = (y * rows as f64) as usize;
@@ -319,7 +327,41 @@ mod tests {
             width: 700,
             overlays: Vec::new(),
             geographic: true,
+            colour_bar: true,
         }
+    }
+
+    #[test]
+    fn the_colour_bar_can_be_left_out() {
+        let values = vec![1.0f32; 100];
+        let bounds = (10.0, 40.0, 11.0, 41.0);
+        let with = render_map(&values, 10, 10, bounds, &style()).unwrap();
+        let without = render_map(
+            &values,
+            10,
+            10,
+            bounds,
+            &MapStyle {
+                colour_bar: false,
+                ..style()
+            },
+        )
+        .unwrap();
+        // The bar is a gradient: many colours in the figure's rightmost
+        // 120 px. Without it, the flat map reaches there: one colour.
+        let colours_on_the_right = |figure: &Figure| {
+            let (width, height, rgb) = decode(&figure.png);
+            let mut colours: Vec<&[u8]> = (0..height)
+                .flat_map(|y| (width - 120..width).map(move |x| (y * width + x) as usize * 3))
+                .map(|o| &rgb[o..o + 3])
+                .filter(|c| c[0] != c[1] || c[1] != c[2])
+                .collect();
+            colours.sort();
+            colours.dedup();
+            colours.len()
+        };
+        assert!(colours_on_the_right(&with) > 50);
+        assert!(colours_on_the_right(&without) <= 2);
     }
 
     fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
