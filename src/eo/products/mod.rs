@@ -4,4 +4,5 @@
 pub mod names;
 pub mod sentinel1;
 pub mod sentinel2;
+pub mod sentinel3;
 pub mod services;
