@@ -84,6 +84,14 @@ pub fn render_facets(
                 style.colormap.at(normalise(value))
             }
         });
+        // Coastlines, outlines and markers on every panel, as on a single map.
+        super::overlay::draw_overlays(
+            &mut rgb,
+            (width, height),
+            (xs, ys),
+            bounds,
+            &style.overlays,
+        )?;
     }
     paint(&mut rgb, width, &bar_range.0, &bar_range.1, |_, y| {
         bar.colormap.at(1.0 - y)
