@@ -85,22 +85,45 @@ fn decode(bytes: &[u8]) -> Option<Vec<BasemapLine>> {
                 y as f64 * scale_y + translate_y,
             ));
         }
-        let bounds = points.iter().fold(
-            (
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ),
-            |b, p| (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1)),
-        );
-        lines.push(BasemapLine {
-            border,
-            points,
-            bounds,
-        });
+        for piece in split_at_antimeridian(points) {
+            let bounds = piece.iter().fold(
+                (
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ),
+                |b, p| (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1)),
+            );
+            lines.push(BasemapLine {
+                border,
+                points: piece,
+                bounds,
+            });
+        }
     }
     Some(lines)
+}
+
+/// A line cut where it crosses the antimeridian (a jump of more than 180°
+/// of longitude between two points): drawn whole, the jump would be a
+/// straight line across every map of its latitudes (Chukotka, Wrangel
+/// Island and Fiji's coasts crossed Siberian maps).
+fn split_at_antimeridian(points: Vec<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut pieces = vec![Vec::new()];
+    for point in points {
+        let current = pieces.last_mut().expect("one piece at least");
+        if current
+            .last()
+            .is_some_and(|last: &(f64, f64)| (point.0 - last.0).abs() > 180.0)
+        {
+            pieces.push(vec![point]);
+        } else {
+            current.push(point);
+        }
+    }
+    pieces.retain(|piece| piece.len() > 1);
+    pieces
 }
 
 #[cfg(test)]
@@ -117,6 +140,17 @@ mod tests {
                 .iter()
                 .all(|&(x, y)| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y))
         }));
+    }
+
+    #[test]
+    fn no_line_jumps_across_the_antimeridian() {
+        assert!(lines().iter().all(|l| {
+            l.points
+                .windows(2)
+                .all(|w| (w[1].0 - w[0].0).abs() <= 180.0)
+        }));
+        let siberia: Vec<_> = lines_near((137.0, 67.0, 155.0, 73.0)).collect();
+        assert!(siberia.iter().all(|l| l.bounds.2 - l.bounds.0 < 180.0));
     }
 
     #[test]
