@@ -1178,4 +1178,129 @@ mod tests {
             );
         }
     }
+
+    fn folder_of(stem: &str) -> String {
+        let p = product(stem);
+        p.files()[0].rsplit_once('/').unwrap().0.to_string()
+    }
+
+    fn with_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let budget = budget();
+        let cancel = crate::sandbox::Cancel::default();
+        cancel.start_run(std::time::Duration::from_secs(120));
+        work(&Compute {
+            pool: &pool,
+            budget: &budget,
+            cancel: &cancel,
+        })
+    }
+
+    #[test]
+    fn open_finds_the_files_from_the_folder_the_zip_folder_or_a_file() {
+        let sen3 = folder_of(lst_stem());
+        let zip_folder = sen3.rsplit_once('/').unwrap().0.to_string();
+        for path in [sen3.clone(), zip_folder, format!("{sen3}/LST_in.nc")] {
+            let p = Sen3::open(&path).unwrap();
+            assert_eq!(p.name, lst_stem(), "{path}");
+            assert_eq!(p.family(), Family::SlstrLst);
+            assert!(p.files().iter().any(|f| f.ends_with("geodetic_in.nc")));
+        }
+        // The zip as downloaded: members read in place through /vsizip/.
+        let zip = archive()
+            .0
+            .join(".packed")
+            .join(format!("{}.zip", lst_stem()));
+        let zipped = Sen3::open(&zip.display().to_string()).unwrap();
+        assert!(zipped.files().iter().all(|f| f.starts_with("/vsizip/")));
+        let options = SlstrOptions {
+            bounds: Some(bounds(&truth()["s3_lst"]["extent"])),
+            celsius: true,
+        };
+        let lst = slstr_swath(&zipped, "LST", &options, &budget()).unwrap();
+        assert_eq!(
+            lst.summary().0 as u64,
+            truth()["s3_lst"]["pixels"].as_u64().unwrap()
+        );
+        let missing = Sen3::open("/nonexistent/S3A_OL_2_WFR____20200206T094119.SEN3");
+        assert!(missing.is_err());
+    }
+
+    fn lst_stem() -> &'static str {
+        truth()["s3_lst"]["product"].as_str().unwrap()
+    }
+
+    #[test]
+    fn olci_stacks_are_dated_in_sensing_order_on_one_grid() {
+        let olci = &truth()["s3_olci"];
+        // Given newest first, stacked oldest first.
+        let products = vec![
+            product(&stem("s3_olci", "wfr", 1)),
+            product(&stem("s3_olci", "wfr", 0)),
+        ];
+        let request = GridRequest {
+            bounds: bounds(&olci["po_delta"]),
+            resolution: 0.02,
+            method: Gridding::Nearest,
+            max_distance: 0.03,
+        };
+        let stack = with_compute(|c| {
+            olci_stack(&products, "TSM_NN", &OlciOptions::default(), &request, c).unwrap()
+        });
+        assert_eq!(stack.dates(), ["2020-02-06", "2020-04-11"]);
+        let means: Vec<f64> = with_compute(|c| {
+            stack
+                .layers()
+                .iter()
+                .map(|l| c.stats(l).unwrap().mean)
+                .collect()
+        });
+        assert_eq!(stack.layers()[0].grid().width, 30);
+        // Nearest-pixel cells average close to the pixels' own mean, and
+        // the plume shrinks from February to April as the truth says.
+        for (mean, day) in means.iter().zip(["2020-02-06", "2020-04-11"]) {
+            let expected = olci["tsm_po_delta_gm3"][day]["mean"].as_f64().unwrap();
+            assert!(
+                (mean - expected).abs() < 0.15 * expected,
+                "{day}: {mean} vs {expected}"
+            );
+        }
+        assert!(means[1] < means[0]);
+    }
+
+    #[test]
+    fn krakatoa_plume_is_a_cold_spot_as_the_truth_says() {
+        let k = &truth()["s3_slstr_krakatoa"];
+        let p = product(k["product"].as_str().unwrap());
+        let request = GridRequest {
+            bounds: bounds(&k["box"]),
+            resolution: 0.0025,
+            method: Gridding::NaturalNeighbour,
+            max_distance: 0.015,
+        };
+        let threshold = k["plume_threshold_k"].as_f64().unwrap();
+        let plume = with_compute(|c| {
+            let bt = slstr_grid_of(&p, S9_NADIR, &request, c).unwrap();
+            cold_spots(&bt, threshold, c).unwrap()
+        });
+        let area = k["plume_area_km2"].as_f64().unwrap();
+        assert!(
+            (plume.area_km2 - area).abs() < 0.03 * area,
+            "{} vs {area}",
+            plume.area_km2
+        );
+        let coldest = k["min_bt_k"].as_f64().unwrap();
+        assert!(
+            (plume.max - coldest).abs() < 1.0,
+            "{} vs {coldest}",
+            plume.max
+        );
+        // The coldest cell is near the vent, the plume's source.
+        let vent = &k["vent"];
+        assert!((plume.at.0 - vent[0].as_f64().unwrap()).abs() < 0.1);
+        assert!((plume.at.1 - vent[1].as_f64().unwrap()).abs() < 0.1);
+    }
 }
