@@ -247,6 +247,28 @@ fn slstr_fire_anomalies_follow_the_burning_front() {
         "{}",
         out.stdout
     );
+    // The demo generator writes each detector's uncertainty between 0.05
+    // and 0.07 K (src/demo/sentinel3.rs, chernobyl): their mean too.
+    let nights = fire["reference_products"].as_array().unwrap().len()
+        + fire["event_products"].as_array().unwrap().len();
+    let uncertainties: Vec<f64> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("S9 radiometric uncertainty on "))
+        .map(|l| {
+            l.rsplit(": ")
+                .next()
+                .unwrap()
+                .trim_end_matches(" K")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(uncertainties.len(), nights);
+    assert!(
+        uncertainties.iter().all(|u| (0.05..=0.07).contains(u)),
+        "{uncertainties:?}"
+    );
     out.assert_figures(&[
         "output/slstr_bt_before.png",
         "output/slstr_bt_histogram.png",

@@ -347,6 +347,27 @@ mod sentinel3_api {
         Ok(strings(s3::default_mask(p.family(), variable)))
     }
 
+    /// The values of a small variable (at most 100 000: per-detector
+    /// uncertainties, calibration tables), scale and offset applied, fill
+    /// values as NaN. E.g. the S9 radiometric uncertainty of an RBT product
+    /// (K), which CLEOPE's `uncertainity` averaged.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-3", product_type: "SL_1_RBT___", from: "2020-04-06", to: "2020-04-06" })[0];
+    /// let u = s3_values(p, "S9_radiometric_uncertainty_in");
+    /// print(`S9 uncertainty: ${u} K`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn s3_values(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        variable: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        let p = open_product(&ctx, &product)?;
+        let (values, _) = s3::values_of(&p, variable).map_err(s3_error)?;
+        Ok(values.into_iter().map(Dynamic::from_float).collect())
+    }
+
     /// An OLCI Level-2 variable as a swath on its geo-coordinates: `TSM_NN`,
     /// `CHL_OC4ME`, `CHL_NN`, `IWV` (water products) or `OGVI`, `OTCI`,
     /// `IWV` (land products). Pixels with the recommended quality flags

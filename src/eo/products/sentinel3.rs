@@ -765,6 +765,28 @@ pub fn slstr_swath(
     swath_of(lon, lat, data, unit, options.bounds, budget)
 }
 
+/// The most values [`values_of`] hands out: small variables (per-detector
+/// uncertainties, calibration tables), not images.
+pub const MAX_VALUES: usize = 100_000;
+
+/// The values of any variable of a product, scale and offset applied and
+/// fill values as NaN, with its unit: for the small ones, such as SLSTR's
+/// per-detector `S9_radiometric_uncertainty_in` (CLEOPE's `uncertainity`).
+pub fn values_of(product: &Sen3, variable: &str) -> Result<(Vec<f64>, String), S3Error> {
+    let file = NcFile::open(product.file_with(variable)?)?;
+    let values = file.values(variable)?;
+    if values.data.len() > MAX_VALUES {
+        return Err(invalid(
+            format!(
+                "{variable} has {} values, too many to list",
+                values.data.len()
+            ),
+            "open images as swaths: s3_olci or s3_slstr",
+        ));
+    }
+    Ok((values.data, values.unit))
+}
+
 /// The default brightness-temperature variable: the 12 µm channel (S9) on
 /// the 1 km nadir grid, as CLEOPE read it.
 pub const S9_NADIR: &str = "S9_BT_in";
