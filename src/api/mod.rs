@@ -15,6 +15,7 @@ pub mod products;
 pub mod quota;
 pub mod raster;
 pub mod sentinel;
+pub mod sentinel3;
 pub mod sentinel5p;
 pub mod services;
 pub mod swath;
@@ -92,6 +93,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "sentinel",
         summary: "Sentinel-1 GRD and Sentinel-2 products: measurements and bands, lon/lat warps, stacks, composites, indices, ship detection.",
         build: sentinel::module,
+    },
+    ApiModule {
+        name: "sentinel3",
+        summary: "Sentinel-3 OLCI and SLSTR products: flag-masked, de-logged OLCI variables and stacks, SLSTR brightness temperature grids, median-reference anomalies, hot and cold spots, LST.",
+        build: sentinel3::module,
     },
     ApiModule {
         name: "sentinel5p",

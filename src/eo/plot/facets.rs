@@ -84,12 +84,7 @@ pub fn render_facets(
                 style.colormap.at(normalise(value))
             }
         });
-    }
-    paint(&mut rgb, width, &bar_range.0, &bar_range.1, |_, y| {
-        bar.colormap.at(1.0 - y)
-    });
-    // Coastlines, outlines and markers on every panel, as on a single map.
-    for (xs, ys) in &areas {
+        // Coastlines, outlines and markers on every panel, as on a single map.
         super::overlay::draw_overlays(
             &mut rgb,
             (width, height),
@@ -98,6 +93,9 @@ pub fn render_facets(
             &style.overlays,
         )?;
     }
+    paint(&mut rgb, width, &bar_range.0, &bar_range.1, |_, y| {
+        bar.colormap.at(1.0 - y)
+    });
     Ok(Figure {
         title: style.title.clone(),
         width,

@@ -4,5 +4,6 @@
 pub mod names;
 pub mod sentinel1;
 pub mod sentinel2;
+pub mod sentinel3;
 pub mod sentinel5p;
 pub mod services;
