@@ -169,3 +169,65 @@ fn australia_finds_the_bushfire_smoke_over_the_tasman_sea() {
     );
     out.assert_figures(&["output/s5p_co_australia.png"]);
 }
+
+#[test]
+fn krakatoa_follows_the_eruption_with_three_sentinels() {
+    let truth = truth();
+    let out = run("krakatoa.rhai");
+    // SO2: the peak column of each orbit (printed to 4 decimals) and where.
+    for (date, peak) in truth["s5p_krakatoa"]["so2_peak_mmol_m2"]
+        .as_object()
+        .unwrap()
+    {
+        let prefix = format!("SO2 peak on {date}: ");
+        close(
+            out.number(&prefix),
+            peak["value"].as_f64().unwrap(),
+            1e-4,
+            &prefix,
+        );
+        let place = format!(
+            "at {} E, {} S",
+            peak["lon"].as_f64().unwrap(),
+            -peak["lat"].as_f64().unwrap()
+        );
+        assert!(
+            out.line(&prefix).ends_with(&place),
+            "{} vs {place}",
+            out.line(&prefix)
+        );
+    }
+    // SLSTR: the coldest stored pixel exactly; the gridded plume top within
+    // 1 K of the noise-free field's minimum (interpolation smooths the cold
+    // core) and its area within 3 %.
+    let slstr = &truth["s3_slstr_krakatoa"];
+    close(
+        out.number("Coldest SLSTR pixel: "),
+        slstr["min_pixel_bt_k"].as_f64().unwrap(),
+        1e-4,
+        "coldest pixel",
+    );
+    let top = out.number("Plume top: ");
+    let expected_top = slstr["min_bt_k"].as_f64().unwrap();
+    assert!(
+        (top - expected_top).abs() <= 1.0,
+        "plume top {top} vs {expected_top}"
+    );
+    close(
+        out.number("Plume area below 290 K: "),
+        slstr["plume_area_km2"].as_f64().unwrap(),
+        0.03,
+        "plume area",
+    );
+    let product = truth["s2_krakatoa"]["product"].as_str().unwrap();
+    assert!(
+        out.line("Sentinel-2: ").contains(product),
+        "{}",
+        out.line("Sentinel-2: ")
+    );
+    out.assert_figures(&[
+        "output/krakatoa_so2.png",
+        "output/krakatoa_slstr_bt.png",
+        "output/krakatoa_s2_true_colour.png",
+    ]);
+}
