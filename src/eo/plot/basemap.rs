@@ -14,16 +14,32 @@ pub struct BasemapLine {
 
 static DATA: &[u8] = include_bytes!("basemap/ne-50m.bin");
 
-/// Every line, decoded on first use.
+/// Every line as Natural Earth gives it (coastlines as closed rings, which
+/// land masks fill), decoded on first use.
 pub fn lines() -> &'static [BasemapLine] {
     static LINES: OnceLock<Vec<BasemapLine>> = OnceLock::new();
     LINES.get_or_init(|| decode(DATA).expect("the embedded basemap is well formed"))
 }
 
-/// The lines that come near `bounds` (lon/lat).
+/// The lines as maps draw them: cut where they cross the antimeridian.
+fn drawn_lines() -> &'static [BasemapLine] {
+    static DRAWN: OnceLock<Vec<BasemapLine>> = OnceLock::new();
+    DRAWN.get_or_init(|| {
+        lines()
+            .iter()
+            .flat_map(|line| {
+                split_at_antimeridian(line.points.clone())
+                    .into_iter()
+                    .map(|part| line_of(line.border, part))
+            })
+            .collect()
+    })
+}
+
+/// The lines to draw on a map of `bounds` (lon/lat).
 pub fn lines_near(bounds: (f64, f64, f64, f64)) -> impl Iterator<Item = &'static BasemapLine> {
     let (x0, y0, x1, y1) = bounds;
-    lines().iter().filter(move |l| {
+    drawn_lines().iter().filter(move |l| {
         l.bounds.0 <= x1 && l.bounds.2 >= x0 && l.bounds.1 <= y1 && l.bounds.3 >= y0
     })
 }
@@ -85,9 +101,7 @@ fn decode(bytes: &[u8]) -> Option<Vec<BasemapLine>> {
                 y as f64 * scale_y + translate_y,
             ));
         }
-        for part in split_at_antimeridian(points) {
-            lines.push(line_of(border, part));
-        }
+        lines.push(line_of(border, points));
     }
     Some(lines)
 }
@@ -135,7 +149,7 @@ mod tests {
 
     #[test]
     fn no_line_jumps_across_the_antimeridian() {
-        let jumps = lines()
+        let jumps = drawn_lines()
             .iter()
             .flat_map(|l| l.points.windows(2))
             .filter(|w| (w[1].0 - w[0].0).abs() > 180.0)
