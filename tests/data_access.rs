@@ -977,7 +977,7 @@ mod tutorials {
     }
 
     #[test]
-    fn order_restores_the_first_archived_product_and_finds_it_in_ens() {
+    fn order_restores_the_archived_olci_product_and_finds_it_in_ens() {
         let (root, index) = demo();
         let out = run("order.rhai");
         let archived: Vec<_> = index.products.iter().filter(|p| !p.online).collect();
@@ -988,9 +988,11 @@ mod tutorials {
             )),
             "{out}"
         );
+        // The notebook ordered an OLCI land product: picked by type, not by
+        // its place in the archived list (whose first is a global SST file).
         let first = find(&index, &Query::default())
             .into_iter()
-            .find(|p| !p.online)
+            .find(|p| !p.online && p.product_type == "OL_2_LFR___")
             .unwrap();
         assert!(
             out.contains(&format!("UUID to order: {}", first.id)),
