@@ -44,3 +44,36 @@ fn welcome_runs_and_shows_files_and_quota() {
         "{out}"
     );
 }
+
+/// docs/tutorials.md names every tutorial script, and each one's figure
+/// (written by scripts/tutorial-figures.sh) is in docs/figures/.
+#[test]
+fn the_tutorial_index_lists_every_tutorial_with_its_figure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let index = std::fs::read_to_string(root.join("docs/tutorials.md")).unwrap();
+    let folders = std::fs::read_dir(root.join("tutorials")).unwrap();
+    let mut listed = 0;
+    for folder in folders.map(|entry| entry.unwrap().path()) {
+        if !folder.is_dir() {
+            continue;
+        }
+        let folder_name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        for script in std::fs::read_dir(&folder).unwrap() {
+            let script = script.unwrap().path();
+            let name = script.file_stem().unwrap().to_string_lossy().into_owned();
+            let path = format!("tutorials/{folder_name}/{name}.rhai");
+            assert!(
+                index.contains(&path),
+                "docs/tutorials.md does not list {path}"
+            );
+            let figure = format!("figures/{folder_name}-{name}.png");
+            assert!(
+                index.contains(&format!("]({figure})"))
+                    && root.join("docs").join(&figure).is_file(),
+                "docs/tutorials.md lacks {figure}: run scripts/tutorial-figures.sh"
+            );
+            listed += 1;
+        }
+    }
+    assert_eq!(listed, 20, "CLEOPE had 20 notebooks");
+}
