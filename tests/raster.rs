@@ -249,6 +249,8 @@ fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
 
 /// Copies a GeoTIFF into another format with GDAL (JP2, netCDF).
 fn copy_as(source: &Path, target: &Path, driver: &str, options: &[&str]) {
+    // GDAL reopens a netCDF copy, and HDF5 would print its probes here.
+    cleope::eo::hdf5::silence_on_this_thread();
     let input = gdal::Dataset::open(source).unwrap();
     let driver = DriverManager::get_driver_by_name(driver).unwrap();
     let options = RasterCreationOptions::from_iter(options.iter().copied());

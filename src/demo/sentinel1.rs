@@ -1051,7 +1051,7 @@ mod tests {
     /// with GDAL's own warper, as `gdalwarp -te ... -tr ...` does.
     fn warped(path: &Path, aoi: [f64; 4], resolution: f64) -> (Vec<f32>, usize, usize) {
         use std::ffi::CString;
-        let source = Dataset::open(path).unwrap();
+        let source = crate::eo::dataset::open(path).unwrap();
         let numbers = |values: &[f64]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
         let mut args: Vec<String> = [
             "-of",
@@ -1177,7 +1177,7 @@ mod tests {
             )
             .unwrap();
             let path = measurement(dir.path(), acquisition, "vh");
-            let dataset = Dataset::open(&path).unwrap();
+            let dataset = crate::eo::dataset::open(&path).unwrap();
             assert!(
                 dataset.geo_transform().is_err(),
                 "located by GCPs only, like real GRD"

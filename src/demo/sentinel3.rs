@@ -3258,7 +3258,8 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        Dataset::open_ex(path, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::eo::dataset::open_ex(path, options)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     /// A variable's values and one of its attributes read through GDAL's multidimensional API.

@@ -902,7 +902,7 @@ fn siberia(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
 mod tests {
     use super::*;
     use crate::demo::{ArchiveIndex, DemoOptions};
-    use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+    use gdal::{DatasetOptions, GdalOpenFlags};
     use std::path::PathBuf;
     use std::sync::OnceLock;
 
@@ -943,7 +943,7 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset = Dataset::open_ex(path, options).unwrap();
+        let dataset = crate::eo::dataset::open_ex(path, options).unwrap();
         let product = dataset
             .root_group()
             .unwrap()
@@ -1029,7 +1029,7 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset = Dataset::open_ex(file(stem), options).unwrap();
+        let dataset = crate::eo::dataset::open_ex(file(stem), options).unwrap();
         let root = dataset.root_group().unwrap();
         let start = root
             .attribute("time_coverage_start")

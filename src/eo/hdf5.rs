@@ -61,6 +61,26 @@ fn set_auto() -> Option<SetAuto> {
     }
 }
 
+/// Whether HDF5 prints its diagnostics on the calling thread (asked of
+/// `H5Eget_auto2`); `None` when HDF5 is not loaded.
+#[cfg(test)]
+pub(crate) fn prints_on_this_thread() -> Option<bool> {
+    type GetAuto =
+        unsafe extern "C" fn(stack: i64, func: *mut *const c_void, data: *mut *mut c_void) -> c_int;
+    // SAFETY: the symbol name is a NUL-terminated literal.
+    let symbol = unsafe { dlsym(std::ptr::null_mut(), c"H5Eget_auto2".as_ptr()) };
+    if symbol.is_null() {
+        return None;
+    }
+    // SAFETY: H5Eget_auto2 has the signature of `GetAuto` in HDF5 1.10+.
+    let get_auto = unsafe { std::mem::transmute::<*mut c_void, GetAuto>(symbol) };
+    let mut handler: *const c_void = std::ptr::null();
+    let mut data: *mut c_void = std::ptr::null_mut();
+    // SAFETY: both out-pointers point at live locals.
+    unsafe { get_auto(DEFAULT_STACK, &mut handler, &mut data) };
+    Some(!handler.is_null())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

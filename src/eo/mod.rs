@@ -2,6 +2,7 @@
 //! Native buffers are charged to the session's memory budget before they are
 //! allocated, and long loops check the session's [`Cancel`](crate::sandbox::Cancel).
 
+pub mod dataset;
 pub mod download;
 pub mod ens;
 pub mod gdal_messages;

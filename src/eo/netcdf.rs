@@ -591,7 +591,7 @@ mod tests {
             open_flags: gdal::GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let ds = gdal::Dataset::open_ex(&path, options).unwrap();
+        let ds = crate::eo::dataset::open_ex(&path, options).unwrap();
         let root = ds.root_group().unwrap();
         let start = root.attribute("time_coverage_start").unwrap();
         assert_eq!(start.read_as_string(), "2020-02-01T11:00:00Z");
@@ -641,7 +641,7 @@ mod tests {
             open_flags: gdal::GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let ds = gdal::Dataset::open_ex(&path, options).unwrap();
+        let ds = crate::eo::dataset::open_ex(&path, options).unwrap();
         let root = ds.root_group().unwrap();
         let wqsf = root.open_md_array("WQSF", Default::default()).unwrap();
         assert_eq!(

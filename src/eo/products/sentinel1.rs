@@ -177,7 +177,7 @@ impl Grd {
 /// when the image was taken).
 pub fn processing_time(measurement: &str) -> Option<String> {
     use gdal::Metadata;
-    gdal::Dataset::open(measurement)
+    crate::eo::dataset::open(measurement)
         .ok()?
         .metadata_item("TIFFTAG_DATETIME", "")
 }
@@ -353,7 +353,7 @@ fn gdal_warp(source: &str, args: &[String], target: &str) -> Result<(), RasterEr
             message: format!("{what} failed: {message}"),
         }
     };
-    let dataset = gdal::Dataset::open(source).map_err(|e| RasterError::Gdal {
+    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
         path: source.to_string(),
         message: e.to_string(),
     })?;

@@ -18,7 +18,7 @@ use crate::eo::ens::{EnsProduct, name_stem};
 use crate::eo::raster::{Bounds, RasterError};
 use crate::eo::swath::Swath;
 use crate::sandbox::MemoryBudget;
-use gdal::{Dataset, Metadata};
+use gdal::Metadata;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -208,15 +208,16 @@ impl L2 {
                 "give an S5P_…_L2__CO____, NO2, SO2, HCHO, CH4 or O3 product",
             )
         })?;
-        let dataset = Dataset::open(netcdf_path(&file, species.variable())).map_err(|e| {
-            S5pError::product(
-                format!(
-                    "{name} has no readable /PRODUCT/{}: {e}",
-                    species.variable()
-                ),
-                "the product may be incomplete: download it again",
-            )
-        })?;
+        let dataset =
+            crate::eo::dataset::open(netcdf_path(&file, species.variable())).map_err(|e| {
+                S5pError::product(
+                    format!(
+                        "{name} has no readable /PRODUCT/{}: {e}",
+                        species.variable()
+                    ),
+                    "the product may be incomplete: download it again",
+                )
+            })?;
         let attribute = |key: &str| dataset.metadata_item(key, "");
         let variable = |key: &str| attribute(&format!("/PRODUCT/{}#{key}", species.variable()));
         let factors = ["molecules_percm2", "DU"]

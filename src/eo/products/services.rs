@@ -402,7 +402,7 @@ fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
         path: source.to_string(),
         message: e.to_string(),
     };
-    let dataset = gdal::Dataset::open(source).map_err(gdal_error)?;
+    let dataset = crate::eo::dataset::open(source).map_err(gdal_error)?;
     let (width, height) = dataset.raster_size();
     let transform = dataset.geo_transform().map_err(gdal_error)?;
     let crs = dataset.projection();
@@ -841,7 +841,7 @@ pub fn open_cgls(path: &str, code: &str) -> Result<Raster, ServiceError> {
 /// never masks a valid pixel.
 fn highest_valid_value(source: &str, code: &str) -> Option<f64> {
     use gdal::Metadata;
-    let dataset = gdal::Dataset::open(source).ok()?;
+    let dataset = crate::eo::dataset::open(source).ok()?;
     let band = dataset.rasterband(1).ok()?;
     let item = |key: &str| dataset.metadata_item(&format!("{code}#{key}"), "");
     let stored_max = match item("valid_range") {
@@ -913,7 +913,7 @@ pub struct DmpLayer {
 pub fn open_dmp(path: &str) -> Result<DmpLayer, ServiceError> {
     use gdal::Metadata;
     let name = parse_dmp_name(path)?;
-    let dataset = gdal::Dataset::open(path).map_err(|e| RasterError::Gdal {
+    let dataset = crate::eo::dataset::open(path).map_err(|e| RasterError::Gdal {
         path: path.to_string(),
         message: e.to_string(),
     })?;

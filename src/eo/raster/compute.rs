@@ -450,7 +450,7 @@ fn copy_as(source: &Path, target: &Path, driver: &str) -> Result<(), RasterError
         path: target.display().to_string(),
         message: e.to_string(),
     };
-    let input = gdal::Dataset::open(source).map_err(gdal_error)?;
+    let input = crate::eo::dataset::open(source).map_err(gdal_error)?;
     let driver = DriverManager::get_driver_by_name(driver).map_err(gdal_error)?;
     let output = input
         .create_copy(

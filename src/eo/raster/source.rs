@@ -2,7 +2,6 @@
 
 use super::RasterError;
 use super::grid::{GeoTransform, Grid, Window};
-use gdal::Dataset;
 use gdal::raster::ResampleAlg;
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ pub struct BandSource {
 
 /// True when the file is located by ground control points.
 pub fn has_gcps(path: &str) -> bool {
-    Dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
+    crate::eo::dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
 }
 
 impl BandSource {
@@ -37,7 +36,7 @@ impl BandSource {
             path: path.to_string(),
             message: e.to_string(),
         };
-        let dataset = Dataset::open(path).map_err(gdal_error)?;
+        let dataset = crate::eo::dataset::open(path).map_err(gdal_error)?;
         let count = dataset.raster_count();
         if band == 0 || band > count {
             return Err(RasterError::NoSuchBand {
@@ -82,7 +81,7 @@ impl BandSource {
             path: self.path.clone(),
             message: e.to_string(),
         };
-        let dataset = Dataset::open(&self.path).map_err(gdal_error)?;
+        let dataset = crate::eo::dataset::open(&self.path).map_err(gdal_error)?;
         let band = dataset.rasterband(self.band).map_err(gdal_error)?;
         let decimated = out_size != (window.width, window.height);
         let resampling = decimated.then_some(ResampleAlg::Average);

@@ -195,7 +195,7 @@ fn gdal_failure(path: &str, what: &str) -> RasterError {
 
 fn run_gdalwarp(source: &str, args: &[String]) -> Result<String, RasterError> {
     let target = memory_path("warp");
-    let dataset = gdal::Dataset::open(source).map_err(|e| RasterError::Gdal {
+    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
         path: source.to_string(),
         message: e.to_string(),
     })?;
@@ -229,7 +229,7 @@ fn run_gdalwarp(source: &str, args: &[String]) -> Result<String, RasterError> {
 }
 
 fn run_translate(source: &str, args: &[&str], target: &str) -> Result<(), RasterError> {
-    let dataset = gdal::Dataset::open(source).map_err(|e| RasterError::Gdal {
+    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
         path: source.to_string(),
         message: e.to_string(),
     })?;
