@@ -36,6 +36,9 @@ pub struct MapStyle {
 /// Colour of missing pixels.
 const MISSING: [u8; 3] = [235, 235, 235];
 const COLORBAR_WIDTH: u32 = 120;
+/// Right margin of a map without a colour bar: half of a "150.460"-wide
+/// longitude label at 13 px, plus the 12 px margin of every side.
+const LAST_LABEL_ROOM: u32 = 36;
 const TITLE_HEIGHT: u32 = 40;
 
 /// Draws `values` (`cols` x `rows`, row 0 at the top) covering `bounds`.
@@ -191,6 +194,13 @@ pub(crate) fn draw_frame(
     let (x0, y0, x1, y1) = bounds;
     let mut map = ChartBuilder::on(&map_area)
         .margin(12)
+        // Without a colour bar beside it, the last longitude label, centred
+        // on the map's right edge, needs room of its own.
+        .margin_right(if colour_bar.is_some() {
+            12
+        } else {
+            LAST_LABEL_ROOM
+        })
         .x_label_area_size(35)
         .y_label_area_size(75)
         .build_cartesian_2d(x0..x1, y0..y1)
@@ -362,6 +372,37 @@ mod tests {
         };
         assert!(colours_on_the_right(&with) > 50);
         assert!(colours_on_the_right(&without) <= 2);
+    }
+
+    #[test]
+    fn without_a_colour_bar_the_last_longitude_label_is_not_cut() {
+        let values = vec![1.0f32; 100];
+        let figure = render_map(
+            &values,
+            10,
+            10,
+            (150.36, -35.42, 150.46, -35.34),
+            &MapStyle {
+                colour_bar: false,
+                ..style()
+            },
+        )
+        .unwrap();
+        // Text is dark grey to black; the figure's background is white. The
+        // label "150.460" sits centred on the map's right edge, in the
+        // bottom label band: none of its pixels may touch the last columns.
+        let (width, height, rgb) = decode(&figure.png);
+        let dark_in_column = |x: u32| {
+            (height - 40..height).any(|y| {
+                let o = (y * width + x) as usize * 3;
+                rgb[o] < 100 && rgb[o + 1] < 100 && rgb[o + 2] < 100
+            })
+        };
+        assert!(!dark_in_column(width - 1) && !dark_in_column(width - 2));
+        assert!(
+            (width - 60..width).any(dark_in_column),
+            "the last label is drawn near the right edge"
+        );
     }
 
     fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
