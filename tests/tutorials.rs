@@ -43,6 +43,13 @@ fn welcome_runs_and_shows_files_and_quota() {
         out.contains("The error was MemoryQuotaExceeded, and the missions are still here: 4."),
         "{out}"
     );
+    // The last cell finds and opens a product of the embedded default: the
+    // demo archive through the local catalogue.
+    assert!(
+        out.contains("Opened tile 30SVG from the archive: 1 product(s) in July 2020."),
+        "{out}"
+    );
+    assert!(out.contains("true-colour-b04-b03-b02.png"), "{out}");
 }
 
 /// docs/tutorials.md names every tutorial script, and each one's figure
