@@ -14,7 +14,7 @@
 //! breaks with a GDAL built without it: then there is nothing to silence.
 
 use std::cell::Cell;
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{CStr, c_char, c_int, c_void};
 
 /// `herr_t H5Eset_auto2(hid_t stack, H5E_auto2_t func, void *data)`.
 type SetAuto = unsafe extern "C" fn(stack: i64, func: *const c_void, data: *mut c_void) -> c_int;
@@ -49,16 +49,18 @@ pub fn silence_on_this_thread() {
 /// HDF5's `H5Eset_auto2` when the process has HDF5 loaded (GDAL's netCDF
 /// and HDF5 drivers bring it in).
 fn set_auto() -> Option<SetAuto> {
+    let symbol = loaded_symbol(c"H5Eset_auto2")?;
+    // SAFETY: H5Eset_auto2 has the signature of `SetAuto` in HDF5 1.10+
+    // (hid_t is 64-bit since 1.10).
+    Some(unsafe { std::mem::transmute::<*mut c_void, SetAuto>(symbol) })
+}
+
+/// The address of `name` in any library the process has loaded, if any.
+fn loaded_symbol(name: &CStr) -> Option<*mut c_void> {
     // RTLD_DEFAULT (a null handle in glibc): search every loaded library.
-    // SAFETY: the symbol name is a NUL-terminated literal.
-    let symbol = unsafe { dlsym(std::ptr::null_mut(), c"H5Eset_auto2".as_ptr()) };
-    if symbol.is_null() {
-        None
-    } else {
-        // SAFETY: H5Eset_auto2 has the signature of `SetAuto` in HDF5 1.10+
-        // (hid_t is 64-bit since 1.10).
-        Some(unsafe { std::mem::transmute::<*mut c_void, SetAuto>(symbol) })
-    }
+    // SAFETY: `name` is NUL-terminated.
+    let symbol = unsafe { dlsym(std::ptr::null_mut(), name.as_ptr()) };
+    (!symbol.is_null()).then_some(symbol)
 }
 
 /// Whether HDF5 prints its diagnostics on the calling thread (asked of
@@ -67,11 +69,7 @@ fn set_auto() -> Option<SetAuto> {
 pub(crate) fn prints_on_this_thread() -> Option<bool> {
     type GetAuto =
         unsafe extern "C" fn(stack: i64, func: *mut *const c_void, data: *mut *mut c_void) -> c_int;
-    // SAFETY: the symbol name is a NUL-terminated literal.
-    let symbol = unsafe { dlsym(std::ptr::null_mut(), c"H5Eget_auto2".as_ptr()) };
-    if symbol.is_null() {
-        return None;
-    }
+    let symbol = loaded_symbol(c"H5Eget_auto2")?;
     // SAFETY: H5Eget_auto2 has the signature of `GetAuto` in HDF5 1.10+.
     let get_auto = unsafe { std::mem::transmute::<*mut c_void, GetAuto>(symbol) };
     let mut handler: *const c_void = std::ptr::null();
