@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod lazy_gdal;
 mod repl;
 
 const EXIT_CODES: &str = "\

@@ -365,3 +365,10 @@ fn kernel_install_writes_the_spec_logos_and_quota_environment() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "one location at a time");
 }
+
+/// The kernel starts without GDAL (see src/lazy_gdal.rs) and loads it with
+/// the first raster cell, quietly.
+#[test]
+fn gdal_is_loaded_by_the_first_cell_that_needs_it() {
+    assert_python_passes("test_gdal_on_demand");
+}

@@ -23,11 +23,13 @@ pub fn open_ex(path: impl AsRef<Path>, options: DatasetOptions) -> gdal::errors:
     Dataset::open_ex(path, options)
 }
 
-/// Silences HDF5 on the calling thread and installs the quiet GDAL message
-/// handler (both once; later calls cost a thread-local read and an atomic).
+/// Installs the quiet GDAL message handler and silences HDF5 on the calling
+/// thread (both once; later calls cost an atomic and a thread-local read).
+/// In that order: installing the handler is a call into GDAL, which loads
+/// GDAL (and HDF5 with it) in the binary that links it lazily.
 fn quiet() {
-    crate::eo::hdf5::silence_on_this_thread();
     crate::eo::gdal_messages::install();
+    crate::eo::hdf5::silence_on_this_thread();
 }
 
 #[cfg(test)]

@@ -12,19 +12,21 @@
 //! for whoever debugs a driver.
 
 use gdal::errors::CplErrType;
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Installs the quiet handler, once per process.
+///
+/// A flag rather than a `Once`: in the binary, the handler's installation
+/// is the call that loads GDAL, whose set-up installs the handler again;
+/// a `Once` would wait for itself.
 pub fn install() {
-    static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        if std::env::var_os("CPL_DEBUG").is_some() {
-            return;
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.swap(true, Ordering::AcqRel) || std::env::var_os("CPL_DEBUG").is_some() {
+        return;
+    }
+    gdal::config::set_error_handler(|class, code, message| {
+        if class == CplErrType::Fatal {
+            eprintln!("GDAL fatal error {code}: {message}");
         }
-        gdal::config::set_error_handler(|class, code, message| {
-            if class == CplErrType::Fatal {
-                eprintln!("GDAL fatal error {code}: {message}");
-            }
-        });
     });
 }

@@ -7,14 +7,16 @@
 //! turns the printing off, but Debian's HDF5 is thread-safe, so the setting
 //! belongs to each thread and only the first thread that touched HDF5 is
 //! quiet. Every thread of cleope that reads rasters calls
-//! [`silence_on_this_thread`] once.
+//! [`silence_on_this_thread`]; it takes effect once HDF5 is loaded (GDAL
+//! brings it in, and the binary loads GDAL only on first use).
 //!
 //! The function is looked up at run time rather than linked, so cleope
 //! neither depends on HDF5's library name (`hdf5_serial` on Debian) nor
 //! breaks with a GDAL built without it: then there is nothing to silence.
 
+use crate::eo::gdal_library::loaded_symbol;
 use std::cell::Cell;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_int, c_void};
 
 /// `herr_t H5Eset_auto2(hid_t stack, H5E_auto2_t func, void *data)`.
 type SetAuto = unsafe extern "C" fn(stack: i64, func: *const c_void, data: *mut c_void) -> c_int;
@@ -22,19 +24,15 @@ type SetAuto = unsafe extern "C" fn(stack: i64, func: *const c_void, data: *mut 
 /// HDF5's `H5E_DEFAULT`: the calling thread's default error stack.
 const DEFAULT_STACK: i64 = 0;
 
-unsafe extern "C" {
-    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
-}
-
 thread_local! {
     static SILENCED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Turns off HDF5's automatic error printing for the calling thread (once;
-/// later calls cost a thread-local read). Errors still reach cleope through
-/// GDAL's return values and messages.
+/// Turns off HDF5's automatic error printing for the calling thread (once
+/// HDF5 is loaded; later calls cost a thread-local read). Errors still reach
+/// cleope through GDAL's return values and messages.
 pub fn silence_on_this_thread() {
-    if SILENCED.with(|done| done.replace(true)) {
+    if SILENCED.with(Cell::get) {
         return;
     }
     if let Some(set_auto) = set_auto() {
@@ -43,6 +41,7 @@ pub fn silence_on_this_thread() {
         unsafe {
             set_auto(DEFAULT_STACK, std::ptr::null(), std::ptr::null_mut());
         }
+        SILENCED.with(|done| done.set(true));
     }
 }
 
@@ -53,14 +52,6 @@ fn set_auto() -> Option<SetAuto> {
     // SAFETY: H5Eset_auto2 has the signature of `SetAuto` in HDF5 1.10+
     // (hid_t is 64-bit since 1.10).
     Some(unsafe { std::mem::transmute::<*mut c_void, SetAuto>(symbol) })
-}
-
-/// The address of `name` in any library the process has loaded, if any.
-fn loaded_symbol(name: &CStr) -> Option<*mut c_void> {
-    // RTLD_DEFAULT (a null handle in glibc): search every loaded library.
-    // SAFETY: `name` is NUL-terminated.
-    let symbol = unsafe { dlsym(std::ptr::null_mut(), name.as_ptr()) };
-    (!symbol.is_null()).then_some(symbol)
 }
 
 /// Whether HDF5 prints its diagnostics on the calling thread (asked of

@@ -5,6 +5,7 @@
 pub mod dataset;
 pub mod download;
 pub mod ens;
+pub mod gdal_library;
 pub mod gdal_messages;
 pub mod geometry;
 pub mod hdf5;

@@ -79,8 +79,7 @@ impl Session {
             workspace.add_read_only("product archive", archive);
         }
         let disk = DiskBudget::measure(workspace.root(), settings.quota.disk);
-        crate::eo::raster::crs::limit_gdal_cache(settings.quota.memory);
-        crate::eo::gdal_messages::install();
+        crate::eo::gdal_library::configure(settings.quota.memory);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.quota.cpus)
             .thread_name(|i| format!("cleope-worker-{i}"))

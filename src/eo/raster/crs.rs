@@ -94,15 +94,6 @@ pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f6
     Ok(xs.into_iter().zip(ys).collect())
 }
 
-/// Keeps GDAL's own block cache inside a small share of the memory quota
-/// (GDAL would otherwise take 5 % of the machine's RAM): 64 MiB of a 2 GiB
-/// quota, enough to keep decoded JP2 tiles between neighbouring blocks.
-pub fn limit_gdal_cache(memory_quota: u64) {
-    let megabytes = (memory_quota / 32 / (1024 * 1024)).clamp(16, 256);
-    // Only fails for an invalid key, which this is not.
-    let _ = gdal::config::set_config_option("GDAL_CACHEMAX", &megabytes.to_string());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
