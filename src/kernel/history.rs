@@ -80,6 +80,13 @@ impl History {
         let db = Connection::open(path)?;
         // Several kernels of one user may write at once.
         db.busy_timeout(std::time::Duration::from_secs(2))?;
+        // A cell's input is recorded before its reply is sent. In SQLite's
+        // default rollback mode every record costs several fsyncs (0.9 ms of
+        // a 2.5 ms trivial round trip here); a write-ahead log synced at
+        // checkpoints survives a crash of the kernel and stays consistent
+        // through a power cut, which may only lose the last cells.
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
         Self::start(db)
     }
 
