@@ -774,7 +774,9 @@ mod plot_api {
     /// Shows a line chart of a table (an array of maps, e.g. a stack's
     /// `series()`), one point per row: options `x` (the column of labels,
     /// default `"date"`), `y` (a column or an array of columns, default
-    /// `"mean"`), `title`, `x_label`, `y_label`, `width`, `height`.
+    /// `"mean"`), `title`, `x_label`, `y_label`, `width`, `height`. When
+    /// every label is a date (`2020-03-14`, `2020-03`, `2020-03-14 10:56`),
+    /// points sit at their time, so a gap between acquisitions shows.
     ///
     /// ```rhai
     /// let rows = [#{ date: "2020-01", no2: 5.1 }, #{ date: "2020-02", no2: 4.2 }, #{ date: "2020-03", no2: 2.9 }];

@@ -1,8 +1,12 @@
-//! Charts: lines over labelled steps (time series by date) and histograms.
+//! Charts: lines over time or labelled steps, box plots and histograms.
 
 use super::map::tick_label;
+use super::time_axis::date_axis;
 use super::{FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use std::ops::Range;
 
 /// Titles and size of a chart.
 #[derive(Debug, Clone)]
@@ -24,8 +28,9 @@ const SERIES_COLOURS: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// Draws each named series as a line with markers over the steps `labels`
-/// (e.g. dates); missing (NaN) values break the line.
+/// Draws each named series as a line with markers, one point per label:
+/// placed at its time when every label is a date (uneven sampling shows),
+/// else one step per label. Missing (NaN) values break the line.
 pub fn render_lines(
     labels: &[String],
     series: &[(String, Vec<f64>)],
@@ -53,10 +58,17 @@ pub fn render_lines(
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        let mut chart = step_chart(&root, labels, (low, high), style)?;
+        let axis = XAxis::for_labels(labels);
+        let mut chart = axis_chart(&root, &axis, (low, high), style)?;
         for (index, (name, ys)) in series.iter().enumerate() {
             let colour = SERIES_COLOURS[index % SERIES_COLOURS.len()];
-            draw_series_line(&mut chart, ys, colour, name)?;
+            let points: Vec<(f64, f64)> = axis
+                .positions
+                .iter()
+                .copied()
+                .zip(ys.iter().copied())
+                .collect();
+            draw_series_line(&mut chart, &points, colour, name)?;
         }
         if series.len() > 1 || series.iter().any(|(name, _)| !name.is_empty()) {
             chart
@@ -77,35 +89,75 @@ pub fn render_lines(
     })
 }
 
-/// A chart with one labelled step per x position (dates, groups) and a
-/// value axis over `range`, titled and labelled as `style` says.
-fn step_chart<'a, 'b>(
+/// Where rows sit along the x axis and how the axis is ticked.
+struct XAxis {
+    positions: Vec<f64>,
+    range: (f64, f64),
+    ticks: Vec<(f64, String)>,
+}
+
+impl XAxis {
+    /// Positions in days when every label is a date, else steps.
+    fn for_labels(labels: &[String]) -> XAxis {
+        match date_axis(labels) {
+            Some(dates) => XAxis {
+                positions: dates.positions,
+                range: dates.range,
+                ticks: dates.ticks,
+            },
+            None => XAxis::steps(labels),
+        }
+    }
+
+    /// One step per label (dates of a box plot, groups), at most 12 of
+    /// them labelled.
+    fn steps(labels: &[String]) -> XAxis {
+        let every = labels.len().div_ceil(12).max(1);
+        XAxis {
+            positions: (0..labels.len()).map(|i| i as f64).collect(),
+            range: (-0.5, labels.len() as f64 - 0.5),
+            ticks: labels
+                .iter()
+                .enumerate()
+                .step_by(every)
+                .map(|(i, label)| (i as f64, label.clone()))
+                .collect(),
+        }
+    }
+
+    fn label_at(&self, x: f64) -> String {
+        self.ticks
+            .iter()
+            .find(|(position, _)| (position - x).abs() < 1e-9)
+            .map(|(_, label)| label.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A chart over `axis`, with a value axis over `range`, titled and
+/// labelled as `style` says.
+fn axis_chart<'a, 'b>(
     root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
-    labels: &[String],
+    axis: &XAxis,
     (low, high): (f64, f64),
     style: &ChartStyle,
 ) -> Result<LineChart<'a, 'b>, PlotError> {
-    let steps = labels.len();
+    let x_range = TickedRange {
+        range: axis.range.0..axis.range.1,
+        ticks: axis.ticks.iter().map(|(position, _)| *position).collect(),
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(&style.title, (FONT, 22).into_font().style(FontStyle::Bold))
         .margin(15)
         .x_label_area_size(60)
         .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(steps as f64 - 0.5), low..high)
+        .build_cartesian_2d(x_range, low..high)
         .map_err(drawing_error)?;
-    let label_at = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < steps {
-            labels[i as usize].clone()
-        } else {
-            String::new()
-        }
-    };
     let y_step = (high - low) / 8.0;
     chart
         .configure_mesh()
-        .x_labels(steps.min(12))
-        .x_label_formatter(&label_at)
+        .x_labels(axis.ticks.len())
+        .x_label_formatter(&|x| axis.label_at(*x))
         .y_label_formatter(&|v| tick_label(*v, y_step))
         .x_desc(style.x_label.as_str())
         .y_desc(style.y_label.as_str())
@@ -117,25 +169,50 @@ fn step_chart<'a, 'b>(
     Ok(chart)
 }
 
-type LineChart<'a, 'b> = ChartContext<
-    'a,
-    BitMapBackend<'b>,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+/// A linear f64 axis ticked where told (plotters' `WithKeyPoints` cannot be
+/// given a label formatter for f64).
+struct TickedRange {
+    range: Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for TickedRange {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, (start, end): (i32, i32)) -> i32 {
+        let fraction = (value - self.range.start) / (self.range.end - self.range.start);
+        (f64::from(start) + fraction * f64::from(end - start)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // No light grid lines between ticks: dates have no even subdivision.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+type LineChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<TickedRange, RangedCoordf64>>;
 
 fn draw_series_line(
     chart: &mut LineChart,
-    ys: &[f64],
+    points: &[(f64, f64)],
     colour: RGBColor,
     name: &str,
 ) -> Result<(), PlotError> {
     // Split at missing values so a gap shows as a gap.
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-    for (i, &y) in ys.iter().enumerate() {
+    for &(x, y) in points {
         if y.is_finite() {
-            runs.last_mut()
-                .expect("runs starts non-empty")
-                .push((i as f64, y));
+            runs.last_mut().expect("runs starts non-empty").push((x, y));
         } else if !runs.last().expect("runs starts non-empty").is_empty() {
             runs.push(Vec::new());
         }
@@ -275,7 +352,7 @@ pub fn render_boxes(
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        let mut chart = step_chart(&root, labels, (low, high), style)?;
+        let mut chart = axis_chart(&root, &XAxis::steps(labels), (low, high), style)?;
         let colour = SERIES_COLOURS[0];
         for (i, numbers) in boxes.iter().enumerate() {
             let Some([lower, q1, median, q3, upper]) = *numbers else {
