@@ -10,8 +10,9 @@
 //! library (once), looks the function up, stores its address in the slot and
 //! continues into it with the caller's registers intact; later calls take
 //! one indirect jump. As the binary defines every GDAL function it calls,
-//! the linker does not record libgdal as needed. Test binaries are linked
-//! the usual way.
+//! the linker does not record libgdal as needed. The library's test
+//! binaries link GDAL the usual way; this binary's own unit tests (below)
+//! are linked like the binary.
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::OnceLock;
