@@ -249,9 +249,9 @@ fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
 
 /// Copies a GeoTIFF into another format with GDAL (JP2, netCDF).
 fn copy_as(source: &Path, target: &Path, driver: &str, options: &[&str]) {
-    // GDAL reopens a netCDF copy, and HDF5 would print its probes here.
-    cleope::eo::hdf5::silence_on_this_thread();
-    let input = gdal::Dataset::open(source).unwrap();
+    // cleope's door to GDAL quiets HDF5 on this thread, whose probes GDAL's
+    // reopening of a netCDF copy would otherwise print.
+    let input = cleope::eo::dataset::open(source).unwrap();
     let driver = DriverManager::get_driver_by_name(driver).unwrap();
     let options = RasterCreationOptions::from_iter(options.iter().copied());
     input

@@ -1,7 +1,7 @@
 //! Charts: lines over time or labelled steps, box plots and histograms.
 
 use super::map::tick_label;
-use super::time_axis::date_axis;
+use super::x_axis::XAxis;
 use super::{FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
@@ -87,51 +87,6 @@ pub fn render_lines(
         height,
         png: encode_png(&rgb, width, height)?,
     })
-}
-
-/// Where rows sit along the x axis and how the axis is ticked.
-struct XAxis {
-    positions: Vec<f64>,
-    range: (f64, f64),
-    ticks: Vec<(f64, String)>,
-}
-
-impl XAxis {
-    /// Positions in days when every label is a date, else steps.
-    fn for_labels(labels: &[String]) -> XAxis {
-        match date_axis(labels) {
-            Some(dates) => XAxis {
-                positions: dates.positions,
-                range: dates.range,
-                ticks: dates.ticks,
-            },
-            None => XAxis::steps(labels),
-        }
-    }
-
-    /// One step per label (dates of a box plot, groups), at most 12 of
-    /// them labelled.
-    fn steps(labels: &[String]) -> XAxis {
-        let every = labels.len().div_ceil(12).max(1);
-        XAxis {
-            positions: (0..labels.len()).map(|i| i as f64).collect(),
-            range: (-0.5, labels.len() as f64 - 0.5),
-            ticks: labels
-                .iter()
-                .enumerate()
-                .step_by(every)
-                .map(|(i, label)| (i as f64, label.clone()))
-                .collect(),
-        }
-    }
-
-    fn label_at(&self, x: f64) -> String {
-        self.ticks
-            .iter()
-            .find(|(position, _)| (position - x).abs() < 1e-9)
-            .map(|(_, label)| label.clone())
-            .unwrap_or_default()
-    }
 }
 
 /// A chart over `axis`, with a value axis over `range`, titled and

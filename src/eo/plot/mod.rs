@@ -8,7 +8,7 @@ pub mod facets;
 pub mod map;
 pub mod overlay;
 pub mod rgb;
-pub mod time_axis;
+pub mod x_axis;
 
 pub use chart::{ChartStyle, render_boxes, render_histogram, render_lines};
 pub use colormap::Colormap;

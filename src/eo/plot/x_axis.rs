@@ -1,16 +1,18 @@
-//! Dates on a chart's x axis: each row placed at its time, so that uneven
+//! A chart's x axis. Dates are placed at their time, so that uneven
 //! sampling (a gap in a satellite's revisits, a missing month) shows as
-//! uneven spacing, and ticks at calendar steps (hours, days, weeks, months,
-//! years) chosen for the span, as matplotlib's date locator does.
+//! uneven spacing, and ticked at calendar steps (hours, days, weeks, months,
+//! years) chosen for the span, as matplotlib's date locator does; other
+//! labels (groups, names) get one step each.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 
 /// At most this many date ticks, so their labels do not overlap.
 const MAX_TICKS: usize = 8;
 
-/// The x axis of a time series, in days since the first label's midnight.
+/// Where a chart's rows sit along x and how the axis is ticked: in days
+/// since the first label's midnight for dates, else in steps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DateAxis {
+pub struct XAxis {
     /// Each row's x position.
     pub positions: Vec<f64>,
     /// The visible range: the data's span with a little room on each side.
@@ -19,9 +21,41 @@ pub struct DateAxis {
     pub ticks: Vec<(f64, String)>,
 }
 
+impl XAxis {
+    /// Positions in days when every label is a date, else steps.
+    pub fn for_labels(labels: &[String]) -> XAxis {
+        date_axis(labels).unwrap_or_else(|| XAxis::steps(labels))
+    }
+
+    /// One step per label (dates of a box plot, groups), at most 12 of
+    /// them labelled.
+    pub fn steps(labels: &[String]) -> XAxis {
+        let every = labels.len().div_ceil(12).max(1);
+        XAxis {
+            positions: (0..labels.len()).map(|i| i as f64).collect(),
+            range: (-0.5, labels.len() as f64 - 0.5),
+            ticks: labels
+                .iter()
+                .enumerate()
+                .step_by(every)
+                .map(|(i, label)| (i as f64, label.clone()))
+                .collect(),
+        }
+    }
+
+    /// The label of the tick at `x` (empty between ticks).
+    pub fn label_at(&self, x: f64) -> String {
+        self.ticks
+            .iter()
+            .find(|(position, _)| (position - x).abs() < 1e-9)
+            .map(|(_, label)| label.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// The date axis of `labels`, or `None` unless every label reads as a date
 /// (see [`parse_label`]).
-pub fn date_axis(labels: &[String]) -> Option<DateAxis> {
+pub fn date_axis(labels: &[String]) -> Option<XAxis> {
     let times: Vec<NaiveDateTime> = labels
         .iter()
         .map(|l| parse_label(l))
@@ -43,7 +77,7 @@ pub fn date_axis(labels: &[String]) -> Option<DateAxis> {
         .into_iter()
         .map(|t| (days(t), step.label(t)))
         .collect();
-    Some(DateAxis {
+    Some(XAxis {
         positions: times.into_iter().map(days).collect(),
         range,
         ticks,
