@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod canary;
+
 use cleope::runtime::{Captured, Chunk, Overrides, ScriptError, Session, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;

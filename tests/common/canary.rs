@@ -1,0 +1,316 @@
+//! Canaries for the sandbox's walls: things a hostile script must not reach,
+//! each able to tell afterwards whether it was reached. A test of a wall
+//! asserts on them (the real side effect), not only on the error text.
+//!
+//! * [`CanaryFile`]: a secret file outside every grant, watched with
+//!   inotify, so even an open that read nothing is seen.
+//! * [`CanaryServer`]: a loopback TCP server that counts connections.
+//! * [`CANARY_ENV`]: an environment variable whose value must never leave
+//!   the process (checked in outputs and in the workspace's files).
+//! * [`Sandboxed`]: `cleope run` in a child process, with its exit code,
+//!   output, wall time and peak resident memory (from `wait4`).
+
+use std::ffi::CString;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// A file outside every grant whose opening is observed.
+pub struct CanaryFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    secret: String,
+    inotify: i32,
+}
+
+impl CanaryFile {
+    /// Writes a secret file in a fresh temporary folder and starts watching it.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("canary dir");
+        let secret = format!("canary-{}", uuid_like());
+        let path = dir.path().join("secret.txt");
+        std::fs::write(&path, format!("{secret}\n")).expect("canary file");
+        // SAFETY: plain syscalls with a valid, NUL-terminated path.
+        let inotify = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        assert!(inotify >= 0, "inotify_init1 failed");
+        let c_path = CString::new(path.as_os_str().as_bytes()).unwrap();
+        let mask = libc::IN_OPEN | libc::IN_ACCESS;
+        let watch = unsafe { libc::inotify_add_watch(inotify, c_path.as_ptr(), mask) };
+        assert!(watch >= 0, "inotify_add_watch failed");
+        Self {
+            _dir: dir,
+            path,
+            secret,
+            inotify,
+        }
+    }
+
+    /// The canary's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The canary's folder.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap()
+    }
+
+    /// The secret the file holds (must appear in no output).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// How many times the file was opened or read since it was made.
+    pub fn touches(&self) -> usize {
+        let mut buffer = [0u8; 4096];
+        let mut events = 0;
+        loop {
+            // SAFETY: reading into a buffer of the given size.
+            let n = unsafe {
+                libc::read(
+                    self.inotify,
+                    buffer.as_mut_ptr() as *mut libc::c_void,
+                    buffer.len(),
+                )
+            };
+            if n <= 0 {
+                return events;
+            }
+            let mut offset = 0;
+            while offset < n as usize {
+                // SAFETY: the kernel writes whole inotify_event records.
+                let event =
+                    unsafe { &*(buffer.as_ptr().add(offset) as *const libc::inotify_event) };
+                events += 1;
+                offset += std::mem::size_of::<libc::inotify_event>() + event.len as usize;
+            }
+        }
+    }
+}
+
+impl Drop for CanaryFile {
+    fn drop(&mut self) {
+        // SAFETY: closing the descriptor this value owns.
+        unsafe { libc::close(self.inotify) };
+    }
+}
+
+/// A loopback TCP server that only counts the connections it receives.
+pub struct CanaryServer {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl CanaryServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("canary server");
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Self { port, hits }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>` and the given path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Connections received so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// The environment variable a sandboxed run gets, holding [`CANARY_ENV_VALUE`].
+pub const CANARY_ENV: &str = "CLEOPE_TEST_CANARY_SECRET";
+pub const CANARY_ENV_VALUE: &str = "env-canary-7f3a9c21e4";
+
+/// What a sandboxed `cleope run` did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The exit code (None: killed by a signal, given in `signal`).
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    /// The child's peak resident set size.
+    pub peak_rss: u64,
+}
+
+impl Outcome {
+    /// Both streams, for messages and for leak checks.
+    pub fn output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// `cleope run` of a script in a workspace of its own, with the canary
+/// environment variable set and the usual quota variables cleared.
+pub struct Sandboxed {
+    pub dir: tempfile::TempDir,
+    pub workspace: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sandboxed {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let workspace = dir.path().join("workspace");
+        std::fs::create_dir_all(&workspace).unwrap();
+        Self {
+            dir,
+            workspace,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds command-line arguments after `run SCRIPT --workspace W`.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable of the child.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// A file in the workspace (folders created), e.g. a prepared input.
+    pub fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.workspace.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// Runs `script` (written next to the workspace, under a folder that is
+    /// not a granted root) and waits at most `limit`, killing it after that.
+    pub fn run(&self, script: &str, limit: Duration) -> Outcome {
+        let path = self.workspace.join("resources").join("hostile.rhai");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, script).unwrap();
+        let mut command = Command::new(super::cleope_bin());
+        command
+            .arg("run")
+            .arg(&path)
+            .arg("--workspace")
+            .arg(&self.workspace)
+            .args(&self.args)
+            .env_remove("CLEOPE_TIME_LIMIT")
+            .env_remove("CLEOPE_OPERATIONS")
+            .env_remove("CLEOPE_MEMORY")
+            .env(CANARY_ENV, CANARY_ENV_VALUE)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        run_measured(command, limit)
+    }
+
+    /// Every file the workspace holds, concatenated (for leak checks).
+    pub fn workspace_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.workspace)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            if let Ok(bytes) = std::fs::read(entry.path()) {
+                all.extend_from_slice(&bytes);
+            }
+        }
+        all
+    }
+
+    /// True when `needle` appears in the run's output or any workspace file.
+    pub fn leaked(&self, outcome: &Outcome, needle: &str) -> bool {
+        outcome.output().contains(needle) || contains(&self.workspace_bytes(), needle.as_bytes())
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs `command`, reading its output, and reaps it with `wait4` to learn
+/// its peak RSS; kills it once `limit` has passed.
+pub fn run_measured(mut command: Command, limit: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut child = command.spawn().expect("spawn cleope");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let killer = {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while started.elapsed() < limit {
+                if flag.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // SAFETY: signalling our own child, which is not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        });
+        done
+    };
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child with valid out-pointers.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    killer.store(true, Ordering::SeqCst);
+    let elapsed = started.elapsed();
+    std::mem::forget(child); // already reaped
+    let status = std::process::ExitStatus::from_raw(status);
+    Outcome {
+        code: status.code(),
+        signal: status.signal(),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        elapsed,
+        peak_rss: usage.ru_maxrss as u64 * 1024,
+    }
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{:x}", nanos, std::process::id())
+}
