@@ -2,10 +2,11 @@
 
 use clap::{Args, Parser, Subcommand};
 use cleope::runtime::config::{
-    check_cpus, check_operations, check_url, parse_dialect, parse_duration, parse_layout,
-    parse_size,
+    check_cpus, check_host_port, check_operations, check_url, parse_dialect, parse_duration,
+    parse_layout, parse_size,
 };
-use cleope::runtime::{CellRange, Overrides, Session, Settings, Terminal, exit_code};
+use cleope::runtime::{CellRange, Overrides, Prepared, Session, Settings, Terminal, exit_code};
+use cleope::sandbox::wall;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ enum Command {
     /// Write the API reference (docs/api.md) from the registered functions
     Docs(DocsArgs),
     /// Run the Jupyter kernel (`-f CONNECTION_FILE`), or install it for Jupyter
-    Kernel(KernelArgs),
+    Kernel(Box<KernelArgs>),
     /// Write the synthetic demo product archive (real formats, ENS layout, index.json)
     DemoArchive(DemoArchiveArgs),
     /// The local OData catalogue (ONDA and CDSE dialects) over a product archive
@@ -125,6 +126,10 @@ struct RunArgs {
     /// Run only these cells, numbered from 1: `3`, `2..5`, `..4` or `3..`
     #[arg(long, value_name = "A..B")]
     cells: Option<CellRange>,
+    /// Print what the script would be granted (files, network, the
+    /// operating-system wall) and exit without running it
+    #[arg(long)]
+    show_grants: bool,
     #[command(flatten)]
     session: SessionArgs,
 }
@@ -189,6 +194,18 @@ struct SessionArgs {
     /// Wall-clock time allowed per run (cell) [default: 300s]
     #[arg(long, env = "CLEOPE_TIME_LIMIT", value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<Duration>,
+    /// A folder scripts may also read (repeatable; CLEOPE_READ separates folders with ':')
+    #[arg(
+        long = "read",
+        env = "CLEOPE_READ",
+        value_name = "DIR",
+        value_delimiter = ':'
+    )]
+    read: Vec<PathBuf>,
+    /// An endpoint scripts may also select as their catalogue, without the
+    /// configured account (repeatable; CLEOPE_ALLOW_NET separates them with ',')
+    #[arg(long = "allow-net", env = "CLEOPE_ALLOW_NET", value_name = "HOST:PORT", value_delimiter = ',', value_parser = check_host_port)]
+    allow_net: Vec<String>,
 }
 
 fn parse_cpus(text: &str) -> Result<usize, String> {
@@ -219,6 +236,8 @@ impl SessionArgs {
             catalogue_url: self.catalogue.clone(),
             dialect: self.dialect,
             archive_layout: self.archive_layout,
+            read: self.read.clone(),
+            allow_net: self.allow_net.clone(),
         }
     }
 }
@@ -282,7 +301,7 @@ fn main() -> ExitCode {
         Command::Step(args) => step(args),
         Command::Notebook(args) => notebook(args),
         Command::Docs(args) => docs(args),
-        Command::Kernel(args) => kernel(args),
+        Command::Kernel(args) => kernel(*args),
         Command::DemoArchive(args) => demo_archive(args),
         Command::Catalogue(args) => match args.action {
             CatalogueAction::Serve(args) => catalogue_serve(args),
@@ -406,11 +425,43 @@ fn script_folder(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// A session with the settings from flags, environment and cleope.toml,
-/// printing to the terminal; `Err` holds the exit code after the message.
-fn open_session(args: &SessionArgs) -> Result<Session, i32> {
-    let settings = Settings::load(&args.overrides()).map_err(|e| usage_error(e.to_string()))?;
-    Session::new(settings, Arc::new(Terminal)).map_err(|e| usage_error(e.to_string()))
+/// The settings from flags, environment and the configuration files; the
+/// secrets they were read from leave the environment at once.
+///
+/// Called while the process has a single thread (see `forget_secrets`).
+fn load_settings(args: &SessionArgs) -> Result<Settings, String> {
+    let settings = Settings::load(&args.overrides()).map_err(|e| e.to_string());
+    // SAFETY: main has started no thread yet: clap and the settings loader
+    // run on the main thread only.
+    unsafe {
+        cleope::sandbox::process::forget_secrets(&cleope::runtime::accounts::SECRET_VARIABLES)
+    };
+    settings
+}
+
+/// A session printing to the terminal, inside the operating-system wall:
+/// settings, grants (and the files cleope itself must keep writing, such
+/// as the REPL's history), then the wall, then the session and its threads.
+/// `Err` holds the exit code after the message.
+fn open_session(args: &SessionArgs, own_files: Vec<PathBuf>) -> Result<Session, i32> {
+    let settings = load_settings(args).map_err(usage_error)?;
+    let mut prepared = Prepared::new(&settings).map_err(|e| usage_error(e.to_string()))?;
+    prepared.grants.own_files.extend(own_files);
+    raise_wall(&prepared);
+    Session::start(settings, prepared, Arc::new(Terminal)).map_err(|e| usage_error(e.to_string()))
+}
+
+/// Confines the process to the grants, and points temporary files at the
+/// session's scratch folder (the only place outside the workspace the
+/// wall lets cleope write). Called while the process has a single thread.
+fn raise_wall(prepared: &Prepared) -> &'static wall::Status {
+    // SAFETY: no thread exists yet that could read the environment.
+    unsafe { std::env::set_var("TMPDIR", &prepared.grants.scratch) };
+    let status = wall::raise(&wall::Plan::of(&prepared.grants));
+    if let Some(warning) = status.warning() {
+        eprintln!("{warning}");
+    }
+    status
 }
 
 /// Runs `work` (which runs scripts) on a thread with a roomy stack and waits
@@ -436,11 +487,16 @@ fn run(args: RunArgs) -> i32 {
         Ok(text) => text,
         Err(message) => return usage_error(message),
     };
-    let mut session = match open_session(&args.session) {
+    if args.show_grants {
+        return show_grants(&args.session);
+    }
+    let mut session = match open_session(&args.session, Vec::new()) {
         Ok(session) => session,
         Err(code) => return code,
     };
-    session.set_script_dir(script_folder(&args.file));
+    // A script outside the granted folders still runs; only its imports of
+    // neighbouring modules fail, with the reason.
+    let _ = session.set_script_dir(script_folder(&args.file));
     install_interrupt_handler(&session);
     let source = args.file.display().to_string();
     let cells = args.cells;
@@ -454,8 +510,27 @@ fn run(args: RunArgs) -> i32 {
     }
 }
 
+/// `cleope run --show-grants`: the grants and the wall, without running.
+fn show_grants(args: &SessionArgs) -> i32 {
+    let settings = match load_settings(args) {
+        Ok(settings) => settings,
+        Err(message) => return usage_error(message),
+    };
+    let prepared = match Prepared::new(&settings) {
+        Ok(prepared) => prepared,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    for note in &settings.ignored {
+        println!("warning: {note}");
+    }
+    println!("{}", prepared.grants.report());
+    let status = raise_wall(&prepared);
+    println!("wall        {status}");
+    exit_code::SUCCESS
+}
+
 fn repl(args: ReplArgs) -> i32 {
-    let session = match open_session(&args.session) {
+    let session = match open_session(&args.session, repl::history_files()) {
         Ok(session) => session,
         Err(code) => return code,
     };
@@ -472,11 +547,11 @@ fn step(args: StepArgs) -> i32 {
         Ok(tutorial) => tutorial,
         Err(message) => return usage_error(message),
     };
-    let mut session = match open_session(&args.session) {
+    let mut session = match open_session(&args.session, repl::history_files()) {
         Ok(session) => session,
         Err(code) => return code,
     };
-    session.set_script_dir(script_folder(&args.file));
+    let _ = session.set_script_dir(script_folder(&args.file));
     install_interrupt_handler(&session);
     on_script_thread(move || repl::run_step(session, &tutorial)).unwrap_or_else(|code| code)
 }
@@ -527,8 +602,17 @@ fn kernel(args: KernelArgs) -> i32 {
 
 fn run_kernel(connection_file: &Path, session: &SessionArgs) -> i32 {
     // A bad configuration is reported in the notebook, not as a dead kernel.
-    let settings = Settings::load(&session.overrides()).map_err(|e| e.to_string());
-    match cleope::kernel::run(connection_file, settings) {
+    let settings = load_settings(session);
+    let launch = match cleope::kernel::Launch::prepare(connection_file, settings) {
+        Ok(launch) => launch,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    // SAFETY: no thread exists yet that could read the environment.
+    if let Some(scratch) = launch.scratch() {
+        unsafe { std::env::set_var("TMPDIR", scratch) };
+    }
+    launch.raise_wall();
+    match cleope::kernel::run(launch) {
         Ok(()) => exit_code::SUCCESS,
         Err(e) => usage_error(e.to_string()),
     }

@@ -177,28 +177,49 @@ fn cells_selects_a_range_and_lines_stay_those_of_the_file() {
 }
 
 #[test]
-fn configuration_comes_from_cleope_toml_then_environment_then_flags() {
+fn the_operator_configures_with_a_file_then_environment_then_flags() {
+    let dir = Dir::new();
+    let system = dir.script("etc/cleope.toml", "[quota]\noperations = 50000\n");
+    let script = dir.script("q.rhai", "print(quota().operations_limit);");
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = dir.command(&script, args);
+        command.env("CLEOPE_CONFIG", &system);
+        if let Some(operations) = env {
+            command.env("CLEOPE_OPERATIONS", operations);
+        }
+        stdout(&command.output().unwrap())
+    };
+    assert_eq!(run(&[], None), "50000\n");
+    assert_eq!(run(&[], Some("60000")), "60000\n");
+    assert_eq!(run(&["--operations", "70000"], Some("60000")), "70000\n");
+}
+
+#[test]
+fn the_workspace_file_may_lower_a_quota_but_not_raise_it() {
     let dir = Dir::new();
     std::fs::create_dir_all(dir.workspace()).unwrap();
+    let script = dir.script("q.rhai", "print(quota().operations_limit);");
     std::fs::write(
         dir.workspace().join("cleope.toml"),
         "[quota]\noperations = 50000\n",
     )
     .unwrap();
-    let script = dir.script("q.rhai", "print(quota().operations_limit);");
-    assert_eq!(stdout(&dir.run(&script, &[])), "50000\n");
-    let env = dir
-        .command(&script, &[])
-        .env("CLEOPE_OPERATIONS", "60000")
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&env), "60000\n");
-    let flag = dir
-        .command(&script, &["--operations", "70000"])
-        .env("CLEOPE_OPERATIONS", "60000")
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&flag), "70000\n");
+    let lowered = dir.run(&script, &["--operations", "70000"]);
+    assert_eq!(stdout(&lowered), "50000\n");
+    assert_eq!(stderr(&lowered), "");
+    std::fs::write(
+        dir.workspace().join("cleope.toml"),
+        "[quota]\noperations = 90000\n",
+    )
+    .unwrap();
+    let raised = dir.run(&script, &["--operations", "70000"]);
+    assert_eq!(stdout(&raised), "70000\n");
+    assert!(
+        stderr(&raised).contains("quota.operations = 90000 was ignored")
+            && stderr(&raised).contains("the operator's limit is 70000"),
+        "{}",
+        stderr(&raised)
+    );
 }
 
 #[test]
@@ -217,7 +238,7 @@ fn a_broken_cleope_toml_is_a_usage_error_naming_the_key() {
 }
 
 #[test]
-fn modules_and_files_of_the_script_folder_can_be_used_but_not_written() {
+fn modules_and_files_of_a_granted_script_folder_can_be_used_but_not_written() {
     let dir = Dir::new();
     dir.script("lesson/helpers.rhai", "fn double(x) { x * 2 }\n");
     dir.script("lesson/data.txt", "21");
@@ -227,10 +248,11 @@ fn modules_and_files_of_the_script_folder_can_be_used_but_not_written() {
         data.display()
     );
     let script = dir.script("lesson/main.rhai", &code);
-    let out = dir.run(&script, &[]);
+    let lesson = dir.path().join("lesson");
+    let out = dir.run(&script, &["--read", lesson.to_str().unwrap()]);
     assert_eq!(stdout(&out), "42\n");
     assert!(
-        stderr(&out).contains("read-only script folder"),
+        stderr(&out).contains("read-only granted folder"),
         "{}",
         stderr(&out)
     );
@@ -321,6 +343,7 @@ fn a_module_imported_in_one_cell_is_usable_in_the_next() {
     dir.script("lesson/helpers.rhai", "fn double(x) { x * 2 }\n");
     let code = "// %%\nimport \"helpers\" as h;\n// %%\nprint(h::double(21));\n";
     let script = dir.script("lesson/cells.rhai", code);
-    let out = dir.run(&script, &[]);
+    let lesson = dir.path().join("lesson");
+    let out = dir.run(&script, &["--read", lesson.to_str().unwrap()]);
     assert_eq!(stdout(&out), "42\n", "{}", stderr(&out));
 }

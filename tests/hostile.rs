@@ -342,7 +342,9 @@ fn with_modules(modules: &'static [(&'static str, &'static str)]) -> impl FnOnce
         for (name, code) in modules {
             std::fs::write(folder.join(format!("{name}.rhai")), code).unwrap();
         }
-        t.session.set_script_dir(&folder);
+        t.session
+            .set_script_dir(&folder)
+            .expect("the lesson folder is granted");
     }
 }
 

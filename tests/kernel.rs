@@ -235,7 +235,8 @@ fn test_passed(log: &str, test: &str) -> bool {
     log.match_indices(test).any(|(start, _)| {
         let report = &log[start + test.len()..];
         let next_test = report.find("\ntest_").unwrap_or(report.len());
-        report[..next_test].contains("... ok")
+        let report = &report[..next_test];
+        report.contains("... ok") || (report.contains(" ... ") && report.lines().any(|l| l == "ok"))
     })
 }
 

@@ -11,7 +11,9 @@ fn lesson(t: &mut TestSession) {
     let folder = t.dir.path().join("lesson");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("helpers.rhai"), "fn double(x) { x * 2 }\n").unwrap();
-    t.session.set_script_dir(&folder);
+    t.session
+        .set_script_dir(&folder)
+        .expect("the lesson folder is granted");
 }
 
 #[test]

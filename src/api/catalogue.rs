@@ -77,6 +77,7 @@ fn client_error(error: ClientError) -> Box<EvalAltResult> {
         ClientError::Offline { .. } | ClientError::StillOffline { .. } => "ProductOffline",
         ClientError::OrderRefused { .. } => "OrderRefused",
         ClientError::BadResponse { .. } => "CatalogueError",
+        ClientError::NotGranted(_) => "NetworkNotAllowed",
         ClientError::Stopped(_) => unreachable!("handled above"),
     };
     script_error(kind, &error.to_string(), &error.hint())
@@ -109,6 +110,7 @@ fn download_error(error: crate::eo::download::DownloadError) -> Box<EvalAltResul
                 Cause::Login => "LoginFailed",
                 Cause::Offline => "ProductOffline",
                 Cause::Catalogue => "CatalogueError",
+                Cause::NotGranted => "NetworkNotAllowed",
             };
             script_error(kind, &error.to_string(), &hint)
         }
@@ -975,7 +977,7 @@ mod catalogue_api {
         if let Some(url) = get("token_url") {
             selection.token_url = Some(check_url(&url).map_err(|e| bad(e, ""))?);
         }
-        host.data.select(selection);
+        host.data.select(selection).map_err(access_error)?;
         current_catalogue(ctx)
     }
 

@@ -17,11 +17,15 @@ mod quota_api {
     /// (bytes held by native values such as matrices), `memory_resident`
     /// (the process's resident set, libraries included), `disk_limit`,
     /// `disk_used` (bytes in the workspace), `cpus`, `operations_limit`,
-    /// `time_limit` and `elapsed` (seconds of the current run).
+    /// `time_limit` and `elapsed` (seconds of the current run); and the
+    /// session's grants: `workspace` (the folder scripts may write), `read`
+    /// (the folders they may read), `network` (the `host:port` endpoints
+    /// they may reach) and `wall` (what the operating system enforces).
     ///
     /// ```rhai
     /// let q = quota();
     /// print("disk used: " + q.disk_used + " of " + q.disk_limit + " bytes");
+    /// print("readable: " + q.read);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn quota(ctx: NativeCallContext) -> Result<Map, Box<EvalAltResult>> {
@@ -48,10 +52,25 @@ mod quota_api {
             "elapsed".into(),
             Dynamic::from(host.cancel.elapsed().as_secs_f64()),
         );
+        let grants = host.grants();
+        let path = |p: &std::path::Path| Dynamic::from(p.display().to_string());
+        map.insert("workspace".into(), path(&grants.workspace));
+        let read: rhai::Array = grants.read.iter().map(|r| path(&r.path)).collect();
+        map.insert("read".into(), read.into());
+        let network: rhai::Array = grants
+            .net
+            .endpoints()
+            .iter()
+            .map(|e| Dynamic::from(e.address()))
+            .collect();
+        map.insert("network".into(), network.into());
+        map.insert("wall".into(), crate::runtime::host::wall_summary().into());
         Ok(map)
     }
 
-    /// A readable report of the quotas and their use, one line per quota.
+    /// A readable report of the quotas and their use, one line per quota,
+    /// then the grants: what scripts may read, write and reach, and what
+    /// the operating system enforces.
     ///
     /// ```rhai
     /// print(quota_report());
@@ -84,6 +103,7 @@ mod quota_api {
                 q.time_limit.as_secs()
             ),
             format!("operations  {:>10} per run", q.operations),
+            host.grants_report(),
         ]
         .join("\n"))
     }

@@ -73,6 +73,17 @@ pub struct ServerConfig {
     pub faults: Vec<Fault>,
     /// Serve the test hooks at `/admin/faults` and `/admin/requests`.
     pub admin: bool,
+    /// Sockets bound before (a session binds its local catalogue's ports
+    /// before the operating-system wall, which then grants only those);
+    /// None: bind `addr` and `download_addr`.
+    pub listeners: Option<Arc<Listeners>>,
+}
+
+/// The catalogue's and the downloads' sockets, already bound.
+#[derive(Debug)]
+pub struct Listeners {
+    pub catalogue: std::net::TcpListener,
+    pub downloads: std::net::TcpListener,
 }
 
 impl ServerConfig {
@@ -94,6 +105,7 @@ impl ServerConfig {
             database: None,
             faults: Vec::new(),
             admin: false,
+            listeners: None,
         }
     }
 }
@@ -210,16 +222,22 @@ impl Server {
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;
-        let bind = |addr: SocketAddr| -> Result<tokio::net::TcpListener, ServerError> {
-            let listener = std::net::TcpListener::bind(addr)
-                .and_then(|l| l.set_nonblocking(true).map(|_| l))
-                .map_err(|source| ServerError::Bind { addr, source })?;
+        let bind = |addr: SocketAddr,
+                    bound: Option<&std::net::TcpListener>|
+         -> Result<tokio::net::TcpListener, ServerError> {
+            let listener = match bound {
+                Some(bound) => bound.try_clone(),
+                None => std::net::TcpListener::bind(addr),
+            }
+            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+            .map_err(|source| ServerError::Bind { addr, source })?;
             let _context = runtime.enter();
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|source| ServerError::Bind { addr, source })
         };
-        let catalogue = bind(config.addr)?;
-        let downloads = bind(config.download_addr)?;
+        let bound = config.listeners.as_deref();
+        let catalogue = bind(config.addr, bound.map(|l| &l.catalogue))?;
+        let downloads = bind(config.download_addr, bound.map(|l| &l.downloads))?;
         let url = |listener: &tokio::net::TcpListener| {
             listener
                 .local_addr()

@@ -280,6 +280,8 @@ pub enum Cause {
     Offline,
     /// The catalogue failed or answered something unusable.
     Catalogue,
+    /// The catalogue sent it to a host outside the session's network grant.
+    NotGranted,
 }
 
 /// What the download needs of the session.

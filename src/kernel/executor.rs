@@ -7,7 +7,7 @@
 //! and the session with its variables stays.
 
 use crate::runtime::display::DisplaySink;
-use crate::runtime::{Session, Settings};
+use crate::runtime::{Prepared, Session, Settings};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ impl CodeThread {
     /// delay the kernel's first answers) and then runs work in order.
     /// `settings` is the configuration, or why it could not be loaded.
     pub fn start(
-        settings: Result<Settings, String>,
+        settings: Result<(Settings, Prepared), String>,
         script_dir: Option<PathBuf>,
         display: Arc<dyn DisplaySink>,
     ) -> std::io::Result<Self> {
@@ -94,13 +94,16 @@ impl CodeThread {
 }
 
 fn open_session(
-    settings: Result<Settings, String>,
+    settings: Result<(Settings, Prepared), String>,
     script_dir: Option<PathBuf>,
     display: Arc<dyn DisplaySink>,
 ) -> Result<Session, String> {
-    let mut session = Session::new(settings?, display).map_err(|e| e.to_string())?;
+    let (settings, prepared) = settings?;
+    let mut session = Session::start(settings, prepared, display).map_err(|e| e.to_string())?;
     if let Some(dir) = script_dir {
-        session.set_script_dir(&dir);
+        // A notebook folder outside the grants (a home folder) stays
+        // closed; an import from it explains why when it fails.
+        let _ = session.set_script_dir(&dir);
     }
     Ok(session)
 }
@@ -118,12 +121,14 @@ mod tests {
     use super::*;
     use crate::runtime::{Captured, Overrides};
 
-    fn settings(dir: &std::path::Path) -> Result<Settings, String> {
-        Settings::load(&Overrides {
+    fn settings(dir: &std::path::Path) -> Result<(Settings, Prepared), String> {
+        let settings = Settings::load(&Overrides {
             workspace: Some(dir.join("workspace")),
             ..Overrides::default()
         })
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        let prepared = Prepared::new(&settings).map_err(|e| e.to_string())?;
+        Ok((settings, prepared))
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {

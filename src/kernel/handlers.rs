@@ -5,7 +5,7 @@
 
 use super::execute::{CellOutcome, help_page, help_request, run_cell, unavailable};
 use super::executor::CodeThread;
-use super::history::{self, History};
+use super::history::History;
 use super::messages::{
     child_of, dropped, error_output, execute_result, history_query, kernel_info, message_type,
     raw_reply,
@@ -91,12 +91,12 @@ pub struct Shell<S> {
 }
 
 impl<S: zeromq::SocketSend> Shell<S> {
-    /// A shell handler answering through `replies`.
-    pub fn new(kernel: Arc<Kernel>, replies: Connection<S>) -> Self {
+    /// A shell handler answering through `replies`, recording in `history`.
+    pub fn new(kernel: Arc<Kernel>, replies: Connection<S>, history: History) -> Self {
         Self {
             kernel,
             replies,
-            history: History::open(history::default_location().as_deref()),
+            history,
             execution_count: 0,
         }
     }

@@ -144,8 +144,12 @@ pub fn kernel_info() -> KernelInfoReply {
         },
         banner: format!(
             "cleope {}: Rhai {RHAI_VERSION} for Earth-observation teaching.\n\
-             Shift-Tab on a function name shows its documentation and an example.",
-            env!("CARGO_PKG_VERSION")
+             Shift-Tab on a function name shows its documentation and an example.{}",
+            env!("CARGO_PKG_VERSION"),
+            crate::sandbox::wall::status()
+                .and_then(|status| status.warning())
+                .map(|warning| format!("\n{warning}"))
+                .unwrap_or_default()
         ),
         help_links: vec![
             link("Rhai language book", "https://rhai.rs/book/"),

@@ -16,10 +16,12 @@ pub mod messages;
 mod output;
 mod stdin;
 
-use crate::runtime::Settings;
+use crate::runtime::{Prepared, Settings};
+use crate::sandbox::wall;
 use connection::ConnectionError;
 use executor::CodeThread;
 use handlers::{Kernel, Shell, serve_control};
+use history::History;
 use jupyter_protocol::JupyterMessage;
 use jupyter_zmq_client::{Connection, KernelHeartbeatConnection};
 use messages::{dropped, receive};
@@ -39,22 +41,83 @@ pub enum KernelError {
     Io(#[from] std::io::Error),
 }
 
-/// Runs the kernel on the sockets `connection_file` names until a client
-/// asks it to shut down. `settings` is the session configuration, or why it
-/// could not be loaded: the kernel then starts anyway and reports the
-/// problem on every cell, instead of dying before the learner sees why.
-pub fn run(connection_file: &Path, settings: Result<Settings, String>) -> Result<(), KernelError> {
-    let info = connection::load(connection_file)?;
+/// What a kernel reads and opens before the operating-system wall goes up:
+/// the connection file, the session's settings and grants, and the history
+/// database (whose files stay open, so it keeps working inside the wall).
+pub struct Launch {
+    info: jupyter_protocol::ConnectionInfo,
+    session: Result<(Settings, Prepared), String>,
+    history: History,
+}
+
+impl Launch {
+    /// Reads the connection file and prepares the session's grants.
+    /// `settings` is the session configuration, or why it could not be
+    /// loaded: the kernel then starts anyway and reports the problem on
+    /// every cell, instead of dying before the learner sees why.
+    pub fn prepare(
+        connection_file: &Path,
+        settings: Result<Settings, String>,
+    ) -> Result<Launch, KernelError> {
+        let info = connection::load(connection_file)?;
+        let session = settings.and_then(|settings| {
+            let prepared = Prepared::new(&settings).map_err(|e| e.to_string())?;
+            Ok((settings, prepared))
+        });
+        Ok(Launch {
+            info,
+            session,
+            history: History::open(history::default_location().as_deref()),
+        })
+    }
+
+    /// The session's scratch folder, when the session could be prepared.
+    pub fn scratch(&self) -> Option<&Path> {
+        self.session
+            .as_ref()
+            .ok()
+            .map(|(_, prepared)| prepared.grants.scratch.as_path())
+    }
+
+    /// Confines the process to the session's grants and the kernel's own
+    /// sockets. Call while the process has a single thread.
+    pub fn raise_wall(&self) -> &'static wall::Status {
+        let mut plan = match &self.session {
+            Ok((_, prepared)) => wall::Plan::of(&prepared.grants),
+            Err(_) => wall::Plan::bare(),
+        };
+        let info = &self.info;
+        match info.transport {
+            jupyter_protocol::connection_info::Transport::TCP => plan.bind_ports.extend([
+                info.shell_port,
+                info.iopub_port,
+                info.stdin_port,
+                info.control_port,
+                info.hb_port,
+            ]),
+            // IPC sockets are files named `<ip>-<port>`, made in that folder.
+            _ => plan
+                .write
+                .extend(Path::new(&info.ip).parent().map(Path::to_path_buf)),
+        }
+        wall::raise(&plan)
+    }
+}
+
+/// Runs the kernel until a client asks it to shut down.
+pub fn run(launch: Launch) -> Result<(), KernelError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(info, settings))
+    runtime.block_on(serve(launch))
 }
 
-async fn serve(
-    info: jupyter_protocol::ConnectionInfo,
-    settings: Result<Settings, String>,
-) -> Result<(), KernelError> {
+async fn serve(launch: Launch) -> Result<(), KernelError> {
+    let Launch {
+        info,
+        session: settings,
+        history,
+    } = launch;
     if info.key.is_empty() {
         eprintln!(
             "cleope kernel: warning: the connection file has no key, so messages are not signed"
@@ -82,7 +145,7 @@ async fn serve(
     let (replies, requests) = sockets.shell.split();
     let (queue, queued) = mpsc::unbounded_channel();
     tokio::spawn(read_requests(requests, queue));
-    tokio::spawn(Shell::new(Arc::clone(&kernel), replies).serve(queued));
+    tokio::spawn(Shell::new(Arc::clone(&kernel), replies, history).serve(queued));
     tokio::select! {
         () = kernel.shutdown.notified() => {}
         () = parent_gone() => eprintln!("cleope kernel: Jupyter has gone away; stopping"),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// Every command, for completion.
 pub const COMMAND_NAMES: &[&str] = &[
-    ":help", ":who", ":time", ":load", ":step", ":quota", ":reset", ":quit",
+    ":help", ":who", ":time", ":load", ":step", ":quota", ":grants", ":reset", ":quit",
 ];
 
 const HELP: &str = "\
@@ -28,6 +28,7 @@ Tab completes names, and after `value.` the methods of that value.
   :load FILE   run a script's cells in this session (its variables stay)
   :step FILE   step through a script cell by cell
   :quota       memory, disk and time used, against the session's quotas
+  :grants      what scripts may read, write and reach, and what enforces it
   :reset       forget every variable, function and import
   :quit        leave (Ctrl-D works too)
 
@@ -48,6 +49,8 @@ pub enum Command<'a> {
     Step(&'a str),
     /// `:quota`: usage against the session's quotas.
     Quota,
+    /// `:grants`: the folders and endpoints scripts may reach.
+    Grants,
     /// `:reset`: forget every variable, function and import.
     Reset,
     /// `:quit`: leave the REPL.
@@ -71,6 +74,7 @@ impl<'a> Command<'a> {
             "load" => Command::Load(argument),
             "step" => Command::Step(argument),
             "quota" => Command::Quota,
+            "grants" => Command::Grants,
             "reset" => Command::Reset,
             "quit" | "q" | "exit" => Command::Quit,
             _ => {
@@ -115,6 +119,7 @@ impl Repl {
             Command::Load(file) => self.load(Path::new(file)),
             Command::Step(file) => self.step(Path::new(file)),
             Command::Quota => self.quota(),
+            Command::Grants => println!("{}", self.session.borrow().host().grants_report()),
             Command::Reset => {
                 self.session.borrow_mut().reset();
                 println!(
@@ -207,7 +212,7 @@ impl Repl {
             return;
         };
         let mut session = self.session.borrow_mut();
-        session.set_script_dir(crate::script_folder(path));
+        let _ = session.set_script_dir(crate::script_folder(path));
         let result = session.run_cells(&path.display().to_string(), &text, None);
         clear_interrupt(&session);
         match result {
@@ -222,7 +227,8 @@ impl Repl {
         };
         match Tutorial::new(path, text, None) {
             Ok(tutorial) => {
-                self.session
+                let _ = self
+                    .session
                     .borrow_mut()
                     .set_script_dir(crate::script_folder(path));
                 step_through(&self.session, &tutorial);

@@ -201,3 +201,17 @@ fn history_file() -> Option<PathBuf> {
     std::fs::create_dir_all(&folder).ok()?;
     Some(folder.join("history"))
 }
+
+/// The files the REPL keeps writing once the wall is up (its history),
+/// made now if missing: inside the wall, only existing files the grants
+/// name can be written outside the workspace.
+pub fn history_files() -> Vec<PathBuf> {
+    let Some(path) = history_file() else {
+        return Vec::new();
+    };
+    let made = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path);
+    made.map(|_| vec![path]).unwrap_or_default()
+}

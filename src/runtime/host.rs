@@ -4,10 +4,12 @@
 
 use super::config::{Quota, ScriptLimits};
 use super::display::DisplaySink;
+use super::grants::Prepared;
 use super::guard::error_value;
+use crate::sandbox::grants::Grants;
 use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 pub struct Host {
     workspace: RwLock<Workspace>,
@@ -23,6 +25,18 @@ pub struct Host {
     pub limits: ScriptLimits,
     /// The catalogue, the archive and the login (started at first use).
     pub data: crate::api::catalogue::DataAccess,
+    /// What scripts may reach, and the resources made for it.
+    prepared: Prepared,
+    /// Messages for the learner, shown when the next run starts.
+    notices: Mutex<Vec<String>>,
+}
+
+/// What confines the process, or that nothing does.
+pub fn wall_summary() -> String {
+    match crate::sandbox::wall::status() {
+        Some(status) => status.summary(),
+        None => "none: this session runs inside a program that raised no wall".into(),
+    }
 }
 
 /// The tag value: a cheap handle on the session's host.
@@ -41,6 +55,7 @@ impl Host {
         quota: Quota,
         limits: ScriptLimits,
         data: crate::api::catalogue::DataAccess,
+        prepared: Prepared,
     ) -> Self {
         Self {
             workspace: RwLock::new(workspace),
@@ -53,6 +68,41 @@ impl Host {
             quota,
             limits,
             data,
+            prepared,
+            notices: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The session's grants.
+    pub fn grants(&self) -> &Grants {
+        &self.prepared.grants
+    }
+
+    /// The grants and the operating-system wall, one line each, as
+    /// `:grants`, `quota_report()` and `cleope run --show-grants` show them.
+    pub fn grants_report(&self) -> String {
+        format!("{}\nwall        {}", self.grants().report(), wall_summary())
+    }
+
+    /// The session's scratch folder (cleope's own temporary files).
+    pub fn scratch(&self) -> &std::path::Path {
+        self.prepared.scratch.path()
+    }
+
+    /// Queues a message for the learner, shown when the next run starts.
+    pub fn add_notice(&self, notice: String) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(notice);
+    }
+
+    /// Shows the queued messages on the error stream.
+    pub fn show_notices(&self) {
+        let notices = std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()));
+        for notice in notices {
+            self.display
+                .stream(super::display::Stream::Stderr, &format!("{notice}\n"));
         }
     }
 

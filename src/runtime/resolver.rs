@@ -36,8 +36,20 @@ pub fn prelude_module(engine: &Engine) -> Module {
     Module::eval_ast_as_new(Scope::new(), &ast, engine).expect("stdlib/prelude.rhai evaluates")
 }
 
+/// The running script's folder, as its imports may use it.
+#[derive(Debug, Clone, Default)]
+pub enum ScriptFolder {
+    /// No script is running from a folder (the REPL, a notebook elsewhere).
+    #[default]
+    None,
+    /// Granted: modules beside the script can be imported.
+    Granted(PathBuf),
+    /// Not granted to scripts; why, for the error of an import that fails.
+    Refused(String),
+}
+
 pub struct ConfinedResolver {
-    script_dir: Arc<RwLock<Option<PathBuf>>>,
+    script_dir: Arc<RwLock<ScriptFolder>>,
     module_dirs: Vec<PathBuf>,
     sources: Arc<SourceMap>,
     /// The modules being loaded, outermost first. Each nested import runs in
@@ -65,7 +77,7 @@ impl Drop for Loading<'_> {
 
 impl ConfinedResolver {
     pub fn new(
-        script_dir: Arc<RwLock<Option<PathBuf>>>,
+        script_dir: Arc<RwLock<ScriptFolder>>,
         module_dirs: &[PathBuf],
         sources: Arc<SourceMap>,
     ) -> Self {
@@ -119,16 +131,41 @@ impl ConfinedResolver {
         })
     }
 
-    fn find_on_disk(&self, file: &str) -> Option<std::io::Result<String>> {
-        let script_dir = self
-            .script_dir
+    fn script_folder(&self) -> ScriptFolder {
+        self.script_dir
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .clone()
+    }
+
+    fn find_on_disk(&self, file: &str) -> Option<std::io::Result<String>> {
+        let script_dir = match self.script_folder() {
+            ScriptFolder::Granted(dir) => Some(dir),
+            ScriptFolder::None | ScriptFolder::Refused(_) => None,
+        };
         script_dir
             .iter()
             .chain(self.module_dirs.iter())
             .find_map(|dir| read_confined(dir, file))
+    }
+
+    /// The error of a module found nowhere; when the script's folder is not
+    /// granted, it says so (the module may well be there).
+    fn not_found(&self, path: &str, pos: Position) -> Box<EvalAltResult> {
+        match self.script_folder() {
+            ScriptFolder::Refused(why) => EvalAltResult::ErrorRuntime(
+                error_value(
+                    "ModuleNotFound",
+                    &format!("module \"{path}\" was not found among the granted modules"),
+                    &why,
+                ),
+                pos,
+            )
+            .into(),
+            ScriptFolder::None | ScriptFolder::Granted(_) => {
+                EvalAltResult::ErrorModuleNotFound(path.into(), pos).into()
+            }
+        }
     }
 
     fn find_embedded(file: &str) -> Option<&'static str> {
@@ -195,7 +232,7 @@ impl ModuleResolver for ConfinedResolver {
             }
             None => match Self::find_embedded(&file) {
                 Some(text) => text.to_string(),
-                None => return Err(EvalAltResult::ErrorModuleNotFound(path.into(), pos).into()),
+                None => return Err(self.not_found(path, pos)),
             },
         };
         self.sources.add_source(&file, &text);

@@ -10,9 +10,10 @@ use super::cells::{Cell, CellKind, CellRange, split_cells};
 use super::config::Settings;
 use super::display::{DisplaySink, Stream};
 use super::errors::{ErrorClass, ScriptError, SourceMap};
+use super::grants::{PrepareError, Prepared};
 use super::guard::Guard;
 use super::host::Host;
-use super::resolver::{ConfinedResolver, prelude_module};
+use super::resolver::{ConfinedResolver, ScriptFolder, prelude_module};
 use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
 use rhai::debugger::{DebuggerCommand, DebuggerEvent};
 use rhai::{
@@ -46,6 +47,8 @@ pub enum SetupError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error(transparent)]
+    Grants(#[from] PrepareError),
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
 }
@@ -63,20 +66,32 @@ pub struct Session {
     host: Arc<Host>,
     guard: Arc<Guard>,
     sources: Arc<SourceMap>,
-    script_dir: Arc<RwLock<Option<PathBuf>>>,
+    script_dir: Arc<RwLock<ScriptFolder>>,
     settings: Settings,
 }
 
 impl Session {
-    /// Opens the workspace and builds a sandboxed engine with the API registered.
+    /// Computes the session's grants, opens the workspace and builds a
+    /// sandboxed engine with the API registered (no operating-system wall:
+    /// front-ends that raise one use [`Prepared::new`] and [`Session::start`]).
     pub fn new(settings: Settings, display: Arc<dyn DisplaySink>) -> Result<Self, SetupError> {
+        let prepared = Prepared::new(&settings)?;
+        Self::start(settings, prepared, display)
+    }
+
+    /// Starts a session within grants prepared (and perhaps walled) before.
+    pub fn start(
+        settings: Settings,
+        mut prepared: Prepared,
+        display: Arc<dyn DisplaySink>,
+    ) -> Result<Self, SetupError> {
         let mut workspace =
             Workspace::open(&settings.workspace).map_err(|error| SetupError::Workspace {
                 path: settings.workspace.clone(),
                 error,
             })?;
-        if let Some(archive) = &settings.archive {
-            workspace.add_read_only("product archive", archive);
+        for root in &prepared.grants.read {
+            workspace.add_read_only(&root.label, &root.path);
         }
         let disk = DiskBudget::measure(workspace.root(), settings.quota.disk);
         crate::eo::gdal_library::configure(settings.quota.memory);
@@ -99,11 +114,15 @@ impl Session {
             display,
             settings.quota.clone(),
             settings.limits.clone(),
-            crate::api::catalogue::DataAccess::new(&settings),
+            crate::api::catalogue::DataAccess::new(&settings, &mut prepared),
+            prepared,
         ));
+        for note in &settings.ignored {
+            host.add_notice(format!("warning: {note}"));
+        }
         let guard = Guard::new(cancel, settings.quota.clone());
         let sources = Arc::new(SourceMap::default());
-        let script_dir = Arc::new(RwLock::new(None));
+        let script_dir = Arc::new(RwLock::new(ScriptFolder::None));
         let (engine, resolved) = build_engine(&settings, &host, &guard, &sources, &script_dir);
         Ok(Self {
             engine,
@@ -130,6 +149,7 @@ impl Session {
     fn run_part(&mut self, chunk: Chunk, first_line: usize) -> Result<Dynamic, ScriptError> {
         // Chunks run on the caller's thread (the REPL's, the kernel's worker).
         crate::eo::hdf5::silence_on_this_thread();
+        self.host.show_notices();
         self.guard.start_run();
         // Leading newlines make the engine's line numbers those of the file,
         // so errors inside the chunk (and inside its functions, later) point
@@ -270,12 +290,28 @@ impl Session {
         }
     }
 
-    /// Makes `dir` the running script's folder: its modules can be imported
-    /// and its files read (not written).
-    pub fn set_script_dir(&mut self, dir: &Path) {
+    /// Makes `dir` the running script's folder, whose modules its
+    /// `import`s find, when the grants let scripts read it: it lies in the
+    /// workspace, under a tutorial or module folder, or the operator granted
+    /// it. Any other folder (a home folder, `/tmp`) stays closed, and the
+    /// answer says why, for the front-end to tell when an import fails.
+    pub fn set_script_dir(&mut self, dir: &Path) -> Result<(), String> {
         let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        self.host.add_read_only_root("script folder", &dir);
-        *self.script_dir.write().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+        let granted = self.host.grants().readable(&dir).is_some();
+        let (folder, answer) = if granted {
+            (ScriptFolder::Granted(dir), Ok(()))
+        } else {
+            let why = format!(
+                "the script's folder {} is not granted to scripts, so modules beside the script \
+                 cannot be imported and its files cannot be read; put them in the workspace, or \
+                 ask the operator to grant the folder (--read {})",
+                dir.display(),
+                dir.display()
+            );
+            (ScriptFolder::Refused(why.clone()), Err(why))
+        };
+        *self.script_dir.write().unwrap_or_else(|e| e.into_inner()) = folder;
+        answer
     }
 
     /// The flag that interrupts the running chunk (Ctrl-C, a kernel interrupt).
@@ -355,7 +391,7 @@ fn build_engine(
     host: &Arc<Host>,
     guard: &Arc<Guard>,
     sources: &Arc<SourceMap>,
-    script_dir: &Arc<RwLock<Option<PathBuf>>>,
+    script_dir: &Arc<RwLock<ScriptFolder>>,
 ) -> (Engine, ResolvedModules) {
     let mut engine = Engine::new();
     let limits = &settings.limits;

@@ -8,8 +8,11 @@
 mod cancel;
 mod disk;
 pub mod files;
+pub mod grants;
 mod memory;
 mod paths;
+pub mod process;
+pub mod wall;
 
 pub use cancel::{Cancel, Stop, time_breach};
 pub use disk::DiskBudget;

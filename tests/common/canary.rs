@@ -101,25 +101,46 @@ impl Drop for CanaryFile {
     }
 }
 
-/// A loopback TCP server that only counts the connections it receives.
+/// A loopback TCP server that counts the connections it receives and keeps
+/// what each sent (its request head, up to 16 KiB), answering 404 or what
+/// the test tells it to.
 pub struct CanaryServer {
     port: u16,
     hits: Arc<AtomicUsize>,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
 }
+
+/// Builds the answer to a request (its head, as text).
+pub type Answer = Box<dyn Fn(&str) -> String + Send + 'static>;
 
 impl CanaryServer {
     pub fn start() -> Self {
+        Self::answering(Box::new(|_| {
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+        }))
+    }
+
+    /// A server that answers every request with `answer(request)`.
+    pub fn answering(answer: Answer) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("canary server");
         let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&hits);
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counted, kept) = (Arc::clone(&hits), Arc::clone(&requests));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 counted.fetch_add(1, Ordering::SeqCst);
-                drop(stream);
+                let Ok(mut stream) = stream else { continue };
+                let request = read_head(&mut stream);
+                kept.lock().unwrap().push(request.clone());
+                let _ = std::io::Write::write_all(&mut stream, answer(&request).as_bytes());
             }
         });
-        Self { port, hits }
+        Self {
+            port,
+            hits,
+            requests,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -135,6 +156,26 @@ impl CanaryServer {
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
+
+    /// The request heads received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// The head of an HTTP request (up to the blank line, at most 16 KiB,
+/// waiting at most 2 s).
+fn read_head(stream: &mut std::net::TcpStream) -> String {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while head.len() < 16 * 1024 && !contains(&head, b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buffer[..n]),
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// The environment variable a sandboxed run gets, holding [`CANARY_ENV_VALUE`].

@@ -23,6 +23,10 @@ impl TestSession {
             ..Overrides::default()
         };
         let mut settings = Settings::load(&overrides).expect("settings");
+        // A folder granted to scripts, for tests of a script's own modules.
+        let lesson = dir.path().join("lesson");
+        std::fs::create_dir_all(&lesson).expect("lesson folder");
+        settings.grants.read.push(lesson);
         adjust(&mut settings);
         let output = Arc::new(Captured::default());
         let session = Session::new(settings, output.clone()).expect("session");
@@ -31,6 +35,12 @@ impl TestSession {
             session,
             output,
         }
+    }
+
+    /// `lesson/` beside the workspace: granted to scripts, so it can be
+    /// made the running script's folder (`session.set_script_dir`).
+    pub fn lesson(&self) -> PathBuf {
+        self.dir.path().join("lesson")
     }
 
     pub fn workspace(&self) -> PathBuf {

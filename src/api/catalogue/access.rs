@@ -5,8 +5,12 @@
 //!   demo archive, generated on first use and then shared by every session;
 //! * the catalogue: the configured URL, or a local catalogue over the archive
 //!   started in-process on a free loopback port (the embedded default);
-//! * the account: `login()`, the environment, `~/.netrc`, or (for the local
-//!   catalogue) its own demo account.
+//! * the account: `login()`, or the accounts read at start (the
+//!   environment's for the configured catalogue, `~/.netrc` entries for
+//!   their own hosts), or (for the local catalogue) its own demo account.
+//!
+//! A script may switch to another catalogue only within the network grant,
+//! and takes no account there that was configured for another host.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,7 +20,10 @@ use crate::eo::ens::{Ens, Layout, Mount, demo_archive_dir, ensure_demo_archive};
 use crate::eo::odata::Dialect;
 use crate::eo::odata::client::{Client, ClientConfig, Credentials};
 use crate::runtime::Host;
+use crate::runtime::accounts::Accounts;
 use crate::runtime::config::{CatalogueSettings, Settings};
+use crate::runtime::grants::Prepared;
+use crate::sandbox::grants::{NetGrants, host_port_of_url};
 
 use crate::runtime::display::Stream;
 
@@ -67,6 +74,9 @@ pub struct Archive {
 pub struct DataAccess {
     settings: CatalogueSettings,
     archive: Option<PathBuf>,
+    accounts: Accounts,
+    net: Arc<NetGrants>,
+    scratch: PathBuf,
     state: Mutex<State>,
 }
 
@@ -75,17 +85,28 @@ struct State {
     selection: Option<Selection>,
     archive: Option<Arc<Archive>>,
     local: Option<Arc<crate::catalogue::Server>>,
+    /// The local catalogue's sockets, bound before the wall, until it starts.
+    listeners: Option<crate::catalogue::Listeners>,
     client: Option<Arc<Client>>,
-    credentials: Option<Credentials>,
+    /// The account given with `login()`, and the host it was given for
+    /// (None: the local catalogue).
+    login: Option<(Option<String>, Credentials)>,
 }
 
 impl DataAccess {
-    /// The state for a session with these settings (nothing starts yet).
-    pub fn new(settings: &Settings) -> DataAccess {
+    /// The state for a session with these settings and grants (nothing
+    /// starts yet; the local catalogue's sockets are taken from `prepared`).
+    pub fn new(settings: &Settings, prepared: &mut Prepared) -> DataAccess {
         DataAccess {
             settings: settings.catalogue.clone(),
             archive: settings.archive.clone(),
-            state: Mutex::new(State::default()),
+            accounts: settings.accounts.clone(),
+            net: Arc::new(prepared.grants.net.clone()),
+            scratch: prepared.grants.scratch.clone(),
+            state: Mutex::new(State {
+                listeners: prepared.local.take(),
+                ..State::default()
+            }),
         }
     }
 
@@ -117,20 +138,48 @@ impl DataAccess {
         }
     }
 
-    /// Switches to another catalogue (the account and the archive stay).
-    pub fn select(&self, selection: Selection) {
+    /// Switches to another catalogue (the archive stays), if the network
+    /// grant reaches it.
+    pub fn select(&self, selection: Selection) -> Result<(), AccessError> {
+        for url in [&selection.url, &selection.token_url].into_iter().flatten() {
+            self.net.check(url).map_err(|refusal| AccessError {
+                kind: "NetworkNotAllowed",
+                message: refusal.message,
+                hint: refusal.hint,
+            })?;
+        }
         let mut state = self.lock();
         state.selection = Some(selection);
         state.client = None;
+        Ok(())
     }
 
-    /// Uses this account from now on.
+    /// Uses this account, for the catalogue in use, from now on.
     pub fn login(&self, credentials: Credentials) {
         let mut state = self.lock();
+        let host = self.selection_of(&state).url.as_deref().and_then(host_of);
         if let Some(client) = &state.client {
             client.set_credentials(credentials.clone());
         }
-        state.credentials = Some(credentials);
+        state.login = Some((host, credentials));
+    }
+
+    /// The account for the catalogue `selection` names: one given with
+    /// `login()` for it, else the configured account (only for the
+    /// configured catalogue), else a netrc entry for its own host.
+    fn account_for(&self, state: &State, selection: &Selection) -> Option<Credentials> {
+        let host = selection.url.as_deref().and_then(host_of);
+        if let Some((login_host, credentials)) = &state.login
+            && *login_host == host
+        {
+            return Some(credentials.clone());
+        }
+        let configured = selection.url == self.settings.url;
+        match (&host, configured) {
+            (Some(host), true) => self.accounts.for_configured(selection.dialect, host),
+            (Some(host), false) => self.accounts.for_host(host),
+            (None, _) => self.accounts.for_configured(selection.dialect, "127.0.0.1"),
+        }
     }
 
     /// The archive: opened (and, for the demo archive, generated) at the first call.
@@ -155,7 +204,7 @@ impl DataAccess {
             None => None,
         };
         let view = match (&root, &index) {
-            (Some(root), Some(index)) => Some(private_view(root, index)?),
+            (Some(root), Some(index)) => Some(private_view(root, index, &self.scratch)?),
             _ => None,
         };
         let seen = view
@@ -205,12 +254,8 @@ impl DataAccess {
         };
         let mut config = ClientConfig::new(selection.dialect, &base_url);
         config.token_url = token_url;
-        let credentials = state
-            .credentials
-            .clone()
-            .or_else(|| Credentials::from_env(selection.dialect))
-            .or_else(|| Credentials::from_netrc_file(&config.host()))
-            .or(fallback);
+        config.net = Some(Arc::clone(&self.net));
+        let credentials = self.account_for(&state, &selection).or(fallback);
         let client = Arc::new(Client::new(config, credentials));
         state.client = Some(Arc::clone(&client));
         Ok(client)
@@ -233,6 +278,9 @@ impl DataAccess {
             hint: "set the catalogue (--catalogue URL) or the archive (--archive DIR)".into(),
         })?;
         let mut config = crate::catalogue::ServerConfig::new(&root);
+        if let Some(listeners) = state.listeners.take() {
+            config.listeners = Some(Arc::new(listeners));
+        }
         // A short restoration keeps the tutorials' orders quick.
         config.restore_delay = LOCAL_RESTORE_DELAY;
         config.accounts.push(crate::catalogue::Account::new(
@@ -275,7 +323,7 @@ impl DataAccess {
                 .client
                 .as_ref()
                 .and_then(|c| c.username())
-                .or_else(|| state.credentials.as_ref().map(|c| c.username.clone())),
+                .or_else(|| state.login.as_ref().map(|(_, c)| c.username.clone())),
         }
     }
 }
@@ -295,19 +343,28 @@ pub struct Description {
     pub user: Option<String>,
 }
 
-/// A private view of an indexed archive in a temporary folder.
-fn private_view(root: &Path, index: &ArchiveIndex) -> Result<tempfile::TempDir, AccessError> {
+/// The host of a URL, as grants name it.
+fn host_of(url: &str) -> Option<String> {
+    host_port_of_url(url).ok().map(|(host, _)| host)
+}
+
+/// A private view of an indexed archive in the session's scratch folder.
+fn private_view(
+    root: &Path,
+    index: &ArchiveIndex,
+    scratch: &Path,
+) -> Result<tempfile::TempDir, AccessError> {
     let failed = |e: std::io::Error| AccessError {
         kind: "ArchiveUnavailable",
         message: format!(
             "cannot prepare the session's view of {}: {e}",
             root.display()
         ),
-        hint: "check that the temporary folder (TMPDIR) can be written".into(),
+        hint: "check that the temporary folder (TMPDIR) can be written and has space".into(),
     };
     let view = tempfile::Builder::new()
-        .prefix("cleope-ens-")
-        .tempdir()
+        .prefix("ens-view-")
+        .tempdir_in(scratch)
         .map_err(failed)?;
     crate::eo::ens::build_view(root, index, view.path()).map_err(failed)?;
     Ok(view)

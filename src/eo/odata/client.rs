@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -25,6 +25,7 @@ use crate::eo::download::{
     Body, Cause, DownloadError, Expected, Limits, Progress, RetryPolicy, Source, Unit, fetch,
     pause, record_local, unpack,
 };
+use crate::sandbox::grants::{NetGrants, NetRefusal};
 use crate::sandbox::{Cancel, Stop, Workspace};
 
 /// The most results one search returns (CDSE refuses `$skip` past 10,000).
@@ -79,24 +80,6 @@ impl Credentials {
         }
     }
 
-    /// From the environment: `CLEOPE_USERNAME`/`CLEOPE_PASSWORD`, else the
-    /// dialect's own pair (`ONDA_USERNAME`/`ONDA_PASSWORD`,
-    /// `CDSE_USERNAME`/`CDSE_PASSWORD`); `CDSE_TOTP` adds a one-time code.
-    pub fn from_env(dialect: Dialect) -> Option<Credentials> {
-        let own = match dialect {
-            Dialect::Onda => "ONDA",
-            Dialect::Cdse => "CDSE",
-        };
-        let pair = |prefix: &str| {
-            let username = std::env::var(format!("{prefix}_USERNAME")).ok()?;
-            let password = std::env::var(format!("{prefix}_PASSWORD")).ok()?;
-            (!username.is_empty()).then(|| Credentials::new(username, password))
-        };
-        let mut credentials = pair("CLEOPE").or_else(|| pair(own))?;
-        credentials.totp = std::env::var("CDSE_TOTP").ok().map(Secret::new);
-        Some(credentials)
-    }
-
     /// From a netrc file (`machine <host> login <user> password <secret>`,
     /// or a `default` entry), as curl and sentinelsat read it.
     pub fn from_netrc(text: &str, host: &str) -> Option<Credentials> {
@@ -141,15 +124,6 @@ impl Credentials {
             _ => None,
         }
     }
-
-    /// From `$NETRC` or `~/.netrc`, for the catalogue's host.
-    pub fn from_netrc_file(host: &str) -> Option<Credentials> {
-        let path = std::env::var_os("NETRC")
-            .map(std::path::PathBuf::from)
-            .or_else(|| dirs::home_dir().map(|home| home.join(".netrc")))?;
-        let text = std::fs::read_to_string(path).ok()?;
-        Credentials::from_netrc(&text, host)
-    }
 }
 
 /// Where the catalogue is and how to talk to it.
@@ -167,6 +141,9 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Results per request.
     pub page_size: usize,
+    /// Where requests may go, and which hosts may receive the account; None:
+    /// anywhere (a library client; sessions always set the grant).
+    pub net: Option<Arc<NetGrants>>,
 }
 
 impl ClientConfig {
@@ -179,6 +156,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
             page_size: PAGE_SIZE,
+            net: None,
         }
     }
 
@@ -300,6 +278,9 @@ pub enum ClientError {
     /// Interrupted, or the run's time ran out.
     #[error("the catalogue request was stopped")]
     Stopped(Stop),
+    /// The address (or a redirect) lies outside the session's network grant.
+    #[error("{0}")]
+    NotGranted(NetRefusal),
 }
 
 impl ClientError {
@@ -356,6 +337,7 @@ impl ClientError {
                 "simplify the query (an AOI of at most 200 points, dates as \"YYYY-MM-DD\")".into()
             }
             ClientError::Stopped(_) => "run it again".into(),
+            ClientError::NotGranted(refusal) => refusal.hint.clone(),
         }
     }
 
@@ -381,6 +363,7 @@ impl From<ClientError> for DownloadError {
                         Cause::Offline
                     }
                     ClientError::Unreachable { .. } => Cause::Transfer,
+                    ClientError::NotGranted(_) => Cause::NotGranted,
                     _ => Cause::Catalogue,
                 },
                 hint: error.hint(),
@@ -868,6 +851,8 @@ impl Client {
         cancel: &Cancel,
         retry_busy: bool,
     ) -> Result<Response, ClientError> {
+        // The one door every request and every redirect hop goes through.
+        self.check_granted(url)?;
         let retry = &self.config.retry;
         let mut tries = 0;
         loop {
@@ -898,6 +883,25 @@ impl Client {
                 return Err(failure);
             }
             pause(retry.delay(tries), cancel).map_err(ClientError::Stopped)?;
+        }
+    }
+
+    /// Refuses an address outside the session's network grant.
+    fn check_granted(&self, url: &str) -> Result<(), ClientError> {
+        match &self.config.net {
+            Some(net) => net.check(url).map(drop).map_err(ClientError::NotGranted),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the account may be sent to `url`: the catalogue, its token
+    /// service and download hosts, never a host a redirect names otherwise.
+    /// A library client without a grant trusts wherever its catalogue
+    /// redirects (the caller chose the catalogue).
+    fn may_authorize(&self, url: &str) -> bool {
+        match &self.config.net {
+            Some(net) => net.carries_credentials(url),
+            None => true,
         }
     }
 
@@ -938,12 +942,12 @@ impl ProductBytes<'_> {
     }
 
     fn get(&self, url: &str, offset: u64) -> Result<Response, ClientError> {
+        let authorize = self.client.may_authorize(url);
         let request = || {
-            let mut request = self
-                .client
-                .http
-                .get(url)
-                .header(reqwest::header::AUTHORIZATION, &self.authorization);
+            let mut request = self.client.http.get(url);
+            if authorize {
+                request = request.header(reqwest::header::AUTHORIZATION, &self.authorization);
+            }
             if offset > 0 {
                 request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
             }
