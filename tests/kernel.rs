@@ -370,6 +370,11 @@ fn kernel_install_writes_the_spec_logos_and_quota_environment() {
 /// The kernel starts without GDAL (see src/lazy_gdal.rs) and loads it with
 /// the first raster cell, quietly.
 #[test]
+fn the_kernel_runs_inside_the_walls_and_keeps_its_folder_closed() {
+    assert_python_passes("test_sandbox");
+}
+
+#[test]
 fn gdal_is_loaded_by_the_first_cell_that_needs_it() {
     assert_python_passes("test_gdal_on_demand");
 }

@@ -115,11 +115,56 @@ pub fn settings_env(overrides: &Overrides) -> Vec<(String, String)> {
             overrides.operations.map(|n| n.to_string()),
         ),
         ("CLEOPE_TIME_LIMIT", overrides.time_limit.map(duration_text)),
+        ("CLEOPE_CATALOGUE", overrides.catalogue_url.clone()),
+        (
+            "CLEOPE_DIALECT",
+            overrides.dialect.map(|d| {
+                match d {
+                    crate::eo::odata::Dialect::Onda => "onda",
+                    crate::eo::odata::Dialect::Cdse => "cdse",
+                }
+                .to_string()
+            }),
+        ),
+        (
+            "CLEOPE_ARCHIVE_LAYOUT",
+            overrides.archive_layout.map(|l| {
+                match l {
+                    crate::eo::ens::Layout::Onda => "onda",
+                    crate::eo::ens::Layout::Cdse => "cdse",
+                }
+                .to_string()
+            }),
+        ),
+        // The kernel's grants: the kernelspec is the operator's, not a script's.
+        (
+            "CLEOPE_READ",
+            joined(
+                &overrides
+                    .read
+                    .iter()
+                    .map(|p| p.display())
+                    .collect::<Vec<_>>(),
+                ":",
+            ),
+        ),
+        ("CLEOPE_ALLOW_NET", joined(&overrides.allow_net, ",")),
     ];
     entries
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key.to_string(), v)))
         .collect()
+}
+
+/// The items joined by `separator`, or None for none.
+fn joined<T: std::fmt::Display>(items: &[T], separator: &str) -> Option<String> {
+    (!items.is_empty()).then(|| {
+        items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(separator)
+    })
 }
 
 /// A byte count in the largest unit that divides it exactly (`2GiB`, `20GB`).
@@ -337,5 +382,25 @@ mod tests {
             Ok(Duration::from_secs(90))
         );
         assert_eq!(env.len(), 4);
+    }
+
+    #[test]
+    fn the_kernels_grants_and_catalogue_go_into_its_environment() {
+        let overrides = Overrides {
+            catalogue_url: Some("https://catalogue.dataspace.copernicus.eu/odata/v1".into()),
+            dialect: Some(crate::eo::odata::Dialect::Cdse),
+            read: vec!["/srv/course".into(), "/srv/data".into()],
+            allow_net: vec!["a.example.org:443".into(), "b.example.org:8443".into()],
+            ..Overrides::default()
+        };
+        let env = settings_env(&overrides);
+        let value = |key: &str| env.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert_eq!(value("CLEOPE_DIALECT"), "cdse");
+        assert_eq!(value("CLEOPE_READ"), "/srv/course:/srv/data");
+        assert_eq!(
+            value("CLEOPE_ALLOW_NET"),
+            "a.example.org:443,b.example.org:8443"
+        );
+        assert!(value("CLEOPE_CATALOGUE").ends_with("/odata/v1"));
     }
 }
