@@ -523,9 +523,11 @@ fn show_grants(args: &SessionArgs) -> i32 {
     for note in &settings.ignored {
         println!("warning: {note}");
     }
-    println!("{}", prepared.grants.report());
-    let status = raise_wall(&prepared);
-    println!("wall        {status}");
+    raise_wall(&prepared);
+    match Session::start(settings, prepared, Arc::new(Terminal)) {
+        Ok(session) => println!("{}", session.host().grants_report()),
+        Err(e) => return usage_error(e.to_string()),
+    }
     exit_code::SUCCESS
 }
 

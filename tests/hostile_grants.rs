@@ -423,3 +423,20 @@ fn show_grants_lists_the_reach_and_the_wall() {
         assert!(shown.contains(line), "{line} missing:\n{shown}");
     }
 }
+
+#[test]
+fn show_grants_names_the_accounts_and_where_they_go_without_passwords() {
+    let run = Sandboxed::new()
+        .arg("--show-grants")
+        .env("CLEOPE_USERNAME", "student")
+        .env("CLEOPE_PASSWORD", "never-shown-1618");
+    let outcome = run.run("", LIMIT);
+    assert!(
+        outcome
+            .stdout
+            .contains("account     student (CLEOPE_USERNAME), for the configured catalogue only"),
+        "{}",
+        outcome.output()
+    );
+    assert!(!run.leaked(&outcome, "never-shown-1618"));
+}

@@ -80,6 +80,33 @@ impl Accounts {
             .or_else(|| self.for_host(host))
     }
 
+    /// Who the session may log in as, and where, one line each (user names
+    /// only, never passwords).
+    pub fn summary(&self) -> Vec<String> {
+        let environment = [
+            ("CLEOPE_USERNAME", &self.cleope),
+            ("ONDA_USERNAME", &self.onda),
+            ("CDSE_USERNAME", &self.cdse),
+        ];
+        let mut lines: Vec<String> = environment
+            .into_iter()
+            .filter_map(|(variable, account)| {
+                account.as_ref().map(|a| {
+                    format!(
+                        "{} ({variable}), for the configured catalogue only",
+                        a.username
+                    )
+                })
+            })
+            .collect();
+        lines.extend(
+            self.netrc
+                .iter()
+                .map(|(host, a)| format!("{} (~/.netrc), for {host} only", a.username)),
+        );
+        lines
+    }
+
     /// The account a netrc entry names for `host`, if any.
     pub fn for_host(&self, host: &str) -> Option<Credentials> {
         self.netrc

@@ -81,7 +81,12 @@ impl Host {
     /// The grants and the operating-system wall, one line each, as
     /// `:grants`, `quota_report()` and `cleope run --show-grants` show them.
     pub fn grants_report(&self) -> String {
-        format!("{}\nwall        {}", self.grants().report(), wall_summary())
+        let mut lines = vec![self.grants().report()];
+        for account in self.data.accounts_summary() {
+            lines.push(format!("account     {account}"));
+        }
+        lines.push(format!("wall        {}", wall_summary()));
+        lines.join("\n")
     }
 
     /// The session's scratch folder (cleope's own temporary files).

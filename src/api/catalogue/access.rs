@@ -154,6 +154,11 @@ impl DataAccess {
         Ok(())
     }
 
+    /// The accounts read at start, where each may go (no passwords).
+    pub fn accounts_summary(&self) -> Vec<String> {
+        self.accounts.summary()
+    }
+
     /// Uses this account, for the catalogue in use, from now on.
     pub fn login(&self, credentials: Credentials) {
         let mut state = self.lock();
