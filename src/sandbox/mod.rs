@@ -14,7 +14,7 @@ mod paths;
 pub use cancel::{Cancel, Stop, time_breach};
 pub use disk::DiskBudget;
 pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
-pub use paths::{Access, PathError, WORKSPACE_FOLDERS, Workspace};
+pub use paths::{Access, PRIVATE_FOLDER, PathError, WORKSPACE_FOLDERS, Workspace};
 
 use std::fmt;
 
