@@ -250,6 +250,8 @@ impl Workspace {
 fn real_path(path: &Path) -> io::Result<PathBuf> {
     let mut existing = path.to_path_buf();
     let mut missing = Vec::new();
+    // Entries that appeared while being resolved (another session wrote them).
+    let mut appeared = 0;
     loop {
         match existing.canonicalize() {
             Ok(real) => {
@@ -259,9 +261,17 @@ fn real_path(path: &Path) -> io::Result<PathBuf> {
                 let Some(name) = existing.file_name().map(|n| n.to_os_string()) else {
                     return Err(e);
                 };
-                // A dangling symlink is not "missing": refuse to guess where it points.
-                if existing.symlink_metadata().is_ok() {
-                    return Err(io::Error::other("it is a broken link"));
+                match existing.symlink_metadata() {
+                    // A dangling symlink is not "missing": refuse to guess where it points.
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        return Err(io::Error::other("it is a broken link"));
+                    }
+                    Ok(_) if appeared < 3 => {
+                        appeared += 1;
+                        continue;
+                    }
+                    Ok(_) => return Err(e),
+                    Err(_) => {}
                 }
                 missing.push(name);
                 if !existing.pop() {
