@@ -17,8 +17,10 @@ pub struct Quota {
     pub memory: u64,
     /// Threads for native parallel work.
     pub cpus: usize,
-    /// Bytes the workspace may hold.
+    /// Bytes the workspace may hold (every file and folder takes at least a block).
     pub disk: u64,
+    /// Files and folders the workspace may hold.
+    pub disk_entries: u64,
     /// Script operations per run (a file, a cell or a REPL entry).
     pub operations: u64,
     /// Wall-clock time per run.
@@ -31,6 +33,7 @@ impl Default for Quota {
             memory: 2 * 1024 * 1024 * 1024,
             cpus: 2,
             disk: 20_000_000_000,
+            disk_entries: 100_000,
             operations: 1_000_000_000,
             time_limit: Duration::from_secs(300),
         }
@@ -115,6 +118,7 @@ pub struct Overrides {
     pub memory: Option<u64>,
     pub cpus: Option<usize>,
     pub disk: Option<u64>,
+    pub disk_entries: Option<u64>,
     pub operations: Option<u64>,
     pub time_limit: Option<Duration>,
     /// The catalogue's base URL (`--catalogue`, `CLEOPE_CATALOGUE`).
@@ -185,6 +189,10 @@ impl Settings {
         if let Some(size) = quota.disk {
             self.quota.disk = parse_size(&size).map_err(|e| invalid(format!("quota.disk: {e}")))?;
         }
+        if let Some(entries) = quota.disk_entries {
+            self.quota.disk_entries = check_disk_entries(entries)
+                .map_err(|e| invalid(format!("quota.disk_entries: {e}")))?;
+        }
         if let Some(time) = quota.time_limit {
             self.quota.time_limit =
                 parse_duration(&time).map_err(|e| invalid(format!("quota.time_limit: {e}")))?;
@@ -242,6 +250,7 @@ impl Settings {
         q.memory = o.memory.unwrap_or(q.memory);
         q.cpus = o.cpus.unwrap_or(q.cpus);
         q.disk = o.disk.unwrap_or(q.disk);
+        q.disk_entries = o.disk_entries.unwrap_or(q.disk_entries);
         q.operations = o.operations.unwrap_or(q.operations);
         q.time_limit = o.time_limit.unwrap_or(q.time_limit);
     }
@@ -273,6 +282,7 @@ struct QuotaFile {
     memory: Option<String>,
     cpus: Option<usize>,
     disk: Option<String>,
+    disk_entries: Option<u64>,
     operations: Option<u64>,
     time_limit: Option<String>,
 }
@@ -346,6 +356,16 @@ pub fn check_cpus(cpus: usize) -> Result<usize, String> {
     Ok(cpus)
 }
 
+/// Checks a cap on the workspace's files and folders: enough for a few results.
+pub fn check_disk_entries(entries: u64) -> Result<u64, String> {
+    if entries < 10 {
+        return Err(format!(
+            "{entries} files and folders is too few to work with; use at least 10"
+        ));
+    }
+    Ok(entries)
+}
+
 /// Checks an operation budget: big enough to run a small script.
 pub fn check_operations(ops: u64) -> Result<u64, String> {
     if ops < 1000 {
@@ -366,6 +386,7 @@ mod tests {
         assert_eq!(q.memory, 2 << 30);
         assert_eq!(q.cpus, 2);
         assert_eq!(q.disk, 20_000_000_000);
+        assert_eq!(q.disk_entries, 100_000);
         assert_eq!(q.time_limit, Duration::from_secs(300));
     }
 
