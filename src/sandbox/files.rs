@@ -172,12 +172,6 @@ impl<'a> Destination<'a> {
         Ok(hold)
     }
 
-    /// A temporary file beside the destination (removed when dropped, and
-    /// by the next session if this process dies first).
-    pub fn temporary(&self, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
-        temporary_in(self.folder(), suffix)
-    }
-
     fn folder(&self) -> &Path {
         self.real.parent().unwrap_or(Path::new("."))
     }
