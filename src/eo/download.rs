@@ -1333,6 +1333,38 @@ mod tests {
     }
 
     #[test]
+    fn an_archive_of_many_empty_entries_is_refused_at_the_entry_cap() {
+        let mut setup = Setup::new(1 << 30);
+        let limits = crate::sandbox::DiskLimits {
+            bytes: 1 << 30,
+            entries: 100,
+        };
+        setup.disk = DiskBudget::open(setup.dir.path(), limits).unwrap();
+        let archive = setup.local().join("MANY.zip");
+        let names: Vec<String> = (0..500).map(|i| format!("MANY.SAFE/e{i}")).collect();
+        let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+        zip_of(&archive, &members);
+        let error = unpack(&archive, &setup.local(), &setup.limits()).unwrap_err();
+        assert!(matches!(error, DownloadError::Quota(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("needs 501 more file(s) or folder(s)"),
+            "500 files and their folder: {error}"
+        );
+        assert!(
+            !setup.local().join("MANY.SAFE").exists(),
+            "nothing unpacked"
+        );
+        assert!(archive.exists(), "kept, to unpack once there is room");
+        assert_eq!(
+            setup.disk.entries_used(),
+            0,
+            "a refused unpacking charges nothing"
+        );
+    }
+
+    #[test]
     fn an_archive_expanding_past_the_quota_is_refused_and_kept() {
         let setup = Setup::new(20_000);
         let archive = setup.local().join("BIG.zip");
