@@ -2,8 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use cleope::runtime::config::{
-    check_cpus, check_host_port, check_operations, check_url, parse_dialect, parse_duration,
-    parse_layout, parse_size,
+    check_cpus, check_disk_entries, check_host_port, check_operations, check_url, parse_dialect,
+    parse_duration, parse_layout, parse_size,
 };
 use cleope::runtime::{CellRange, Overrides, Prepared, Session, Settings, Terminal, exit_code};
 use cleope::sandbox::wall;
@@ -188,6 +188,9 @@ struct SessionArgs {
     /// Disk quota for the workspace [default: 20GB]
     #[arg(long, env = "CLEOPE_DISK", value_name = "SIZE", value_parser = parse_size)]
     disk: Option<u64>,
+    /// Files and folders the workspace may hold [default: 100000]
+    #[arg(long, env = "CLEOPE_DISK_ENTRIES", value_name = "N", value_parser = parse_disk_entries)]
+    disk_entries: Option<u64>,
     /// Script operations allowed per run (cell) [default: 1000000000]
     #[arg(long, env = "CLEOPE_OPERATIONS", value_name = "N", value_parser = parse_operations)]
     operations: Option<u64>,
@@ -215,12 +218,19 @@ fn parse_cpus(text: &str) -> Result<usize, String> {
     check_cpus(cpus)
 }
 
+fn parse_disk_entries(text: &str) -> Result<u64, String> {
+    check_disk_entries(parse_count(text)?)
+}
+
 fn parse_operations(text: &str) -> Result<u64, String> {
-    let ops = text
-        .replace('_', "")
+    check_operations(parse_count(text)?)
+}
+
+/// A whole number, with `_` allowed between digits (`1_000_000`).
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.replace('_', "")
         .parse()
-        .map_err(|_| format!("'{text}' is not a whole number"))?;
-    check_operations(ops)
+        .map_err(|_| format!("'{text}' is not a whole number"))
 }
 
 impl SessionArgs {
@@ -231,6 +241,7 @@ impl SessionArgs {
             memory: self.memory,
             cpus: self.cpus,
             disk: self.disk,
+            disk_entries: self.disk_entries,
             operations: self.operations,
             time_limit: self.time_limit,
             catalogue_url: self.catalogue.clone(),

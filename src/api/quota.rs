@@ -16,7 +16,9 @@ mod quota_api {
     /// `memory_limit`, `memory_used` (bytes the session holds), `memory_native`
     /// (bytes held by native values such as matrices), `memory_resident`
     /// (the process's resident set, libraries included), `disk_limit`,
-    /// `disk_used` (bytes in the workspace), `cpus`, `operations_limit`,
+    /// `disk_used` (bytes in the workspace, every file and folder at least a
+    /// block, shared with every session on the workspace), `disk_entries_limit`,
+    /// `disk_entries_used` (files and folders), `cpus`, `operations_limit`,
     /// `time_limit` and `elapsed` (seconds of the current run); and the
     /// session's grants: `workspace` (the folder scripts may write), `read`
     /// (the folders they may read), `network` (the `host:port` endpoints
@@ -42,6 +44,8 @@ mod quota_api {
         );
         map.insert("disk_limit".into(), int(q.disk));
         map.insert("disk_used".into(), int(host.disk.used()));
+        map.insert("disk_entries_limit".into(), int(host.disk.entry_limit()));
+        map.insert("disk_entries_used".into(), int(host.disk.entries_used()));
         map.insert("cpus".into(), int(q.cpus as u64));
         map.insert("operations_limit".into(), int(q.operations));
         map.insert(
@@ -91,10 +95,12 @@ mod quota_api {
                 human_bytes(host.memory.charged())
             ),
             format!(
-                "disk        {:>10} of {:>10} ({:.1}%)",
+                "disk        {:>10} of {:>10} ({:.1}%), {} of {} files and folders",
                 human_disk_bytes(host.disk.used()),
                 human_disk_bytes(q.disk),
-                percent(host.disk.used(), q.disk)
+                percent(host.disk.used(), q.disk),
+                host.disk.entries_used(),
+                host.disk.entry_limit()
             ),
             format!("cpus        {:>10}", q.cpus),
             format!(

@@ -216,7 +216,7 @@ mod raster_api {
         Binary, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack, Unary, crs,
     };
     use crate::runtime::Host;
-    use crate::sandbox::{Access, Stop};
+    use crate::sandbox::Stop;
     use rhai::{Array, FLOAT, INT, Map};
 
     /// Opens band 1 of a raster file (GeoTIFF, JP2, netCDF, or a member of a
@@ -1067,26 +1067,28 @@ mod raster_api {
         path: &str,
     ) -> Result<(), Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
-        let target = host
-            .workspace()
-            .resolve(path, Access::Write)
-            .map_err(path_error)?;
-        if let Some(folder) = target.parent() {
-            std::fs::create_dir_all(folder).map_err(|error| {
-                file_error(crate::sandbox::files::FileError::Io {
-                    path: path.to_string(),
-                    error,
-                })
-            })?;
-        }
-        let old_size = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
-        let format = SaveFormat::from_path(&target);
+        let destination = crate::sandbox::files::destination(&host.workspace(), &host.disk, path)
+            .map_err(file_error)?;
+        destination.make_folders().map_err(file_error)?;
+        let format = SaveFormat::from_path(destination.real());
+        let mut held = None;
         let accept = |size: u64| {
-            host.disk
-                .reserve(size as i64 - old_size as i64, &format!("saving \"{path}\""))
-                .map_err(|breach| RasterError::Stopped(Stop::Quota(breach)))
+            held = Some(destination.hold(size).map_err(|error| match error {
+                crate::sandbox::files::FileError::Quota(breach) => {
+                    RasterError::Stopped(Stop::Quota(breach))
+                }
+                other => RasterError::Gdal {
+                    path: path.to_string(),
+                    message: other.to_string(),
+                },
+            })?);
+            Ok(())
         };
-        compute(&ctx, |c| c.save(r, &target, format, accept))
+        compute(&ctx, |c| c.save(r, destination.real(), format, accept))?;
+        if let Some(hold) = held {
+            hold.commit();
+        }
+        Ok(())
     }
 
     /// A short description, used by `print`.

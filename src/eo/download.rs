@@ -15,7 +15,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::sandbox::{Breach, Cancel, DiskBudget, Stop, Workspace, human_disk_bytes};
+use crate::sandbox::{Breach, Cancel, DiskBudget, Hold, Stop, Usage, Workspace, human_disk_bytes};
 
 /// The file where downloads are recorded, one workspace path per line
 /// (CLEOPE's `list_local.txt`).
@@ -366,23 +366,29 @@ fn file_name(path: &Path) -> String {
 }
 
 /// A `.part` file being filled, and the disk space reserved for it.
-struct Transfer {
+struct Transfer<'a> {
     part: PathBuf,
     file: File,
     /// Bytes in the file.
     written: u64,
+    /// Bytes the file held when this transfer began (already counted).
+    began: u64,
     /// Bytes of quota reserved beyond `written` (released if unused).
     reserved_ahead: u64,
+    /// The quota held for the bytes written and reserved ahead: a hold,
+    /// not a charge, so that a session measuring the workspace meanwhile
+    /// keeps it, and a killed process's hold is forgotten.
+    hold: Hold<'a>,
 }
 
-impl Transfer {
+impl<'a> Transfer<'a> {
     /// Opens the `.part` file, keeping what an earlier try left when it can
     /// be the start of the product, and reserves the rest of the download.
     fn resume(
         part: &Path,
         expected: &Expected,
-        limits: &Limits,
-    ) -> Result<Transfer, DownloadError> {
+        limits: &Limits<'a>,
+    ) -> Result<Transfer<'a>, DownloadError> {
         if let Some(parent) = part.parent() {
             std::fs::create_dir_all(parent).map_err(DownloadError::io(parent))?;
         }
@@ -398,10 +404,10 @@ impl Transfer {
         // first byte is written: a product too big is refused up front.
         let ahead = expected.size.map_or(0, |size| size - left);
         let name = file_name(part);
-        limits
+        let hold = limits
             .disk
-            .reserve(
-                ahead as i64,
+            .hold(
+                Usage::of_bytes(ahead),
                 &format!("downloading {}", name.trim_end_matches(".part")),
             )
             .map_err(DownloadError::Quota)?;
@@ -409,15 +415,14 @@ impl Transfer {
             .create(true)
             .append(true)
             .open(part)
-            .map_err(|error| {
-                let _ = limits.disk.reserve(-(ahead as i64), "undo");
-                DownloadError::io(part)(error)
-            })?;
+            .map_err(DownloadError::io(part))?;
         Ok(Transfer {
             part: part.to_path_buf(),
             file,
             written: left,
+            began: left,
             reserved_ahead: ahead,
+            hold,
         })
     }
 
@@ -457,14 +462,15 @@ impl Transfer {
         Ok(())
     }
 
-    /// Closes the file, gives back the quota reserved for bytes that never
-    /// came, and tells how many bytes the file holds.
-    fn close(self, limits: &Limits) -> u64 {
-        if self.reserved_ahead > 0 {
-            let _ = limits
-                .disk
-                .reserve(-(self.reserved_ahead as i64), "unused download reservation");
-        }
+    /// Closes the file: the bytes it gained are stored, the quota held for
+    /// bytes that never came is given back (with the hold). Tells how many
+    /// bytes the file holds.
+    fn close(mut self, limits: &Limits) -> u64 {
+        self.hold
+            .settle(Usage::of_bytes(self.written.saturating_sub(self.began)));
+        limits
+            .disk
+            .release(Usage::of_bytes(self.began.saturating_sub(self.written)));
         self.written
     }
 
@@ -473,12 +479,11 @@ impl Transfer {
     }
 
     /// Reserves `bytes` more of the quota for what is still to come.
-    fn reserve_ahead(&mut self, bytes: u64, limits: &Limits) -> Result<(), DownloadError> {
+    fn reserve_ahead(&mut self, bytes: u64) -> Result<(), DownloadError> {
         let name = file_name(&self.part);
         let name = name.trim_end_matches(".part");
-        limits
-            .disk
-            .reserve(bytes as i64, &format!("downloading {name}"))
+        self.hold
+            .grow(Usage::of_bytes(bytes), &format!("downloading {name}"))
             .map_err(DownloadError::Quota)?;
         self.reserved_ahead += bytes;
         Ok(())
@@ -501,7 +506,7 @@ impl Transfer {
             && let Some(length) = body.length
         {
             let ahead = self.reserved_ahead;
-            self.reserve_ahead(length.saturating_sub(ahead), limits)?;
+            self.reserve_ahead(length.saturating_sub(ahead))?;
         }
         self.copy(body.reader, expected, limits, progress)
     }
@@ -551,7 +556,7 @@ impl Transfer {
             }
             if self.reserved_ahead < read as u64 {
                 let more = read as u64 - self.reserved_ahead;
-                self.reserve_ahead(more, limits)?;
+                self.reserve_ahead(more)?;
             }
             self.file
                 .write_all(&buffer[..read])
@@ -680,33 +685,60 @@ pub fn unpack(archive: &Path, folder: &Path, limits: &Limits) -> Result<PathBuf,
         }
     };
     let expanded: u64 = entries.iter().map(|e| e.size).sum();
-    limits
+    // Every file and folder it makes is charged, so an archive of a
+    // million empty entries is refused like one of a million bytes.
+    let hold = limits
         .disk
-        .reserve(
-            expanded as i64,
+        .hold(
+            unpacked_footprint(&entries, limits.disk),
             &format!(
-                "unpacking {name} (it expands to {}; the download itself is kept in local_files/)",
-                human_disk_bytes(expanded)
+                "unpacking {name} (it expands to {} in {} entries; the download itself is kept in local_files/)",
+                human_disk_bytes(expanded),
+                entries.len()
             ),
         )
         .map_err(DownloadError::Quota)?;
     let staging = folder.join(format!(".unpacking-{name}"));
     let result = extract(archive, packing, &name, &entries, &staging, limits)
-        .and_then(|written| place(&staging, folder, &name, limits).map(|path| (path, written)));
+        .and_then(|_| place(&staging, folder, &name, limits));
     match result {
-        Ok((path, written)) => {
-            let _ = limits
-                .disk
-                .reserve(written as i64 - expanded as i64, "unpacked");
+        Ok(path) => {
+            hold.commit();
             discard(archive, archive_size, limits);
             Ok(path)
         }
         Err(error) => {
             let _ = std::fs::remove_dir_all(&staging);
-            let _ = limits.disk.reserve(-(expanded as i64), "unpacking failed");
             Err(error)
         }
     }
+}
+
+/// What unpacking `entries` costs: each file and folder, the folders their
+/// paths imply included, and the product folder when there are several
+/// top-level entries.
+fn unpacked_footprint(entries: &[Entry], disk: &DiskBudget) -> Usage {
+    let mut folders = std::collections::BTreeSet::new();
+    let mut tops = std::collections::BTreeSet::new();
+    let mut files = Usage::NONE;
+    for entry in entries.iter().filter(|e| !e.path.is_empty()) {
+        if entry.is_dir {
+            folders.insert(entry.path.as_str());
+        } else {
+            files = files.plus(disk.file_footprint(entry.size));
+        }
+        let mut path = entry.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            folders.insert(parent);
+            path = parent;
+        }
+        tops.insert(path);
+    }
+    let product_folder = u64::from(tops.len() > 1);
+    files.plus(
+        disk.folder_footprint()
+            .times(folders.len() as u64 + product_folder),
+    )
 }
 
 /// Removes a file and gives its size back to the quota.
@@ -899,11 +931,9 @@ fn place(
     };
     if to.exists() {
         // An older copy of the same product is replaced, as CLEOPE did.
-        let old = tree_size(&to);
+        let old = limits.disk.footprint_of(&to);
         remove_any(&to).map_err(DownloadError::io(&to))?;
-        let _ = limits
-            .disk
-            .reserve(-(old as i64), "replacing an older copy");
+        limits.disk.release(old);
     }
     std::fs::rename(&from, &to).map_err(DownloadError::io(&to))?;
     if from != staging {
@@ -921,16 +951,6 @@ pub fn archive_stem(name: &str) -> &str {
         }
     }
     name
-}
-
-fn tree_size(path: &Path) -> u64 {
-    walkdir::WalkDir::new(path)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| e.metadata().ok())
-        .map(|m| m.len())
-        .sum()
 }
 
 fn remove_any(path: &Path) -> std::io::Result<()> {
@@ -1278,7 +1298,9 @@ mod tests {
             1000
         );
         assert!(!archive.exists());
-        assert_eq!(setup.disk.used(), 1004);
+        // Two files and the two folders their paths imply: a block each.
+        assert_eq!(setup.disk.used(), 4 * 4096);
+        assert_eq!(setup.disk.entries_used(), 4);
         assert_eq!(
             std::fs::read_dir(setup.local()).unwrap().count(),
             1,
@@ -1310,6 +1332,38 @@ mod tests {
             );
         }
         assert!(!setup.dir.path().join("escape.txt").exists());
+    }
+
+    #[test]
+    fn an_archive_of_many_empty_entries_is_refused_at_the_entry_cap() {
+        let mut setup = Setup::new(1 << 30);
+        let limits = crate::sandbox::DiskLimits {
+            bytes: 1 << 30,
+            entries: 100,
+        };
+        setup.disk = DiskBudget::open(setup.dir.path(), limits).unwrap();
+        let archive = setup.local().join("MANY.zip");
+        let names: Vec<String> = (0..500).map(|i| format!("MANY.SAFE/e{i}")).collect();
+        let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+        zip_of(&archive, &members);
+        let error = unpack(&archive, &setup.local(), &setup.limits()).unwrap_err();
+        assert!(matches!(error, DownloadError::Quota(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("needs 501 more file(s) or folder(s)"),
+            "500 files and their folder: {error}"
+        );
+        assert!(
+            !setup.local().join("MANY.SAFE").exists(),
+            "nothing unpacked"
+        );
+        assert!(archive.exists(), "kept, to unpack once there is room");
+        assert_eq!(
+            setup.disk.entries_used(),
+            0,
+            "a refused unpacking charges nothing"
+        );
     }
 
     #[test]

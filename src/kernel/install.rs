@@ -111,6 +111,10 @@ pub fn settings_env(overrides: &Overrides) -> Vec<(String, String)> {
         ("CLEOPE_CPUS", overrides.cpus.map(|n| n.to_string())),
         ("CLEOPE_DISK", overrides.disk.map(size_text)),
         (
+            "CLEOPE_DISK_ENTRIES",
+            overrides.disk_entries.map(|n| n.to_string()),
+        ),
+        (
             "CLEOPE_OPERATIONS",
             overrides.operations.map(|n| n.to_string()),
         ),

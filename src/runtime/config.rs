@@ -32,8 +32,10 @@ pub struct Quota {
     pub memory: u64,
     /// Threads for native parallel work.
     pub cpus: usize,
-    /// Bytes the workspace may hold.
+    /// Bytes the workspace may hold (every file and folder takes at least a block).
     pub disk: u64,
+    /// Files and folders the workspace may hold.
+    pub disk_entries: u64,
     /// Script operations per run (a file, a cell or a REPL entry).
     pub operations: u64,
     /// Wall-clock time per run.
@@ -46,6 +48,7 @@ impl Default for Quota {
             memory: 2 * 1024 * 1024 * 1024,
             cpus: 2,
             disk: 20_000_000_000,
+            disk_entries: 100_000,
             operations: 1_000_000_000,
             time_limit: Duration::from_secs(300),
         }
@@ -152,6 +155,7 @@ pub struct Overrides {
     pub memory: Option<u64>,
     pub cpus: Option<usize>,
     pub disk: Option<u64>,
+    pub disk_entries: Option<u64>,
     pub operations: Option<u64>,
     pub time_limit: Option<Duration>,
     /// The catalogue's base URL (`--catalogue`, `CLEOPE_CATALOGUE`).
@@ -364,6 +368,7 @@ impl Settings {
         q.memory = o.memory.unwrap_or(q.memory);
         q.cpus = o.cpus.unwrap_or(q.cpus);
         q.disk = o.disk.unwrap_or(q.disk);
+        q.disk_entries = o.disk_entries.unwrap_or(q.disk_entries);
         q.operations = o.operations.unwrap_or(q.operations);
         q.time_limit = o.time_limit.unwrap_or(q.time_limit);
         self.grants.read.extend(o.read.iter().cloned());
@@ -459,6 +464,7 @@ impl Ignored {
 struct QuotaValues {
     memory: Option<u64>,
     disk: Option<u64>,
+    disk_entries: Option<u64>,
     time_limit: Option<Duration>,
     cpus: Option<usize>,
     operations: Option<u64>,
@@ -468,6 +474,7 @@ impl QuotaValues {
     fn apply_to(&self, quota: &mut Quota) {
         quota.memory = self.memory.unwrap_or(quota.memory);
         quota.disk = self.disk.unwrap_or(quota.disk);
+        quota.disk_entries = self.disk_entries.unwrap_or(quota.disk_entries);
         quota.time_limit = self.time_limit.unwrap_or(quota.time_limit);
         quota.cpus = self.cpus.unwrap_or(quota.cpus);
         quota.operations = self.operations.unwrap_or(quota.operations);
@@ -554,6 +561,11 @@ fn parse_quota(file: &QuotaFile) -> Result<QuotaValues, String> {
             .map(parse_size)
             .transpose()
             .map_err(|e| format!("quota.disk: {e}"))?,
+        disk_entries: file
+            .disk_entries
+            .map(check_disk_entries)
+            .transpose()
+            .map_err(|e| format!("quota.disk_entries: {e}"))?,
         time_limit: file
             .time_limit
             .as_deref()
@@ -648,6 +660,7 @@ struct QuotaFile {
     memory: Option<String>,
     cpus: Option<usize>,
     disk: Option<String>,
+    disk_entries: Option<u64>,
     operations: Option<u64>,
     time_limit: Option<String>,
 }
@@ -723,6 +736,16 @@ pub fn check_cpus(cpus: usize) -> Result<usize, String> {
     Ok(cpus)
 }
 
+/// Checks a cap on the workspace's files and folders: enough for a few results.
+pub fn check_disk_entries(entries: u64) -> Result<u64, String> {
+    if entries < 10 {
+        return Err(format!(
+            "{entries} files and folders is too few to work with; use at least 10"
+        ));
+    }
+    Ok(entries)
+}
+
 /// Checks an operation budget: big enough to run a small script.
 pub fn check_operations(ops: u64) -> Result<u64, String> {
     if ops < 1000 {
@@ -743,6 +766,7 @@ mod tests {
         assert_eq!(q.memory, 2 << 30);
         assert_eq!(q.cpus, 2);
         assert_eq!(q.disk, 20_000_000_000);
+        assert_eq!(q.disk_entries, 100_000);
         assert_eq!(q.time_limit, Duration::from_secs(300));
     }
 

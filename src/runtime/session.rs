@@ -14,7 +14,7 @@ use super::grants::{PrepareError, Prepared};
 use super::guard::Guard;
 use super::host::Host;
 use super::resolver::{ConfinedResolver, ScriptFolder, prelude_module};
-use crate::sandbox::{Cancel, DiskBudget, MemoryBudget, Workspace};
+use crate::sandbox::{Cancel, DiskBudget, DiskLimits, MemoryBudget, Workspace};
 use rhai::debugger::{DebuggerCommand, DebuggerEvent};
 use rhai::{
     AST, ASTNode, Dynamic, Engine, EvalAltResult, EvalContext, Expr, Module, Position, Scope,
@@ -93,7 +93,16 @@ impl Session {
         for root in &prepared.grants.read {
             workspace.add_read_only(&root.label, &root.path);
         }
-        let disk = DiskBudget::measure(workspace.root(), settings.quota.disk);
+        let disk_limits = DiskLimits {
+            bytes: settings.quota.disk,
+            entries: settings.quota.disk_entries,
+        };
+        let disk = DiskBudget::open(workspace.root(), disk_limits).map_err(|error| {
+            SetupError::Workspace {
+                path: settings.workspace.clone(),
+                error,
+            }
+        })?;
         crate::eo::gdal_library::configure(settings.quota.memory);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.quota.cpus)

@@ -1,7 +1,7 @@
 //! File operations confined to the workspace, charged to the disk quota and
 //! written atomically (a failed write never leaves a partial file behind).
 
-use super::{Access, Breach, DiskBudget, PathError, Workspace, human_bytes};
+use super::{Access, Breach, DiskBudget, Hold, PathError, Usage, Workspace, human_bytes};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,42 +81,122 @@ pub fn read_bytes(ws: &Workspace, path: &str, max_bytes: u64) -> Result<Vec<u8>,
     std::fs::read(&real).map_err(io_error(path))
 }
 
-/// Writes `bytes` to `path` atomically, after reserving the growth on the disk quota.
+/// Writes `bytes` to `path` atomically, after holding its footprint on the disk quota.
 ///
-/// Parent folders are created. The data goes to a temporary file in the same
-/// folder that is renamed over the target only once it is complete.
+/// Parent folders are created (each charged a block). The data goes to a
+/// temporary file in the same folder that is renamed over the target only
+/// once it is complete. It is not flushed to the device first: that guards
+/// against power cuts, not against failures or a killed process, and cost
+/// 3.7 ms of the 3.7 ms an empty file took to write.
 pub fn write_bytes(
     ws: &Workspace,
     disk: &DiskBudget,
     path: &str,
     bytes: &[u8],
 ) -> Result<PathBuf, FileError> {
+    let destination = destination(ws, disk, path)?;
+    let hold = destination.hold(bytes.len() as u64)?;
+    write_atomically(destination.real(), bytes).map_err(io_error(path))?;
+    hold.commit();
+    Ok(destination.real)
+}
+
+/// A file about to be written into the workspace: its real path and the
+/// footprint of the file it replaces.
+pub struct Destination<'a> {
+    disk: &'a DiskBudget,
+    /// The path as the script gave it, for messages.
+    path: String,
+    real: PathBuf,
+    replaced: Usage,
+}
+
+/// Confines `path` for writing and refuses a folder.
+pub fn destination<'a>(
+    ws: &Workspace,
+    disk: &'a DiskBudget,
+    path: &str,
+) -> Result<Destination<'a>, FileError> {
     let real = ws.resolve(path, Access::Write)?;
-    if real.is_dir() {
-        return Err(FileError::Format {
-            path: path.to_string(),
-            message: "is a folder; name a file inside it".into(),
-        });
-    }
-    let old_len = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
-    let growth = bytes.len() as i64 - old_len as i64;
-    disk.reserve(growth, &format!("writing \"{path}\""))?;
-    write_atomically(&real, bytes).map_err(|error| {
-        disk.reserve(-growth, "undo").ok();
-        FileError::Io {
-            path: path.to_string(),
-            error,
+    let replaced = match std::fs::symlink_metadata(&real) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(FileError::Format {
+                path: path.to_string(),
+                message: "is a folder; name a file inside it".into(),
+            });
         }
-    })?;
-    Ok(real)
+        Ok(meta) => disk.file_footprint(meta.len()),
+        Err(_) => Usage::NONE,
+    };
+    Ok(Destination {
+        disk,
+        path: path.to_string(),
+        real,
+        replaced,
+    })
+}
+
+impl<'a> Destination<'a> {
+    /// Where the file goes.
+    pub fn real(&self) -> &Path {
+        &self.real
+    }
+
+    /// Holds the quota for the file at `len` bytes, in place of the file it
+    /// replaces, and for the folders still to make, which it then makes.
+    /// Commit the hold once the file is in place. Refused, nothing is made.
+    pub fn hold(&self, len: u64) -> Result<Hold<'a>, FileError> {
+        self.hold_with_folders(self.replaced, self.disk.file_footprint(len))
+    }
+
+    /// Makes (and charges) the folders leading to the file, for writers
+    /// that need them before they know the file's size.
+    pub fn make_folders(&self) -> Result<(), FileError> {
+        self.hold_with_folders(Usage::NONE, Usage::NONE).map(drop)
+    }
+
+    fn hold_with_folders(&self, old: Usage, file: Usage) -> Result<Hold<'a>, FileError> {
+        let folders = self.missing_folders();
+        let folder = self.disk.folder_footprint();
+        let new = file.plus(folder.times(folders.len() as u64));
+        let purpose = format!("writing \"{}\"", self.path);
+        let mut hold = self.disk.hold_replacing(old, new, &purpose)?;
+        for made in folders.into_iter().rev() {
+            match std::fs::create_dir(made) {
+                Ok(()) => hold.settle(folder),
+                // Made meanwhile by another session, which charged it.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(io_error(&self.path)(error)),
+            }
+        }
+        Ok(hold)
+    }
+
+    fn folder(&self) -> &Path {
+        self.real.parent().unwrap_or(Path::new("."))
+    }
+
+    /// The folders from the file's up to the first that exists, deepest first.
+    fn missing_folders(&self) -> Vec<&Path> {
+        self.folder()
+            .ancestors()
+            .take_while(|folder| !folder.exists())
+            .collect()
+    }
+}
+
+/// A temporary file in `folder`, named so that a later session can tell
+/// whether the process that made it is still alive.
+pub fn temporary_in(folder: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&super::temporary_prefix())
+        .suffix(suffix)
+        .tempfile_in(folder)
 }
 
 fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let mut temp = tempfile::NamedTempFile::new_in(parent)?;
+    let mut temp = temporary_in(target.parent().unwrap_or(Path::new(".")), "")?;
     temp.write_all(bytes)?;
-    temp.as_file().sync_data()?;
     make_readable(temp.as_file())?;
     temp.persist(target).map_err(|e| e.error)?;
     Ok(())
@@ -223,9 +303,20 @@ mod tests {
         let (_d, ws, disk) = setup(1 << 20);
         write_bytes(&ws, &disk, "output/a/b.txt", b"hello").unwrap();
         assert_eq!(read_text(&ws, "output/a/b.txt", 100).unwrap(), "hello");
-        assert_eq!(disk.used(), 5);
+        assert_eq!(
+            disk.used(),
+            8192,
+            "the folder a/ and the file: a block each"
+        );
+        write_bytes(&ws, &disk, "output/a/b.txt", &[b'x'; 5000]).unwrap();
+        assert_eq!(
+            disk.used(),
+            12288,
+            "overwriting charges only the difference"
+        );
         write_bytes(&ws, &disk, "output/a/b.txt", b"hi").unwrap();
-        assert_eq!(disk.used(), 2, "overwriting charges only the difference");
+        assert_eq!(disk.used(), 8192);
+        assert_eq!(disk.entries_used(), 2);
     }
 
     #[test]
@@ -241,10 +332,33 @@ mod tests {
 
     #[test]
     fn a_write_past_the_disk_quota_leaves_no_file() {
-        let (_d, ws, disk) = setup(10);
-        let err = write_bytes(&ws, &disk, "output/big.txt", &[b'x'; 11]).unwrap_err();
+        let (_d, ws, disk) = setup(10_000);
+        let err = write_bytes(&ws, &disk, "output/big.txt", &[b'x'; 10_001]).unwrap_err();
         assert!(matches!(err, FileError::Quota(_)), "{err}");
         assert_eq!(list_dir(&ws, "output").unwrap(), Vec::<String>::new());
+        let err = write_bytes(&ws, &disk, "output/a/b/c/d.txt", b"").unwrap_err();
+        assert!(matches!(err, FileError::Quota(_)), "four blocks: {err}");
+        assert_eq!(list_dir(&ws, "output").unwrap(), Vec::<String>::new());
+        assert_eq!(disk.used(), 0);
+    }
+
+    #[test]
+    fn temporaries_carry_the_process_token_and_go_when_dropped() {
+        let (_d, ws, _disk) = setup(1 << 20);
+        let temp = temporary_in(&ws.root().join("output"), ".tif").unwrap();
+        let name = temp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&crate::sandbox::temporary_prefix()),
+            "{name}"
+        );
+        let path = temp.path().to_path_buf();
+        drop(temp);
+        assert!(!path.exists());
     }
 
     #[test]

@@ -15,9 +15,9 @@ pub mod process;
 pub mod wall;
 
 pub use cancel::{Cancel, Stop, time_breach};
-pub use disk::DiskBudget;
+pub use disk::{DiskBudget, DiskLimits, Hold, Usage, temporary_prefix};
 pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
-pub use paths::{Access, PathError, WORKSPACE_FOLDERS, Workspace};
+pub use paths::{Access, PRIVATE_FOLDER, PathError, WORKSPACE_FOLDERS, Workspace};
 
 use std::fmt;
 

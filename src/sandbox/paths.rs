@@ -15,6 +15,16 @@ pub const WORKSPACE_FOLDERS: [(&str, &str); 3] = [
     ),
 ];
 
+/// cleope's own folder in every workspace: the disk ledger, the sessions'
+/// and downloads' lock files. Scripts can neither read nor write it.
+pub const PRIVATE_FOLDER: &str = ".cleope";
+
+/// The start of the names cleope gives its temporary files in the
+/// workspace (the token of the process that made them follows). Reserved
+/// too: a measurement skips a live process's temporaries, so a script must
+/// not be able to pass its own files for them.
+pub const TEMPORARY_MARK: &str = ".cleope-tmp-";
+
 /// What a script wants to do with a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -80,6 +90,40 @@ impl Workspace {
         &self.root
     }
 
+    /// The workspace's private folder (see [`PRIVATE_FOLDER`]).
+    pub fn private_folder(&self) -> PathBuf {
+        self.root.join(PRIVATE_FOLDER)
+    }
+
+    /// Why `real` (inside the root) is cleope's own, if it is: in the
+    /// private folder, or named like a temporary file. Names are compared
+    /// as file systems that fold case or drop trailing dots and spaces
+    /// (vfat, exFAT, SMB shares) would, so `.CLEOPE` or `.cleope.` cannot
+    /// reach the private folder there either.
+    fn reserved(&self, real: &Path) -> Option<String> {
+        let inside = real.strip_prefix(&self.root).ok()?;
+        let names: Vec<String> = inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
+            .collect();
+        if names
+            .first()
+            .is_some_and(|first| first.trim_end_matches(['.', ' ']) == PRIVATE_FOLDER)
+        {
+            return Some(format!(
+                "is in cleope's private folder {PRIVATE_FOLDER}/ (its disk ledger and locks), \
+                 which scripts can neither read nor write"
+            ));
+        }
+        if names.iter().any(|name| name.starts_with(TEMPORARY_MARK)) {
+            return Some(format!(
+                "is named like cleope's temporary files ({TEMPORARY_MARK}...), a name scripts \
+                 may not use"
+            ));
+        }
+        None
+    }
+
     /// The read-only roots as `(label, path)`.
     pub fn read_only_roots(&self) -> impl Iterator<Item = (&str, &Path)> {
         self.read_only
@@ -119,6 +163,12 @@ impl Workspace {
         let real = real_path(&candidate)
             .map_err(|e| refuse(&format!("cannot be resolved: {e}"), &self.roots_hint()))?;
         if real.starts_with(&self.root) {
+            if let Some(why) = self.reserved(&real) {
+                return Err(refuse(
+                    &why,
+                    "keep your files in output/, resources/ or local_files/",
+                ));
+            }
             return Ok(real);
         }
         match self.read_only.iter().find(|r| real.starts_with(&r.path)) {
@@ -200,6 +250,8 @@ impl Workspace {
 fn real_path(path: &Path) -> io::Result<PathBuf> {
     let mut existing = path.to_path_buf();
     let mut missing = Vec::new();
+    // Entries that appeared while being resolved (another session wrote them).
+    let mut appeared = 0;
     loop {
         match existing.canonicalize() {
             Ok(real) => {
@@ -209,9 +261,17 @@ fn real_path(path: &Path) -> io::Result<PathBuf> {
                 let Some(name) = existing.file_name().map(|n| n.to_os_string()) else {
                     return Err(e);
                 };
-                // A dangling symlink is not "missing": refuse to guess where it points.
-                if existing.symlink_metadata().is_ok() {
-                    return Err(io::Error::other("it is a broken link"));
+                match existing.symlink_metadata() {
+                    // A dangling symlink is not "missing": refuse to guess where it points.
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        return Err(io::Error::other("it is a broken link"));
+                    }
+                    Ok(_) if appeared < 3 => {
+                        appeared += 1;
+                        continue;
+                    }
+                    Ok(_) => return Err(e),
+                    Err(_) => {}
                 }
                 missing.push(name);
                 if !existing.pop() {
@@ -269,6 +329,38 @@ mod tests {
         std::os::unix::fs::symlink(dir.path(), ws.root().join("escape")).unwrap();
         let err = ws.resolve("escape/secret.txt", Access::Read).unwrap_err();
         assert!(err.message.contains("link that leads outside"), "{err}");
+    }
+
+    #[test]
+    fn the_private_folder_is_refused_by_every_spelling() {
+        let (_dir, ws) = workspace();
+        let private = ws.private_folder();
+        std::fs::create_dir_all(&private).unwrap();
+        std::fs::write(private.join("ledger"), "{}").unwrap();
+        std::os::unix::fs::symlink(&private, ws.root().join("output/link")).unwrap();
+        let absolute = format!("{}/.cleope/ledger", ws.root().display());
+        for path in [
+            ".cleope",
+            ".cleope/ledger",
+            "./.cleope/ledger",
+            ".CLEOPE/ledger",
+            ".cleope./new",
+            ".cleope ./new",
+            "output/link/ledger",
+            "output/link",
+            &absolute,
+        ] {
+            for access in [Access::Read, Access::Write] {
+                let err = ws.resolve(path, access).unwrap_err();
+                assert!(err.message.contains("private folder"), "{path}: {err}");
+            }
+        }
+        assert!(ws.resolve("output/.cleope/x", Access::Write).is_ok());
+        assert!(ws.resolve(".cleope-notes.txt", Access::Write).is_ok());
+        for path in ["output/.cleope-tmp-0123-x", "output/.CLEOPE-TMP-a/b.txt"] {
+            let err = ws.resolve(path, Access::Write).unwrap_err();
+            assert!(err.message.contains("temporary files"), "{path}: {err}");
+        }
     }
 
     #[test]

@@ -247,7 +247,13 @@ impl Sandboxed {
     /// Runs `script` (written next to the workspace, under a folder that is
     /// not a granted root) and waits at most `limit`, killing it after that.
     pub fn run(&self, script: &str, limit: Duration) -> Outcome {
-        let path = self.workspace.join("resources").join("hostile.rhai");
+        run_measured(self.command("hostile.rhai", script), limit)
+    }
+
+    /// The `cleope run` of `script`, saved as `resources/<name>`, ready to
+    /// spawn: several runs on one workspace (at once, or one killed) start here.
+    pub fn command(&self, name: &str, script: &str) -> Command {
+        let path = self.workspace.join("resources").join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, script).unwrap();
         let mut command = Command::new(super::cleope_bin());
@@ -260,6 +266,8 @@ impl Sandboxed {
             .env_remove("CLEOPE_TIME_LIMIT")
             .env_remove("CLEOPE_OPERATIONS")
             .env_remove("CLEOPE_MEMORY")
+            .env_remove("CLEOPE_DISK")
+            .env_remove("CLEOPE_DISK_ENTRIES")
             .env(CANARY_ENV, CANARY_ENV_VALUE)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -267,7 +275,7 @@ impl Sandboxed {
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        run_measured(command, limit)
+        command
     }
 
     /// Every file the workspace holds, concatenated (for leak checks).

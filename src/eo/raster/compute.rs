@@ -350,11 +350,9 @@ impl Compute<'_> {
         accept: impl FnOnce(u64) -> Result<(), RasterError>,
     ) -> Result<(), RasterError> {
         let folder = target.parent().unwrap_or(Path::new("."));
-        let temp = tempfile::Builder::new()
-            .prefix(".cleope-")
-            .suffix(".tif")
-            .tempfile_in(folder)
-            .map_err(|e| io_error(target, e))?;
+        // Named for this process, so a session finding them after it died removes them.
+        let temp =
+            crate::sandbox::files::temporary_in(folder, ".tif").map_err(|e| io_error(target, e))?;
         self.write_geotiff(raster, temp.path())?;
         let file = match format {
             SaveFormat::GeoTiff => temp,
@@ -363,10 +361,7 @@ impl Compute<'_> {
                     SaveFormat::NetCdf => ("netCDF", ".nc"),
                     _ => ("COG", ".tif"),
                 };
-                let converted = tempfile::Builder::new()
-                    .prefix(".cleope-")
-                    .suffix(suffix)
-                    .tempfile_in(folder)
+                let converted = crate::sandbox::files::temporary_in(folder, suffix)
                     .map_err(|e| io_error(target, e))?;
                 copy_as(temp.path(), converted.path(), driver)?;
                 converted
