@@ -15,8 +15,9 @@
 use chrono::{DateTime, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, NameMatch, ParseError, Region, RequestError, TimeField,
-    encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
+    Comparison, DialectError, Filter, MAX_NESTING, NESTING_EXPECTED, NameMatch, ParseError, Region,
+    RequestError, TimeField, encode_component, format_instant, parse_count, parse_instant,
+    polygon_wkt, shown,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -352,7 +353,7 @@ fn parse_flag(key: &str, value: &str) -> Result<bool, RequestError> {
         "false" | "False" | "0" => Ok(false),
         _ => Err(RequestError::Unsupported {
             parameter: key.to_string(),
-            value: value.to_string(),
+            value: shown(value),
             hint: "give true or false".into(),
         }),
     }
@@ -371,7 +372,7 @@ fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
     ];
     let bad = || RequestError::Unsupported {
         parameter: "$orderby".into(),
-        value: value.to_string(),
+        value: shown(value),
         hint: "order by ContentDate/Start (or ContentDate/End, PublicationDate), asc or desc"
             .into(),
     };
@@ -393,11 +394,15 @@ fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
 /// `Attributes/OData.CSC.<T>Attribute/any(att:att/Name eq '…' and
 /// att/OData.CSC.<T>Attribute/Value <op> <value>)`.
 pub fn parse_filter(text: &str) -> Result<Filter, ParseError> {
+    if let Some(error) = super::filter::too_long("$filter", text) {
+        return Err(error);
+    }
     let tokens = lex(text)?;
     let mut parser = Parser {
         text,
         tokens,
         next: 0,
+        depth: 0,
     };
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
@@ -553,6 +558,8 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     next: usize,
+    /// Parentheses and `not`s open around the current token.
+    depth: usize,
 }
 
 const PROPERTIES: &str = "a condition: Name, Id, Collection/Name, ContentDate/Start, ContentDate/End, \
@@ -616,10 +623,25 @@ impl Parser<'_> {
         })
     }
 
+    /// Runs `inner` one level deeper, refusing past [`MAX_NESTING`] levels.
+    fn nested(
+        &mut self,
+        token: &Token,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Filter, ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(token, NESTING_EXPECTED));
+        }
+        self.depth += 1;
+        let filter = inner(self);
+        self.depth -= 1;
+        filter
+    }
+
     fn unary(&mut self) -> Result<Filter, ParseError> {
         if self.keyword("not") {
-            self.bump();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            let token = self.bump();
+            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
         }
         self.primary()
     }
@@ -627,11 +649,11 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let token = self.bump();
         match &token.kind {
-            Kind::Open => {
-                let inner = self.or()?;
-                self.expect(Kind::Close, "')' closing the parenthesis")?;
+            Kind::Open => self.nested(&token, |parser| {
+                let inner = parser.or()?;
+                parser.expect(Kind::Close, "')' closing the parenthesis")?;
                 Ok(inner)
-            }
+            }),
             Kind::Word(word) if self.peek().kind == Kind::Open => self.function(&token, word),
             Kind::Word(word) => self.comparison(&token, word),
             _ => Err(self.error(&token, PROPERTIES)),

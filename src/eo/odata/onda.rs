@@ -19,8 +19,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, NameMatch, ParseError, Region, RequestError, TimeField,
-    encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
+    Comparison, DialectError, Filter, MAX_NESTING, NESTING_EXPECTED, NameMatch, ParseError, Region,
+    RequestError, TimeField, encode_component, format_instant, parse_count, parse_instant,
+    polygon_wkt,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -204,7 +205,7 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<OndaRequest, RequestE
             "$format" if !text.trim().eq_ignore_ascii_case("json") => {
                 return Err(RequestError::Unsupported {
                     parameter: key.clone(),
-                    value: text.clone(),
+                    value: super::filter::shown(text),
                     hint: "this catalogue answers in JSON: use $format=json".into(),
                 });
             }
@@ -229,7 +230,7 @@ fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
     let known = ["beginPosition", "endPosition", "creationDate"];
     let bad = || RequestError::Unsupported {
         parameter: key.to_string(),
-        value: text.to_string(),
+        value: super::filter::shown(text),
         hint: "order by beginPosition (or endPosition, creationDate), asc or desc".into(),
     };
     if !known.iter().any(|k| k.eq_ignore_ascii_case(field)) || words.next().is_some() {
@@ -252,12 +253,16 @@ fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
 /// `"Intersects(lat, lon)"`), cloudCoverPercentage, name, offline; any other
 /// field is read as a product attribute of that name.
 pub fn parse_search(text: &str) -> Result<Filter, ParseError> {
+    if let Some(error) = super::filter::too_long("$search", text) {
+        return Err(error);
+    }
     let (inner, offset) = strip_outer_quotes(text);
     let tokens = lex(text, inner, offset)?;
     let mut parser = Parser {
         text,
         tokens,
         next: 0,
+        depth: 0,
     };
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
@@ -381,6 +386,8 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     next: usize,
+    /// Parentheses and NOTs open around the current token.
+    depth: usize,
 }
 
 const TERM: &str = "a term: field:value (platformName, productType, productMainClass, \
@@ -436,10 +443,25 @@ impl Parser<'_> {
         Ok(Filter::all_of(parts))
     }
 
+    /// Runs `inner` one level deeper, refusing past [`MAX_NESTING`] levels.
+    fn nested(
+        &mut self,
+        token: &Token,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Filter, ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(token, NESTING_EXPECTED));
+        }
+        self.depth += 1;
+        let filter = inner(self);
+        self.depth -= 1;
+        filter
+    }
+
     fn unary(&mut self) -> Result<Filter, ParseError> {
         if self.keyword("NOT") {
-            self.bump();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            let token = self.bump();
+            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
         }
         self.primary()
     }
@@ -447,14 +469,14 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let token = self.bump();
         match token.kind.clone() {
-            Kind::Open => {
-                let inner = self.or()?;
-                let close = self.bump();
+            Kind::Open => self.nested(&token, |parser| {
+                let inner = parser.or()?;
+                let close = parser.bump();
                 if close.kind != Kind::Close {
-                    return Err(self.error(&close, "')' closing the parenthesis, AND or OR"));
+                    return Err(parser.error(&close, "')' closing the parenthesis, AND or OR"));
                 }
                 Ok(inner)
-            }
+            }),
             Kind::Field(field) => {
                 let value_token = self.bump();
                 let value = match value_token.kind.clone() {
@@ -670,13 +692,14 @@ fn onda_instant(text: &str) -> Option<DateTime<Utc>> {
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let amount: i64 = digits.parse().ok()?;
     let unit = rest[digits.len()..].trim_end_matches('S');
+    // Checked: `NOW-99999999999DAYS` is no instant, not a panic.
     let span = match unit {
-        "DAY" => Duration::days(amount),
-        "HOUR" => Duration::hours(amount),
-        "MINUTE" => Duration::minutes(amount),
+        "DAY" => Duration::try_days(amount)?,
+        "HOUR" => Duration::try_hours(amount)?,
+        "MINUTE" => Duration::try_minutes(amount)?,
         _ => return None,
     };
-    Some(Utc::now() - span)
+    Utc::now().checked_sub_signed(span)
 }
 
 #[cfg(test)]
