@@ -9,11 +9,13 @@ mod cancel;
 mod disk;
 pub mod files;
 mod memory;
+mod names;
 mod paths;
 
 pub use cancel::{Cancel, Stop, time_breach};
 pub use disk::DiskBudget;
 pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
+pub use names::{UnsafeName, safe_component, safe_relative_path};
 pub use paths::{Access, PathError, WORKSPACE_FOLDERS, Workspace};
 
 use std::fmt;
