@@ -601,6 +601,46 @@ fn hostile_catalogue_answers_are_named_errors_or_harmless() {
     assert_eq!(kept, 42);
 }
 
+/// A catalogue answering a search with an endless body (no length): the
+/// client stops reading at its cap, and `cleope run` under a 256 MiB quota
+/// stays well inside it.
+#[test]
+fn an_endless_answer_is_cut_at_the_cap_with_memory_measured() {
+    let server = FakeServer::start(|_| Reply::Flood { total: 1 << 30 });
+    let outcome = Sandboxed::new()
+        .arg("--catalogue")
+        .arg(server.url("/dias-catalogue"))
+        .arg("--dialect")
+        .arg("onda")
+        .arg("--memory")
+        .arg("256MiB")
+        .run(
+            r#"let kept = 42;
+               try { odata_search(#{}); } catch (e) { print(`${e.kind}: ${e.message}`); }
+               print(`kept ${kept}`);"#,
+            BOUND,
+        );
+    let out = outcome.output();
+    eprintln!(
+        "endless answer: exit {:?} in {:?}, peak RSS {} MiB",
+        outcome.code,
+        outcome.elapsed,
+        outcome.peak_rss >> 20
+    );
+    assert_eq!(outcome.code, Some(0), "{out}");
+    assert!(out.contains("CatalogueError: "), "{out}");
+    assert!(
+        out.contains("more than the") && out.contains("a catalogue answer may be"),
+        "{out}"
+    );
+    assert!(out.contains("kept 42"), "{out}");
+    assert!(
+        outcome.peak_rss < 256 << 20,
+        "peak RSS {}",
+        outcome.peak_rss
+    );
+}
+
 /// A local catalogue with short time-outs, for the connection tests.
 fn quick_server(archive: &Path) -> Server {
     let mut config = ServerConfig::new(archive);
@@ -649,6 +689,7 @@ fn slowloris_and_ten_thousand_idle_connections_do_not_stop_the_catalogue() {
         }
     }
     let waited = answered_quickly(&count_url);
+    eprintln!("10,000 idle connections open: a request answered in {waited:?}");
     assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
 
     // Slowloris: 50 clients sending their headers a byte every 100 ms.
@@ -669,6 +710,7 @@ fn slowloris_and_ten_thousand_idle_connections_do_not_stop_the_catalogue() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    eprintln!("during slowloris: requests answered in {probes:?}; writes failed at {closed_at:?}");
     for waited in probes {
         assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
     }
@@ -799,6 +841,7 @@ fn a_catalogue_that_never_answers_ends_a_2s_cell_in_about_2s() {
             let kept = t.run("kept").unwrap().as_int().unwrap();
             (error.name, elapsed, kept, t.workspace())
         });
+        eprintln!("{label}: a silent catalogue, a 2 s cell: {name} after {elapsed:?}");
         assert_eq!(name, "TimeQuotaExceeded", "{label}");
         assert!(
             elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_millis(3000),
@@ -850,6 +893,9 @@ fn an_interrupt_stops_a_stalled_download_within_a_second() {
             .unwrap_or(0);
         (stopped_after, error.name, kept, local, part)
     });
+    eprintln!(
+        "stalled download: stopped {stopped_after:?} after the interrupt, .part of {part} bytes"
+    );
     assert_eq!(name, "Interrupted");
     assert!(stopped_after < Duration::from_secs(1), "{stopped_after:?}");
     assert_eq!(kept, 42);
@@ -936,6 +982,12 @@ fn cleope_run_with_a_silent_catalogue_exits_3_in_about_its_limit() {
         .arg("--time-limit")
         .arg("2s")
         .run("odata_search(#{})", BOUND);
+    eprintln!(
+        "cleope run, silent catalogue, --time-limit 2s: exit {:?} after {:?}, peak RSS {} MiB",
+        outcome.code,
+        outcome.elapsed,
+        outcome.peak_rss >> 20
+    );
     assert_eq!(outcome.code, Some(3), "{}", outcome.output());
     assert!(outcome.output().contains("TimeQuotaExceeded"));
     assert!(
@@ -1017,7 +1069,13 @@ fn two_processes_downloading_one_product_serialise_on_its_lock() {
     std::thread::sleep(Duration::from_millis(300));
     let second = run_download(&workspace, &server.onda_base(), "60s");
     let (code1, out1) = finish(first);
+    let first_done = Instant::now();
     let (code2, out2) = finish(second);
+    eprintln!(
+        "two runs on one product: the second ended {:?} after the first; $value requests: {}",
+        first_done.elapsed(),
+        value_requests(&server)
+    );
     let safe = format!("local_files/{}", ZIP_NAME.replace(".zip", ".SAFE"));
     assert_eq!(code1, Some(0), "{out1}");
     assert_eq!(code2, Some(0), "{out2}");
@@ -1062,6 +1120,7 @@ fn waiting_for_the_lock_honours_the_deadline() {
     let started = Instant::now();
     let (code, out) = finish(run_download(&workspace, &server.onda_base(), "2s"));
     let elapsed = started.elapsed();
+    eprintln!("waiting for a held lock, --time-limit 2s: exit {code:?} after {elapsed:?}");
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("TimeQuotaExceeded"), "{out}");
     assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");

@@ -565,6 +565,29 @@ fn products_named(ctx: &NativeCallContext, names: &Array) -> Result<Array, Box<E
         .collect()
 }
 
+/// Waits (with a progress bar) until an ordered product is online, at most
+/// `patience` when given (see `odata_wait`).
+fn wait_until_online(
+    ctx: &NativeCallContext,
+    product: &Dynamic,
+    patience: Option<std::time::Duration>,
+) -> Result<Product, Box<EvalAltResult>> {
+    let product = product_of(ctx, product)?;
+    if product.online {
+        return Ok(Product(Arc::new(product)));
+    }
+    let host = Host::of(ctx)?;
+    let client = host.data.client(&host).map_err(access_error)?;
+    let progress = SessionProgress::new(Arc::clone(&host));
+    let ready = match patience {
+        Some(patience) => {
+            client.wait_online_within(&product.name, None, patience, &host.cancel, &progress)
+        }
+        None => client.wait_online(&product.name, None, &host.cancel, &progress),
+    };
+    Ok(Product(Arc::new(ready.map_err(client_error)?)))
+}
+
 /// Downloads one product into local_files/ (see `odata_download`).
 fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
     let product = product_of(ctx, product)?;
@@ -742,17 +765,7 @@ mod catalogue_api {
         ctx: NativeCallContext,
         product: Dynamic,
     ) -> Result<Product, Box<EvalAltResult>> {
-        let product = product_of(&ctx, &product)?;
-        if product.online {
-            return Ok(Product(Arc::new(product)));
-        }
-        let host = Host::of(&ctx)?;
-        let client = host.data.client(&host).map_err(access_error)?;
-        let progress = SessionProgress::new(Arc::clone(&host));
-        let ready = client
-            .wait_online(&product.name, None, &host.cancel, &progress)
-            .map_err(client_error)?;
-        Ok(Product(Arc::new(ready)))
+        wait_until_online(&ctx, &product, None)
     }
 
     /// Waits at most `timeout_s` seconds (0 to 86400) for an ordered
@@ -777,17 +790,7 @@ mod catalogue_api {
             })
         })?;
         let patience = crate::eo::odata::client::order_patience(seconds).map_err(client_error)?;
-        let product = product_of(&ctx, &product)?;
-        if product.online {
-            return Ok(Product(Arc::new(product)));
-        }
-        let host = Host::of(&ctx)?;
-        let client = host.data.client(&host).map_err(access_error)?;
-        let progress = SessionProgress::new(Arc::clone(&host));
-        let ready = client
-            .wait_online_within(&product.name, None, patience, &host.cancel, &progress)
-            .map_err(client_error)?;
-        Ok(Product(Arc::new(ready)))
+        wait_until_online(&ctx, &product, Some(patience))
     }
 
     /// Downloads a product into `local_files/` and returns its path there

@@ -1491,6 +1491,43 @@ mod tests {
     }
 
     #[test]
+    fn a_product_name_may_not_be_cleopes_own_list() {
+        assert!(local_name("S2A_X.zip", "product name").is_ok());
+        for name in ["list_local.txt", "LIST_LOCAL.TXT", "../x", ".lock", ""] {
+            assert!(local_name(name, "product name").is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_held_product_lock_makes_a_second_taker_wait_until_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_secs(60));
+        let held = ProductLock::acquire(dir.path(), "S2A_X.zip", &cancel).unwrap();
+        let lock_file = product_lock_path(dir.path(), "S2A_X.SAFE");
+        assert_eq!(lock_file, dir.path().join(".cleope/locks/S2A_X.lock"));
+        assert!(lock_file.exists(), "X.zip and X.SAFE share one lock");
+
+        let waiting = Cancel::default();
+        waiting.start_run(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let error = ProductLock::acquire(dir.path(), "S2A_X.SAFE", &waiting)
+            .err()
+            .expect("the lock is held");
+        assert!(
+            matches!(error, DownloadError::Stopped(Stop::Quota(_))),
+            "{error}"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(290) && waited < Duration::from_millis(500),
+            "{waited:?}"
+        );
+        drop(held);
+        assert!(ProductLock::acquire(dir.path(), "S2A_X.SAFE", &cancel).is_ok());
+    }
+
+    #[test]
     fn backoff_doubles_up_to_its_ceiling() {
         let retry = RetryPolicy::default();
         assert_eq!(retry.delay(1), Duration::from_millis(500));

@@ -790,6 +790,45 @@ mod tests {
     }
 
     #[test]
+    fn catalogue_paths_that_climb_out_of_the_mount_are_refused() {
+        let mount = |layout| Mount {
+            root: PathBuf::from("/mnt/archive"),
+            layout,
+        };
+        let placement = |pseudopath: &str, s3_path: &str, name: &str| Placement {
+            name: name.into(),
+            pseudopath: pseudopath.into(),
+            s3_path: s3_path.into(),
+            online: true,
+        };
+        let ok = placement("OPTICAL/2020", "/eodata/Sentinel-2/X.SAFE", "X.zip");
+        assert_eq!(
+            Ens::candidate(&mount(Layout::Onda), &ok).unwrap(),
+            PathBuf::from("/mnt/archive/OPTICAL/2020/X.zip")
+        );
+        assert_eq!(
+            Ens::candidate(&mount(Layout::Cdse), &ok).unwrap(),
+            PathBuf::from("/mnt/archive/Sentinel-2/X.SAFE")
+        );
+        for (layout, evil) in [
+            (Layout::Onda, placement("../../etc", "", "X.zip")),
+            (
+                Layout::Onda,
+                placement("OPTICAL", "", "../../../etc/passwd"),
+            ),
+            (Layout::Onda, placement("OPTICAL", "", "..")),
+            (Layout::Cdse, placement("", "/eodata/../../etc/X.SAFE", "X")),
+            (Layout::Cdse, placement("", "/eodata//../x", "X")),
+            (Layout::Cdse, placement("", "/eodata/", "X")),
+        ] {
+            let error = Ens::candidate(&mount(layout), &evil).unwrap_err();
+            assert!(matches!(error, EnsError::UnsafeName(_)), "{error}");
+            let ens = Ens::new(vec![mount(layout)]);
+            assert!(matches!(ens.path_of(&evil), Err(EnsError::UnsafeName(_))));
+        }
+    }
+
+    #[test]
     fn the_cdse_layout_follows_the_s3_path() {
         let (dir, index) = archive();
         let eodata = dir.path().join("eodata-mount");

@@ -39,6 +39,9 @@ pub enum Reply {
     /// The status line, headers (with this Content-Length) and the first
     /// bytes of the body, then nothing more.
     Stall { length: u64, first: Vec<u8> },
+    /// A 200 without a length: `total` bytes of JSON-ish filler (`[` and
+    /// spaces), then the connection closes.
+    Flood { total: u64 },
 }
 
 impl Reply {
@@ -160,6 +163,18 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>, stop: &A
                 }
             }
             Reply::Silence => return hold(stop),
+            Reply::Flood { total } => {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[";
+                if out.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let block = vec![b' '; 64 * 1024];
+                let mut sent = 0;
+                while sent < total && out.write_all(&block).is_ok() {
+                    sent += block.len() as u64;
+                }
+                return;
+            }
             Reply::Stall { length, first } => {
                 let head = format!(
                     "HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nContent-Type: application/octet-stream\r\n\r\n"

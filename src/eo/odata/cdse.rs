@@ -15,9 +15,8 @@
 use chrono::{DateTime, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, MAX_NESTING, NESTING_EXPECTED, NameMatch, ParseError, Region,
-    RequestError, TimeField, encode_component, format_instant, parse_count, parse_instant,
-    polygon_wkt, shown,
+    Comparison, DialectError, Filter, NameMatch, Nested, ParseError, Region, RequestError,
+    TimeField, encode_component, format_instant, parse_count, parse_instant, polygon_wkt, shown,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -562,6 +561,18 @@ struct Parser<'a> {
     depth: usize,
 }
 
+impl Nested for Parser<'_> {
+    type Token = Token;
+
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+
+    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
+        self.error(token, expected)
+    }
+}
+
 const PROPERTIES: &str = "a condition: Name, Id, Collection/Name, ContentDate/Start, ContentDate/End, \
      PublicationDate or Online compared with eq/ne/lt/le/gt/ge, contains/startswith/endswith(Name,'…'), \
      OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((…))'), \
@@ -621,21 +632,6 @@ impl Parser<'_> {
         } else {
             Filter::And(parts)
         })
-    }
-
-    /// Runs `inner` one level deeper, refusing past [`MAX_NESTING`] levels.
-    fn nested(
-        &mut self,
-        token: &Token,
-        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
-    ) -> Result<Filter, ParseError> {
-        if self.depth >= MAX_NESTING {
-            return Err(self.error(token, NESTING_EXPECTED));
-        }
-        self.depth += 1;
-        let filter = inner(self);
-        self.depth -= 1;
-        filter
     }
 
     fn unary(&mut self) -> Result<Filter, ParseError> {
@@ -1125,6 +1121,27 @@ mod tests {
             }
         );
         assert_eq!(parse_filter("  ").unwrap(), Filter::All);
+    }
+
+    #[test]
+    fn nesting_is_counted_and_refused_past_64_levels() {
+        let at = |depth: usize| format!("{}Online eq true{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse_filter(&at(64)).is_ok());
+        let error = parse_filter(&at(65)).unwrap_err();
+        assert_eq!(error.position, 64);
+        assert!(error.expected.contains("at most 64 levels"), "{error}");
+        assert!(parse_filter(&at(100_000)).is_err());
+        let error = parse_filter(&format!("{}Online eq true", "not ".repeat(1000))).unwrap_err();
+        assert_eq!(error.position, 64 * 4);
+        let error = parse_filter(&format!(
+            "OData.CSC.Intersects(area=geography'SRID=4326;{}POINT(1 2){}')",
+            "GEOMETRYCOLLECTION(".repeat(200),
+            ")".repeat(200)
+        ))
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("nests more than 16 levels"), "{message}");
+        assert!(message.len() < 1000, "{}", message.len());
     }
 
     #[test]

@@ -1437,6 +1437,69 @@ mod tests {
     }
 
     #[test]
+    fn token_lifetimes_past_a_day_are_taken_as_a_day() {
+        let (token, lifetime) = parse_token(
+            r#"{"access_token":"a","expires_in":18446744073709551615,"refresh_token":"r","refresh_expires_in":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert_eq!(lifetime, MAX_TOKEN_LIFETIME);
+        assert!(token.fresh(lifetime));
+    }
+
+    #[test]
+    fn order_time_outs_are_seconds_from_zero_to_a_day() {
+        assert_eq!(order_patience(0.0).unwrap(), Duration::ZERO);
+        assert_eq!(order_patience(1.5).unwrap(), Duration::from_millis(1500));
+        assert_eq!(order_patience(86_400.0).unwrap(), MAX_ORDER_WAIT);
+        for bad in [-1.0, -0.001, f64::NAN, f64::INFINITY, 86_400.5, 1e300] {
+            let error = order_patience(bad).unwrap_err();
+            assert!(matches!(error, ClientError::BadDuration { .. }), "{bad}");
+        }
+    }
+
+    /// A client whose requests go to a loopback port that accepts and
+    /// never answers.
+    fn silent_client() -> (std::net::TcpListener, Client) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/dias-catalogue", listener.local_addr().unwrap());
+        (
+            listener,
+            Client::new(ClientConfig::new(Dialect::Onda, &base), None),
+        )
+    }
+
+    #[test]
+    fn a_request_to_a_silent_server_ends_at_the_deadline_and_at_an_interrupt() {
+        let (_listener, client) = silent_client();
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_millis(500));
+        let started = Instant::now();
+        let error = client.count(&Query::default(), &cancel).unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(error, ClientError::Stopped(Stop::Quota(_))),
+            "{error}"
+        );
+        assert!(took < Duration::from_millis(800), "{took:?}");
+
+        let cancel = std::sync::Arc::new(Cancel::default());
+        cancel.start_run(Duration::from_secs(60));
+        let interrupter = std::sync::Arc::clone(&cancel);
+        let interrupted_at = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            interrupter.interrupt();
+            Instant::now()
+        });
+        let error = client.count(&Query::default(), &cancel).unwrap_err();
+        let stopped = Instant::now() - interrupted_at.join().unwrap();
+        assert!(
+            matches!(error, ClientError::Stopped(Stop::Interrupted)),
+            "{error}"
+        );
+        assert!(stopped < Duration::from_millis(200), "{stopped:?}");
+    }
+
+    #[test]
     fn server_messages_are_shortened_to_their_first_line() {
         assert_eq!(short("\n  boom \nmore"), "boom");
         assert_eq!(short(""), "no message");

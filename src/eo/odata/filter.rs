@@ -745,6 +745,36 @@ pub const MAX_NESTING: usize = 64;
 pub const NESTING_EXPECTED: &str =
     "at most 64 levels of parentheses and NOT (the expression nests deeper; simplify it)";
 
+/// The nesting rule of both dialects' recursive-descent parsers, kept in
+/// one place: a parser says where it counts its depth and how it words an
+/// error at one of its tokens.
+pub(crate) trait Nested: Sized {
+    /// The parser's token.
+    type Token;
+
+    /// The levels of parentheses and `NOT` open now.
+    fn depth(&mut self) -> &mut usize;
+
+    /// An error at `token`, expecting `expected`.
+    fn error_at(&self, token: &Self::Token, expected: &str) -> ParseError;
+
+    /// Runs `inner` one level deeper (after `token`, a `(` or a `NOT`),
+    /// refusing past [`MAX_NESTING`] levels.
+    fn nested(
+        &mut self,
+        token: &Self::Token,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Filter, ParseError> {
+        if *self.depth() >= MAX_NESTING {
+            return Err(self.error_at(token, NESTING_EXPECTED));
+        }
+        *self.depth() += 1;
+        let filter = inner(self);
+        *self.depth() -= 1;
+        filter
+    }
+}
+
 /// A syntax error in a `$search` or `$filter` expression: where, what was
 /// found there, and what would have been understood. The message quotes
 /// the expression around the position only (a hostile one may be long).

@@ -19,9 +19,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, MAX_NESTING, NESTING_EXPECTED, NameMatch, ParseError, Region,
-    RequestError, TimeField, encode_component, format_instant, parse_count, parse_instant,
-    polygon_wkt,
+    Comparison, DialectError, Filter, NameMatch, Nested, ParseError, Region, RequestError,
+    TimeField, encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -390,6 +389,18 @@ struct Parser<'a> {
     depth: usize,
 }
 
+impl Nested for Parser<'_> {
+    type Token = Token;
+
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+
+    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
+        self.error(token, expected)
+    }
+}
+
 const TERM: &str = "a term: field:value (platformName, productType, productMainClass, \
      beginPosition, endPosition, cloudCoverPercentage, name, footprint), a product name, NOT or '('";
 
@@ -441,21 +452,6 @@ impl Parser<'_> {
             parts.push(self.unary()?);
         }
         Ok(Filter::all_of(parts))
-    }
-
-    /// Runs `inner` one level deeper, refusing past [`MAX_NESTING`] levels.
-    fn nested(
-        &mut self,
-        token: &Token,
-        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
-    ) -> Result<Filter, ParseError> {
-        if self.depth >= MAX_NESTING {
-            return Err(self.error(token, NESTING_EXPECTED));
-        }
-        self.depth += 1;
-        let filter = inner(self);
-        self.depth -= 1;
-        filter
     }
 
     fn unary(&mut self) -> Result<Filter, ParseError> {
@@ -896,6 +892,34 @@ mod tests {
         assert_eq!((error.position, error.found.as_str()), (28, "'AND'"));
         let error = parse_search("name:\"S2A").unwrap_err();
         assert!(error.expected.contains("closing double quote"), "{error}");
+    }
+
+    #[test]
+    fn nesting_is_counted_and_refused_past_64_levels_without_recursing_further() {
+        let at = |depth: usize| format!("{}name:X{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse_search(&at(64)).is_ok());
+        let error = parse_search(&at(65)).unwrap_err();
+        assert_eq!((error.position, error.found.as_str()), (64, "'('"));
+        assert!(error.expected.contains("at most 64 levels"), "{error}");
+        // Far deeper than any stack would take: still just an error, quoted short.
+        let error = parse_search(&at(100_000)).unwrap_err();
+        assert!(error.to_string().len() < 500, "{}", error.to_string().len());
+        let nots = format!("{}name:X", "NOT ".repeat(1000));
+        let error = parse_search(&nots).unwrap_err();
+        assert_eq!(error.position, 64 * 4);
+        assert!(parse_search(&format!("{}name:X", "NOT ".repeat(64))).is_ok());
+        let error = parse_search(&"x".repeat(70_000)).unwrap_err();
+        assert!(error.expected.contains("at most 65536 bytes"), "{error}");
+        // A relative date too far back is no date, not a panic.
+        let error = parse_search("beginPosition:[NOW-99999999999999DAYS TO NOW]").unwrap_err();
+        assert!(error.expected.contains("instants"), "{error}");
+    }
+
+    #[test]
+    fn paging_values_are_quoted_short_in_errors() {
+        let long = "9".repeat(60_000);
+        let error = parse_request(&[("$top".into(), long)]).unwrap_err();
+        assert!(error.to_string().len() < 200, "{error}");
     }
 
     #[test]
