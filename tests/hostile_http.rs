@@ -728,6 +728,29 @@ fn slowloris_and_ten_thousand_idle_connections_do_not_stop_the_catalogue() {
     assert!(answered_quickly(&count_url) < Duration::from_secs(1));
 }
 
+/// The server closes keep-alive connections idle past its header time-out;
+/// the client notices and does not reuse them, so the next request after
+/// a pause goes out at once, not after a failed try and a back-off.
+#[test]
+fn a_request_after_the_server_closed_an_idle_connection_is_not_delayed() {
+    use cleope::eo::odata::client::{Client, ClientConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    tiny_archive(&archive, 1000);
+    let server = quick_server(&archive);
+    let client = Client::new(ClientConfig::new(Dialect::Onda, &server.onda_base()), None);
+    let cancel = cleope::sandbox::Cancel::default();
+    cancel.start_run(Duration::from_secs(60));
+    let query = cleope::eo::odata::Query::default();
+    assert_eq!(client.count(&query, &cancel).unwrap(), 1);
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = Instant::now();
+    assert_eq!(client.count(&query, &cancel).unwrap(), 1);
+    let took = started.elapsed();
+    eprintln!("a request after the server closed the idle connection: {took:?}");
+    assert!(took < Duration::from_millis(300), "{took:?}");
+}
+
 /// Request bodies: one larger than the cap is refused at once (413), one
 /// that trickles in is cut at the body time-out (408), and the catalogue
 /// answers others meanwhile.

@@ -11,8 +11,7 @@
 //! Credentials are held only in memory: never printed, logged, or written.
 //!
 //! Every request and every wait honours the run's deadline and the
-//! interrupt: requests run on the client's own (current-thread) tokio
-//! runtime, and [`Client::finish`] gives up on one as soon as the session's
+//! interrupt: requests run on the client's own tokio runtime, and [`Client::finish`] gives up on one as soon as the session's
 //! [`Cancel`] says stop (checked every 50 ms), whether the server is slow
 //! to answer, sends nothing, or stalls mid-download. Answers are read with
 //! a size cap; a `Retry-After` is honoured up to a minute.
@@ -517,7 +516,8 @@ impl Token {
 pub struct Client {
     config: ClientConfig,
     http: reqwest::Client,
-    /// Drives `http`, one request at a time, on the calling thread.
+    /// Drives `http`: requests wait on the calling thread (see
+    /// [`Client::finish`]), connections live on one worker thread.
     runtime: tokio::runtime::Runtime,
     credentials: Mutex<Option<Credentials>>,
     token: Mutex<Option<(Token, Duration)>>,
@@ -548,7 +548,12 @@ impl Client {
             .build()
             // Building fails only without a TLS backend, which is compiled in.
             .expect("an HTTP client with native TLS");
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // One worker keeps the pooled connections' tasks running between
+        // requests, so a connection the server closed while idle is noticed
+        // and dropped, not reused (which would cost a retry).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("cleope-http")
             .enable_all()
             .build()
             // Fails only when the system has no file descriptors left.
