@@ -462,7 +462,7 @@ fn an_archive_with_entries_climbing_out_is_refused() {
             .unwrap_err();
         let message = error.to_string();
         assert!(
-            matches!(error, DownloadError::UnsafeArchive { .. }),
+            matches!(error, DownloadError::UnsafeName(_)),
             "{dialect:?}: {message}"
         );
         assert!(

@@ -78,6 +78,7 @@ fn client_error(error: ClientError) -> Box<EvalAltResult> {
         ClientError::OrderRefused { .. } => "OrderRefused",
         ClientError::BadResponse { .. } => "CatalogueError",
         ClientError::NotGranted(_) => "NetworkNotAllowed",
+        ClientError::BadDuration { .. } => "BadDuration",
         ClientError::Stopped(_) => unreachable!("handled above"),
     };
     script_error(kind, &error.to_string(), &error.hint())
@@ -91,6 +92,7 @@ fn ens_error(error: EnsError) -> Box<EvalAltResult> {
         EnsError::NoMatch { .. } => "NoSuchFile",
         EnsError::Ambiguous { .. } => "AmbiguousFile",
         EnsError::Unreadable { .. } => "FileError",
+        EnsError::UnsafeName(_) => "UnsafeName",
     };
     script_error(kind, &error.to_string(), &error.hint())
 }
@@ -113,6 +115,9 @@ fn download_error(error: crate::eo::download::DownloadError) -> Box<EvalAltResul
                 Cause::NotGranted => "NetworkNotAllowed",
             };
             script_error(kind, &error.to_string(), &hint)
+        }
+        error @ DownloadError::UnsafeName(_) => {
+            script_error("UnsafeName", &error.to_string(), &hint)
         }
         error @ (DownloadError::UnsafeArchive { .. } | DownloadError::BadArchive { .. }) => {
             script_error("BadArchive", &error.to_string(), &hint)
@@ -562,6 +567,29 @@ fn products_named(ctx: &NativeCallContext, names: &Array) -> Result<Array, Box<E
         .collect()
 }
 
+/// Waits (with a progress bar) until an ordered product is online, at most
+/// `patience` when given (see `odata_wait`).
+fn wait_until_online(
+    ctx: &NativeCallContext,
+    product: &Dynamic,
+    patience: Option<std::time::Duration>,
+) -> Result<Product, Box<EvalAltResult>> {
+    let product = product_of(ctx, product)?;
+    if product.online {
+        return Ok(Product(Arc::new(product)));
+    }
+    let host = Host::of(ctx)?;
+    let client = host.data.client(&host).map_err(access_error)?;
+    let progress = SessionProgress::new(Arc::clone(&host));
+    let ready = match patience {
+        Some(patience) => {
+            client.wait_online_within(&product.name, None, patience, &host.cancel, &progress)
+        }
+        None => client.wait_online(&product.name, None, &host.cancel, &progress),
+    };
+    Ok(Product(Arc::new(ready.map_err(client_error)?)))
+}
+
 /// Downloads one product into local_files/ (see `odata_download`).
 fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
     let product = product_of(ctx, product)?;
@@ -739,17 +767,32 @@ mod catalogue_api {
         ctx: NativeCallContext,
         product: Dynamic,
     ) -> Result<Product, Box<EvalAltResult>> {
-        let product = product_of(&ctx, &product)?;
-        if product.online {
-            return Ok(Product(Arc::new(product)));
-        }
-        let host = Host::of(&ctx)?;
-        let client = host.data.client(&host).map_err(access_error)?;
-        let progress = SessionProgress::new(Arc::clone(&host));
-        let ready = client
-            .wait_online(&product.name, None, &host.cancel, &progress)
-            .map_err(client_error)?;
-        Ok(Product(Arc::new(ready)))
+        wait_until_online(&ctx, &product, None)
+    }
+
+    /// Waits at most `timeout_s` seconds (0 to 86400) for an ordered
+    /// product to come online; a product still offline then is a
+    /// `ProductOffline` error, a time-out outside that range `BadDuration`.
+    ///
+    /// ```rhai
+    /// let p = odata_search(#{ max_results: 1 })[0];
+    /// odata_order(p);
+    /// let ready = odata_wait(p, 600);
+    /// assert(ready.online, "restored within ten minutes");
+    /// ```
+    #[rhai_fn(name = "odata_wait", return_raw)]
+    pub fn odata_wait_at_most(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        timeout_s: Dynamic,
+    ) -> Result<Product, Box<EvalAltResult>> {
+        let seconds = number(&timeout_s, "timeout_s").map_err(|_| {
+            client_error(ClientError::BadDuration {
+                given: timeout_s.to_string(),
+            })
+        })?;
+        let patience = crate::eo::odata::client::order_patience(seconds).map_err(client_error)?;
+        wait_until_online(&ctx, &product, Some(patience))
     }
 
     /// Downloads a product into `local_files/` and returns its path there

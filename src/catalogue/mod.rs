@@ -23,11 +23,13 @@ mod auth;
 mod cdse;
 mod download;
 mod faults;
+mod listener;
 mod onda;
 mod store;
 
 pub use auth::Account;
 pub use faults::Fault;
+pub use listener::ConnectionLimits;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,6 +75,8 @@ pub struct ServerConfig {
     pub faults: Vec<Fault>,
     /// Serve the test hooks at `/admin/faults` and `/admin/requests`.
     pub admin: bool,
+    /// What each listener allows its clients (time-outs, sizes, connections).
+    pub limits: ConnectionLimits,
     /// Sockets bound before (a session binds its local catalogue's ports
     /// before the operating-system wall, which then grants only those);
     /// None: bind `addr` and `download_addr`.
@@ -89,7 +93,8 @@ pub struct Listeners {
 impl ServerConfig {
     /// The defaults: free loopback ports, a 10 s restoration, 20 orders an
     /// hour, no accounts (anyone is let in), CDSE's token lifetimes, a 307
-    /// redirect, the index in memory, no faults, no admin endpoints.
+    /// redirect, the index in memory, no faults, no admin endpoints, and
+    /// [`ConnectionLimits::default`].
     pub fn new(archive: impl Into<PathBuf>) -> ServerConfig {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         ServerConfig {
@@ -105,6 +110,7 @@ impl ServerConfig {
             database: None,
             faults: Vec::new(),
             admin: false,
+            limits: ConnectionLimits::default(),
             listeners: None,
         }
     }
@@ -262,9 +268,10 @@ impl Server {
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let routers = (catalogue_router(&app), download_router(&app));
+        let limits = app.config.limits;
         let thread = std::thread::Builder::new()
             .name("cleope-catalogue".into())
-            .spawn(move || serve(runtime, (catalogue, downloads), routers, stopped))
+            .spawn(move || serve(runtime, (catalogue, downloads), routers, limits, stopped))
             .map_err(ServerError::Runtime)?;
         Ok(Server {
             app,
@@ -376,25 +383,20 @@ impl std::fmt::Debug for Server {
     }
 }
 
-/// The server thread: both listeners until told to stop, then a short
-/// grace for answers in flight.
+/// The server thread: both listeners (each under `limits`, see
+/// `listener.rs`) until told to stop, then a short grace for answers in flight.
 fn serve(
     runtime: tokio::runtime::Runtime,
     listeners: (tokio::net::TcpListener, tokio::net::TcpListener),
     routers: (Router, Router),
+    limits: ConnectionLimits,
     stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     runtime.block_on(async move {
         let (quit, _) = tokio::sync::broadcast::channel::<()>(1);
         let run = |listener, router: Router| {
-            let mut quit = quit.subscribe();
-            tokio::spawn(async move {
-                let _ = axum::serve(listener, router)
-                    .with_graceful_shutdown(async move {
-                        let _ = quit.recv().await;
-                    })
-                    .await;
-            })
+            let quit = quit.subscribe();
+            tokio::spawn(listener::serve(listener, router, limits, quit))
         };
         let catalogue = run(listeners.0, routers.0);
         let downloads = run(listeners.1, routers.1);
@@ -441,6 +443,10 @@ fn catalogue_router(app: &Arc<App>) -> Router {
             (Arc::clone(app), "catalogue"),
             faults::middleware,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.config.limits,
+            listener::bounded_body,
+        ))
         .with_state(Arc::clone(app))
 }
 
@@ -451,6 +457,10 @@ fn download_router(app: &Arc<App>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             (Arc::clone(app), "download"),
             faults::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.config.limits,
+            listener::bounded_body,
         ))
         .with_state(Arc::clone(app))
 }

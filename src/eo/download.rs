@@ -9,13 +9,22 @@
 //! land outside `local_files/` (`../`, absolute paths, links) are refused.
 //! A failure leaves no partial product: a `.part` file stays only to be
 //! resumed, an unpacking that fails is removed.
+//!
+//! Sessions on one workspace (two processes, a notebook and a REPL) download
+//! a product one at a time: [`ProductLock`] is an advisory lock (`flock`)
+//! on a file under the workspace's `.cleope/locks/`, which scripts cannot
+//! reach, so a second download of the same product waits, then finds it
+//! complete.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::sandbox::{Breach, Cancel, DiskBudget, Hold, Stop, Usage, Workspace, human_disk_bytes};
+use crate::sandbox::{
+    Breach, Cancel, DiskBudget, Hold, Stop, UnsafeName, Usage, Workspace, human_disk_bytes,
+    safe_relative_path,
+};
 
 /// The file where downloads are recorded, one workspace path per line
 /// (CLEOPE's `list_local.txt`).
@@ -32,10 +41,12 @@ pub struct Expected {
     pub blake3: Option<String>,
 }
 
-/// The product's bytes from some offset on, as a server sent them.
-pub struct Body {
+/// The product's bytes from some offset on, as a server sent them. The
+/// reader may borrow from its source (the interrupt it watches, the
+/// runtime it reads on).
+pub struct Body<'a> {
     /// The stream.
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Box<dyn Read + Send + 'a>,
     /// Where the stream starts: the offset asked for, or 0 when the server
     /// ignored the range and sends everything.
     pub offset: u64,
@@ -46,7 +57,7 @@ pub struct Body {
 /// Where the bytes come from (the catalogue client, or a test).
 pub trait Source {
     /// Opens the bytes from `offset` on (a range request when above 0).
-    fn open(&mut self, offset: u64) -> Result<Body, DownloadError>;
+    fn open(&mut self, offset: u64) -> Result<Body<'_>, DownloadError>;
 }
 
 /// What a progress counts.
@@ -209,7 +220,11 @@ pub enum DownloadError {
         /// True for failures worth another try (a cut connection, 429, 5xx).
         retryable: bool,
     },
-    /// An archive entry would land outside its folder, or is a link.
+    /// A name from the catalogue or from an archive entry cannot become a
+    /// file name (it would land outside its folder, or is not one name).
+    #[error("{0}")]
+    UnsafeName(UnsafeName),
+    /// An archive entry is a link or a special file.
     #[error("refusing to unpack {archive}: {why}")]
     UnsafeArchive {
         /// The archive's file name.
@@ -247,6 +262,7 @@ impl DownloadError {
                 "download it again; if it fails again, the catalogue's copy may be damaged".into()
             }
             DownloadError::Remote { hint, .. } => hint.clone(),
+            DownloadError::UnsafeName(name) => name.hint(),
             DownloadError::UnsafeArchive { .. } => {
                 "the archive was removed; products from the catalogue never hold such entries, \
                  so report the product to the catalogue's operators"
@@ -524,7 +540,7 @@ impl<'a> Transfer<'a> {
 
     fn copy(
         &mut self,
-        mut reader: Box<dyn Read + Send>,
+        mut reader: Box<dyn Read + Send + '_>,
         expected: &Expected,
         limits: &Limits,
         progress: &dyn Progress,
@@ -535,8 +551,11 @@ impl<'a> Transfer<'a> {
             let read = match reader.read(&mut buffer) {
                 Ok(0) => return Ok(()),
                 Ok(read) => read,
+                // A read cut short by the interrupt or the deadline: the
+                // check at the top of the loop says which.
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(error) => {
+                    limits.cancel.check().map_err(DownloadError::Stopped)?;
                     return Err(DownloadError::Remote {
                         cause: Cause::Transfer,
                         message: format!("the connection broke: {error}"),
@@ -805,28 +824,11 @@ fn unsafe_entry(archive: &str, entry: &str, why: &str) -> DownloadError {
     }
 }
 
-/// An entry's path, refused when it is absolute or climbs out with `..`.
+/// An entry's path, normalised, refused when it is absolute, climbs out
+/// with `..` or holds a name that cannot be a file name.
 fn checked_path(archive: &str, raw: &str) -> Result<String, DownloadError> {
-    let normal = raw.replace('\\', "/");
-    if normal.starts_with('/') || normal.get(1..2) == Some(":") {
-        return Err(unsafe_entry(
-            archive,
-            raw,
-            "is an absolute path, which would land outside local_files/",
-        ));
-    }
-    if normal.split('/').any(|part| part == "..") {
-        return Err(unsafe_entry(
-            archive,
-            raw,
-            "climbs out with '..', which would land outside local_files/",
-        ));
-    }
-    let parts: Vec<&str> = normal
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    Ok(parts.join("/"))
+    safe_relative_path(raw, &format!("entry of the archive {archive}"))
+        .map_err(DownloadError::UnsafeName)
 }
 
 /// Writes the checked entries under `staging`; gives the bytes written.
@@ -923,11 +925,17 @@ fn place(
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let (from, to) = match top.as_slice() {
-        [single] => (
-            single.clone(),
-            folder.join(single.file_name().unwrap_or_default()),
-        ),
-        _ => (staging.to_path_buf(), folder.join(archive_stem(name))),
+        [single] => {
+            let entry = single.file_name().unwrap_or_default().to_string_lossy();
+            let entry = local_name(&entry, &format!("top folder of the archive {name}"))
+                .map_err(DownloadError::UnsafeName)?;
+            (single.clone(), folder.join(entry))
+        }
+        _ => {
+            let stem = local_name(archive_stem(name), &format!("name of the archive {name}"))
+                .map_err(DownloadError::UnsafeName)?;
+            (staging.to_path_buf(), folder.join(stem))
+        }
     };
     if to.exists() {
         // An older copy of the same product is replaced, as CLEOPE did.
@@ -958,6 +966,72 @@ fn remove_any(path: &Path) -> std::io::Result<()> {
         std::fs::remove_dir_all(path)
     } else {
         std::fs::remove_file(path)
+    }
+}
+
+/// The name a product (or an archive's top-level entry) takes in
+/// `local_files/`: one safe file name ([`crate::sandbox::safe_component`]),
+/// and not the name of cleope's own list of downloads.
+pub fn local_name<'a>(name: &'a str, origin: &str) -> Result<&'a str, UnsafeName> {
+    let name = crate::sandbox::safe_component(name, origin)?;
+    let list = Path::new(LIST_LOCAL).file_name().unwrap_or_default();
+    if list.eq_ignore_ascii_case(name) {
+        return Err(UnsafeName {
+            name: name.to_string(),
+            origin: origin.to_string(),
+            why: "is the name of cleope's own list of downloads",
+        });
+    }
+    Ok(name)
+}
+
+/// The lock file of a product's download: `<workspace>/.cleope/locks/<stem>.lock`
+/// (the stem, so `X.zip` and `X.SAFE` share it). `name` must be a checked
+/// [`local_name`].
+pub fn product_lock_path(workspace_root: &Path, name: &str) -> PathBuf {
+    workspace_root
+        .join(crate::sandbox::PRIVATE_FOLDER)
+        .join("locks")
+        .join(format!("{}.lock", crate::eo::ens::name_stem(name)))
+}
+
+/// A product's download lock (an advisory `flock` on its lock file), held
+/// until dropped; the kernel lets it go if the process dies.
+pub struct ProductLock {
+    _file: File,
+}
+
+impl ProductLock {
+    /// Takes the lock of `name` in the workspace at `workspace_root`,
+    /// waiting while another session (another process, or another run)
+    /// holds it. The wait goes in short steps, so the interrupt or the
+    /// run's time limit ends it.
+    pub fn acquire(
+        workspace_root: &Path,
+        name: &str,
+        cancel: &Cancel,
+    ) -> Result<ProductLock, DownloadError> {
+        let path = product_lock_path(workspace_root, name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(DownloadError::io(folder))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(DownloadError::io(&path))?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(ProductLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    pause(Duration::from_millis(50), cancel).map_err(DownloadError::Stopped)?;
+                }
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(DownloadError::io(&path)(error));
+                }
+            }
+        }
     }
 }
 
@@ -1016,7 +1090,7 @@ mod tests {
     }
 
     impl Source for Served {
-        fn open(&mut self, offset: u64) -> Result<Body, DownloadError> {
+        fn open(&mut self, offset: u64) -> Result<Body<'_>, DownloadError> {
             self.opened_at.push(offset);
             let start = if self.ignores_ranges { 0 } else { offset };
             let mut end = self.bytes.len() as u64;
@@ -1241,7 +1315,7 @@ mod tests {
         let target = setup.local().join("P.nc");
         struct Unsized(Vec<u8>);
         impl Source for Unsized {
-            fn open(&mut self, _offset: u64) -> Result<Body, DownloadError> {
+            fn open(&mut self, _offset: u64) -> Result<Body<'_>, DownloadError> {
                 Ok(Body {
                     reader: Box::new(Cursor::new(self.0.clone())),
                     offset: 0,
@@ -1319,10 +1393,7 @@ mod tests {
             let archive = setup.local().join("EVIL.zip");
             zip_of(&archive, &[("X.SAFE/a.txt", b"a"), (evil, b"pwned")]);
             let error = unpack(&archive, &setup.local(), &setup.limits()).unwrap_err();
-            assert!(
-                matches!(error, DownloadError::UnsafeArchive { .. }),
-                "{error}"
-            );
+            assert!(matches!(error, DownloadError::UnsafeName(_)), "{error}");
             assert!(error.to_string().contains(evil), "{error}");
             assert!(!archive.exists(), "the unsafe archive is removed");
             assert_eq!(
@@ -1470,6 +1541,43 @@ mod tests {
         record_local(&ws, &disk, "local_files/A.SAFE").unwrap();
         let text = std::fs::read_to_string(ws.root().join(LIST_LOCAL)).unwrap();
         assert_eq!(text, "local_files/A.SAFE\nlocal_files/B.nc\n");
+    }
+
+    #[test]
+    fn a_product_name_may_not_be_cleopes_own_list() {
+        assert!(local_name("S2A_X.zip", "product name").is_ok());
+        for name in ["list_local.txt", "LIST_LOCAL.TXT", "../x", ".lock", ""] {
+            assert!(local_name(name, "product name").is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_held_product_lock_makes_a_second_taker_wait_until_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_secs(60));
+        let held = ProductLock::acquire(dir.path(), "S2A_X.zip", &cancel).unwrap();
+        let lock_file = product_lock_path(dir.path(), "S2A_X.SAFE");
+        assert_eq!(lock_file, dir.path().join(".cleope/locks/S2A_X.lock"));
+        assert!(lock_file.exists(), "X.zip and X.SAFE share one lock");
+
+        let waiting = Cancel::default();
+        waiting.start_run(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let error = ProductLock::acquire(dir.path(), "S2A_X.SAFE", &waiting)
+            .err()
+            .expect("the lock is held");
+        assert!(
+            matches!(error, DownloadError::Stopped(Stop::Quota(_))),
+            "{error}"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(290) && waited < Duration::from_millis(500),
+            "{waited:?}"
+        );
+        drop(held);
+        assert!(ProductLock::acquire(dir.path(), "S2A_X.SAFE", &cancel).is_ok());
     }
 
     #[test]

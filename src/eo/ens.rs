@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::demo::{ArchiveIndex, ProductRecord};
 use crate::eo::geometry::Aoi;
 use crate::eo::odata::{Query, SortOrder};
+use crate::sandbox::{UnsafeName, safe_component, safe_relative_path};
 
 /// How a mounted archive arranges its products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +128,10 @@ pub enum EnsError {
         /// The first few matches.
         examples: String,
     },
+    /// The catalogue's pseudopath, S3Path or name would lead out of the
+    /// archive (or is not a name at all).
+    #[error("{0}")]
+    UnsafeName(UnsafeName),
     /// The product could not be read (a broken zip, permissions).
     #[error("cannot read {path}: {message}")]
     Unreadable {
@@ -171,6 +176,7 @@ impl EnsError {
             EnsError::Unreadable { .. } => {
                 "the product may be damaged: download it again with odata_download".into()
             }
+            EnsError::UnsafeName(name) => name.hint(),
         }
     }
 }
@@ -192,19 +198,38 @@ impl Ens {
         &self.mounts
     }
 
-    /// Where a product would lie under one mount.
-    pub fn candidate(mount: &Mount, product: &Placement) -> PathBuf {
-        match mount.layout {
-            Layout::Onda => mount
-                .root
-                .join(product.pseudopath.trim_matches('/'))
-                .join(&product.name),
+    /// Where a product would lie under one mount. The pseudopath, S3Path
+    /// and name come from the catalogue: each part must be a safe name
+    /// ([`crate::sandbox::safe_relative_path`]), so the path stays under the mount.
+    pub fn candidate(mount: &Mount, product: &Placement) -> Result<PathBuf, EnsError> {
+        let path = match mount.layout {
+            Layout::Onda => {
+                let folder = safe_relative_path(
+                    product.pseudopath.trim_matches('/'),
+                    "ONDA pseudopath from the catalogue",
+                )
+                .map_err(EnsError::UnsafeName)?;
+                let name = safe_component(&product.name, "product name from the catalogue")
+                    .map_err(EnsError::UnsafeName)?;
+                mount.root.join(folder).join(name)
+            }
             Layout::Cdse => {
                 let relative = product.s3_path.trim_start_matches('/');
                 let relative = relative.strip_prefix("eodata/").unwrap_or(relative);
+                let origin = "CDSE S3Path from the catalogue";
+                let relative =
+                    safe_relative_path(relative, origin).map_err(EnsError::UnsafeName)?;
+                if relative.is_empty() {
+                    return Err(EnsError::UnsafeName(UnsafeName {
+                        name: product.s3_path.clone(),
+                        origin: origin.into(),
+                        why: "names no product, only the archive's root",
+                    }));
+                }
                 mount.root.join(relative)
             }
-        }
+        };
+        Ok(path)
     }
 
     /// The product's path in the first mount that holds it. An offline
@@ -225,7 +250,7 @@ impl Ens {
             .mounts
             .iter()
             .map(|mount| Ens::candidate(mount, product))
-            .collect();
+            .collect::<Result<_, _>>()?;
         // A restored product is on disk even if the record read earlier said offline.
         if let Some(found) = candidates.iter().find(|path| path.exists()) {
             return Ok(found.clone());
@@ -388,17 +413,12 @@ impl EnsProduct {
         let found = names
             .into_iter()
             .filter(|member| !member.ends_with('/'))
-            .filter(|member| safe_member(member))
+            .filter(|member| safe_relative_path(member, "zip member").is_ok())
             .filter(|member| pattern_matches(pattern, member))
             .map(|member| format!("/vsizip/{}/{member}", self.path.display()))
             .collect();
         Ok(found)
     }
-}
-
-/// A zip member name that stays inside the archive's folder.
-fn safe_member(member: &str) -> bool {
-    !member.starts_with('/') && !member.split('/').any(|part| part == "..")
 }
 
 /// Matches a product-relative path against a pattern (see [`EnsProduct::files`]).
@@ -767,6 +787,45 @@ mod tests {
         std::fs::rename(dir.path().join(record.offline_relative()), &target).unwrap();
         let path = onda(dir.path()).path_of(&Placement::from(record)).unwrap();
         assert_eq!(path, target);
+    }
+
+    #[test]
+    fn catalogue_paths_that_climb_out_of_the_mount_are_refused() {
+        let mount = |layout| Mount {
+            root: PathBuf::from("/mnt/archive"),
+            layout,
+        };
+        let placement = |pseudopath: &str, s3_path: &str, name: &str| Placement {
+            name: name.into(),
+            pseudopath: pseudopath.into(),
+            s3_path: s3_path.into(),
+            online: true,
+        };
+        let ok = placement("OPTICAL/2020", "/eodata/Sentinel-2/X.SAFE", "X.zip");
+        assert_eq!(
+            Ens::candidate(&mount(Layout::Onda), &ok).unwrap(),
+            PathBuf::from("/mnt/archive/OPTICAL/2020/X.zip")
+        );
+        assert_eq!(
+            Ens::candidate(&mount(Layout::Cdse), &ok).unwrap(),
+            PathBuf::from("/mnt/archive/Sentinel-2/X.SAFE")
+        );
+        for (layout, evil) in [
+            (Layout::Onda, placement("../../etc", "", "X.zip")),
+            (
+                Layout::Onda,
+                placement("OPTICAL", "", "../../../etc/passwd"),
+            ),
+            (Layout::Onda, placement("OPTICAL", "", "..")),
+            (Layout::Cdse, placement("", "/eodata/../../etc/X.SAFE", "X")),
+            (Layout::Cdse, placement("", "/eodata//../x", "X")),
+            (Layout::Cdse, placement("", "/eodata/", "X")),
+        ] {
+            let error = Ens::candidate(&mount(layout), &evil).unwrap_err();
+            assert!(matches!(error, EnsError::UnsafeName(_)), "{error}");
+            let ens = Ens::new(vec![mount(layout)]);
+            assert!(matches!(ens.path_of(&evil), Err(EnsError::UnsafeName(_))));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod disk;
 pub mod files;
 pub mod grants;
 mod memory;
+mod names;
 mod paths;
 pub mod process;
 pub mod wall;
@@ -17,6 +18,7 @@ pub mod wall;
 pub use cancel::{Cancel, Stop, time_breach};
 pub use disk::{DiskBudget, DiskLimits, Hold, Usage, temporary_prefix};
 pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
+pub use names::{UnsafeName, safe_component, safe_relative_path};
 pub use paths::{Access, PRIVATE_FOLDER, PathError, WORKSPACE_FOLDERS, Workspace};
 
 use std::fmt;

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod canary;
+pub mod fake_server;
 
 use cleope::runtime::{Captured, Chunk, Overrides, ScriptError, Session, Settings};
 use std::path::PathBuf;

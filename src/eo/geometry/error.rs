@@ -212,6 +212,25 @@ pub enum AoiError {
         max: f64,
     },
 
+    /// The geometry nests collections deeper than cleope reads.
+    #[error(
+        "the geometry nests more than {limit} levels deep; cleope reads POLYGON, MULTIPOLYGON \
+         and collections of them, a few levels deep at most"
+    )]
+    TooDeep { limit: usize },
+
+    /// The geometry is too big to check in reasonable time (too many
+    /// vertices or parts, or too much text).
+    #[error(
+        "{what} is {size}, more than the {limit} cleope reads as an area; draw a simpler \
+         outline (fewer points, fewer parts) or use its bounding box"
+    )]
+    TooComplex {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
+
     /// The operating system refused to read or write a file.
     #[error("cannot {action} \"{}\": {source}", .path.display())]
     File {

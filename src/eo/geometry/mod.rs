@@ -24,6 +24,19 @@ use geo::{
 /// query could have.
 pub const ONDA_MAX_POINTS: usize = 200;
 
+/// The most vertices an AOI may have, all rings together. Checking that a
+/// ring does not cross itself compares every pair of edges (geo's
+/// validation), so the cost grows with the square of this: 5,000 takes a
+/// fraction of a second; catalogue footprints have a few hundred at most.
+pub const MAX_VERTICES: usize = 5_000;
+
+/// The most separate polygons an AOI may have (parts are compared pairwise
+/// for overlaps).
+pub const MAX_PARTS: usize = 100;
+
+/// The longest GeoJSON or WKT text read as an AOI.
+pub const MAX_TEXT_BYTES: usize = 16 << 20;
+
 /// An area of interest: one or more non-overlapping polygons (with optional
 /// holes) in lon/lat degrees, outlines anticlockwise and holes clockwise.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +88,7 @@ impl Aoi {
     }
 
     fn from_polygons(polygons: Vec<Polygon<f64>>, input: &'static str) -> Result<Aoi, AoiError> {
+        check_size(&polygons)?;
         Ok(Aoi {
             shape: validate::assemble(polygons, input)?,
         })
@@ -191,6 +205,30 @@ impl Aoi {
     }
 }
 
+/// Refuses, before any validation, an area too big to validate quickly.
+fn check_size(polygons: &[Polygon<f64>]) -> Result<(), AoiError> {
+    if polygons.len() > MAX_PARTS {
+        return Err(AoiError::TooComplex {
+            what: "the number of polygons",
+            size: polygons.len(),
+            limit: MAX_PARTS,
+        });
+    }
+    let vertices: usize = polygons
+        .iter()
+        .flat_map(|polygon| std::iter::once(polygon.exterior()).chain(polygon.interiors()))
+        .map(|ring| ring.0.len())
+        .sum();
+    if vertices > MAX_VERTICES {
+        return Err(AoiError::TooComplex {
+            what: "the number of vertices",
+            size: vertices,
+            limit: MAX_VERTICES,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +236,70 @@ mod tests {
 
     fn box_aoi(lon_min: f64, lat_min: f64, lon_max: f64, lat_max: f64) -> Aoi {
         Aoi::from_bbox(BBox::new(lon_min, lat_min, lon_max, lat_max).unwrap())
+    }
+
+    /// A circle of `n` vertices around (10, 40).
+    fn circle(n: usize) -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let a = i as f64 * std::f64::consts::TAU / n as f64;
+                (10.0 + a.cos(), 40.0 + a.sin())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_largest_area_accepted_validates_quickly_and_a_larger_one_is_refused_at_once() {
+        // The closing vertex counts too: MAX_VERTICES - 1 given, one appended.
+        let started = std::time::Instant::now();
+        let aoi = Aoi::from_polygon(&circle(MAX_VERTICES - 1)).unwrap();
+        let took = started.elapsed();
+        assert_eq!(aoi.vertex_count(), MAX_VERTICES - 1);
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+
+        let started = std::time::Instant::now();
+        let error = Aoi::from_polygon(&circle(200_000)).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
+        assert_eq!(
+            error.to_string(),
+            "the number of vertices is 200001, more than the 5000 cleope reads as an area; \
+             draw a simpler outline (fewer points, fewer parts) or use its bounding box"
+        );
+        let parts: Vec<String> = (0..101)
+            .map(|i| format!("(({i} 0, {i}.5 0, {i}.5 0.5, {i} 0))"))
+            .collect();
+        let error = Aoi::from_wkt(&format!("MULTIPOLYGON({})", parts.join(","))).unwrap_err();
+        assert!(
+            matches!(error, AoiError::TooComplex { size: 101, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn wkt_and_geojson_nested_past_reason_are_errors_not_crashes() {
+        let deep = format!(
+            "{}POINT(1 2){}",
+            "GEOMETRYCOLLECTION(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(matches!(
+            Aoi::from_wkt(&deep),
+            Err(AoiError::TooDeep { limit: 16 })
+        ));
+        let json = format!(
+            r#"{{"type":"Polygon","coordinates":{}"#,
+            "[".repeat(100_000)
+        );
+        assert!(matches!(
+            Aoi::from_geojson(&json),
+            Err(AoiError::BadGeoJson { .. })
+        ));
+        let nested = format!(
+            "{}POLYGON((0 0,1 0,1 1,0 0)){}",
+            "GEOMETRYCOLLECTION(".repeat(3),
+            ")".repeat(3)
+        );
+        assert!(Aoi::from_wkt(&nested).is_ok(), "a few levels are read");
     }
 
     /// The area between the equator and `lat_deg`, `lon_span_deg` wide, on

@@ -10,8 +10,27 @@ use geojson::{GeoJson, GeometryValue, Position};
 use serde_json::Value;
 use wkt::TryFromWkt;
 
+/// How deep WKT may nest its parentheses: `MULTIPOLYGON(((…)))` is three,
+/// a collection of them four. The WKT reader recurses per level, so deeper
+/// text is refused by counting first.
+pub const MAX_WKT_NESTING: usize = 16;
+
+/// Refuses text longer than [`super::MAX_TEXT_BYTES`] before it is parsed.
+fn check_length(text: &str) -> Result<(), AoiError> {
+    if text.len() > super::MAX_TEXT_BYTES {
+        return Err(AoiError::TooComplex {
+            what: "the text",
+            size: text.len(),
+            limit: super::MAX_TEXT_BYTES,
+        });
+    }
+    Ok(())
+}
+
 /// The polygons in GeoJSON text: one document, or a JSON list of them.
+/// (serde_json stops at 128 levels of nesting, so deep JSON is an error too.)
 pub(super) fn polygons_from_geojson(text: &str) -> Result<Vec<Polygon<f64>>, AoiError> {
+    check_length(text)?;
     let json: Value = serde_json::from_str(text).map_err(bad_geojson)?;
     let documents = match json {
         Value::Array(items) => items,
@@ -97,11 +116,33 @@ fn coord_from_position(position: &Position) -> Coord<f64> {
 
 /// The polygons in WKT text, bare or wrapped the way CDSE writes footprints.
 pub(super) fn polygons_from_wkt(text: &str) -> Result<Vec<Polygon<f64>>, AoiError> {
+    check_length(text)?;
     let body = strip_srid(strip_geography_quotes(text.trim())?)?;
+    check_nesting(body)?;
     let geometry = Geometry::<f64>::try_from_wkt_str(body).map_err(|error| AoiError::BadWkt {
         detail: error.to_string(),
     })?;
     polygons_of(&geometry)
+}
+
+/// Counts parentheses before the WKT reader recurses into them.
+fn check_nesting(text: &str) -> Result<(), AoiError> {
+    let mut depth = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_WKT_NESTING {
+                    return Err(AoiError::TooDeep {
+                        limit: MAX_WKT_NESTING,
+                    });
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `geography'…'` → `…`; other text is returned as it is.

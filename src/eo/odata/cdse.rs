@@ -15,8 +15,8 @@
 use chrono::{DateTime, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, NameMatch, ParseError, Region, RequestError, TimeField,
-    encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
+    Comparison, DialectError, Filter, NameMatch, Nested, ParseError, Region, RequestError,
+    TimeField, encode_component, format_instant, parse_count, parse_instant, polygon_wkt, shown,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -352,7 +352,7 @@ fn parse_flag(key: &str, value: &str) -> Result<bool, RequestError> {
         "false" | "False" | "0" => Ok(false),
         _ => Err(RequestError::Unsupported {
             parameter: key.to_string(),
-            value: value.to_string(),
+            value: shown(value),
             hint: "give true or false".into(),
         }),
     }
@@ -371,7 +371,7 @@ fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
     ];
     let bad = || RequestError::Unsupported {
         parameter: "$orderby".into(),
-        value: value.to_string(),
+        value: shown(value),
         hint: "order by ContentDate/Start (or ContentDate/End, PublicationDate), asc or desc"
             .into(),
     };
@@ -393,11 +393,15 @@ fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
 /// `Attributes/OData.CSC.<T>Attribute/any(att:att/Name eq '…' and
 /// att/OData.CSC.<T>Attribute/Value <op> <value>)`.
 pub fn parse_filter(text: &str) -> Result<Filter, ParseError> {
+    if let Some(error) = super::filter::too_long("$filter", text) {
+        return Err(error);
+    }
     let tokens = lex(text)?;
     let mut parser = Parser {
         text,
         tokens,
         next: 0,
+        depth: 0,
     };
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
@@ -553,6 +557,20 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     next: usize,
+    /// Parentheses and `not`s open around the current token.
+    depth: usize,
+}
+
+impl Nested for Parser<'_> {
+    type Token = Token;
+
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+
+    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
+        self.error(token, expected)
+    }
 }
 
 const PROPERTIES: &str = "a condition: Name, Id, Collection/Name, ContentDate/Start, ContentDate/End, \
@@ -618,8 +636,8 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Filter, ParseError> {
         if self.keyword("not") {
-            self.bump();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            let token = self.bump();
+            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
         }
         self.primary()
     }
@@ -627,11 +645,11 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let token = self.bump();
         match &token.kind {
-            Kind::Open => {
-                let inner = self.or()?;
-                self.expect(Kind::Close, "')' closing the parenthesis")?;
+            Kind::Open => self.nested(&token, |parser| {
+                let inner = parser.or()?;
+                parser.expect(Kind::Close, "')' closing the parenthesis")?;
                 Ok(inner)
-            }
+            }),
             Kind::Word(word) if self.peek().kind == Kind::Open => self.function(&token, word),
             Kind::Word(word) => self.comparison(&token, word),
             _ => Err(self.error(&token, PROPERTIES)),
@@ -1103,6 +1121,27 @@ mod tests {
             }
         );
         assert_eq!(parse_filter("  ").unwrap(), Filter::All);
+    }
+
+    #[test]
+    fn nesting_is_counted_and_refused_past_64_levels() {
+        let at = |depth: usize| format!("{}Online eq true{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse_filter(&at(64)).is_ok());
+        let error = parse_filter(&at(65)).unwrap_err();
+        assert_eq!(error.position, 64);
+        assert!(error.expected.contains("at most 64 levels"), "{error}");
+        assert!(parse_filter(&at(100_000)).is_err());
+        let error = parse_filter(&format!("{}Online eq true", "not ".repeat(1000))).unwrap_err();
+        assert_eq!(error.position, 64 * 4);
+        let error = parse_filter(&format!(
+            "OData.CSC.Intersects(area=geography'SRID=4326;{}POINT(1 2){}')",
+            "GEOMETRYCOLLECTION(".repeat(200),
+            ")".repeat(200)
+        ))
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("nests more than 16 levels"), "{message}");
+        assert!(message.len() < 1000, "{}", message.len());
     }
 
     #[test]

@@ -9,21 +9,28 @@
 //! to its download host that needs the Bearer token too.
 //!
 //! Credentials are held only in memory: never printed, logged, or written.
+//!
+//! Every request and every wait honours the run's deadline and the
+//! interrupt: requests run on the client's own tokio runtime, and [`Client::finish`] gives up on one as soon as the session's
+//! [`Cancel`] says stop (checked every 50 ms), whether the server is slow
+//! to answer, sends nothing, or stalls mid-download. Answers are read with
+//! a size cap; a `Retry-After` is honoured up to a minute.
 
 use std::fmt;
+use std::future::Future;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
-use reqwest::blocking::{RequestBuilder, Response};
+use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::response::CatalogueProduct;
 use super::{Dialect, Page, Query};
 use crate::eo::download::{
-    Body, Cause, DownloadError, Expected, Limits, Progress, RetryPolicy, Source, Unit, fetch,
-    pause, record_local, unpack,
+    Body, Cause, DownloadError, Expected, Limits, ProductLock, Progress, RetryPolicy, Source, Unit,
+    fetch, local_name, pause, record_local, unpack,
 };
 use crate::sandbox::grants::{NetGrants, NetRefusal};
 use crate::sandbox::{Cancel, Stop, Workspace};
@@ -37,6 +44,24 @@ pub const PAGE_SIZE: usize = 100;
 
 /// CDSE's public client id for the password grant.
 const CDSE_CLIENT_ID: &str = "cdse-public";
+
+/// The largest search answer read: a page of 100 products with their
+/// attributes is a few hundred kilobytes; more is a broken or hostile server.
+pub const MAX_PAGE_BYTES: u64 = 16 << 20;
+
+/// The largest small answer read (a count, an order, a token, an error's text).
+pub const MAX_SMALL_ANSWER_BYTES: u64 = 64 << 10;
+
+/// The longest `Retry-After` waited for; a server asking for more gets an
+/// error at once, saying when it asked to be tried again.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How often a request in flight checks the interrupt and the deadline.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
+
+/// The longest lifetime believed of a token (a hostile answer may say
+/// "for ever"; cleope logs in again after a day at most).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A password that never shows: `Debug` prints stars and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -281,6 +306,14 @@ pub enum ClientError {
     /// The address (or a redirect) lies outside the session's network grant.
     #[error("{0}")]
     NotGranted(NetRefusal),
+    /// A time-out given by the script is not a usable duration.
+    #[error(
+        "{given} s is not a time-out cleope can wait: give a number of seconds from 0 to 86400 (a day)"
+    )]
+    BadDuration {
+        /// What was given.
+        given: String,
+    },
 }
 
 impl ClientError {
@@ -338,6 +371,9 @@ impl ClientError {
             }
             ClientError::Stopped(_) => "run it again".into(),
             ClientError::NotGranted(refusal) => refusal.hint.clone(),
+            ClientError::BadDuration { .. } => {
+                "e.g. odata_wait(product, 600) waits at most ten minutes".into()
+            }
         }
     }
 
@@ -394,6 +430,29 @@ pub struct Fetched {
     pub downloaded: bool,
 }
 
+/// How long a restoration should take, from the order's estimate (ten
+/// minutes when the catalogue gives none).
+fn expected_wait(estimated: Option<DateTime<Utc>>) -> Duration {
+    estimated
+        .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
+        .unwrap_or(Duration::from_secs(600))
+}
+
+/// The longest a script may ask to wait for an order.
+pub const MAX_ORDER_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// A script's time-out for an order wait, in seconds: a number from 0 to
+/// a day ([`MAX_ORDER_WAIT`]); anything else (negative, NaN, infinite, a
+/// year) is [`ClientError::BadDuration`].
+pub fn order_patience(seconds: f64) -> Result<Duration, ClientError> {
+    if seconds.is_finite() && (0.0..=MAX_ORDER_WAIT.as_secs_f64()).contains(&seconds) {
+        return Ok(Duration::from_secs_f64(seconds));
+    }
+    Err(ClientError::BadDuration {
+        given: seconds.to_string(),
+    })
+}
+
 /// The file name a download is saved under: CDSE names a zipped SAFE
 /// `X.SAFE`, and the bytes are a zip, so it becomes `X.SAFE.zip`.
 fn download_name(name: &str) -> String {
@@ -439,7 +498,10 @@ impl Token {
 /// token are kept for the session.
 pub struct Client {
     config: ClientConfig,
-    http: reqwest::blocking::Client,
+    http: reqwest::Client,
+    /// Drives `http`: requests wait on the calling thread (see
+    /// [`Client::finish`]), connections live on one worker thread.
+    runtime: tokio::runtime::Runtime,
     credentials: Mutex<Option<Credentials>>,
     token: Mutex<Option<(Token, Duration)>>,
 }
@@ -459,17 +521,30 @@ const MAX_REDIRECTS: usize = 5;
 impl Client {
     /// A client for `config`, with `credentials` when known.
     pub fn new(config: ClientConfig, credentials: Option<Credentials>) -> Client {
-        let http = reqwest::blocking::Client::builder()
+        // `read_timeout` bounds each wait for bytes (a stalled server), not
+        // a whole download; the run's own deadline bounds everything.
+        let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .timeout(config.timeout)
+            .read_timeout(config.timeout)
             .user_agent(concat!("cleope/", env!("CARGO_PKG_VERSION")))
             .build()
             // Building fails only without a TLS backend, which is compiled in.
             .expect("an HTTP client with native TLS");
+        // One worker keeps the pooled connections' tasks running between
+        // requests, so a connection the server closed while idle is noticed
+        // and dropped, not reused (which would cost a retry).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("cleope-http")
+            .enable_all()
+            .build()
+            // Fails only when the system has no file descriptors left.
+            .expect("a runtime for the catalogue client");
         Client {
             config,
             http,
+            runtime,
             credentials: Mutex::new(credentials),
             token: Mutex::new(None),
         }
@@ -514,7 +589,7 @@ impl Client {
             };
             let url = self.search_url(query, page)?;
             let response = self.send(|| self.http.get(&url), &url, cancel, true)?;
-            let found = self.parse_page(response, &url)?;
+            let found = self.parse_page(response, &url, cancel)?;
             let last = found.len() < page.top;
             products.extend(found);
             if last {
@@ -528,7 +603,7 @@ impl Client {
     pub fn count(&self, query: &Query, cancel: &Cancel) -> Result<u64, ClientError> {
         let url = self.count_url(query)?;
         let response = self.send(|| self.http.get(&url), &url, cancel, true)?;
-        let text = read_text(response, &url)?;
+        let text = self.read_text(response, &url, MAX_SMALL_ANSWER_BYTES, cancel)?;
         self.parse_count(&text, &url)
     }
 
@@ -571,7 +646,7 @@ impl Client {
             }
             other => other?,
         };
-        let text = read_text(response, &url)?;
+        let text = self.read_text(response, &url, MAX_SMALL_ANSWER_BYTES, cancel)?;
         parse_order(&text).map_err(|detail| ClientError::BadResponse { url, detail })
     }
 
@@ -603,11 +678,23 @@ impl Client {
         cancel: &Cancel,
         progress: &dyn Progress,
     ) -> Result<CatalogueProduct, ClientError> {
-        let started = Instant::now();
-        let expected = estimated
-            .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
-            .unwrap_or(Duration::from_secs(600));
+        let expected = expected_wait(estimated);
         let patience = expected + Duration::from_secs(if estimated.is_some() { 300 } else { 1800 });
+        self.wait_online_within(name, estimated, patience, cancel, progress)
+    }
+
+    /// [`Client::wait_online`] giving up after `patience` (a script's
+    /// time-out, checked by [`order_patience`]).
+    pub fn wait_online_within(
+        &self,
+        name: &str,
+        estimated: Option<DateTime<Utc>>,
+        patience: Duration,
+        cancel: &Cancel,
+        progress: &dyn Progress,
+    ) -> Result<CatalogueProduct, ClientError> {
+        let started = Instant::now();
+        let expected = expected_wait(estimated).min(patience);
         // Asked often when the wait is short or unknown, seldom when long.
         let poll = match estimated {
             Some(_) => (expected / 10).clamp(Duration::from_millis(250), Duration::from_secs(10)),
@@ -624,14 +711,15 @@ impl Client {
                 progress.finish("online");
                 return Ok(product);
             }
-            if started.elapsed() > patience {
+            let left = patience.saturating_sub(started.elapsed());
+            if left.is_zero() {
                 progress.finish("still offline");
                 return Err(ClientError::StillOffline {
                     name: name.to_string(),
                     waited: started.elapsed().as_secs(),
                 });
             }
-            pause(poll, cancel).map_err(ClientError::Stopped)?;
+            pause(poll.min(left), cancel).map_err(ClientError::Stopped)?;
             progress.advance(started.elapsed().as_secs());
         }
     }
@@ -648,7 +736,12 @@ impl Client {
         limits: &Limits,
         progress: &dyn Progress,
     ) -> Result<Fetched, DownloadError> {
-        if let Some(existing) = already_downloaded(folder, &product.name) {
+        let name = local_name(&product.name, "product name from the catalogue")
+            .map_err(DownloadError::UnsafeName)?;
+        // Another session on this workspace may be downloading it: wait for
+        // it, then find the product there.
+        let _lock = ProductLock::acquire(ws.root(), name, limits.cancel)?;
+        if let Some(existing) = already_downloaded(folder, name) {
             return Ok(Fetched {
                 path: existing,
                 ordered: false,
@@ -748,7 +841,7 @@ impl Client {
             }
             other => other?,
         };
-        let text = read_text(response, &url)?;
+        let text = self.read_text(response, &url, MAX_SMALL_ANSWER_BYTES, cancel)?;
         let (token, lifetime) =
             parse_token(&text).map_err(|detail| ClientError::BadResponse { url, detail })?;
         let access = token.access.clone();
@@ -775,15 +868,22 @@ impl Client {
     }
 
     /// The products of one search answer.
+    /// (Footprints are checked entry by entry, with the interrupt and the
+    /// deadline checked between entries.)
     fn parse_page(
         &self,
         response: Response,
         url: &str,
+        cancel: &Cancel,
     ) -> Result<Vec<CatalogueProduct>, ClientError> {
-        let text = read_text(response, url)?;
+        let text = self.read_text(response, url, MAX_PAGE_BYTES, cancel)?;
         let bad = |detail: String| ClientError::BadResponse {
             url: url.to_string(),
             detail,
+        };
+        let product = |entry: Result<CatalogueProduct, super::response::ResponseError>| {
+            cancel.check().map_err(ClientError::Stopped)?;
+            entry.map_err(|e| bad(e.to_string()))
         };
         match self.config.dialect {
             Dialect::Onda => {
@@ -791,7 +891,7 @@ impl Client {
                     .map_err(|e| bad(format!("not an ONDA answer ({e})")))?;
                 page.value
                     .iter()
-                    .map(|entry| entry.to_product().map_err(|e| bad(e.to_string())))
+                    .map(|entry| product(entry.to_product()))
                     .collect()
             }
             Dialect::Cdse => {
@@ -799,7 +899,7 @@ impl Client {
                     .map_err(|e| bad(format!("not a CDSE answer ({e})")))?;
                 page.value
                     .iter()
-                    .map(|entry| entry.to_product().map_err(|e| bad(e.to_string())))
+                    .map(|entry| product(entry.to_product()))
                     .collect()
             }
         }
@@ -841,9 +941,11 @@ impl Client {
 
     /// Sends a request built by `build`, trying again after a connection
     /// failure, a time-out, a 5xx or (when `retry_busy`) a 429, waiting
-    /// longer each time. Gives the first answer that is not a failure;
-    /// 401/403 become [`ClientError::Unauthorized`], other 4xx
-    /// [`ClientError::Rejected`].
+    /// longer each time (or as long as the server's `Retry-After` asks, up
+    /// to [`MAX_RETRY_AFTER`]). Gives the first answer that is not a
+    /// failure; 401/403 become [`ClientError::Unauthorized`], other 4xx
+    /// [`ClientError::Rejected`]. Every wait ends at the run's deadline or
+    /// interrupt ([`ClientError::Stopped`]).
     fn send(
         &self,
         build: impl Fn() -> RequestBuilder,
@@ -859,18 +961,40 @@ impl Client {
             cancel.check().map_err(ClientError::Stopped)?;
             tries += 1;
             let last = tries >= retry.attempts;
-            let failure = match build().send() {
+            let mut wait = retry.delay(tries);
+            let sent = self
+                .finish(cancel, || build().send())
+                .map_err(ClientError::Stopped)?;
+            let failure = match sent {
                 Ok(response) => {
                     let status = response.status();
                     let busy = status.is_server_error()
                         || (retry_busy && status == StatusCode::TOO_MANY_REQUESTS);
                     if !busy {
-                        return self.judge(response);
+                        return self.judge(response, cancel);
+                    }
+                    let asked = retry_after(&response);
+                    let mut detail = self.read_short(response, cancel)?;
+                    match asked {
+                        Some(asked) if asked > MAX_RETRY_AFTER => {
+                            detail.push_str(&format!(
+                                "; it asks to be tried again in {} s, longer than cleope waits",
+                                asked.as_secs()
+                            ));
+                            return Err(ClientError::Server {
+                                url: url.to_string(),
+                                status: status.as_u16(),
+                                detail,
+                                tries,
+                            });
+                        }
+                        Some(asked) => wait = wait.max(asked),
+                        None => {}
                     }
                     ClientError::Server {
                         url: url.to_string(),
                         status: status.as_u16(),
-                        detail: short(&response.text().unwrap_or_default()),
+                        detail,
                         tries,
                     }
                 }
@@ -882,7 +1006,7 @@ impl Client {
             if last {
                 return Err(failure);
             }
-            pause(retry.delay(tries), cancel).map_err(ClientError::Stopped)?;
+            pause(wait, cancel).map_err(ClientError::Stopped)?;
         }
     }
 
@@ -906,7 +1030,7 @@ impl Client {
     }
 
     /// Sorts a non-busy answer into success and refusals.
-    fn judge(&self, response: Response) -> Result<Response, ClientError> {
+    fn judge(&self, response: Response, cancel: &Cancel) -> Result<Response, ClientError> {
         let status = response.status();
         if status.is_success() || status.is_redirection() {
             return Ok(response);
@@ -919,8 +1043,86 @@ impl Client {
         }
         Err(ClientError::Rejected {
             status: status.as_u16(),
-            detail: short(&response.text().unwrap_or_default()),
+            detail: self.read_short(response, cancel)?,
         })
+    }
+
+    /// Runs the future `work` makes (a request, a read) on the client's
+    /// runtime until it is done, the run is interrupted, or the run's time
+    /// is up, whichever comes first: a server that never answers holds a
+    /// cell no longer than its limit. (The future is made inside the
+    /// runtime: reqwest starts its timers when a request is made.)
+    fn finish<F: Future>(
+        &self,
+        cancel: &Cancel,
+        work: impl FnOnce() -> F,
+    ) -> Result<F::Output, Stop> {
+        self.runtime.block_on(async {
+            let mut work = std::pin::pin!(work());
+            loop {
+                cancel.check()?;
+                if let Ok(done) = tokio::time::timeout(CHECK_EVERY, work.as_mut()).await {
+                    return Ok(done);
+                }
+            }
+        })
+    }
+
+    /// An answer's body as text, refused past `limit` bytes (before reading
+    /// when the server announces its length).
+    fn read_text(
+        &self,
+        mut response: Response,
+        url: &str,
+        limit: u64,
+        cancel: &Cancel,
+    ) -> Result<String, ClientError> {
+        let too_long = |bytes: u64| ClientError::BadResponse {
+            url: url.to_string(),
+            detail: format!(
+                "the answer is {} long, more than the {} a catalogue answer may be",
+                crate::sandbox::human_disk_bytes(bytes),
+                crate::sandbox::human_disk_bytes(limit)
+            ),
+        };
+        if let Some(length) = response.content_length().filter(|l| *l > limit) {
+            return Err(too_long(length));
+        }
+        let mut body = Vec::new();
+        loop {
+            let chunk = self
+                .finish(cancel, || response.chunk())
+                .map_err(ClientError::Stopped)?;
+            match chunk {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Err(too_long((body.len() + chunk.len()) as u64));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    return Err(ClientError::Unreachable {
+                        url: url.to_string(),
+                        detail: format!("the answer broke off ({})", network_detail(&error)),
+                    });
+                }
+            }
+        }
+        String::from_utf8(body).map_err(|_| ClientError::BadResponse {
+            url: url.to_string(),
+            detail: "the answer is not UTF-8 text".into(),
+        })
+    }
+
+    /// The first line of a failure's text (read up to a small cap).
+    fn read_short(&self, response: Response, cancel: &Cancel) -> Result<String, ClientError> {
+        let url = response.url().to_string();
+        match self.read_text(response, &url, MAX_SMALL_ANSWER_BYTES, cancel) {
+            Ok(text) => Ok(short(&text)),
+            Err(ClientError::Stopped(stop)) => Err(ClientError::Stopped(stop)),
+            Err(_) => Ok("no readable message".into()),
+        }
     }
 }
 
@@ -958,7 +1160,7 @@ impl ProductBytes<'_> {
 }
 
 impl Source for ProductBytes<'_> {
-    fn open(&mut self, offset: u64) -> Result<Body, DownloadError> {
+    fn open(&mut self, offset: u64) -> Result<Body<'_>, DownloadError> {
         let mut url = self.url.clone();
         let mut response = self.get(&url, offset)?;
         for _ in 0..MAX_REDIRECTS {
@@ -983,18 +1185,62 @@ impl Source for ProductBytes<'_> {
             .into()),
             StatusCode::PARTIAL_CONTENT => {
                 let start = content_range_start(&response).unwrap_or(offset);
-                Ok(body(response, start))
+                Ok(self.body(response, start))
             }
-            _ => Ok(body(response, 0)),
+            _ => Ok(self.body(response, 0)),
         }
     }
 }
 
-fn body(response: Response, offset: u64) -> Body {
-    Body {
-        length: response.content_length(),
-        offset,
-        reader: Box::new(response),
+impl<'a> ProductBytes<'a> {
+    fn body(&self, response: Response, offset: u64) -> Body<'a> {
+        Body {
+            length: response.content_length(),
+            offset,
+            reader: Box::new(StreamedBody {
+                client: self.client,
+                cancel: self.cancel,
+                response,
+                pending: Vec::new(),
+                at: 0,
+            }),
+        }
+    }
+}
+
+/// A download's body, read chunk by chunk on the client's runtime. A read
+/// that the interrupt or the deadline cuts short fails with
+/// [`std::io::ErrorKind::Interrupted`]; the download loop, which checks
+/// both between reads, then stops.
+struct StreamedBody<'a> {
+    client: &'a Client,
+    cancel: &'a Cancel,
+    response: Response,
+    /// The last chunk received, and how much of it was read.
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl Read for StreamedBody<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.pending.len() {
+            let chunk = self
+                .client
+                .finish(self.cancel, || self.response.chunk())
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::Interrupted))?;
+            match chunk {
+                Ok(Some(chunk)) => {
+                    self.pending = chunk.to_vec();
+                    self.at = 0;
+                }
+                Ok(None) => return Ok(0),
+                Err(error) => return Err(std::io::Error::other(network_detail(&error))),
+            }
+        }
+        let n = buffer.len().min(self.pending.len() - self.at);
+        buffer[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -1020,11 +1266,19 @@ fn content_range_start(response: &Response) -> Option<u64> {
     range.split('-').next()?.trim().parse().ok()
 }
 
-fn read_text(response: Response, url: &str) -> Result<String, ClientError> {
-    response.text().map_err(|e| ClientError::Unreachable {
-        url: url.to_string(),
-        detail: format!("the answer broke off ({})", network_detail(&e)),
-    })
+/// A `Retry-After` header: seconds, or an HTTP date; None when absent or unreadable.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&Utc) - Utc::now()).to_std().ok()
 }
 
 /// What went wrong on the network, in words (no URL: the message has it).
@@ -1103,9 +1357,11 @@ fn parse_token(text: &str) -> Result<(Token, Duration), String> {
     let answer: Answer = serde_json::from_str(text)
         .map_err(|e| format!("the token answer is not readable ({e})"))?;
     let now = Instant::now();
-    let lifetime = Duration::from_secs(answer.expires_in);
+    let lifetime = Duration::from_secs(answer.expires_in).min(MAX_TOKEN_LIFETIME);
     let refresh = answer.refresh_token.map(|token| {
-        let lives = Duration::from_secs(answer.refresh_expires_in.unwrap_or(answer.expires_in));
+        let lives = answer.refresh_expires_in.map_or(lifetime, |secs| {
+            Duration::from_secs(secs).min(MAX_TOKEN_LIFETIME)
+        });
         (token, now + lives)
     });
     Ok((
@@ -1187,6 +1443,69 @@ mod tests {
         let (short, lifetime) = parse_token(r#"{"access_token":"a","expires_in":1}"#).unwrap();
         std::thread::sleep(Duration::from_millis(600));
         assert!(!short.fresh(lifetime), "within half its life of expiring");
+    }
+
+    #[test]
+    fn token_lifetimes_past_a_day_are_taken_as_a_day() {
+        let (token, lifetime) = parse_token(
+            r#"{"access_token":"a","expires_in":18446744073709551615,"refresh_token":"r","refresh_expires_in":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert_eq!(lifetime, MAX_TOKEN_LIFETIME);
+        assert!(token.fresh(lifetime));
+    }
+
+    #[test]
+    fn order_time_outs_are_seconds_from_zero_to_a_day() {
+        assert_eq!(order_patience(0.0).unwrap(), Duration::ZERO);
+        assert_eq!(order_patience(1.5).unwrap(), Duration::from_millis(1500));
+        assert_eq!(order_patience(86_400.0).unwrap(), MAX_ORDER_WAIT);
+        for bad in [-1.0, -0.001, f64::NAN, f64::INFINITY, 86_400.5, 1e300] {
+            let error = order_patience(bad).unwrap_err();
+            assert!(matches!(error, ClientError::BadDuration { .. }), "{bad}");
+        }
+    }
+
+    /// A client whose requests go to a loopback port that accepts and
+    /// never answers.
+    fn silent_client() -> (std::net::TcpListener, Client) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/dias-catalogue", listener.local_addr().unwrap());
+        (
+            listener,
+            Client::new(ClientConfig::new(Dialect::Onda, &base), None),
+        )
+    }
+
+    #[test]
+    fn a_request_to_a_silent_server_ends_at_the_deadline_and_at_an_interrupt() {
+        let (_listener, client) = silent_client();
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_millis(500));
+        let started = Instant::now();
+        let error = client.count(&Query::default(), &cancel).unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(error, ClientError::Stopped(Stop::Quota(_))),
+            "{error}"
+        );
+        assert!(took < Duration::from_millis(800), "{took:?}");
+
+        let cancel = std::sync::Arc::new(Cancel::default());
+        cancel.start_run(Duration::from_secs(60));
+        let interrupter = std::sync::Arc::clone(&cancel);
+        let interrupted_at = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            interrupter.interrupt();
+            Instant::now()
+        });
+        let error = client.count(&Query::default(), &cancel).unwrap_err();
+        let stopped = Instant::now() - interrupted_at.join().unwrap();
+        assert!(
+            matches!(error, ClientError::Stopped(Stop::Interrupted)),
+            "{error}"
+        );
+        assert!(stopped < Duration::from_millis(200), "{stopped:?}");
     }
 
     #[test]

@@ -732,10 +732,54 @@ pub fn point_geometry(lon: f64, lat: f64) -> Geometry<f64> {
     Geometry::Point(Point::new(lon, lat))
 }
 
+/// The longest `$search` or `$filter` expression read (64 KiB): a query
+/// with a 200-point area is about 10 KB.
+pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
+
+/// How deep parentheses and `NOT`s may nest in an expression. The parsers
+/// count, rather than trusting the stack: a few kilobytes of `(((` must be
+/// a clear error (a 400 from the catalogue), never a crash.
+pub const MAX_NESTING: usize = 64;
+
+/// What the parsers expect when an expression nests too deep.
+pub const NESTING_EXPECTED: &str =
+    "at most 64 levels of parentheses and NOT (the expression nests deeper; simplify it)";
+
+/// The nesting rule of both dialects' recursive-descent parsers, kept in
+/// one place: a parser says where it counts its depth and how it words an
+/// error at one of its tokens.
+pub(crate) trait Nested: Sized {
+    /// The parser's token.
+    type Token;
+
+    /// The levels of parentheses and `NOT` open now.
+    fn depth(&mut self) -> &mut usize;
+
+    /// An error at `token`, expecting `expected`.
+    fn error_at(&self, token: &Self::Token, expected: &str) -> ParseError;
+
+    /// Runs `inner` one level deeper (after `token`, a `(` or a `NOT`),
+    /// refusing past [`MAX_NESTING`] levels.
+    fn nested(
+        &mut self,
+        token: &Self::Token,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Filter, ParseError> {
+        if *self.depth() >= MAX_NESTING {
+            return Err(self.error_at(token, NESTING_EXPECTED));
+        }
+        *self.depth() += 1;
+        let filter = inner(self);
+        *self.depth() -= 1;
+        filter
+    }
+}
+
 /// A syntax error in a `$search` or `$filter` expression: where, what was
-/// found there, and what would have been understood.
+/// found there, and what would have been understood. The message quotes
+/// the expression around the position only (a hostile one may be long).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{parameter}: at position {position}, expected {expected}, found {found}\n  {input}\n  {caret}^", caret = " ".repeat(*.position))]
+#[error("{parameter}: at position {position}, expected {expected}, found {found}\n  {}", excerpt(input, *position))]
 pub struct ParseError {
     /// `$search` or `$filter`.
     pub parameter: &'static str,
@@ -758,11 +802,14 @@ impl ParseError {
         found: &str,
         expected: impl Into<String>,
     ) -> ParseError {
-        let offset = offset.min(input.len());
+        let mut offset = offset.min(input.len());
+        while !input.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let found = if found.is_empty() {
             "the end of the expression".to_string()
         } else {
-            format!("'{found}'")
+            format!("'{}'", shown(found))
         };
         ParseError {
             parameter,
@@ -772,6 +819,44 @@ impl ParseError {
             expected: expected.into(),
         }
     }
+}
+
+/// An expression refused for its length, before it is read.
+pub fn too_long(parameter: &'static str, input: &str) -> Option<ParseError> {
+    (input.len() > MAX_EXPRESSION_BYTES).then(|| ParseError {
+        parameter,
+        input: input.chars().take(200).collect(),
+        position: 0,
+        found: format!("{} bytes", input.len()),
+        expected: format!(
+            "an expression of at most {MAX_EXPRESSION_BYTES} bytes (search with a simpler area, \
+             or split the query)"
+        ),
+    })
+}
+
+/// The line under a parse error: the expression around `position` (at
+/// most 60 characters each side, cut ends shown as `…`) and a caret.
+fn excerpt(input: &str, position: usize) -> String {
+    const SIDE: usize = 60;
+    let chars: Vec<char> = input.chars().collect();
+    let position = position.min(chars.len());
+    let start = position.saturating_sub(SIDE);
+    let end = (position + SIDE).min(chars.len());
+    let head = if start > 0 { "…" } else { "" };
+    let tail = if end < chars.len() { "…" } else { "" };
+    let text: String = chars[start..end].iter().collect();
+    let caret = " ".repeat(position - start + head.chars().count());
+    format!("{head}{text}{tail}\n  {caret}^")
+}
+
+/// A value from a request as messages quote it: at most 40 characters.
+pub fn shown(value: &str) -> String {
+    let mut text: String = value.chars().take(40).collect();
+    if value.chars().nth(40).is_some() {
+        text.push('…');
+    }
+    text
 }
 
 /// Why a catalogue request (its query string) cannot be served.
@@ -881,23 +966,23 @@ pub fn parse_count(
     let trimmed = value.trim();
     let number: i128 = trimmed.parse().map_err(|_| RequestError::NotAnInteger {
         parameter,
-        value: value.to_string(),
+        value: shown(value),
     })?;
     if number < 0 {
         return Err(RequestError::Negative {
             parameter,
-            value: value.to_string(),
+            value: shown(value),
         });
     }
     match limit {
         Some(limit) if number > limit as i128 => Err(RequestError::OverLimit {
             parameter,
-            value: value.to_string(),
+            value: shown(value),
             limit,
         }),
         _ => usize::try_from(number).map_err(|_| RequestError::NotAnInteger {
             parameter,
-            value: value.to_string(),
+            value: shown(value),
         }),
     }
 }

@@ -19,8 +19,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::filter::{
-    Comparison, DialectError, Filter, NameMatch, ParseError, Region, RequestError, TimeField,
-    encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
+    Comparison, DialectError, Filter, NameMatch, Nested, ParseError, Region, RequestError,
+    TimeField, encode_component, format_instant, parse_count, parse_instant, polygon_wkt,
 };
 use super::query::{Page, Query, SortOrder};
 
@@ -204,7 +204,7 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<OndaRequest, RequestE
             "$format" if !text.trim().eq_ignore_ascii_case("json") => {
                 return Err(RequestError::Unsupported {
                     parameter: key.clone(),
-                    value: text.clone(),
+                    value: super::filter::shown(text),
                     hint: "this catalogue answers in JSON: use $format=json".into(),
                 });
             }
@@ -229,7 +229,7 @@ fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
     let known = ["beginPosition", "endPosition", "creationDate"];
     let bad = || RequestError::Unsupported {
         parameter: key.to_string(),
-        value: text.to_string(),
+        value: super::filter::shown(text),
         hint: "order by beginPosition (or endPosition, creationDate), asc or desc".into(),
     };
     if !known.iter().any(|k| k.eq_ignore_ascii_case(field)) || words.next().is_some() {
@@ -252,12 +252,16 @@ fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
 /// `"Intersects(lat, lon)"`), cloudCoverPercentage, name, offline; any other
 /// field is read as a product attribute of that name.
 pub fn parse_search(text: &str) -> Result<Filter, ParseError> {
+    if let Some(error) = super::filter::too_long("$search", text) {
+        return Err(error);
+    }
     let (inner, offset) = strip_outer_quotes(text);
     let tokens = lex(text, inner, offset)?;
     let mut parser = Parser {
         text,
         tokens,
         next: 0,
+        depth: 0,
     };
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
@@ -381,6 +385,20 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     next: usize,
+    /// Parentheses and NOTs open around the current token.
+    depth: usize,
+}
+
+impl Nested for Parser<'_> {
+    type Token = Token;
+
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+
+    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
+        self.error(token, expected)
+    }
 }
 
 const TERM: &str = "a term: field:value (platformName, productType, productMainClass, \
@@ -438,8 +456,8 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Filter, ParseError> {
         if self.keyword("NOT") {
-            self.bump();
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            let token = self.bump();
+            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
         }
         self.primary()
     }
@@ -447,14 +465,14 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let token = self.bump();
         match token.kind.clone() {
-            Kind::Open => {
-                let inner = self.or()?;
-                let close = self.bump();
+            Kind::Open => self.nested(&token, |parser| {
+                let inner = parser.or()?;
+                let close = parser.bump();
                 if close.kind != Kind::Close {
-                    return Err(self.error(&close, "')' closing the parenthesis, AND or OR"));
+                    return Err(parser.error(&close, "')' closing the parenthesis, AND or OR"));
                 }
                 Ok(inner)
-            }
+            }),
             Kind::Field(field) => {
                 let value_token = self.bump();
                 let value = match value_token.kind.clone() {
@@ -670,13 +688,14 @@ fn onda_instant(text: &str) -> Option<DateTime<Utc>> {
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let amount: i64 = digits.parse().ok()?;
     let unit = rest[digits.len()..].trim_end_matches('S');
+    // Checked: `NOW-99999999999DAYS` is no instant, not a panic.
     let span = match unit {
-        "DAY" => Duration::days(amount),
-        "HOUR" => Duration::hours(amount),
-        "MINUTE" => Duration::minutes(amount),
+        "DAY" => Duration::try_days(amount)?,
+        "HOUR" => Duration::try_hours(amount)?,
+        "MINUTE" => Duration::try_minutes(amount)?,
         _ => return None,
     };
-    Some(Utc::now() - span)
+    Utc::now().checked_sub_signed(span)
 }
 
 #[cfg(test)]
@@ -873,6 +892,34 @@ mod tests {
         assert_eq!((error.position, error.found.as_str()), (28, "'AND'"));
         let error = parse_search("name:\"S2A").unwrap_err();
         assert!(error.expected.contains("closing double quote"), "{error}");
+    }
+
+    #[test]
+    fn nesting_is_counted_and_refused_past_64_levels_without_recursing_further() {
+        let at = |depth: usize| format!("{}name:X{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse_search(&at(64)).is_ok());
+        let error = parse_search(&at(65)).unwrap_err();
+        assert_eq!((error.position, error.found.as_str()), (64, "'('"));
+        assert!(error.expected.contains("at most 64 levels"), "{error}");
+        // Far deeper than any stack would take: still just an error, quoted short.
+        let error = parse_search(&at(100_000)).unwrap_err();
+        assert!(error.to_string().len() < 500, "{}", error.to_string().len());
+        let nots = format!("{}name:X", "NOT ".repeat(1000));
+        let error = parse_search(&nots).unwrap_err();
+        assert_eq!(error.position, 64 * 4);
+        assert!(parse_search(&format!("{}name:X", "NOT ".repeat(64))).is_ok());
+        let error = parse_search(&"x".repeat(70_000)).unwrap_err();
+        assert!(error.expected.contains("at most 65536 bytes"), "{error}");
+        // A relative date too far back is no date, not a panic.
+        let error = parse_search("beginPosition:[NOW-99999999999999DAYS TO NOW]").unwrap_err();
+        assert!(error.expected.contains("instants"), "{error}");
+    }
+
+    #[test]
+    fn paging_values_are_quoted_short_in_errors() {
+        let long = "9".repeat(60_000);
+        let error = parse_request(&[("$top".into(), long)]).unwrap_err();
+        assert!(error.to_string().len() < 200, "{error}");
     }
 
     #[test]
