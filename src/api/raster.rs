@@ -105,6 +105,9 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
              that the product covers your area",
         ),
         RasterError::Invalid(_) => script_error("BadValue", &message, ""),
+        RasterError::FormatNotAllowed(refusal) => {
+            script_error("FormatNotAllowed", &message, &refusal.hint)
+        }
     }
 }
 
@@ -254,6 +257,9 @@ mod raster_api {
                 path: path.to_string(),
                 message,
             }),
+            RasterError::FormatNotAllowed(refusal) => {
+                raster_error(RasterError::FormatNotAllowed(refusal.named(path)))
+            }
             other => raster_error(other),
         })
     }
