@@ -167,6 +167,36 @@ fn prepare() {
     crate::eo::hdf5::silence_on_this_thread();
 }
 
+/// Refuses a name a script gives for a dataset when GDAL would take it as
+/// something other than a file: a connection string (`MEM:::…`, `WMS:…`,
+/// `HDF5:"…"`, `vrt://…`), a URL, inline XML, or a virtual file system
+/// other than `/vsizip/`. `NETCDF:"file":variable` is a file's subdataset.
+/// Checked before the name is resolved in the workspace, whose rules then
+/// confine the file (a refused name would otherwise become an odd, missing
+/// file there rather than a clear error).
+pub fn check_script_name(name: &str) -> Result<(), Refusal> {
+    let file = match name.strip_prefix("NETCDF:") {
+        Some(rest) => match rest.strip_prefix('"') {
+            Some(quoted) => quoted.split_once('"').map_or(quoted, |(file, _)| file),
+            None => rest.rsplit_once(':').map_or(rest, |(file, _)| file),
+        },
+        None => name,
+    };
+    let inner = file.strip_prefix("/vsizip/").unwrap_or(file);
+    let scheme = inner
+        .split_once(':')
+        .is_some_and(|(before, _)| !before.is_empty() && !before.contains('/'));
+    let refused = inner.trim_start().starts_with('<')
+        || inner.starts_with("/vsi")
+        || inner.contains("://")
+        || scheme;
+    if refused {
+        Err(not_a_file(name))
+    } else {
+        Ok(())
+    }
+}
+
 /// Accepts the paths `Workspace::resolve_gdal` makes: an absolute file
 /// path, `/vsizip/` and an absolute zip path, or `NETCDF:"<either>"` with an
 /// optional `:variable`. Every other string is a connection string, inline
@@ -311,6 +341,42 @@ mod tests {
             "relative/a.tif",
         ] {
             let refusal = check_file_path(refused).expect_err(refused);
+            assert!(refusal.found.contains("not a file path"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn names_a_script_gives_are_files_or_refused() {
+        for accepted in [
+            "output/a.tif",
+            "/archive/S2/b.jp2",
+            "local_files/p.zip",
+            "/vsizip/local_files/p.zip/p.SAFE/b.jp2",
+            "NETCDF:\"output/s.nc\":no2",
+            "NETCDF:output/s.nc:no2",
+            "data/odd:name.tif",
+        ] {
+            assert_eq!(check_script_name(accepted), Ok(()), "{accepted}");
+        }
+        for refused in [
+            "<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"></VRTDataset>",
+            "  <GDAL_WMS></GDAL_WMS>",
+            "MEM:::DATAPOINTER=0x1234,PIXELS=1,LINES=1",
+            "/vsicurl/http://127.0.0.1/x.tif",
+            "/vsizip//vsicurl/http://127.0.0.1/x.zip/a.tif",
+            "/vsizip/http://127.0.0.1/x.zip/a.tif",
+            "/vsimem/cleope/warp-0.vrt",
+            "/vsis3/bucket/x.tif",
+            "http://127.0.0.1/x.tif",
+            "NETCDF:\"http://127.0.0.1/x.nc\":v",
+            "NETCDF:\"/vsicurl/http://127.0.0.1/x.nc\":v",
+            "HDF5:\"x.h5\"://v",
+            "WMS:http://127.0.0.1/wms",
+            "vrt://a.tif",
+            "GTIFF_DIR:1:a.tif",
+            "EEDAI:projects/x",
+        ] {
+            let refusal = check_script_name(refused).expect_err(refused);
             assert!(refusal.found.contains("not a file path"), "{refused}");
         }
     }
