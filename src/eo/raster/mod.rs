@@ -93,8 +93,9 @@ pub struct Raster {
 }
 
 impl Raster {
-    /// Band `band` (from 1) of a file GDAL can read. A file located only by
-    /// ground control points (Sentinel-1 GRD) opens warped to their CRS.
+    /// Band `band` (from 1) of a file from outside cleope, in a format
+    /// scripts may open (see [`crate::eo::dataset`]). A file located only
+    /// by ground control points (Sentinel-1 GRD) opens warped to their CRS.
     pub fn open(path: &str, band: usize) -> Result<Raster, RasterError> {
         let source = match BandSource::open(path, band, Origin::File) {
             Err(RasterError::NotGeoreferenced { .. }) if source::has_gcps(path) => {
