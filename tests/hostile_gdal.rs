@@ -566,3 +566,35 @@ mod hdf5 {
         }
     }
 }
+
+#[test]
+fn a_crs_that_names_a_file_or_a_url_is_refused_unread() {
+    let canary = CanaryFile::new();
+    let server = CanaryServer::start();
+    let small = geotiff_bytes();
+    for crs in [
+        canary.path().display().to_string(),
+        format!("ESRI::{}", canary.path().display()),
+        format!("+init={}:x", canary.path().display()),
+        format!("+proj=longlat +nadgrids={}", canary.path().display()),
+        server.url("/crs.wkt"),
+    ] {
+        let bytes = small.clone();
+        refused(
+            no_adjustment,
+            move |ws| put(ws, "small.tif", bytes),
+            format!(
+                "open_raster(\"small.tif\").reproject({}).stats();",
+                quoted(&crs)
+            ),
+            "FormatNotAllowed",
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(canary.touches(), 0, "GDAL read the canary as a CRS");
+    assert_eq!(
+        server.hits(),
+        0,
+        "GDAL fetched a CRS from the canary server"
+    );
+}

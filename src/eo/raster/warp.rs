@@ -66,6 +66,7 @@ pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterErro
         "nan".into(),
     ]);
     if let Some(crs) = &options.crs {
+        super::crs::check_definition(crs).map_err(RasterError::FormatNotAllowed)?;
         args.extend(["-t_srs".into(), crs.clone()]);
     }
     if let Some((x, y)) = options.resolution {
