@@ -106,7 +106,7 @@ fn write_geotiff(path: &Path, size: usize, options: &[&str]) {
     dataset
         .set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
         .unwrap();
-    if options.is_empty() {
+    if !options.contains(&"SPARSE_OK=TRUE") {
         dataset
             .rasterband(1)
             .unwrap()
@@ -597,4 +597,43 @@ fn a_crs_that_names_a_file_or_a_url_is_refused_unread() {
         0,
         "GDAL fetched a CRS from the canary server"
     );
+}
+
+/// A raw-band VRT `size` pixels a side (an overview's or a mask's size).
+fn raw_band_vrt_of_size(file: &Path, size: usize) -> String {
+    raw_band_vrt(file)
+        .replace(
+            "rasterXSize=\"16\" rasterYSize=\"1\"",
+            &format!("rasterXSize=\"{size}\" rasterYSize=\"{size}\""),
+        )
+        .replace("<LineOffset>16</LineOffset>", "<LineOffset>0</LineOffset>")
+}
+
+#[test]
+fn sidecars_next_to_a_geotiff_are_not_followed() {
+    let canary = CanaryFile::new();
+    let (overview, mask) = (
+        raw_band_vrt_of_size(canary.path(), 1000),
+        raw_band_vrt_of_size(canary.path(), 2000),
+    );
+    let outcome = on_script_thread(BOUND, move || {
+        let mut t = TestSession::new(no_adjustment);
+        let ws = t.workspace();
+        // Larger than a plot's quicklook, so that the plot reads an overview.
+        write_geotiff(
+            &ws.join("big.tif"),
+            2000,
+            &["COMPRESS=DEFLATE", "TILED=YES"],
+        );
+        put(&ws, "big.tif.ovr", overview);
+        put(&ws, "big.tif.msk", mask);
+        t.run(
+            "let r = open_raster(\"big.tif\"); r.plot(); \
+             r.reproject(\"EPSG:4326\", #{ resolution: 0.01 }).stats().mean",
+        )
+        .map(|mean| mean.as_float().unwrap())
+        .map_err(|e| e.to_string())
+    });
+    assert_eq!(outcome, Ok(7.0), "the GeoTIFF's own pixels");
+    assert_eq!(canary.touches(), 0, "GDAL followed a sidecar to the canary");
 }

@@ -94,6 +94,11 @@ pub const HARDENING: &[(&str, &str)] = &[
     ("GDAL_HTTP_PROXY", "127.0.0.1:0"),
     // Never send ~/.netrc credentials with a request.
     ("GDAL_HTTP_NETRC", "NO"),
+    // No sidecar files: GDAL would open `x.tif.ovr` and `x.tif.msk` next to
+    // a file with any driver, VRT included (a script's `.ovr` VRT read a
+    // file outside the grant through a coarse reproject). GDAL then takes
+    // every folder as empty: no external overviews, masks or world files.
+    ("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"),
     // No *.aux.xml sidecars: GDAL would write them next to the files it
     // reads, outside the disk quota and into read-only roots. Also stops
     // reading them (a PNG's georeferencing kept in one is lost).
@@ -254,6 +259,7 @@ mod tests {
             "GDAL_HTTP_PROXY",
             "GDAL_HTTP_NETRC",
             "GDAL_PAM_ENABLED",
+            "GDAL_DISABLE_READDIR_ON_OPEN",
         ] {
             let value = HARDENING.iter().find(|(k, _)| *k == key);
             let value = value.map(|(_, v)| *v).expect(key);
