@@ -30,26 +30,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gdal::errors::GdalError;
 use gdal::{Dataset, DatasetOptions};
 
-/// The GDAL drivers that may read a file from outside cleope: formats whose
-/// content never names another file or a URL (HDF5's external storage is
-/// the exception only the operating-system wall stops; see docs/security.md).
-pub const FILE_FORMATS: &[&str] = &[
-    "GTiff",
-    "JP2OpenJPEG",
-    "netCDF",
-    "HDF5",
-    "HDF5Image",
-    "PNG",
-    "JPEG",
-    "GRIB",
-];
-
-/// What the drivers of [`FILE_FORMATS`] read, for messages.
-const FILE_FORMAT_NAMES: &str =
-    "GeoTIFF (and COG), JPEG 2000, netCDF, HDF5, PNG, JPEG and GRIB files";
-
-/// The drivers for datasets cleope built itself: the file formats, and VRT.
-pub const BUILT_FORMATS: &[&str] = &[
+/// Every GDAL driver cleope keeps registered (see
+/// [`crate::eo::gdal_library::harden`]), in layers: COG, which only writes;
+/// VRT, for datasets cleope builds; then [`FILE_FORMATS`].
+pub const KEPT_DRIVERS: &[&str] = &[
+    "COG",
     "VRT",
     "GTiff",
     "JP2OpenJPEG",
@@ -60,6 +45,18 @@ pub const BUILT_FORMATS: &[&str] = &[
     "JPEG",
     "GRIB",
 ];
+
+/// The GDAL drivers that may read a file from outside cleope: formats whose
+/// content never names another file or a URL (HDF5's external storage is
+/// the exception only the operating-system wall stops).
+pub const FILE_FORMATS: &[&str] = KEPT_DRIVERS.split_at(2).1;
+
+/// What the drivers of [`FILE_FORMATS`] read, for messages.
+const FILE_FORMAT_NAMES: &str =
+    "GeoTIFF (and COG), JPEG 2000, netCDF, HDF5, PNG, JPEG and GRIB files";
+
+/// The drivers for datasets cleope built itself: VRT and the file formats.
+pub const BUILT_FORMATS: &[&str] = KEPT_DRIVERS.split_at(1).1;
 
 /// Who made the dataset being opened, which decides what GDAL may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +138,9 @@ pub fn open_as(
         ..options
     };
     Dataset::open_ex(path, options).map_err(|error| match origin {
-        Origin::File => refusal_of_content(&path.to_string_lossy())
-            .map_or(error.into(), |r| OpenError::NotAllowed(r)),
+        Origin::File => {
+            refusal_of_content(&path.to_string_lossy()).map_or(error.into(), OpenError::NotAllowed)
+        }
         Origin::Cleope => error.into(),
     })
 }
@@ -311,6 +309,13 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(printing, (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn the_format_lists_are_layers_of_the_kept_drivers() {
+        assert_eq!(FILE_FORMATS[0], "GTiff");
+        assert_eq!(BUILT_FORMATS[0], "VRT");
+        assert!(!FILE_FORMATS.contains(&"VRT") && !BUILT_FORMATS.contains(&"COG"));
     }
 
     #[test]

@@ -20,6 +20,8 @@ use std::ffi::{CStr, CString, c_char, c_void};
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::eo::dataset::KEPT_DRIVERS;
+
 unsafe extern "C" {
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
 }
@@ -105,26 +107,9 @@ pub const HARDENING: &[(&str, &str)] = &[
     ("GDAL_PAM_ENABLED", "NO"),
 ];
 
-/// The drivers GDAL keeps registered: those scripts' files may be read
-/// with, VRT for the datasets cleope builds, and the writers cleope saves
-/// with. Every other driver (web services, memory, vector formats, …) is
-/// deregistered and named in GDAL_SKIP and OGR_SKIP, which GDAL applies
-/// again whenever it registers drivers, so that a source inside a VRT
-/// cannot use one either.
-pub const KEPT_DRIVERS: &[&str] = &[
-    "VRT",
-    "GTiff",
-    "COG",
-    "JP2OpenJPEG",
-    "netCDF",
-    "HDF5",
-    "HDF5Image",
-    "PNG",
-    "JPEG",
-    "GRIB",
-];
-
-/// Sets [`HARDENING`] and keeps only [`KEPT_DRIVERS`], once per process,
+/// Sets [`HARDENING`] and keeps only [`KEPT_DRIVERS`] (those scripts' files
+/// may be read with, VRT for the datasets cleope builds, and the writers
+/// cleope saves with), once per process,
 /// before GDAL opens anything. Called when GDAL is loaded (the binary) or
 /// configured (a session) and by every open; another thread waits for it.
 pub fn harden() {
@@ -142,6 +127,10 @@ pub fn harden() {
         for (key, value) in HARDENING {
             set_option(key, value);
         }
+        // Every other driver (web services, memory, vector formats, …) is
+        // deregistered and named in GDAL_SKIP and OGR_SKIP, which GDAL
+        // applies again whenever it registers drivers, so that a source
+        // inside a VRT cannot use one either.
         let skipped = keep_only(KEPT_DRIVERS);
         // GDAL_SKIP splits names at spaces too; OGR_SKIP (read for vector
         // drivers, some of whose names have spaces) only at commas.
