@@ -73,8 +73,9 @@ fn apply_settings() {
 /// closing a door the driver allow-list of [`crate::eo::dataset`] leaves:
 /// GDAL follows references inside the files cleope itself builds, and
 /// reads its own configuration from places a script may reach. Measured on
-/// Debian's GDAL 3.6.2 (see docs/security.md); set with `CPLSetConfigOption`,
-/// which wins over the environment and is safe once threads exist.
+/// Debian's GDAL 3.6.2 (see the tests below and tests/hostile_gdal.rs); set
+/// with `CPLSetConfigOption`, which wins over the environment and is safe
+/// once threads exist.
 pub const HARDENING: &[(&str, &str)] = &[
     // No configuration file: `~/.gdal/gdalrc` (and /etc/gdal/gdalrc) can
     // set any option below back, or GDAL_DRIVER_PATH to load a library.
