@@ -20,9 +20,10 @@ pub mod sentinel5p;
 pub mod services;
 pub mod swath;
 
+use crate::eo::dataset::Refusal;
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
 use crate::sandbox::files::FileError;
-use crate::sandbox::{Breach, PathError, Stop};
+use crate::sandbox::{Breach, PathError, Stop, Workspace};
 use rhai::{Engine, EvalAltResult, Module, Position};
 
 /// A documented group of functions, as listed in docs/api.md.
@@ -141,6 +142,19 @@ pub fn stop_error(stop: Stop) -> Box<EvalAltResult> {
         }
         Stop::Quota(breach) => breach_error(breach),
     }
+}
+
+/// The path GDAL opens for a dataset a script names: refused when the name
+/// is a GDAL dataset description rather than a file (`FormatNotAllowed`),
+/// then confined to the session's roots (`PathNotAllowed`).
+pub fn gdal_path(workspace: &Workspace, name: &str) -> Result<String, Box<EvalAltResult>> {
+    crate::eo::dataset::check_script_name(name).map_err(refusal_error)?;
+    workspace.resolve_gdal(name).map_err(path_error)
+}
+
+/// A dataset scripts may not open, as a script error.
+pub fn refusal_error(refusal: Refusal) -> Box<EvalAltResult> {
+    script_error("FormatNotAllowed", &refusal.to_string(), &refusal.hint)
 }
 
 pub fn path_error(error: PathError) -> Box<EvalAltResult> {

@@ -105,6 +105,7 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
              that the product covers your area",
         ),
         RasterError::Invalid(_) => script_error("BadValue", &message, ""),
+        RasterError::FormatNotAllowed(refusal) => crate::api::refusal_error(refusal),
     }
 }
 
@@ -247,13 +248,16 @@ mod raster_api {
         band: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
-        let gdal_path = host.workspace().resolve_gdal(path).map_err(path_error)?;
+        let gdal_path = crate::api::gdal_path(&host.workspace(), path)?;
         let band = usize::try_from(band).unwrap_or(0);
         Raster::open(&gdal_path, band).map_err(|e| match e {
             RasterError::Gdal { message, .. } => raster_error(RasterError::Gdal {
                 path: path.to_string(),
                 message,
             }),
+            RasterError::FormatNotAllowed(refusal) => {
+                raster_error(RasterError::FormatNotAllowed(refusal.named(path)))
+            }
             other => raster_error(other),
         })
     }

@@ -44,11 +44,7 @@ pub(crate) fn product_path(
     product: &Dynamic,
 ) -> Result<String, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
-    let resolve = |path: &str| {
-        host.workspace()
-            .resolve_gdal(path)
-            .map_err(crate::api::path_error)
-    };
+    let resolve = |path: &str| crate::api::gdal_path(&host.workspace(), path);
     if let Some(ens) = product.clone().try_cast::<EnsProduct>() {
         return resolve(&ens.path().display().to_string());
     }

@@ -42,10 +42,7 @@ fn bad_option(message: &str, hint: &str) -> Box<EvalAltResult> {
 fn open_product(ctx: &NativeCallContext, product: &Dynamic) -> Result<Sen3, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let open = |path: &str| {
-        let real = host
-            .workspace()
-            .resolve_gdal(path)
-            .map_err(crate::api::path_error)?;
+        let real = crate::api::gdal_path(&host.workspace(), path)?;
         Sen3::open(&real).map_err(s3_error)
     };
     if let Some(ens) = product.clone().try_cast::<EnsProduct>() {

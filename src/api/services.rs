@@ -96,10 +96,7 @@ fn product_file(
                 )
             })?
     };
-    Host::of(ctx)?
-        .workspace()
-        .resolve_gdal(&path)
-        .map_err(crate::api::path_error)
+    crate::api::gdal_path(&Host::of(ctx)?.workspace(), &path)
 }
 
 /// Keeps the chosen products of `products` (by their names), in the order

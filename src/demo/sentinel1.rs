@@ -1054,8 +1054,9 @@ mod tests {
         let source = crate::eo::dataset::open(path).unwrap();
         let numbers = |values: &[f64]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
         let mut args: Vec<String> = [
+            // GTiff in memory: cleope keeps no MEM driver (see gdal_library).
             "-of",
-            "MEM",
+            "GTiff",
             "-t_srs",
             "EPSG:4326",
             "-r",
@@ -1076,7 +1077,7 @@ mod tests {
         let mut pointers: Vec<*mut std::ffi::c_char> =
             strings.iter().map(|s| s.as_ptr() as *mut _).collect();
         pointers.push(std::ptr::null_mut());
-        let target = CString::new("").unwrap();
+        let target = CString::new(crate::eo::dataset::built_path("test-warped")).unwrap();
         // SAFETY: the argument strings outlive the options, freed before returning;
         // the source stays open while GDAL reads it; the result is owned by the Dataset.
         let warped = unsafe {

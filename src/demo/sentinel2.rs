@@ -1350,7 +1350,8 @@ impl Staged {
 /// (the georeferencing real Sentinel-2 bands carry).
 fn encode_jp2(source: &Path, target: &Path) -> Result<(), DemoError> {
     let fail = |e: gdal::errors::GdalError| DemoError::product(&target.to_string_lossy(), e);
-    let dataset = crate::eo::dataset::open(source).map_err(fail)?;
+    let dataset = crate::eo::dataset::open(source)
+        .map_err(|e| DemoError::product(&target.to_string_lossy(), e))?;
     let (width, height) = dataset.raster_size();
     let driver = DriverManager::get_driver_by_name("JP2OpenJPEG").map_err(fail)?;
     let options = [

@@ -213,8 +213,9 @@ impl NcWriter {
         let driver_name = c_string("netCDF", path)?;
         let file_name = c_string(&path.to_string_lossy(), path)?;
         let options = Options::new(&["FORMAT=NC4"]);
+        // Registers GDAL's drivers (those cleope keeps) if nothing did yet.
+        crate::eo::gdal_library::harden();
         // SAFETY: plain GDAL calls with valid NUL-terminated strings; null results are checked.
-        gdal::DriverManager::register_all();
         unsafe {
             let driver = gdal_sys::GDALGetDriverByName(driver_name.as_ptr());
             if driver.is_null() {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 /// A file outside every grant whose opening is observed.
 pub struct CanaryFile {
-    _dir: tempfile::TempDir,
+    folder: tempfile::TempDir,
     path: PathBuf,
     secret: String,
     inotify: i32,
@@ -32,10 +32,19 @@ pub struct CanaryFile {
 impl CanaryFile {
     /// Writes a secret file in a fresh temporary folder and starts watching it.
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("canary dir");
         let secret = format!("canary-{}", uuid_like());
-        let path = dir.path().join("secret.txt");
-        std::fs::write(&path, format!("{secret}\n")).expect("canary file");
+        Self::named("secret.txt", format!("{secret}\n").as_bytes(), secret)
+    }
+
+    /// A watched file `name` (folders created) in a fresh temporary folder,
+    /// holding `content` (e.g. a raster or a configuration file a hostile
+    /// script or file would make GDAL read); `secret` is what must never
+    /// show in any output.
+    pub fn named(name: &str, content: &[u8], secret: String) -> Self {
+        let dir = tempfile::tempdir().expect("canary dir");
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("canary folder");
+        std::fs::write(&path, content).expect("canary file");
         // SAFETY: plain syscalls with a valid, NUL-terminated path.
         let inotify = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
         assert!(inotify >= 0, "inotify_init1 failed");
@@ -44,7 +53,7 @@ impl CanaryFile {
         let watch = unsafe { libc::inotify_add_watch(inotify, c_path.as_ptr(), mask) };
         assert!(watch >= 0, "inotify_add_watch failed");
         Self {
-            _dir: dir,
+            folder: dir,
             path,
             secret,
             inotify,
@@ -59,6 +68,12 @@ impl CanaryFile {
     /// The canary's folder.
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap()
+    }
+
+    /// The temporary folder the canary was made in (its folder's ancestor
+    /// when it was given a name with folders, e.g. a HOME for `.gdal/gdalrc`).
+    pub fn root(&self) -> &Path {
+        self.folder.path()
     }
 
     /// The secret the file holds (must appear in no output).

@@ -14,7 +14,6 @@ use crate::eo::raster::{Raster, RasterError, Resampling, Stack};
 use chrono::NaiveDateTime;
 use std::ffi::{CString, c_char, c_int};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a Sentinel-1 product cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -332,13 +331,9 @@ pub fn warp_onto_box(
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let target = format!(
-        "/vsimem/cleope/box-{}.vrt",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let target = crate::eo::dataset::built_path("box");
     gdal_warp(source, &args, &target)?;
-    Raster::open(&target, 1)
+    Raster::open_built(&target, 1)
 }
 
 /// Runs GDAL's warper (the library behind `gdalwarp`) from `source` to `target`.
@@ -353,10 +348,7 @@ fn gdal_warp(source: &str, args: &[String], target: &str) -> Result<(), RasterEr
             message: format!("{what} failed: {message}"),
         }
     };
-    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
-        path: source.to_string(),
-        message: e.to_string(),
-    })?;
+    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
     let strings: Vec<CString> = args
         .iter()
         .map(|a| {

@@ -288,8 +288,8 @@ impl NcFile {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset =
-            crate::eo::dataset::open_ex(path, options).map_err(|e| unreadable(path, e))?;
+        let dataset = crate::eo::dataset::open_ex(path, options)
+            .map_err(|e| S3Error::Raster(RasterError::opening(path, e)))?;
         Ok(NcFile {
             path: path.to_string(),
             dataset,

@@ -14,6 +14,7 @@
 //! read from the variable's own attributes, with a clear error where one
 //! does not exist (CH4 is a mixing ratio: it has no molecules/cm² factor).
 
+use crate::eo::dataset::OpenError;
 use crate::eo::ens::{EnsProduct, name_stem};
 use crate::eo::raster::{Bounds, RasterError};
 use crate::eo::swath::Swath;
@@ -208,16 +209,18 @@ impl L2 {
                 "give an S5P_…_L2__CO____, NO2, SO2, HCHO, CH4 or O3 product",
             )
         })?;
-        let dataset =
-            crate::eo::dataset::open(netcdf_path(&file, species.variable())).map_err(|e| {
-                S5pError::product(
+        let dataset = crate::eo::dataset::open(netcdf_path(&file, species.variable())).map_err(
+            |e| match e {
+                OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal).into(),
+                OpenError::Gdal(e) => S5pError::product(
                     format!(
                         "{name} has no readable /PRODUCT/{}: {e}",
                         species.variable()
                     ),
                     "the product may be incomplete: download it again",
-                )
-            })?;
+                ),
+            },
+        )?;
         let attribute = |key: &str| dataset.metadata_item(key, "");
         let variable = |key: &str| attribute(&format!("/PRODUCT/{}#{key}", species.variable()));
         let factors = ["molecules_percm2", "DU"]

@@ -402,7 +402,7 @@ fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
         path: source.to_string(),
         message: e.to_string(),
     };
-    let dataset = crate::eo::dataset::open(source).map_err(gdal_error)?;
+    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
     let (width, height) = dataset.raster_size();
     let transform = dataset.geo_transform().map_err(gdal_error)?;
     let crs = dataset.projection();
@@ -450,7 +450,7 @@ fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
             unit: band.unit(),
         },
     );
-    Ok(Raster::open(&xml, 1)?)
+    Ok(Raster::open_built(&xml, 1)?)
 }
 
 /// What the moved-halves VRT needs to know of the source band.
@@ -913,10 +913,7 @@ pub struct DmpLayer {
 pub fn open_dmp(path: &str) -> Result<DmpLayer, ServiceError> {
     use gdal::Metadata;
     let name = parse_dmp_name(path)?;
-    let dataset = crate::eo::dataset::open(path).map_err(|e| RasterError::Gdal {
-        path: path.to_string(),
-        message: e.to_string(),
-    })?;
+    let dataset = crate::eo::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
     let product_time = dataset.metadata_item("PRODUCT_TIME", "");
     let mut raster = Raster::open(path, 1)?;
     raster.unit = DMP_UNITS.to_string();

@@ -214,9 +214,12 @@ impl Compute<'_> {
         let bytes = (window.pixels() * raster.root().buffers() * std::mem::size_of::<f32>()) as u64;
         let _charge = self.budget.charge(bytes, "a raster block")?;
         let mut values = vec![0.0; window.pixels()];
-        raster
-            .root()
-            .eval(window, (window.width, window.height), &mut values)?;
+        raster.root().eval(
+            window,
+            (window.width, window.height),
+            &mut values,
+            self.cancel,
+        )?;
         Ok(values)
     }
 
@@ -333,6 +336,7 @@ impl Compute<'_> {
             Window::full(grid.width, grid.height),
             (width, height),
             &mut values,
+            self.cancel,
         )?;
         Ok((values, width, height))
     }
@@ -445,7 +449,8 @@ fn copy_as(source: &Path, target: &Path, driver: &str) -> Result<(), RasterError
         path: target.display().to_string(),
         message: e.to_string(),
     };
-    let input = crate::eo::dataset::open(source).map_err(gdal_error)?;
+    let input = crate::eo::dataset::open(source)
+        .map_err(|e| RasterError::opening(&source.display().to_string(), e))?;
     let driver = DriverManager::get_driver_by_name(driver).map_err(gdal_error)?;
     let output = input
         .create_copy(

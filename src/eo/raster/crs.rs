@@ -16,6 +16,53 @@ fn xy_ordered(definition: &str) -> Result<SpatialRef, RasterError> {
     Ok(srs)
 }
 
+/// Refuses a CRS definition a script gives that GDAL would read as a file
+/// or fetch as a URL: GDAL's parser of user input takes both (on 3.6.2,
+/// `gdalwarp -t_srs /path` opens the file), and so do PROJ's `+init=` files
+/// and grids named by path. Accepted: `AUTHORITY:CODE` (EPSG:32633,
+/// OGC:CRS84, urn:ogc:def:crs:EPSG::4326), WKT, PROJJSON and PROJ strings
+/// that name no file by path.
+pub fn check_definition(text: &str) -> Result<(), crate::eo::dataset::Refusal> {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    let authority_code = text.split_once(':').is_some_and(|(authority, code)| {
+        !authority.is_empty()
+            && authority
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !code.starts_with(':')
+            && !code.is_empty()
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ',' | '-' | ':'))
+    });
+    let wkt = text.split_once('[').is_some_and(|(keyword, _)| {
+        let keyword = keyword.trim_end();
+        !keyword.is_empty()
+            && keyword
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    });
+    let structured = wkt || text.starts_with('{') || text.starts_with('+');
+    let names_a_file = ["=/", "\"/", "'/", "=~", "\"~", "=.", "\"."]
+        .iter()
+        .any(|spelling| text.contains(spelling))
+        || lower.contains("init=")
+        || lower.contains("://");
+    if authority_code || (structured && !names_a_file) {
+        return Ok(());
+    }
+    Err(crate::eo::dataset::Refusal {
+        path: text.chars().take(80).collect(),
+        found: "is not a coordinate reference system cleope passes to GDAL: \
+                GDAL would read it as a file or fetch it as a URL"
+            .into(),
+        hint: "give an EPSG code (\"EPSG:32633\"), WKT, PROJJSON or a PROJ string \
+               that names no file"
+            .into(),
+    })
+}
+
 /// "EPSG:32633" when the CRS has an EPSG code, else its name, or "none".
 pub fn label(wkt: &str) -> String {
     if wkt.is_empty() {
@@ -97,6 +144,38 @@ pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn definitions_that_name_files_or_urls_are_refused() {
+        let utm = SpatialRef::from_epsg(32633).unwrap().to_wkt().unwrap();
+        for accepted in [
+            "EPSG:32633",
+            "epsg:4326",
+            "OGC:CRS84",
+            "ESRI:54009",
+            "urn:ogc:def:crs:EPSG::4326",
+            utm.as_str(),
+            "+proj=utm +zone=33 +datum=WGS84",
+            "+proj=longlat +nadgrids=@null",
+            "{\"type\": \"GeographicCRS\"}",
+        ] {
+            assert_eq!(check_definition(accepted), Ok(()), "{accepted}");
+        }
+        for refused in [
+            "/etc/passwd",
+            "secret.txt",
+            "../secret.wkt",
+            "ESRI::/tmp/x.prj",
+            "+init=/tmp/x:y",
+            "+init=epsg:4326",
+            "+proj=longlat +nadgrids=/tmp/x",
+            "+proj=longlat +nadgrids=./x",
+            "http://127.0.0.1/crs.wkt",
+            "GEOGCRS[\"x\",PARAMETERFILE[\"g\",\"/tmp/x\"]]",
+        ] {
+            assert!(check_definition(refused).is_err(), "{refused}");
+        }
+    }
 
     #[test]
     fn labels_name_the_epsg_code() {

@@ -4,6 +4,7 @@
 use super::RasterError;
 use super::grid::Window;
 use super::source::BandSource;
+use crate::sandbox::Cancel;
 use std::sync::Arc;
 
 /// Operations on one value. NaN (missing) stays NaN.
@@ -219,15 +220,17 @@ impl Node {
 
     /// Evaluates `window` (in this node's pixel space) into `out`, which
     /// holds `out_size` pixels: the window itself, or a decimated version.
+    /// Reads from files stop when `cancel` says the run must.
     pub fn eval(
         &self,
         window: Window,
         out_size: (usize, usize),
         out: &mut [f32],
+        cancel: &Cancel,
     ) -> Result<(), RasterError> {
         match self {
             Node::Band { source, col, row } => {
-                source.read(window.offset(*col, *row), out_size, out)
+                source.read(window.offset(*col, *row), out_size, out, cancel)
             }
             Node::Constant(value) => {
                 out.fill(*value);
@@ -245,7 +248,7 @@ impl Node {
                 let mut planes = Vec::with_capacity(layers.len());
                 for layer in layers {
                     let mut plane = vec![0.0; out.len()];
-                    layer.eval(window, out_size, &mut plane)?;
+                    layer.eval(window, out_size, &mut plane, cancel)?;
                     planes.push(plane);
                 }
                 let mut pixel = Vec::with_capacity(layers.len());
@@ -256,27 +259,29 @@ impl Node {
                 }
                 Ok(())
             }
-            Node::Shift { node, col, row } => node.eval(window.offset(*col, *row), out_size, out),
+            Node::Shift { node, col, row } => {
+                node.eval(window.offset(*col, *row), out_size, out, cancel)
+            }
             Node::Unary(op, a) => {
-                a.eval(window, out_size, out)?;
+                a.eval(window, out_size, out, cancel)?;
                 out.iter_mut().for_each(|x| *x = op.apply(*x));
                 Ok(())
             }
             Node::Binary(op, a, b) => {
-                a.eval(window, out_size, out)?;
+                a.eval(window, out_size, out, cancel)?;
                 let mut right = vec![0.0; out.len()];
-                b.eval(window, out_size, &mut right)?;
+                b.eval(window, out_size, &mut right, cancel)?;
                 out.iter_mut()
                     .zip(&right)
                     .for_each(|(x, &y)| *x = op.apply(*x, y));
                 Ok(())
             }
             Node::Choose(condition, a, b) => {
-                condition.eval(window, out_size, out)?;
+                condition.eval(window, out_size, out, cancel)?;
                 let mut first = vec![0.0; out.len()];
                 let mut second = vec![0.0; out.len()];
-                a.eval(window, out_size, &mut first)?;
-                b.eval(window, out_size, &mut second)?;
+                a.eval(window, out_size, &mut first, cancel)?;
+                b.eval(window, out_size, &mut second, cancel)?;
                 for ((x, &y), &z) in out.iter_mut().zip(&first).zip(&second) {
                     *x = if x.is_nan() {
                         f32::NAN
@@ -323,14 +328,14 @@ mod tests {
         for (reduction, value) in expected {
             let mut out = [0.0; 2];
             Node::Reduce(reduction, layers.clone())
-                .eval(Window::full(2, 1), (2, 1), &mut out)
+                .eval(Window::full(2, 1), (2, 1), &mut out, &Cancel::default())
                 .unwrap();
             assert!((out[0] - value).abs() < 1e-6, "{reduction:?}: {}", out[0]);
         }
         let mut out = [0.0; 1];
         let none = vec![Arc::new(Node::Constant(f32::NAN))];
         Node::Reduce(Reduction::Mean, none)
-            .eval(Window::full(1, 1), (1, 1), &mut out)
+            .eval(Window::full(1, 1), (1, 1), &mut out, &Cancel::default())
             .unwrap();
         assert!(out[0].is_nan());
     }
@@ -342,7 +347,9 @@ mod tests {
         let sum = Node::Binary(Binary::Add, two, Arc::clone(&three));
         let chosen = Node::Choose(Arc::new(sum), three, Arc::new(Node::Constant(0.0)));
         let mut out = vec![0.0; 6];
-        chosen.eval(Window::full(3, 2), (3, 2), &mut out).unwrap();
+        chosen
+            .eval(Window::full(3, 2), (3, 2), &mut out, &Cancel::default())
+            .unwrap();
         assert_eq!(out, [3.0; 6]);
         assert_eq!(chosen.buffers(), 3);
     }

@@ -24,6 +24,7 @@ pub use source::BandSource;
 pub use stack::Stack;
 pub use warp::{Resampling, WarpOptions};
 
+use crate::eo::dataset::Origin;
 use crate::sandbox::{Breach, Stop};
 use std::sync::Arc;
 
@@ -49,8 +50,25 @@ pub enum RasterError {
     OutsideBounds { area: String, covers: String },
     #[error("{0}")]
     Invalid(String),
+    /// A dataset scripts may not open (a VRT, a connection string, …).
+    #[error("{0}")]
+    FormatNotAllowed(crate::eo::dataset::Refusal),
     #[error("stopped")]
     Stopped(Stop),
+}
+
+impl RasterError {
+    /// Why `path` did not open through [`crate::eo::dataset`].
+    pub fn opening(path: &str, error: crate::eo::dataset::OpenError) -> RasterError {
+        use crate::eo::dataset::OpenError;
+        match error {
+            OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal),
+            OpenError::Gdal(error) => RasterError::Gdal {
+                path: path.to_string(),
+                message: error.to_string(),
+            },
+        }
+    }
 }
 
 impl From<Stop> for RasterError {
@@ -75,16 +93,27 @@ pub struct Raster {
 }
 
 impl Raster {
-    /// Band `band` (from 1) of a file GDAL can read. A file located only by
-    /// ground control points (Sentinel-1 GRD) opens warped to their CRS.
+    /// Band `band` (from 1) of a file from outside cleope, in a format
+    /// scripts may open (see [`crate::eo::dataset`]). A file located only
+    /// by ground control points (Sentinel-1 GRD) opens warped to their CRS.
     pub fn open(path: &str, band: usize) -> Result<Raster, RasterError> {
-        let source = match BandSource::open(path, band) {
+        let source = match BandSource::open(path, band, Origin::File) {
             Err(RasterError::NotGeoreferenced { .. }) if source::has_gcps(path) => {
                 return warp::warp_gcp_file(path, band);
             }
             other => other?,
         };
-        Ok(Raster {
+        Ok(Raster::of_source(source))
+    }
+
+    /// Band `band` of a dataset cleope built: a VRT (its path in
+    /// `/vsimem/cleope/`, or its XML) over files opened with [`Raster::open`].
+    pub fn open_built(path: &str, band: usize) -> Result<Raster, RasterError> {
+        BandSource::open(path, band, Origin::Cleope).map(Raster::of_source)
+    }
+
+    fn of_source(source: Arc<BandSource>) -> Raster {
+        Raster {
             grid: source.grid.clone(),
             unit: source.unit.clone(),
             root: Arc::new(Node::Band {
@@ -92,7 +121,7 @@ impl Raster {
                 col: 0,
                 row: 0,
             }),
-        })
+        }
     }
 
     /// A raster of values held in memory (row by row) on `grid`, charged to `budget`.

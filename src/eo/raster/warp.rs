@@ -4,8 +4,8 @@
 //! system, read block by block like any file: nothing is computed up front.
 
 use super::{Node, Raster, RasterError};
+use crate::eo::dataset::{Origin, built_path};
 use std::ffi::{CString, c_char, c_int};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How pixel values are taken from the source grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub struct WarpOptions {
 /// Warps a raster that reads one band of a file (or a window of one).
 /// Expressions are refused: warp each band first, then combine them.
 pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterError> {
-    let (path, band) = band_path(raster)?;
+    let (path, band, origin) = band_path(raster)?;
     let mut args = vec![
         "-of".to_string(),
         "VRT".into(),
@@ -66,6 +66,7 @@ pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterErro
         "nan".into(),
     ]);
     if let Some(crs) = &options.crs {
+        super::crs::check_definition(crs).map_err(RasterError::FormatNotAllowed)?;
         args.extend(["-t_srs".into(), crs.clone()]);
     }
     if let Some((x, y)) = options.resolution {
@@ -79,12 +80,13 @@ pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterErro
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    let target = run_gdalwarp(&path, &args)?;
-    Raster::open(&target, 1)
+    let target = run_gdalwarp(&path, origin, &args)?;
+    Raster::open_built(&target, 1)
 }
 
-/// The file and band a raster reads, when it is a plain (possibly windowed) band.
-fn band_path(raster: &Raster) -> Result<(String, usize), RasterError> {
+/// The file, band and origin a raster reads, when it is a plain (possibly
+/// windowed) band.
+fn band_path(raster: &Raster) -> Result<(String, usize, Origin), RasterError> {
     let mut node = raster.root().as_ref();
     let mut window = (0, 0);
     loop {
@@ -105,14 +107,15 @@ fn band_path(raster: &Raster) -> Result<(String, usize), RasterError> {
                     && grid.width == source.grid.width
                     && grid.height == source.grid.height;
                 if whole {
-                    return Ok((source.path.clone(), source.band));
+                    return Ok((source.path.clone(), source.band, source.origin));
                 }
                 let window_path = window_vrt(
                     &source.path,
+                    source.origin,
                     source.band,
                     (col, row, grid.width, grid.height),
                 )?;
-                return Ok((window_path, 1));
+                return Ok((window_path, 1, Origin::Cleope));
             }
             _ => {
                 return Err(RasterError::Invalid(
@@ -129,10 +132,11 @@ fn band_path(raster: &Raster) -> Result<(String, usize), RasterError> {
 /// writes), so the warp starts from exactly the clipped pixels.
 fn window_vrt(
     path: &str,
+    origin: Origin,
     band: usize,
     (col, row, width, height): (usize, usize, usize, usize),
 ) -> Result<String, RasterError> {
-    let target = memory_path("window");
+    let target = built_path("window");
     let numbers = [band, col, row, width, height].map(|n| n.to_string());
     let args = [
         "-of",
@@ -145,17 +149,8 @@ fn window_vrt(
         &numbers[3],
         &numbers[4],
     ];
-    run_translate(path, &args, &target)?;
+    run_translate(path, origin, &args, &target)?;
     Ok(target)
-}
-
-/// A fresh path in GDAL's in-memory file system.
-fn memory_path(kind: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "/vsimem/cleope/{kind}-{}.vrt",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// Holds C strings and the null-terminated pointer array GDAL's utilities take.
@@ -193,12 +188,10 @@ fn gdal_failure(path: &str, what: &str) -> RasterError {
     }
 }
 
-fn run_gdalwarp(source: &str, args: &[String]) -> Result<String, RasterError> {
-    let target = memory_path("warp");
-    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
-        path: source.to_string(),
-        message: e.to_string(),
-    })?;
+fn run_gdalwarp(source: &str, origin: Origin, args: &[String]) -> Result<String, RasterError> {
+    let target = built_path("warp");
+    let dataset = crate::eo::dataset::open_as(source, origin, Default::default())
+        .map_err(|e| RasterError::opening(source, e))?;
     let mut argv = Argv::new(args)?;
     let target_c = CString::new(target.as_str()).expect("no NUL in generated paths");
     // SAFETY: argv outlives the options, which are freed before returning;
@@ -228,11 +221,14 @@ fn run_gdalwarp(source: &str, args: &[String]) -> Result<String, RasterError> {
     Ok(target)
 }
 
-fn run_translate(source: &str, args: &[&str], target: &str) -> Result<(), RasterError> {
-    let dataset = crate::eo::dataset::open(source).map_err(|e| RasterError::Gdal {
-        path: source.to_string(),
-        message: e.to_string(),
-    })?;
+fn run_translate(
+    source: &str,
+    origin: Origin,
+    args: &[&str],
+    target: &str,
+) -> Result<(), RasterError> {
+    let dataset = crate::eo::dataset::open_as(source, origin, Default::default())
+        .map_err(|e| RasterError::opening(source, e))?;
     let mut argv = Argv::new(args)?;
     let target_c = CString::new(target).expect("no NUL in generated paths");
     // SAFETY: as in run_gdalwarp.
@@ -276,8 +272,8 @@ pub fn warp_gcp_file(path: &str, band: usize) -> Result<Raster, RasterError> {
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    let target = run_gdalwarp(path, &args)?;
-    Raster::open(&target, 1)
+    let target = run_gdalwarp(path, Origin::File, &args)?;
+    Raster::open_built(&target, 1)
 }
 
 #[cfg(test)]
