@@ -443,9 +443,9 @@ fn python_in_a_file_swapped_under_a_warp_does_not_run() {
     assert!(!marker.exists(), "GDAL ran the VRT's Python code");
 }
 
+/// A file swapped under cleope's own VRT is opened by GDAL without the
+/// allow-list: only the operating-system wall stops it from reading.
 #[test]
-#[ignore = "needs the operating-system wall (Landlock, issue 11 deliverable 3): \
-            a file swapped under cleope's own VRT is opened by GDAL without the allow-list"]
 fn a_raw_band_swapped_under_a_warp_reads_nothing_outside_the_grant() {
     let canary = CanaryFile::new();
     let run = Sandboxed::new();
@@ -462,9 +462,9 @@ fn hdf5_with_external_storage(path: &Path, external: &Path) {
     hdf5::write_external(path, external);
 }
 
+/// Only the kernel stops HDF5 from reading external storage and links:
+/// the operating-system wall's door that no path check sees.
 #[test]
-#[ignore = "needs the operating-system wall (Landlock, issue 11 deliverable 3): \
-            only the kernel stops HDF5 from reading external storage"]
 fn hdf5_external_storage_and_links_read_nothing_outside_the_grant() {
     let canary = CanaryFile::new();
     let run = Sandboxed::new();
