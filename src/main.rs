@@ -417,16 +417,24 @@ const SCRIPT_STACK_BYTES: usize = 256 * 1024 * 1024;
 const MAX_SCRIPT_BYTES: u64 = 16 * 1024 * 1024;
 
 fn read_script(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .len();
+    let unreadable = |e: std::io::Error| {
+        let why = if e.kind() == std::io::ErrorKind::PermissionDenied && wall::status().is_some() {
+            "it lies outside the folders this session may read (`:grants` lists them); \
+             copy it into the workspace, or start cleope with --read FOLDER"
+                .to_string()
+        } else {
+            e.to_string()
+        };
+        format!("cannot read {}: {why}", path.display())
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_SCRIPT_BYTES {
         return Err(format!(
             "{} is {size} bytes; a script may be at most {MAX_SCRIPT_BYTES} bytes (is it a data file?)",
             path.display()
         ));
     }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(path).map_err(unreadable)
 }
 
 /// The folder of a script given on the command line (`.` for a bare name).

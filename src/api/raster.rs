@@ -211,7 +211,7 @@ fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
 #[export_module]
 mod raster_api {
     use super::{as_raster, combine, compute, lonlat_bounds, raster_error, rasters_of};
-    use crate::api::{file_error, path_error};
+    use crate::api::file_error;
     use crate::eo::matrix::Matrix;
     use crate::eo::raster::{
         Binary, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack, Unary, crs,
