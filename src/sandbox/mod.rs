@@ -13,7 +13,10 @@ mod paths;
 
 pub use cancel::{Cancel, Stop, time_breach};
 pub use disk::DiskBudget;
-pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
+pub use memory::{
+    CountingAllocator, MemoryBudget, MemoryCharge, allocation_bytes, approved_bytes, heap_bytes,
+    measure_process, process_bytes, process_rss_bytes, reclaim_and_measure,
+};
 pub use paths::{Access, PathError, WORKSPACE_FOLDERS, Workspace};
 
 use std::fmt;
