@@ -62,6 +62,11 @@ pub fn vector(len: usize, item: u64) -> u64 {
     }
 }
 
+/// A new map of `len` entries (keys of up to 23 bytes; values not included).
+pub fn map(len: usize) -> u64 {
+    BOX + map_entries(len)
+}
+
 /// What `len` more entries add to a map (keys of up to 23 bytes).
 pub fn map_entries(len: usize) -> u64 {
     (len as u64).div_ceil(ENTRIES_PER_NODE) * MAP_NODE

@@ -314,7 +314,7 @@ impl Msi {
             values,
         };
         let ring = mask
-            .contours()
+            .contours(compute)?
             .into_iter()
             .max_by_key(|r| r.len())
             .ok_or_else(|| MsiError::product(format!("{} holds no valid pixels", self.name), ""))?;

@@ -289,7 +289,8 @@ impl Compute<'_> {
     /// block in parallel: for image operations that need whole neighbourhoods.
     pub fn plane(&self, raster: &Raster) -> Result<super::imageops::Plane, RasterError> {
         let grid = raster.grid();
-        let bytes = (grid.width * grid.height * std::mem::size_of::<f32>()) as u64;
+        // The plane, and its blocks, all evaluated before they are placed.
+        let bytes = 2 * (grid.width * grid.height * std::mem::size_of::<f32>()) as u64;
         let purpose = format!(
             "a {} x {} raster in memory (clip it to your area first)",
             grid.width, grid.height
