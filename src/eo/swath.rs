@@ -452,22 +452,10 @@ fn read_array(path: &str) -> Result<(Vec<f32>, String), RasterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eo::raster::compute::with_test_compute;
 
     fn budget() -> Arc<MemoryBudget> {
         MemoryBudget::with_usage(1 << 30, || 0)
-    }
-
-    fn context() -> (rayon::ThreadPool, Arc<MemoryBudget>, crate::sandbox::Cancel) {
-        let cancel = crate::sandbox::Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(10));
-        (
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(2)
-                .build()
-                .unwrap(),
-            budget(),
-            cancel,
-        )
     }
 
     /// A 40 x 30 swath over 10–14 E, 40–43 N whose value is lon + lat.
@@ -505,120 +493,112 @@ mod tests {
 
     #[test]
     fn linear_gridding_of_a_plane_is_exact_inside() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let request = GridRequest {
-            bounds: (11.0, 41.0, 13.0, 42.0),
-            resolution: 0.05,
-            method: Gridding::Linear,
-            max_distance: 0.3,
-        };
-        let raster = plane_swath().grid(&request, &compute).unwrap();
-        assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
-        let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
-        // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
-        assert!(
-            (values[5 * w + 10] - 53.25).abs() < 1e-3,
-            "{}",
-            values[5 * w + 10]
-        );
+        with_test_compute(|compute| {
+            let request = GridRequest {
+                bounds: (11.0, 41.0, 13.0, 42.0),
+                resolution: 0.05,
+                method: Gridding::Linear,
+                max_distance: 0.3,
+            };
+            let raster = plane_swath().grid(&request, compute).unwrap();
+            assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
+            let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
+            // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
+            assert!(
+                (values[5 * w + 10] - 53.25).abs() < 1e-3,
+                "{}",
+                values[5 * w + 10]
+            );
+        });
     }
 
     #[test]
     fn cells_far_from_points_stay_missing() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let request = GridRequest {
-            bounds: (20.0, 41.0, 21.0, 42.0),
-            resolution: 0.1,
-            method: Gridding::NaturalNeighbour,
-            max_distance: 0.3,
-        };
-        let raster = plane_swath().grid(&request, &compute).unwrap();
-        assert_eq!(compute.stats(&raster).unwrap().count, 0);
+        with_test_compute(|compute| {
+            let request = GridRequest {
+                bounds: (20.0, 41.0, 21.0, 42.0),
+                resolution: 0.1,
+                method: Gridding::NaturalNeighbour,
+                max_distance: 0.3,
+            };
+            let raster = plane_swath().grid(&request, compute).unwrap();
+            assert_eq!(compute.stats(&raster).unwrap().count, 0);
+        });
     }
 
     #[test]
     fn each_method_grids_the_same_in_row_groups_as_in_one_pass() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let swath = plane_swath();
-        let triangulation = swath.triangulate().unwrap();
-        for method in [
-            Gridding::Nearest,
-            Gridding::Linear,
-            Gridding::NaturalNeighbour,
-        ] {
-            let request = GridRequest {
-                bounds: (10.0, 40.0, 14.0, 43.0),
-                resolution: 0.07,
-                method,
-                max_distance: 0.3,
-            };
-            let raster = swath.grid(&request, &compute).unwrap();
-            let (width, height) = grid_size(&request).unwrap();
-            let mut one_pass = vec![0.0; width * height];
-            interpolate_rows(&triangulation, 0, &mut one_pass, width, &request, &cancel).unwrap();
-            let (gridded, _, _) = compute.decimated(&raster, width, height).unwrap();
-            assert!(
-                gridded
-                    .iter()
-                    .zip(&one_pass)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{method:?}"
-            );
-        }
+        with_test_compute(|compute| {
+            let swath = plane_swath();
+            let triangulation = swath.triangulate().unwrap();
+            for method in [
+                Gridding::Nearest,
+                Gridding::Linear,
+                Gridding::NaturalNeighbour,
+            ] {
+                let request = GridRequest {
+                    bounds: (10.0, 40.0, 14.0, 43.0),
+                    resolution: 0.07,
+                    method,
+                    max_distance: 0.3,
+                };
+                let raster = swath.grid(&request, compute).unwrap();
+                let (width, height) = grid_size(&request).unwrap();
+                let mut one_pass = vec![0.0; width * height];
+                interpolate_rows(
+                    &triangulation,
+                    0,
+                    &mut one_pass,
+                    width,
+                    &request,
+                    compute.cancel,
+                )
+                .unwrap();
+                let (gridded, _, _) = compute.decimated(&raster, width, height).unwrap();
+                assert!(
+                    gridded
+                        .iter()
+                        .zip(&one_pass)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{method:?}"
+                );
+            }
+        });
     }
 
     #[test]
     fn an_interrupt_stops_a_large_grid_and_an_absurd_one_is_refused() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let fine = GridRequest {
-            bounds: (10.0, 40.0, 14.0, 43.0),
-            resolution: 0.0005,
-            method: Gridding::NaturalNeighbour,
-            max_distance: 0.3,
-        };
-        let swath = plane_swath();
-        let (stopped, after) = std::thread::scope(|scope| {
-            scope.spawn(|| {
-                std::thread::sleep(std::time::Duration::from_millis(300));
-                cancel.interrupt();
+        with_test_compute(|compute| {
+            let fine = GridRequest {
+                bounds: (10.0, 40.0, 14.0, 43.0),
+                resolution: 0.0005,
+                method: Gridding::NaturalNeighbour,
+                max_distance: 0.3,
+            };
+            let swath = plane_swath();
+            let (stopped, after) = std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    compute.cancel.interrupt();
+                });
+                let started = std::time::Instant::now();
+                (swath.grid(&fine, compute), started.elapsed())
             });
-            let started = std::time::Instant::now();
-            (swath.grid(&fine, &compute), started.elapsed())
+            assert!(
+                matches!(
+                    stopped,
+                    Err(RasterError::Stopped(crate::sandbox::Stop::Interrupted))
+                ),
+                "{stopped:?}"
+            );
+            assert!(after < std::time::Duration::from_secs(1), "{after:?}");
+            let absurd = GridRequest {
+                resolution: 1e-12,
+                ..fine
+            };
+            let error = swath.grid(&absurd, compute).unwrap_err().to_string();
+            assert!(error.contains("too large"), "{error}");
         });
-        assert!(
-            matches!(
-                stopped,
-                Err(RasterError::Stopped(crate::sandbox::Stop::Interrupted))
-            ),
-            "{stopped:?}"
-        );
-        assert!(after < std::time::Duration::from_secs(1), "{after:?}");
-        let absurd = GridRequest {
-            resolution: 1e-12,
-            ..fine
-        };
-        let error = swath.grid(&absurd, &compute).unwrap_err().to_string();
-        assert!(error.contains("too large"), "{error}");
     }
 
     #[test]

@@ -4,19 +4,21 @@
 
 use super::{check_growth, sizes};
 use rhai::plugin::*;
-use rhai::{Array, Blob};
 
-/// Room for `more` items in `array`, charged when the array must grow
-/// (arrays grow by doubling: rarely, but then by their whole size), plus
-/// `copy` bytes that must stay free (see [`room_for_a_copy`]).
-fn reserve_items(
+/// Room for `more` items in `items` (an array's values, a BLOB's bytes, of
+/// `item_bytes` each), charged when it must grow (it grows by doubling:
+/// rarely, but then by its whole size), with `copy` bytes that must stay
+/// free as well (see [`room_for_a_copy`]); `what` names the result.
+fn reserve<T>(
     ctx: &NativeCallContext,
-    array: &mut Array,
+    items: &mut Vec<T>,
     more: usize,
+    item_bytes: u64,
     copy: u64,
+    what: impl FnOnce(usize) -> String,
 ) -> Result<(), Box<EvalAltResult>> {
-    let len = array.len().saturating_add(more);
-    let capacity = array.capacity();
+    let len = items.len().saturating_add(more);
+    let capacity = items.capacity();
     if len <= capacity && copy == 0 {
         return Ok(());
     }
@@ -26,38 +28,51 @@ fn reserve_items(
         len.max(2 * capacity)
     };
     let growth =
-        sizes::vector(grown, sizes::VALUE).saturating_sub(sizes::vector(capacity, sizes::VALUE));
-    check_growth(ctx, growth.saturating_add(copy), || {
-        format!("an array of {len} items")
-    })?;
-    array.reserve(grown - array.len());
+        sizes::vector(grown, item_bytes).saturating_sub(sizes::vector(capacity, item_bytes));
+    check_growth(ctx, growth.saturating_add(copy), || what(len))?;
+    items.reserve(grown - items.len());
     Ok(())
 }
 
-/// Room for `more` bytes in `blob`, charged as [`reserve_items`] does.
-fn reserve_bytes(
+/// Appends `other` to `items` as Rhai does (taking `other` whole when
+/// `items` is empty), charging the growth first, and room for a copy of the
+/// result when it at least half-doubles (see [`room_for_a_copy`]).
+fn append_all<T>(
     ctx: &NativeCallContext,
-    blob: &mut Blob,
-    more: usize,
-    copy: u64,
+    items: &mut Vec<T>,
+    other: Vec<T>,
+    item_bytes: u64,
+    copy_of: impl Fn(&[T]) -> u64,
+    what: impl FnOnce(usize) -> String,
 ) -> Result<(), Box<EvalAltResult>> {
-    let len = blob.len().saturating_add(more);
-    let capacity = blob.capacity();
-    if len <= capacity && copy == 0 {
+    if other.is_empty() {
         return Ok(());
     }
-    let grown = if len <= capacity {
-        capacity
-    } else {
-        len.max(2 * capacity)
-    };
-    check_growth(
-        ctx,
-        ((grown - capacity) as u64).saturating_add(copy),
-        || format!("a BLOB of {len} bytes"),
-    )?;
-    blob.reserve(grown - blob.len());
+    if items.is_empty() {
+        *items = other;
+        return Ok(());
+    }
+    let copy = room_for_a_copy(items.len(), other.len(), || {
+        copy_of(items).saturating_add(copy_of(&other))
+    });
+    reserve(ctx, items, other.len(), item_bytes, copy, what)?;
+    items.extend(other);
     Ok(())
+}
+
+/// An array of `len` items, for messages.
+fn array_of(len: usize) -> String {
+    format!("an array of {len} items")
+}
+
+/// A BLOB of `len` bytes, for messages.
+fn blob_of(len: usize) -> String {
+    format!("a BLOB of {len} bytes")
+}
+
+/// The bytes a copy of a BLOB's bytes allocates.
+fn blob_copy(bytes: &[u8]) -> u64 {
+    sizes::vector(bytes.len(), 1)
 }
 
 /// What must stay free when a value of `len` items gains `more`: nothing
@@ -76,7 +91,7 @@ fn room_for_a_copy(len: usize, more: usize, copy: impl FnOnce() -> u64) -> u64 {
 
 #[export_module]
 pub mod collections_api {
-    use super::{reserve_bytes, reserve_items, room_for_a_copy};
+    use super::{append_all, array_of, blob_copy, blob_of, reserve, room_for_a_copy};
     use crate::api::builtins::{check_growth, growth, sizes};
     use rhai::{Array, Blob, INT, Map};
 
@@ -173,7 +188,7 @@ pub mod collections_api {
         array: &mut Array,
         item: Dynamic,
     ) -> Result<(), Box<EvalAltResult>> {
-        reserve_items(&ctx, array, 1, 0)?;
+        reserve(&ctx, array, 1, sizes::VALUE, 0, array_of)?;
         array.push(item);
         Ok(())
     }
@@ -192,21 +207,14 @@ pub mod collections_api {
         array: &mut Array,
         other: Array,
     ) -> Result<(), Box<EvalAltResult>> {
-        if other.is_empty() {
-            return Ok(());
-        }
-        if array.is_empty() {
-            *array = other;
-            return Ok(());
-        }
-        let copy = room_for_a_copy(array.len(), other.len(), || {
-            sizes::copy_of_array(array)
-                .saturating_add(sizes::copy_of_array(&other))
-                .saturating_add(sizes::vector(other.len(), sizes::VALUE))
-        });
-        reserve_items(&ctx, array, other.len(), copy)?;
-        array.extend(other);
-        Ok(())
+        append_all(
+            &ctx,
+            array,
+            other,
+            sizes::VALUE,
+            sizes::copy_of_array,
+            array_of,
+        )
     }
 
     /// A new array: the items of the first, then those of the second.
@@ -252,7 +260,7 @@ pub mod collections_api {
         blob: &mut Blob,
         value: INT,
     ) -> Result<(), Box<EvalAltResult>> {
-        reserve_bytes(&ctx, blob, 1, 0)?;
+        reserve(&ctx, blob, 1, 1, 0, blob_of)?;
         blob.push((value & 0xff) as u8);
         Ok(())
     }
@@ -271,19 +279,7 @@ pub mod collections_api {
         blob: &mut Blob,
         other: Blob,
     ) -> Result<(), Box<EvalAltResult>> {
-        if other.is_empty() {
-            return Ok(());
-        }
-        if blob.is_empty() {
-            *blob = other;
-            return Ok(());
-        }
-        let copy = room_for_a_copy(blob.len(), other.len(), || {
-            sizes::vector(blob.len() + other.len(), 1)
-        });
-        reserve_bytes(&ctx, blob, other.len(), copy)?;
-        blob.extend(other);
-        Ok(())
+        append_all(&ctx, blob, other, 1, blob_copy, blob_of)
     }
 
     /// Adds the UTF-8 bytes of a string at the end of the BLOB.
@@ -303,7 +299,7 @@ pub mod collections_api {
         let copy = room_for_a_copy(blob.len(), text.len(), || {
             sizes::vector(blob.len() + text.len(), 1)
         });
-        reserve_bytes(&ctx, blob, text.len(), copy)?;
+        reserve(&ctx, blob, text.len(), 1, copy, blob_of)?;
         blob.extend(text.as_bytes());
         Ok(())
     }
@@ -324,7 +320,7 @@ pub mod collections_api {
     ) -> Result<(), Box<EvalAltResult>> {
         let mut buffer = [0; 4];
         let bytes = character.encode_utf8(&mut buffer).as_bytes();
-        reserve_bytes(&ctx, blob, bytes.len(), 0)?;
+        reserve(&ctx, blob, bytes.len(), 1, 0, blob_of)?;
         blob.extend(bytes);
         Ok(())
     }

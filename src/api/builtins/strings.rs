@@ -147,8 +147,27 @@ fn pieces<'a>(
     Ok(array)
 }
 
-/// How many pieces `segments` allows (Rhai's rule: fewer than 2 keeps the
-/// string whole).
+/// A split as Rhai makes it: the string whole when it is empty or `splits`
+/// is false (no delimiter in it, fewer than 2 segments asked), else the
+/// pieces `split` cuts it into, charged first.
+fn split_into<'a, I: Iterator<Item = &'a str> + Clone>(
+    ctx: &NativeCallContext,
+    string: &'a ImmutableString,
+    splits: bool,
+    split: impl FnOnce(&'a str) -> I,
+) -> Result<Array, Box<EvalAltResult>> {
+    if string.is_empty() || !splits {
+        return Ok(vec![string.clone().into()]);
+    }
+    pieces(ctx, split(string.as_str()))
+}
+
+/// Whether `string` holds `delimiter` (the empty delimiter is everywhere).
+fn holds(string: &str, delimiter: &str) -> bool {
+    delimiter.is_empty() || string.contains(delimiter)
+}
+
+/// How many pieces `segments` allows.
 fn segments_of(segments: INT) -> usize {
     usize::try_from(segments).unwrap_or(usize::MAX)
 }
@@ -207,7 +226,9 @@ pub(super) fn register_iterators(module: &mut Module) {
 
 #[export_module]
 pub mod strings_api {
-    use super::{Chars, append, case_change_cost, joined, pieces, replaced, segments_of, text_of};
+    use super::{
+        Chars, append, case_change_cost, holds, joined, replaced, segments_of, split_into, text_of,
+    };
     use crate::api::builtins::{check_growth, growth, sizes};
     use rhai::{Array, Blob, INT, ImmutableString};
     use std::ops::{Range, RangeInclusive};
@@ -652,10 +673,7 @@ pub mod strings_api {
         ctx: NativeCallContext,
         string: &mut ImmutableString,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if string.is_empty() {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.split_whitespace())
+        split_into(&ctx, string, true, str::split_whitespace)
     }
 
     /// The pieces of the string between each `delimiter` (`""`: between
@@ -670,10 +688,8 @@ pub mod strings_api {
         string: &mut ImmutableString,
         delimiter: &str,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if string.is_empty() || (!delimiter.is_empty() && !string.contains(delimiter)) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.split(delimiter))
+        let splits = holds(string, delimiter);
+        split_into(&ctx, string, splits, |s| s.split(delimiter))
     }
 
     /// At most `segments` pieces of the string between `delimiter`s (the
@@ -689,13 +705,10 @@ pub mod strings_api {
         delimiter: &str,
         segments: INT,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if segments <= 1
-            || string.is_empty()
-            || (!delimiter.is_empty() && !string.contains(delimiter))
-        {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.splitn(segments_of(segments), delimiter))
+        let splits = segments > 1 && holds(string, delimiter);
+        split_into(&ctx, string, splits, |s| {
+            s.splitn(segments_of(segments), delimiter)
+        })
     }
 
     /// The pieces of the string between each `delimiter` character.
@@ -709,10 +722,8 @@ pub mod strings_api {
         string: &mut ImmutableString,
         delimiter: char,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if string.is_empty() || !string.contains(delimiter) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.split(delimiter))
+        let splits = string.contains(delimiter);
+        split_into(&ctx, string, splits, |s| s.split(delimiter))
     }
 
     /// At most `segments` pieces of the string between `delimiter` characters.
@@ -727,10 +738,10 @@ pub mod strings_api {
         delimiter: char,
         segments: INT,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if segments <= 1 || string.is_empty() || !string.contains(delimiter) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.splitn(segments_of(segments), delimiter))
+        let splits = segments > 1 && string.contains(delimiter);
+        split_into(&ctx, string, splits, |s| {
+            s.splitn(segments_of(segments), delimiter)
+        })
     }
 
     /// The pieces of the string between each `delimiter`, from the end.
@@ -744,10 +755,8 @@ pub mod strings_api {
         string: &mut ImmutableString,
         delimiter: &str,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if string.is_empty() || (!delimiter.is_empty() && !string.contains(delimiter)) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.rsplit(delimiter))
+        let splits = holds(string, delimiter);
+        split_into(&ctx, string, splits, |s| s.rsplit(delimiter))
     }
 
     /// At most `segments` pieces of the string between `delimiter`s, from
@@ -763,13 +772,10 @@ pub mod strings_api {
         delimiter: &str,
         segments: INT,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if segments <= 1
-            || string.is_empty()
-            || (!delimiter.is_empty() && !string.contains(delimiter))
-        {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.rsplitn(segments_of(segments), delimiter))
+        let splits = segments > 1 && holds(string, delimiter);
+        split_into(&ctx, string, splits, |s| {
+            s.rsplitn(segments_of(segments), delimiter)
+        })
     }
 
     /// The pieces of the string between each `delimiter` character, from the end.
@@ -783,10 +789,8 @@ pub mod strings_api {
         string: &mut ImmutableString,
         delimiter: char,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if string.is_empty() || !string.contains(delimiter) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.rsplit(delimiter))
+        let splits = string.contains(delimiter);
+        split_into(&ctx, string, splits, |s| s.rsplit(delimiter))
     }
 
     /// At most `segments` pieces of the string between `delimiter`
@@ -802,10 +806,10 @@ pub mod strings_api {
         delimiter: char,
         segments: INT,
     ) -> Result<Array, Box<EvalAltResult>> {
-        if segments <= 1 || string.is_empty() || !string.contains(delimiter) {
-            return Ok(vec![string.clone().into()]);
-        }
-        pieces(&ctx, string.rsplitn(segments_of(segments), delimiter))
+        let splits = segments > 1 && string.contains(delimiter);
+        split_into(&ctx, string, splits, |s| {
+            s.rsplitn(segments_of(segments), delimiter)
+        })
     }
 
     /// The string's characters one at a time, for a `for` loop.
@@ -910,7 +914,7 @@ mod tests {
         assert_eq!(appending_cost(&unique, capacity), 0, "fits its capacity");
         assert_eq!(
             appending_cost(&unique, capacity + 1),
-            sizes::vector(2 * capacity, 1),
+            sizes::vector(2 * capacity, 1) - sizes::vector(capacity, 1),
             "grows by doubling"
         );
         let shared = unique.clone();

@@ -3,9 +3,17 @@
 //! a BLOB's text is twice its size, an array's can be larger than the
 //! array. And `parse_json`, whose values are checked as they are made.
 
+use super::sizes;
 use rhai::plugin::*;
 use rhai::{Array, Blob, ImmutableString, Map};
 use std::fmt::Write;
+
+/// Charges a text of `len` bytes, `what` ("an array"), before it is made.
+fn charge_text(ctx: &NativeCallContext, len: u64, what: &str) -> Result<(), Box<EvalAltResult>> {
+    super::check_growth(ctx, sizes::string_value(len as usize), || {
+        format!("the text of {what} ({})", crate::sandbox::human_bytes(len))
+    })
+}
 
 /// An item's text inside an array or a map: its registered `to_debug` (as
 /// Rhai's own formatting does, so custom types describe themselves).
@@ -71,9 +79,8 @@ fn finished(mut text: rhai::Identifier) -> ImmutableString {
 
 #[export_module]
 pub mod text_api {
-    use super::{array_text, blob_text, map_text};
-    use crate::api::builtins::{check_growth, json, sizes};
-    use crate::sandbox::human_bytes;
+    use super::{array_text, blob_text, charge_text, map_text};
+    use crate::api::builtins::{json, sizes};
     use rhai::{Array, Blob, ImmutableString, Map};
 
     /// The array as text: `[1, 2.5, "three"]` (what `print` shows).
@@ -93,10 +100,7 @@ pub mod text_api {
         ctx: NativeCallContext,
         array: &mut Array,
     ) -> Result<ImmutableString, Box<EvalAltResult>> {
-        let len = sizes::text_of_array(array);
-        check_growth(&ctx, sizes::string_value(len as usize), || {
-            format!("the text of an array ({})", human_bytes(len))
-        })?;
+        charge_text(&ctx, sizes::text_of_array(array), "an array")?;
         array_text(&ctx, array)
     }
 
@@ -117,10 +121,7 @@ pub mod text_api {
         ctx: NativeCallContext,
         map: &mut Map,
     ) -> Result<ImmutableString, Box<EvalAltResult>> {
-        let len = sizes::text_of_map(map);
-        check_growth(&ctx, sizes::string_value(len as usize), || {
-            format!("the text of a map ({})", human_bytes(len))
-        })?;
+        charge_text(&ctx, sizes::text_of_map(map), "a map")?;
         map_text(&ctx, map)
     }
 
@@ -141,10 +142,7 @@ pub mod text_api {
         ctx: NativeCallContext,
         blob: &mut Blob,
     ) -> Result<ImmutableString, Box<EvalAltResult>> {
-        let len = sizes::blob_text(blob.len());
-        check_growth(&ctx, sizes::string_value(len as usize), || {
-            format!("the text of a BLOB ({})", human_bytes(len))
-        })?;
+        charge_text(&ctx, sizes::blob_text(blob.len()), "a BLOB")?;
         Ok(blob_text(blob))
     }
 
@@ -157,10 +155,7 @@ pub mod text_api {
     pub fn to_json(ctx: NativeCallContext, map: &mut Map) -> Result<String, Box<EvalAltResult>> {
         // JSON text is about as long as the map's own text; it is made as a
         // `String`, then copied into a script string.
-        let len = sizes::text_of_map(map);
-        check_growth(&ctx, 2 * sizes::string_value(len as usize), || {
-            format!("the JSON of a map ({})", human_bytes(len))
-        })?;
+        charge_text(&ctx, 2 * sizes::text_of_map(map), "a map as JSON")?;
         let sorted: std::collections::BTreeMap<&str, &Dynamic> =
             map.iter().map(|(k, v)| (k.as_str(), v)).collect();
         Ok(serde_json::to_string(&sorted).unwrap_or_else(|_| "ERROR".into()))

@@ -595,22 +595,7 @@ fn stretch(image: &Plane, (low, high): (f64, f64)) -> Plane {
 mod tests {
     use super::*;
     use crate::demo::{ArchiveBuilder, DemoOptions};
-    use crate::sandbox::{Cancel, MemoryBudget};
-
-    fn with_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let cancel = Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(120));
-        let budget = MemoryBudget::with_usage(1 << 30, || 0);
-        work(&Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        })
-    }
+    use crate::eo::raster::compute::with_test_compute;
 
     #[test]
     fn a_zip_member_that_inflates_past_the_metadata_cap_is_refused() {
@@ -678,7 +663,8 @@ mod tests {
             height,
             values,
         };
-        let found = with_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
+        let found =
+            with_test_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
         assert_eq!(found.components.len(), 2);
         assert!(
             found.components[0].centroid.0 < found.components[1].centroid.0,
@@ -728,8 +714,9 @@ mod tests {
         let stack = stack(&grds, "VH", bounds, 10.0).unwrap();
         assert_eq!(stack.dates()[0], "2020-08-18 05:07");
         for (layer, date) in stack.layers().iter().zip(dates) {
-            let plane = with_compute(|c| c.plane(layer)).unwrap();
-            let found = with_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
+            let plane = with_test_compute(|c| c.plane(layer)).unwrap();
+            let found =
+                with_test_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
             let expected = date["positions"].as_array().unwrap();
             assert_eq!(found.components.len(), expected.len(), "{}", date["date"]);
             let transform = layer.grid().transform;

@@ -23,6 +23,24 @@ pub struct Compute<'a> {
     pub cancel: &'a Cancel,
 }
 
+/// Runs `work` with a pool of 2 threads, a budget of 16 GiB that counts
+/// nothing else, and a run of 10 minutes: for tests of code that computes.
+#[cfg(test)]
+pub(crate) fn with_test_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let cancel = Cancel::default();
+    cancel.start_run(std::time::Duration::from_secs(600));
+    let budget = MemoryBudget::with_usage(1 << 34, || 0);
+    work(&Compute {
+        pool: &pool,
+        budget: &budget,
+        cancel: &cancel,
+    })
+}
+
 /// Statistics of the valid (non-NaN) pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {

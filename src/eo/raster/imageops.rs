@@ -156,8 +156,8 @@ impl Plane {
                     let source = (row + k).saturating_sub(reach).min(height - 1) - top;
                     let at = source * width;
                     for col in 0..width {
-                        sum[col] = sum[col] + sums[at + col] * weight;
-                        count[col] = count[col] + counts[at + col] * weight;
+                        sum[col] += sums[at + col] * weight;
+                        count[col] += counts[at + col] * weight;
                     }
                 }
                 let original = &self.values[row * width..][..width];
@@ -230,9 +230,9 @@ impl Plane {
                 let result = operation(&tile, Norm::LInf, radius);
                 for (i, out) in strip.chunks_mut(width).enumerate() {
                     let y = (first + i - top) as u32;
-                    for col in left..right {
+                    for (col, value) in out.iter_mut().enumerate().take(right).skip(left) {
                         let inside = result.get_pixel((col - x0) as u32, y).0[0] > 0;
-                        out[col] = f32::from(u8::from(inside));
+                        *value = f32::from(u8::from(inside));
                     }
                 }
             }
@@ -354,7 +354,7 @@ fn row_pass(input: &[f32], kernel: &[f32], out: &mut [f32], value: impl Fn(f32) 
         let mut sum = 0.0f32;
         for (k, &weight) in kernel.iter().enumerate() {
             let source = (col + k).saturating_sub(reach).min(width - 1);
-            sum = sum + value(input[source]) * weight;
+            sum += value(input[source]) * weight;
         }
         *out = sum;
     }
@@ -609,26 +609,12 @@ fn circle_of_three(a: (f64, f64), b: (f64, f64), c: (f64, f64)) -> (f64, f64, f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eo::raster::compute::with_test_compute;
     use crate::sandbox::{Cancel, MemoryBudget};
     use imageproc::image::{ImageBuffer, Luma};
     use imageproc::region_labelling::{Connectivity, connected_components};
     use rand::{Rng, SeedableRng};
     use std::time::{Duration, Instant};
-
-    fn with_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let cancel = Cancel::default();
-        cancel.start_run(Duration::from_secs(600));
-        let budget = MemoryBudget::with_usage(1 << 34, || 0);
-        work(&Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        })
-    }
 
     /// A 20 x 10 mask with a 3 x 3 block, a single pixel and a 2 x 1 bar.
     fn scene() -> Plane {
@@ -722,7 +708,7 @@ mod tests {
             (300, 1, 0.7),
         ] {
             let plane = random(width, height, 7, None);
-            let strips = with_compute(|c| plane.gaussian_blur(sigma, c)).unwrap();
+            let strips = with_test_compute(|c| plane.gaussian_blur(sigma, c)).unwrap();
             assert!(
                 same_bits(&strips.values, &whole_image_blur(&plane, sigma)),
                 "{width} x {height}, sigma {sigma}"
@@ -737,11 +723,11 @@ mod tests {
         for radius in [1u8, 4, 40] {
             for (tiled, reference) in [
                 (
-                    with_compute(|c| plane.erode(radius, c)).unwrap(),
+                    with_test_compute(|c| plane.erode(radius, c)).unwrap(),
                     imageproc::morphology::erode(&whole, Norm::LInf, radius),
                 ),
                 (
-                    with_compute(|c| plane.dilate(radius, c)).unwrap(),
+                    with_test_compute(|c| plane.dilate(radius, c)).unwrap(),
                     imageproc::morphology::dilate(&whole, Norm::LInf, radius),
                 ),
             ] {
@@ -757,7 +743,7 @@ mod tests {
     #[test]
     fn max_filter_is_the_window_maximum() {
         let plane = random(70, 90, 3, None);
-        let filtered = with_compute(|c| plane.max_filter(5, c)).unwrap();
+        let filtered = with_test_compute(|c| plane.max_filter(5, c)).unwrap();
         for (row, col) in [(0usize, 0usize), (45, 33), (89, 69), (10, 68)] {
             let mut best = f32::NAN;
             for r in row.saturating_sub(2)..=(row + 2).min(89) {
@@ -773,7 +759,7 @@ mod tests {
     fn labels_are_imageprocs_connected_components() {
         for (density, seed) in [(0.3, 1), (0.55, 2), (0.8, 3)] {
             let plane = random(203, 97, seed, Some(density));
-            let (labels, count) = with_compute(|c| plane.labelled(c)).unwrap();
+            let (labels, count) = with_test_compute(|c| plane.labelled(c)).unwrap();
             let reference =
                 connected_components(&plane.mask_image(), Connectivity::Eight, Luma([0u8]));
             assert_eq!(labels, reference.into_raw(), "density {density}");
@@ -783,7 +769,7 @@ mod tests {
 
     #[test]
     fn components_are_found_and_described() {
-        let (labels, components) = with_compute(|c| scene().components(c)).unwrap();
+        let (labels, components) = with_test_compute(|c| scene().components(c)).unwrap();
         assert_eq!(components.len(), 3);
         let block = &components[0];
         assert_eq!(
@@ -800,7 +786,7 @@ mod tests {
     #[test]
     fn enclosing_circles_hold_every_pixel_of_their_region() {
         let plane = random(120, 80, 5, Some(0.5));
-        let (labels, components) = with_compute(|c| plane.components(c)).unwrap();
+        let (labels, components) = with_test_compute(|c| plane.components(c)).unwrap();
         for (i, &label) in labels.iter().enumerate() {
             if label == 0 {
                 continue;
@@ -818,7 +804,7 @@ mod tests {
             height: 80,
             values: vec![1.0; 120 * 80],
         };
-        let (_, whole) = with_compute(|c| everything.components(c)).unwrap();
+        let (_, whole) = with_test_compute(|c| everything.components(c)).unwrap();
         let (cx, cy, r) = whole[0].circle;
         assert!((cx - 60.0).abs() < 1e-9 && (cy - 40.0).abs() < 1e-9);
         assert!((r - (119f64.powi(2) + 79f64.powi(2)).sqrt() / 2.0).abs() < 1e-9);
@@ -826,7 +812,7 @@ mod tests {
 
     #[test]
     fn small_components_are_removed() {
-        let kept = with_compute(|c| scene().remove_small(2, c)).unwrap();
+        let kept = with_test_compute(|c| scene().remove_small(2, c)).unwrap();
         assert_eq!(
             kept.values.iter().sum::<f32>(),
             11.0,
@@ -836,7 +822,7 @@ mod tests {
 
     #[test]
     fn morphology_shrinks_and_grows() {
-        let eroded = with_compute(|c| scene().erode(1, c)).unwrap();
+        let eroded = with_test_compute(|c| scene().erode(1, c)).unwrap();
         assert_eq!(
             eroded.values.iter().sum::<f32>(),
             1.0,
@@ -849,7 +835,7 @@ mod tests {
             height: 5,
             values,
         };
-        let dilated = with_compute(|c| point.dilate(1, c)).unwrap();
+        let dilated = with_test_compute(|c| point.dilate(1, c)).unwrap();
         assert_eq!(dilated.values.iter().sum::<f32>(), 9.0);
     }
 
@@ -863,7 +849,7 @@ mod tests {
             height: 5,
             values,
         };
-        let filtered = with_compute(|c| plane.max_filter(3, c)).unwrap();
+        let filtered = with_test_compute(|c| plane.max_filter(3, c)).unwrap();
         assert_eq!(filtered.values.iter().filter(|&&v| v == 5.0).count(), 9);
         assert_eq!(filtered.values[0], 0.0);
     }
@@ -877,7 +863,7 @@ mod tests {
             height: 10,
             values,
         };
-        let blurred = with_compute(|c| plane.gaussian_blur(1.5, c)).unwrap();
+        let blurred = with_test_compute(|c| plane.gaussian_blur(1.5, c)).unwrap();
         assert!(blurred.values[55].is_nan());
         assert!(
             blurred
@@ -890,7 +876,7 @@ mod tests {
 
     #[test]
     fn contours_ring_each_region() {
-        let rings = with_compute(|c| scene().contours(c)).unwrap();
+        let rings = with_test_compute(|c| scene().contours(c)).unwrap();
         assert_eq!(rings.len(), 3);
         assert!(rings.iter().all(|r| r.first() == r.last()));
     }
@@ -902,7 +888,7 @@ mod tests {
             height: 3000,
             values: vec![1.0; 9_000_000],
         };
-        let (stopped, after) = with_compute(|c| {
+        let (stopped, after) = with_test_compute(|c| {
             std::thread::scope(|scope| {
                 scope.spawn(|| {
                     std::thread::sleep(Duration::from_millis(300));
