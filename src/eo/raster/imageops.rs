@@ -10,8 +10,7 @@
 //! compare them with imageproc's whole-image functions).
 
 use super::{Compute, RasterError};
-use crate::sandbox::Stop;
-use imageproc::contours::{BorderType, find_contours};
+use crate::sandbox::{Cancel, Stop};
 use imageproc::distance_transform::Norm;
 use imageproc::image::GrayImage;
 use rayon::prelude::*;
@@ -289,20 +288,14 @@ impl Plane {
 
     /// The outer borders of a mask's regions, as closed rings of pixel positions.
     pub fn contours(&self, compute: &Compute) -> Result<Vec<Vec<(f64, f64)>>, RasterError> {
-        // imageproc traces the whole image at once (its own copy takes 4
-        // bytes a pixel): the interrupt is checked before and after.
-        let _buffers = self.charge(compute, 5, 0, "tracing contours")?;
-        compute.cancel.check()?;
-        let contours = find_contours::<u32>(&self.mask_image());
-        compute.cancel.check()?;
-        Ok(contours
+        let _buffers = self.charge(compute, 4, 0, "tracing contours")?;
+        Ok(trace_borders(self, compute.cancel)?
             .into_iter()
-            .filter(|c| c.border_type == BorderType::Outer)
-            .map(|c| {
-                let mut ring: Vec<(f64, f64)> = c
-                    .points
+            .filter(|(_, outer)| *outer)
+            .map(|(points, _)| {
+                let mut ring: Vec<(f64, f64)> = points
                     .iter()
-                    .map(|p| (f64::from(p.x) + 0.5, f64::from(p.y) + 0.5))
+                    .map(|&(x, y)| (x as f64 + 0.5, y as f64 + 0.5))
                     .collect();
                 if let Some(&first) = ring.first() {
                     ring.push(first);
@@ -311,6 +304,114 @@ impl Plane {
             })
             .collect())
     }
+}
+
+/// The eight neighbours' offsets, clockwise from the west (as imageproc
+/// orders them).
+const AROUND: [(i64, i64); 8] = [
+    (-1, 0),
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (1, 0),
+    (1, 1),
+    (0, 1),
+    (-1, 1),
+];
+
+/// Border steps between two looks at the interrupt.
+const STEPS_BETWEEN_CHECKS: u64 = 1 << 16;
+
+/// The borders of a mask's regions, each as its pixels in order and
+/// whether it is an outer border (else a hole's), exactly as imageproc's
+/// `find_contours` traces them (Suzuki and Abe's border following) but with
+/// the interrupt checked every row and every 65,536 border steps: imageproc
+/// traces the whole image in one call that cannot be stopped.
+fn trace_borders(mask: &Plane, cancel: &Cancel) -> Result<Vec<(Vec<(usize, usize)>, bool)>, Stop> {
+    let (width, height) = (mask.width, mask.height);
+    let at = |(x, y): (usize, usize)| y * width + x;
+    // 0 outside; 1 inside; n on border n; -n on border n's right edge.
+    let mut marks: Vec<i32> = mask
+        .values
+        .iter()
+        .map(|&v| i32::from(Plane::is_inside(v)))
+        .collect();
+    let inside = |marks: &[i32], (x, y): (usize, usize), (dx, dy): (i64, i64)| {
+        let (x, y) = (x as i64 + dx, y as i64 + dy);
+        let within = x >= 0 && y >= 0 && (x as usize) < width && (y as usize) < height;
+        (within && marks[at((x as usize, y as usize))] != 0).then_some((x as usize, y as usize))
+    };
+    // Where the neighbour `to` lies around `from`, as an index into AROUND.
+    let direction = |from: (usize, usize), to: (usize, usize)| {
+        let offset = (to.0 as i64 - from.0 as i64, to.1 as i64 - from.1 as i64);
+        AROUND
+            .iter()
+            .position(|&d| d == offset)
+            .expect("a neighbour")
+    };
+    let clockwise = |start: usize| (0..8).map(move |i| AROUND[(start + i) % 8]);
+    let mut borders = Vec::new();
+    let mut border = 1;
+    let mut steps = 0u64;
+    for y in 0..height {
+        cancel.check()?;
+        for x in 0..width {
+            let here = marks[at((x, y))];
+            let start = if here == 1 && x > 0 && marks[at((x - 1, y))] == 0 {
+                Some(((x - 1, y), true))
+            } else if here > 0 && x + 1 < width && marks[at((x + 1, y))] == 0 {
+                Some(((x + 1, y), false))
+            } else {
+                None
+            };
+            let Some((outside, outer)) = start else {
+                continue;
+            };
+            border += 1;
+            let first = (x, y);
+            let mut points = Vec::new();
+            let found = clockwise(direction(first, outside)).find_map(|d| inside(&marks, first, d));
+            let Some(second) = found else {
+                // A lone pixel.
+                points.push(first);
+                marks[at(first)] = -border;
+                borders.push((points, outer));
+                continue;
+            };
+            let (mut previous, mut current) = (second, first);
+            loop {
+                steps += 1;
+                if steps.is_multiple_of(STEPS_BETWEEN_CHECKS) {
+                    cancel.check()?;
+                }
+                points.push(current);
+                // Counter-clockwise around `current`, from just before `previous`.
+                let around = direction(current, previous);
+                let counter_clockwise = (0..8).rev().map(|i| (around + i) % 8);
+                let next = counter_clockwise
+                    .clone()
+                    .find_map(|d| inside(&marks, current, AROUND[d]))
+                    .expect("the border goes on");
+                // Whether the east neighbour was passed over before `next`.
+                let toward_next = direction(current, next);
+                let right_edge = counter_clockwise
+                    .take_while(|&d| d != toward_next)
+                    .any(|d| AROUND[d] == (1, 0));
+                if current.0 + 1 == width || right_edge {
+                    marks[at(current)] = -border;
+                } else if marks[at(current)] == 1 {
+                    marks[at(current)] = border;
+                }
+                if next == first && current == second {
+                    break;
+                }
+                previous = current;
+                current = next;
+            }
+            borders.push((points, outer));
+        }
+    }
+    Ok(borders)
 }
 
 /// The largest non-missing value of `at(i)` for `i` within `reach` of
@@ -875,6 +976,29 @@ mod tests {
     }
 
     #[test]
+    fn borders_are_imageprocs_contours() {
+        use imageproc::contours::{BorderType, find_contours};
+        for (width, height, density, seed) in [
+            (61, 47, 0.5, 1),
+            (40, 40, 0.8, 2),
+            (90, 30, 0.2, 3),
+            (1, 9, 0.5, 4),
+        ] {
+            let plane = random(width, height, seed, Some(density));
+            let traced = trace_borders(&plane, &Cancel::default()).unwrap();
+            let reference: Vec<(Vec<(usize, usize)>, bool)> =
+                find_contours::<usize>(&plane.mask_image())
+                    .into_iter()
+                    .map(|c| {
+                        let points = c.points.iter().map(|p| (p.x, p.y)).collect();
+                        (points, c.border_type == BorderType::Outer)
+                    })
+                    .collect();
+            assert_eq!(traced, reference, "{width} x {height}, density {density}");
+        }
+    }
+
+    #[test]
     fn contours_ring_each_region() {
         let rings = with_test_compute(|c| scene().contours(c)).unwrap();
         assert_eq!(rings.len(), 3);
@@ -907,6 +1031,25 @@ mod tests {
             after < Duration::from_millis(1300),
             "stopped after {after:?}"
         );
+    }
+
+    #[test]
+    fn every_operation_looks_at_the_interrupt() {
+        let plane = random(300, 200, 8, Some(0.5));
+        with_test_compute(|c| {
+            c.cancel.interrupt();
+            let stopped = |result: Result<(), RasterError>| {
+                matches!(result, Err(RasterError::Stopped(Stop::Interrupted)))
+            };
+            assert!(stopped(plane.gaussian_blur(1.0, c).map(drop)));
+            assert!(stopped(plane.max_filter(3, c).map(drop)));
+            assert!(stopped(plane.erode(1, c).map(drop)));
+            assert!(stopped(plane.dilate(1, c).map(drop)));
+            assert!(stopped(plane.labelled(c).map(drop)));
+            assert!(stopped(plane.components(c).map(drop)));
+            assert!(stopped(plane.remove_small(3, c).map(drop)));
+            assert!(stopped(plane.contours(c).map(drop)));
+        });
     }
 
     #[test]
