@@ -319,15 +319,18 @@ const AROUND: [(i64, i64); 8] = [
     (-1, 1),
 ];
 
+/// A border's pixels (column, row) in order, and whether it is an outer
+/// border (else a hole's).
+type Border = (Vec<(usize, usize)>, bool);
+
 /// Border steps between two looks at the interrupt.
 const STEPS_BETWEEN_CHECKS: u64 = 1 << 16;
 
-/// The borders of a mask's regions, each as its pixels in order and
-/// whether it is an outer border (else a hole's), exactly as imageproc's
+/// The borders of a mask's regions, exactly as imageproc's
 /// `find_contours` traces them (Suzuki and Abe's border following) but with
 /// the interrupt checked every row and every 65,536 border steps: imageproc
 /// traces the whole image in one call that cannot be stopped.
-fn trace_borders(mask: &Plane, cancel: &Cancel) -> Result<Vec<(Vec<(usize, usize)>, bool)>, Stop> {
+fn trace_borders(mask: &Plane, cancel: &Cancel) -> Result<Vec<Border>, Stop> {
     let (width, height) = (mask.width, mask.height);
     let at = |(x, y): (usize, usize)| y * width + x;
     // 0 outside; 1 inside; n on border n; -n on border n's right edge.
@@ -986,14 +989,13 @@ mod tests {
         ] {
             let plane = random(width, height, seed, Some(density));
             let traced = trace_borders(&plane, &Cancel::default()).unwrap();
-            let reference: Vec<(Vec<(usize, usize)>, bool)> =
-                find_contours::<usize>(&plane.mask_image())
-                    .into_iter()
-                    .map(|c| {
-                        let points = c.points.iter().map(|p| (p.x, p.y)).collect();
-                        (points, c.border_type == BorderType::Outer)
-                    })
-                    .collect();
+            let reference: Vec<Border> = find_contours::<usize>(&plane.mask_image())
+                .into_iter()
+                .map(|c| {
+                    let points = c.points.iter().map(|p| (p.x, p.y)).collect();
+                    (points, c.border_type == BorderType::Outer)
+                })
+                .collect();
             assert_eq!(traced, reference, "{width} x {height}, density {density}");
         }
     }
