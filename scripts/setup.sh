@@ -13,7 +13,8 @@ set -euo pipefail
 # selenium steers it with) that the JupyterLab test opens a notebook in:
 # Debian's builds, as browser downloads (Playwright, Chrome for Testing) are
 # not reachable from every machine that runs the tests.
-packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver)
+# time is GNU time, which the sandbox tests measure a run's peak memory with.
+packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver time)
 # `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
 if [ "${1:-}" = bench ]; then
     packages+=(python3-gdal python3-numpy python3-scipy)

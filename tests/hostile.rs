@@ -127,7 +127,7 @@ static MEMORY_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn memory_case(name: &'static str, script: &str) {
     let _one_at_a_time = MEMORY_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     check(Case {
-        adjust: |s| s.quota.memory = cleope::sandbox::heap_bytes() + (256 << 20),
+        adjust: |s| s.quota.memory = cleope::sandbox::measure_process() + (256 << 20),
         ..case(name, script, "MemoryQuotaExceeded")
     });
 }

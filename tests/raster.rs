@@ -155,7 +155,9 @@ fn rasters_outside_the_workspace_are_refused() {
 #[test]
 fn a_block_that_does_not_fit_the_memory_quota_is_a_catchable_error() {
     let kind = on_script_thread(BOUND, || {
-        let mut t = TestSession::new(|s| s.quota.memory = cleope::sandbox::heap_bytes() + 600_000);
+        // A quota below what the (shared) test process holds: the charge is
+        // refused whatever the other tests allocate or free meanwhile.
+        let mut t = TestSession::new(|s| s.quota.memory = 1 << 20);
         scene(&t);
         t.run("let k = \"\"; try { open_raster(\"resources/B08.tif\").stats(); } catch (e) { k = e.kind; } k")
             .unwrap()
@@ -237,8 +239,9 @@ fn lazy_statistics_agree_with_an_eager_evaluation() {
 #[test]
 fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
     let kind = on_script_thread(BOUND, || {
-        let mut t =
-            TestSession::new(|s| s.quota.memory = cleope::sandbox::heap_bytes() + 4_000_000);
+        // A quota below what the (shared) test process holds: the charge is
+        // refused whatever the other tests allocate or free meanwhile.
+        let mut t = TestSession::new(|s| s.quota.memory = 1 << 20);
         scene(&t);
         t.run("let k = \"\"; try { open_raster(\"resources/B08.tif\").max_filter(3); } catch (e) { k = e.kind; } k")
             .unwrap()

@@ -21,6 +21,9 @@ fn csv_value(text: &str) -> Dynamic {
 }
 
 use crate::api::{breach_error, file_error};
+
+/// Cells read from a CSV file between two looks at the memory in use.
+const CHECK_CELLS: usize = 1024;
 use crate::runtime::Host;
 use crate::sandbox::files;
 
@@ -31,11 +34,12 @@ pub(super) fn read_text_of(
     let host = Host::of(ctx)?;
     let workspace = host.workspace();
     // Charge the file's size first, so a file too big for the memory quota
-    // is refused before it is read.
+    // is refused before it is read: twice, as the text read is copied once
+    // into a script string.
     let size = files::size(&workspace, path).map_err(file_error)?;
     let _reading = host
         .memory
-        .charge(size, &format!("reading \"{path}\""))
+        .charge(2 * size, &format!("reading \"{path}\""))
         .map_err(breach_error)?;
     files::read_text(&workspace, path, host.limits.file_read_bytes).map_err(file_error)
 }
@@ -53,7 +57,8 @@ pub(super) fn write_text_to(
 
 #[export_module]
 mod files_api {
-    use super::{read_text_of, write_text_to};
+    use super::{CHECK_CELLS, read_text_of, write_text_to};
+    use crate::api::builtins::{check_growth, json, json_error, sizes};
     use crate::api::{file_error, script_error};
     use crate::runtime::Host;
     use crate::sandbox::files::{self, CsvTable};
@@ -122,14 +127,10 @@ mod files_api {
     #[rhai_fn(return_raw)]
     pub fn read_json(ctx: NativeCallContext, path: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let text = read_text_of(&ctx, path)?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            script_error(
-                "BadFileContent",
-                &format!("\"{path}\" is not valid JSON: {e}"),
-                "check the file around that line; JSON needs double quotes and no trailing commas",
-            )
-        })?;
-        rhai::serde::to_dynamic(value)
+        let host = Host::of(&ctx)?;
+        let what = format!("reading \"{path}\"");
+        json::parse(&text, &host.memory, &what)
+            .map_err(|error| json_error(error, &format!("\"{path}\"")))
     }
 
     /// Writes a value (map, array, string, number, bool) as indented JSON.
@@ -166,21 +167,33 @@ mod files_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn read_csv(ctx: NativeCallContext, path: &str) -> Result<Array, Box<EvalAltResult>> {
-        let text = read_text_of(&ctx, path)?;
-        let table = files::parse_csv(&text, path).map_err(file_error)?;
-        Ok(table
-            .rows
-            .iter()
-            .map(|row| {
-                let map: Map = table
-                    .header
+        let host = Host::of(&ctx)?;
+        let what = format!("reading \"{path}\"");
+        let mut rows = Array::new();
+        // A row is a map: several times its text in memory. The memory is
+        // checked as the rows are made, every thousand cells or so.
+        let mut unchecked_cells = 0;
+        files::for_each_csv_row(
+            &host.workspace(),
+            path,
+            host.limits.file_read_bytes,
+            |header, record| {
+                let map: Map = header
                     .iter()
-                    .zip(row)
-                    .map(|(key, cell)| (key.as_str().into(), super::csv_value(cell)))
+                    .zip(record)
+                    .map(|(key, cell)| (key.into(), super::csv_value(cell)))
                     .collect();
-                Dynamic::from_map(map)
-            })
-            .collect())
+                rows.push(Dynamic::from_map(map));
+                unchecked_cells += record.len().max(1);
+                if unchecked_cells >= CHECK_CELLS {
+                    unchecked_cells = 0;
+                    host.memory.check_holding(&what)?;
+                }
+                Ok(())
+            },
+        )
+        .map_err(file_error)?;
+        Ok(rows)
     }
 
     /// Writes an array of maps as CSV; the columns are the maps' keys (in
@@ -245,6 +258,11 @@ mod files_api {
         path: &str,
     ) -> Result<Array, Box<EvalAltResult>> {
         let text = read_text_of(&ctx, path)?;
+        // Each line may become a string of its own, then a value in the array.
+        let lines = text.lines().count();
+        let per_line = sizes::VALUE + sizes::string_value(0) + 2 * sizes::vector(1, 24);
+        let bytes = sizes::array(lines) + per_line * lines as u64 + 2 * text.len() as u64;
+        check_growth(&ctx, bytes, || format!("the {lines} entries of \"{path}\""))?;
         Ok(files::parse_product_list(&text)
             .into_iter()
             .map(Dynamic::from)

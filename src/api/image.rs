@@ -12,17 +12,31 @@ pub fn module() -> Module {
     exported_module!(image_api)
 }
 
-/// The raster's pixels in memory.
-fn plane(ctx: &NativeCallContext, raster: &Raster) -> Result<Plane, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let compute = Compute {
-        pool: &host.pool,
-        budget: &host.memory,
-        cancel: &host.cancel,
-    };
-    compute
-        .plane(raster)
-        .map_err(crate::api::raster::raster_error)
+/// Runs `operation` on the raster's pixels in memory, on the session's
+/// pool, under its memory budget and deadline.
+fn on_pixels<T>(
+    ctx: &NativeCallContext,
+    raster: &Raster,
+    operation: impl FnOnce(&Plane, &Compute) -> Result<T, RasterError>,
+) -> Result<T, Box<EvalAltResult>> {
+    crate::api::raster::compute(ctx, |compute| {
+        compute
+            .plane(raster)
+            .and_then(|plane| operation(&plane, compute))
+    })
+}
+
+/// Charges `items` script values of `bytes_each` (maps or arrays the
+/// result is made of) before they are made.
+fn charge_values(
+    ctx: &NativeCallContext,
+    items: usize,
+    bytes_each: u64,
+    what: &str,
+) -> Result<(), Box<EvalAltResult>> {
+    let bytes = crate::api::builtins::sizes::array(items)
+        .saturating_add((items as u64).saturating_mul(bytes_each));
+    crate::api::builtins::check_growth(ctx, bytes, || format!("{what} ({items} values)"))
 }
 
 /// A raster on `like`'s grid holding `plane`.
@@ -48,7 +62,8 @@ fn positive(value: rhai::INT, what: &str, max: rhai::INT) -> Result<rhai::INT, B
 
 #[export_module]
 mod image_api {
-    use super::{on_grid, plane, positive};
+    use super::{charge_values, on_grid, on_pixels, positive};
+    use crate::api::builtins::sizes;
     use crate::eo::raster::Raster;
     use rhai::{Array, FLOAT, INT, Map};
 
@@ -67,7 +82,7 @@ mod image_api {
         size: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let size = positive(size, "the window size", 101)? as usize;
-        let filtered = plane(&ctx, r)?.max_filter(size);
+        let filtered = on_pixels(&ctx, r, |plane, compute| plane.max_filter(size, compute))?;
         on_grid(&ctx, r, filtered)
     }
 
@@ -92,7 +107,9 @@ mod image_api {
                 "",
             ));
         }
-        let blurred = plane(&ctx, r)?.gaussian_blur(sigma as f32);
+        let blurred = on_pixels(&ctx, r, |plane, compute| {
+            plane.gaussian_blur(sigma as f32, compute)
+        })?;
         on_grid(&ctx, r, blurred)
     }
 
@@ -112,7 +129,7 @@ mod image_api {
         radius: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let radius = positive(radius, "the radius", 255)? as u8;
-        let eroded = plane(&ctx, mask)?.erode(radius);
+        let eroded = on_pixels(&ctx, mask, |plane, compute| plane.erode(radius, compute))?;
         on_grid(&ctx, mask, eroded)
     }
 
@@ -130,7 +147,7 @@ mod image_api {
         radius: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let radius = positive(radius, "the radius", 255)? as u8;
-        let dilated = plane(&ctx, mask)?.dilate(radius);
+        let dilated = on_pixels(&ctx, mask, |plane, compute| plane.dilate(radius, compute))?;
         on_grid(&ctx, mask, dilated)
     }
 
@@ -148,7 +165,9 @@ mod image_api {
         min_pixels: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let min_pixels = usize::try_from(min_pixels).unwrap_or(0);
-        let kept = plane(&ctx, mask)?.remove_small(min_pixels);
+        let kept = on_pixels(&ctx, mask, |plane, compute| {
+            plane.remove_small(min_pixels, compute)
+        })?;
         on_grid(&ctx, mask, kept)
     }
 
@@ -160,14 +179,12 @@ mod image_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn label(ctx: NativeCallContext, mask: &mut Raster) -> Result<Raster, Box<EvalAltResult>> {
-        let source = plane(&ctx, mask)?;
-        let (labels, _) = source.components();
-        let values = labels.into_iter().map(|l| l as f32).collect();
-        on_grid(
-            &ctx,
-            mask,
-            crate::eo::raster::imageops::Plane { values, ..source },
-        )
+        let labelled = on_pixels(&ctx, mask, |plane, compute| {
+            let (labels, _) = plane.labelled(compute)?;
+            let values = labels.into_iter().map(|l| l as f32).collect();
+            Ok(crate::eo::raster::imageops::Plane { values, ..*plane })
+        })?;
+        on_grid(&ctx, mask, labelled)
     }
 
     /// The 8-connected regions of a mask, each as a map: `label`, `pixels`,
@@ -185,7 +202,8 @@ mod image_api {
         ctx: NativeCallContext,
         mask: &mut Raster,
     ) -> Result<Array, Box<EvalAltResult>> {
-        let (_, regions) = plane(&ctx, mask)?.components();
+        let (_, regions) = on_pixels(&ctx, mask, |plane, compute| plane.components(compute))?;
+        charge_values(&ctx, regions.len(), sizes::map(7), "the regions' maps")?;
         let transform = mask.grid().transform;
         let pixel = mask.grid().resolution().0;
         Ok(regions
@@ -224,8 +242,10 @@ mod image_api {
         mask: &mut Raster,
     ) -> Result<Array, Box<EvalAltResult>> {
         let transform = mask.grid().transform;
-        Ok(plane(&ctx, mask)?
-            .contours()
+        let rings = on_pixels(&ctx, mask, |plane, compute| plane.contours(compute))?;
+        let points = rings.iter().map(Vec::len).sum::<usize>();
+        charge_values(&ctx, points, sizes::array(2), "the outlines' points")?;
+        Ok(rings
             .into_iter()
             .map(|ring| {
                 let points: Array = ring

@@ -244,13 +244,17 @@ mod matrix_api {
         // A script array costs far more memory than the matrix (a 16-byte
         // value per cell plus one array per row): charge it before building.
         let host = Host::of(&ctx)?;
-        let items = m.rows().saturating_mul(m.cols() + 1) as u64;
-        let bytes = items.saturating_mul(std::mem::size_of::<Dynamic>() as u64);
+        let row_bytes = crate::api::builtins::sizes::array(m.cols());
+        let bytes = crate::api::builtins::sizes::array(m.rows())
+            .saturating_add(row_bytes.saturating_mul(m.rows() as u64));
         let purpose = format!("an array of the {} x {} matrix", m.rows(), m.cols());
         let _building = host.memory.charge(bytes, &purpose).map_err(breach_error)?;
-        Ok(m.to_rows()
-            .into_iter()
-            .map(|row| Dynamic::from_array(row.into_iter().map(Dynamic::from_float).collect()))
+        Ok((0..m.rows())
+            .map(|row| {
+                let cells = (0..m.cols())
+                    .map(|col| Dynamic::from_float(m.get(row, col).unwrap_or(FLOAT::NAN)));
+                Dynamic::from_array(cells.collect())
+            })
             .collect())
     }
 

@@ -501,6 +501,22 @@ fn stretch_limits(values: &[f32], stretch: &Dynamic) -> Result<(f64, f64), Box<E
 
 /// Shows a figure: inline where the front-end shows images (a notebook),
 /// otherwise written under `output/figures/` with its path printed.
+/// Tallest a single map is drawn (its height follows the area's shape).
+const MAP_HEIGHT_AT_MOST: u32 = 1400;
+
+/// Charges a figure's canvas before it is drawn: its RGB pixels, and about
+/// as much again while they are encoded as PNG. Held until the figure exists.
+fn charge_canvas(
+    ctx: &NativeCallContext,
+    (width, height): (u32, u32),
+) -> Result<crate::sandbox::MemoryCharge, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let bytes = 2 * 3 * u64::from(width) * u64::from(height);
+    host.memory
+        .charge(bytes, &format!("a figure of {width} x {height} pixels"))
+        .map_err(crate::api::breach_error)
+}
+
 fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let number = host.next_figure_number();
@@ -678,6 +694,7 @@ mod plot_api {
             .decimated(r, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
             .map_err(raster_error)?;
         let style = map_style(&options, &values, &r.unit, &r.grid().crs, r.grid().bounds())?;
+        let _canvas = charge_canvas(&ctx, (style.width, MAP_HEIGHT_AT_MOST))?;
         let figure =
             render_map(&values, cols, rows, r.grid().bounds(), &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
@@ -759,6 +776,7 @@ mod plot_api {
             ]
             .concat(),
         };
+        let _canvas = charge_canvas(&ctx, (style.width, MAP_HEIGHT_AT_MOST))?;
         let figure = render_rgb(
             [&bands[0].0, &bands[1].0, &bands[2].0],
             cols,
@@ -831,6 +849,7 @@ mod plot_api {
             String::new()
         };
         let style = chart_style(&options, "", &x, &y_label)?;
+        let _canvas = charge_canvas(&ctx, (style.width, style.height))?;
         let figure = render_lines(&labels, &series, &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
         Ok(figure)
@@ -890,6 +909,7 @@ mod plot_api {
         };
         let histogram = compute.histogram(r, bins, range).map_err(raster_error)?;
         let style = chart_style(&options, "", &r.unit, "pixels")?;
+        let _canvas = charge_canvas(&ctx, (style.width, style.height))?;
         let figure =
             render_histogram(&histogram.edges(), &histogram.counts, &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
@@ -912,13 +932,28 @@ mod plot_api {
         s: &mut crate::eo::raster::Stack,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        use crate::eo::plot::facets::{Panel, render_facets};
+        use crate::eo::plot::facets::{MAX_PANELS, Panel, facet_size, render_facets};
+        if s.layers().len() > MAX_PANELS {
+            return Err(plot_error(crate::eo::plot::PlotError::Invalid(format!(
+                "a facet grid shows at most {MAX_PANELS} dates, not {}: plot a part of the stack",
+                s.layers().len()
+            ))));
+        }
         let host = Host::of(&ctx)?;
         let compute = Compute {
             pool: &host.pool,
             budget: &host.memory,
             cancel: &host.cancel,
         };
+        // Each date is read at up to 400 x 400 pixels, then copied once to
+        // find the colour limits of all dates together.
+        let _reads = host
+            .memory
+            .charge(
+                2 * 400 * 400 * 4 * s.layers().len() as u64,
+                &format!("reading {} dates for a facet grid", s.layers().len()),
+            )
+            .map_err(crate::api::breach_error)?;
         let mut reads = Vec::new();
         for layer in s.layers() {
             reads.push(compute.decimated(layer, 400, 400).map_err(raster_error)?);
@@ -956,6 +991,10 @@ mod plot_api {
                 rows: *rows,
             })
             .collect();
+        let _canvas = charge_canvas(
+            &ctx,
+            facet_size(panels.len(), first.grid().bounds(), &style),
+        )?;
         let figure = render_facets(&panels, first.grid().bounds(), &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
         Ok(figure)
@@ -1042,6 +1081,7 @@ mod plot_api {
             groups.push(values.into_iter().map(f64::from).collect::<Vec<f64>>());
         }
         let style = chart_style(&options, "", "date", &s.layers()[0].unit)?;
+        let _canvas = charge_canvas(&ctx, (style.width, style.height))?;
         let figure = render_boxes(s.dates(), &groups, &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
         Ok(figure)
@@ -1082,6 +1122,7 @@ mod plot_api {
             None => (1..=groups.len()).map(|i| i.to_string()).collect(),
         };
         let style = chart_style(&options, "", "", "")?;
+        let _canvas = charge_canvas(&ctx, (style.width, style.height))?;
         let figure = render_boxes(&labels, &groups, &style).map_err(plot_error)?;
         show(&ctx, &figure)?;
         Ok(figure)

@@ -110,7 +110,7 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
 }
 
 /// Runs a terminal operation with the session's pool, budget and interrupt.
-fn compute<T>(
+pub(crate) fn compute<T>(
     ctx: &NativeCallContext,
     work: impl FnOnce(&Compute) -> Result<T, RasterError>,
 ) -> Result<T, Box<EvalAltResult>> {

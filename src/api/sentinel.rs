@@ -407,8 +407,10 @@ mod sentinel_api {
         options: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
         let settings = ship_options(&options)?;
-        let plane = compute(&ctx, |c| c.plane(&image))?;
-        let detection = sentinel1::detect_ships(&plane, &settings);
+        let detection = compute(&ctx, |c| {
+            c.plane(&image)
+                .and_then(|plane| sentinel1::detect_ships(&plane, &settings, c))
+        })?;
         let transform = image.grid().transform;
         let pixel = image.grid().resolution().0;
         let ships: Array = detection

@@ -146,16 +146,6 @@ impl Matrix {
     pub fn values_f32(&self) -> Vec<f32> {
         self.inner.data.iter().map(|&v| v as f32).collect()
     }
-
-    /// The rows as vectors (for conversion to script arrays).
-    pub fn to_rows(&self) -> Vec<Vec<f64>> {
-        self.inner
-            .data
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect()
-    }
 }
 
 fn charge_for(

@@ -279,27 +279,29 @@ impl Swath {
                 request.bounds
             )));
         }
-        let width = ((x1 - x0) / resolution).round().max(1.0) as usize;
-        let height = ((y1 - y0) / resolution).round().max(1.0) as usize;
+        let (width, height) = grid_size(request)?;
         let triangulation_bytes = self.valid_points() as u64 * 200;
         let _building = compute
             .budget
             .charge(triangulation_bytes, "triangulating the swath")?;
-        let _cells = compute
-            .budget
-            .charge((width * height * 4) as u64, "the gridded raster")?;
+        let _cells = compute.budget.charge(
+            (width * height * 4) as u64,
+            &format!("a {width} x {height} gridded raster"),
+        )?;
+        compute.cancel.check()?;
         let triangulation = self.triangulate()?;
-        let rows: Vec<usize> = (0..height).collect();
-        let chunks: Vec<Vec<f32>> = compute.pool.install(|| {
+        compute.cancel.check()?;
+        let mut values = vec![f32::NAN; width * height];
+        compute.pool.install(|| {
             use rayon::prelude::*;
-            rows.par_chunks(16)
-                .map(|chunk| {
-                    compute.cancel.check()?;
-                    Ok(interpolate_rows(&triangulation, chunk, width, request))
+            values
+                .par_chunks_mut(GRID_ROWS * width)
+                .enumerate()
+                .try_for_each(|(i, rows)| {
+                    let first = i * GRID_ROWS;
+                    interpolate_rows(&triangulation, first, rows, width, request, compute.cancel)
                 })
-                .collect::<Result<_, crate::sandbox::Stop>>()
         })?;
-        let values: Vec<f32> = chunks.into_iter().flatten().collect();
         let grid = Grid {
             width,
             height,
@@ -341,26 +343,51 @@ pub struct GridRequest {
     pub max_distance: f64,
 }
 
-/// Values for grid rows `rows`; each call has its own interpolators (they
-/// keep scratch buffers), so chunks of rows can run on different threads.
+/// Grid rows a thread fills at a time.
+const GRID_ROWS: usize = 16;
+
+/// The most cells a grid may have (a tiny resolution over a large area is a
+/// mistake, not a grid): 1 billion, 4 GB of values.
+const MAX_CELLS: f64 = 1e9;
+
+/// The grid's width and height in cells, or why it cannot be made.
+fn grid_size(request: &GridRequest) -> Result<(usize, usize), RasterError> {
+    let (x0, y0, x1, y1) = request.bounds;
+    let width = ((x1 - x0) / request.resolution).round().max(1.0);
+    let height = ((y1 - y0) / request.resolution).round().max(1.0);
+    if width * height > MAX_CELLS {
+        return Err(RasterError::Invalid(format!(
+            "a grid of {width} x {height} cells at {} degrees is too large: \
+             use a coarser resolution or smaller bounds",
+            request.resolution
+        )));
+    }
+    Ok((width as usize, height as usize))
+}
+
+/// Fills `values`, the grid rows (of `width` cells) from `first` on; each call has its own
+/// interpolators (they keep scratch buffers), so groups of rows can run on
+/// different threads. The interrupt and the deadline are checked every row.
 fn interpolate_rows(
     triangulation: &DelaunayTriangulation<Sample>,
-    rows: &[usize],
+    first: usize,
+    values: &mut [f32],
     width: usize,
     request: &GridRequest,
-) -> Vec<f32> {
+    cancel: &crate::sandbox::Cancel,
+) -> Result<(), crate::sandbox::Stop> {
     let (x0, _, _, y1) = request.bounds;
     let natural = triangulation.natural_neighbor();
     let barycentric = triangulation.barycentric();
-    let mut values = Vec::with_capacity(rows.len() * width);
-    for &row in rows {
-        let lat = y1 - (row as f64 + 0.5) * request.resolution;
-        for col in 0..width {
+    for (i, out) in values.chunks_mut(width).enumerate() {
+        cancel.check()?;
+        let lat = y1 - ((first + i) as f64 + 0.5) * request.resolution;
+        for (col, value) in out.iter_mut().enumerate() {
             let here = Point2::new(x0 + (col as f64 + 0.5) * request.resolution, lat);
             let near = triangulation
                 .nearest_neighbor(here)
                 .filter(|v| v.position().distance_2(here).sqrt() <= request.max_distance);
-            let value = match (near, request.method) {
+            let interpolated = match (near, request.method) {
                 (None, _) => None,
                 (Some(v), Gridding::Nearest) => Some(v.data().value),
                 (Some(_), Gridding::Linear) => barycentric.interpolate(|v| v.data().value, here),
@@ -368,10 +395,10 @@ fn interpolate_rows(
                     natural.interpolate(|v| v.data().value, here)
                 }
             };
-            values.push(value.map_or(f32::NAN, |v| v as f32));
+            *value = interpolated.map_or(f32::NAN, |v| v as f32);
         }
     }
-    values
+    Ok(())
 }
 
 /// A point the triangulation stores.
@@ -425,22 +452,10 @@ fn read_array(path: &str) -> Result<(Vec<f32>, String), RasterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eo::raster::compute::with_test_compute;
 
     fn budget() -> Arc<MemoryBudget> {
         MemoryBudget::with_usage(1 << 30, || 0)
-    }
-
-    fn context() -> (rayon::ThreadPool, Arc<MemoryBudget>, crate::sandbox::Cancel) {
-        let cancel = crate::sandbox::Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(10));
-        (
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(2)
-                .build()
-                .unwrap(),
-            budget(),
-            cancel,
-        )
     }
 
     /// A 40 x 30 swath over 10–14 E, 40–43 N whose value is lon + lat.
@@ -478,45 +493,112 @@ mod tests {
 
     #[test]
     fn linear_gridding_of_a_plane_is_exact_inside() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let request = GridRequest {
-            bounds: (11.0, 41.0, 13.0, 42.0),
-            resolution: 0.05,
-            method: Gridding::Linear,
-            max_distance: 0.3,
-        };
-        let raster = plane_swath().grid(&request, &compute).unwrap();
-        assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
-        let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
-        // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
-        assert!(
-            (values[5 * w + 10] - 53.25).abs() < 1e-3,
-            "{}",
-            values[5 * w + 10]
-        );
+        with_test_compute(|compute| {
+            let request = GridRequest {
+                bounds: (11.0, 41.0, 13.0, 42.0),
+                resolution: 0.05,
+                method: Gridding::Linear,
+                max_distance: 0.3,
+            };
+            let raster = plane_swath().grid(&request, compute).unwrap();
+            assert_eq!((raster.grid().width, raster.grid().height), (40, 20));
+            let (values, w, _) = compute.decimated(&raster, 40, 20).unwrap();
+            // Cell (col 10, row 5): lon 11.525, lat 41.725 → 53.25.
+            assert!(
+                (values[5 * w + 10] - 53.25).abs() < 1e-3,
+                "{}",
+                values[5 * w + 10]
+            );
+        });
     }
 
     #[test]
     fn cells_far_from_points_stay_missing() {
-        let (pool, budget, cancel) = context();
-        let compute = crate::eo::raster::Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        };
-        let request = GridRequest {
-            bounds: (20.0, 41.0, 21.0, 42.0),
-            resolution: 0.1,
-            method: Gridding::NaturalNeighbour,
-            max_distance: 0.3,
-        };
-        let raster = plane_swath().grid(&request, &compute).unwrap();
-        assert_eq!(compute.stats(&raster).unwrap().count, 0);
+        with_test_compute(|compute| {
+            let request = GridRequest {
+                bounds: (20.0, 41.0, 21.0, 42.0),
+                resolution: 0.1,
+                method: Gridding::NaturalNeighbour,
+                max_distance: 0.3,
+            };
+            let raster = plane_swath().grid(&request, compute).unwrap();
+            assert_eq!(compute.stats(&raster).unwrap().count, 0);
+        });
+    }
+
+    #[test]
+    fn each_method_grids_the_same_in_row_groups_as_in_one_pass() {
+        with_test_compute(|compute| {
+            let swath = plane_swath();
+            let triangulation = swath.triangulate().unwrap();
+            for method in [
+                Gridding::Nearest,
+                Gridding::Linear,
+                Gridding::NaturalNeighbour,
+            ] {
+                let request = GridRequest {
+                    bounds: (10.0, 40.0, 14.0, 43.0),
+                    resolution: 0.07,
+                    method,
+                    max_distance: 0.3,
+                };
+                let raster = swath.grid(&request, compute).unwrap();
+                let (width, height) = grid_size(&request).unwrap();
+                let mut one_pass = vec![0.0; width * height];
+                interpolate_rows(
+                    &triangulation,
+                    0,
+                    &mut one_pass,
+                    width,
+                    &request,
+                    compute.cancel,
+                )
+                .unwrap();
+                let (gridded, _, _) = compute.decimated(&raster, width, height).unwrap();
+                assert!(
+                    gridded
+                        .iter()
+                        .zip(&one_pass)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{method:?}"
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn an_interrupt_stops_a_large_grid_and_an_absurd_one_is_refused() {
+        with_test_compute(|compute| {
+            let fine = GridRequest {
+                bounds: (10.0, 40.0, 14.0, 43.0),
+                resolution: 0.0005,
+                method: Gridding::NaturalNeighbour,
+                max_distance: 0.3,
+            };
+            let swath = plane_swath();
+            let (stopped, after) = std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    compute.cancel.interrupt();
+                });
+                let started = std::time::Instant::now();
+                (swath.grid(&fine, compute), started.elapsed())
+            });
+            assert!(
+                matches!(
+                    stopped,
+                    Err(RasterError::Stopped(crate::sandbox::Stop::Interrupted))
+                ),
+                "{stopped:?}"
+            );
+            assert!(after < std::time::Duration::from_secs(1), "{after:?}");
+            let absurd = GridRequest {
+                resolution: 1e-12,
+                ..fine
+            };
+            let error = swath.grid(&absurd, compute).unwrap_err().to_string();
+            assert!(error.contains("too large"), "{error}");
+        });
     }
 
     #[test]

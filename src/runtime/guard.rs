@@ -7,13 +7,19 @@
 //! If the script keeps going past a grace allowance (10 % of the limit), the
 //! run is terminated for good. An interrupt terminates at once.
 //!
-//! Memory is the heap counted by the crate's allocator, read on every
-//! operation (one atomic load); the resident set size, which also sees C
-//! libraries, is read every 65,536 operations as a backstop.
+//! Memory is what the process holds (`sandbox::process_bytes`): the heap
+//! counted by the crate's allocator, read on every operation, plus the rest
+//! of the process as last measured; the resident set is measured every
+//! 65,536 operations. Calls that allocate in proportion to their input
+//! charge the budget before allocating; what a single operation allocates
+//! without asking (a script value copied when it is read) is watched here:
+//! an operation that took a large step is not allowed a second one that
+//! would pass the quota.
 
 use super::config::Quota;
 use crate::sandbox::{
-    Breach, Cancel, QuotaKind, heap_bytes, human_bytes, process_rss_bytes, time_breach,
+    Breach, Cancel, QuotaKind, approved_bytes, human_bytes, measure_process, process_bytes,
+    reclaim_and_measure, time_breach,
 };
 use rhai::{Dynamic, Engine, EvalAltResult, Map, Position};
 use std::sync::Arc;
@@ -24,10 +30,19 @@ const NO_BREACH: u8 = 0;
 const TIME_BREACH: u8 = 1;
 const OPERATIONS_BREACH: u8 = 2;
 const MEMORY_BREACH: u8 = 3;
+const MEMORY_STEP_BREACH: u8 = 4;
 
-/// How often (in operations) the clock and the process RSS are read.
+/// How often (in operations) the clock is read and the process measured.
 const CLOCK_EVERY: u64 = 512;
-const RSS_EVERY: u64 = 1 << 16;
+const MEASURE_EVERY: u64 = 1 << 16;
+
+/// At most one reclaim-and-measure (see [`Guard::confirmed`]) per this
+/// many operations, so a script hovering at the quota is not slowed down.
+const RECLAIM_EVERY: u64 = 1 << 10;
+
+/// Steps (growth in one operation) smaller than this share of the quota are
+/// not projected: ordinary operations take small steps.
+const LARGE_STEP_SHARE: u64 = 8;
 
 /// What a run may add on top of what the session holds when the run starts
 /// above the memory quota (see [`Guard::start_run`]).
@@ -40,6 +55,13 @@ pub struct Guard {
     raised: AtomicBool,
     /// The memory the current run may reach before a soft breach.
     run_memory_limit: AtomicU64,
+    /// The memory in use and the bytes charges had approved at the previous
+    /// operation, and the last large step.
+    previous_memory: AtomicU64,
+    previous_approved: AtomicU64,
+    last_step: AtomicU64,
+    /// The operation count of the last reclaim-and-measure.
+    reclaimed_at: AtomicU64,
 }
 
 impl Guard {
@@ -51,6 +73,10 @@ impl Guard {
             pending: AtomicU8::new(NO_BREACH),
             raised: AtomicBool::new(false),
             run_memory_limit: AtomicU64::new(quota_memory),
+            previous_memory: AtomicU64::new(0),
+            previous_approved: AtomicU64::new(0),
+            last_step: AtomicU64::new(0),
+            reclaimed_at: AtomicU64::new(0),
         })
     }
 
@@ -78,8 +104,16 @@ impl Guard {
     pub fn start_run(&self) {
         self.pending.store(NO_BREACH, Ordering::SeqCst);
         self.raised.store(false, Ordering::SeqCst);
-        let limit = self.quota.memory.max(heap_bytes() + OVER_QUOTA_ALLOWANCE);
+        let mut in_use = measure_process();
+        if in_use > self.quota.memory {
+            in_use = reclaim_and_measure();
+        }
+        let limit = self.quota.memory.max(in_use + OVER_QUOTA_ALLOWANCE);
         self.run_memory_limit.store(limit, Ordering::SeqCst);
+        self.previous_memory.store(in_use, Ordering::SeqCst);
+        self.previous_approved
+            .store(approved_bytes(), Ordering::SeqCst);
+        self.reclaimed_at.store(0, Ordering::SeqCst);
         self.cancel.start_run(self.quota.time_limit);
     }
 
@@ -95,6 +129,12 @@ impl Guard {
         self.soft_memory() + self.quota.memory / 10
     }
 
+    /// Where a projected step must stop: halfway into the grace, leaving
+    /// room for what the books do not see exactly (allocator overheads).
+    fn step_limit(&self) -> u64 {
+        self.soft_memory() + self.quota.memory / 20
+    }
+
     fn time_grace(&self) -> Duration {
         (self.quota.time_limit / 10).clamp(Duration::from_millis(200), Duration::from_secs(10))
     }
@@ -106,12 +146,8 @@ impl Guard {
         if ops > self.quota.operations {
             self.signal(OPERATIONS_BREACH);
         }
-        let heap = heap_bytes();
-        if heap > self.soft_memory() {
-            if heap > self.hard_memory() {
-                return Some(breach_value(&self.memory_breach(heap)));
-            }
-            self.signal(MEMORY_BREACH);
+        if let Some(stop) = self.check_memory(ops) {
+            return Some(stop);
         }
         if ops.is_multiple_of(CLOCK_EVERY) {
             let elapsed = self.cancel.elapsed();
@@ -122,12 +158,58 @@ impl Guard {
                 self.signal(TIME_BREACH);
             }
         }
-        if ops.is_multiple_of(RSS_EVERY)
-            && let Some(rss) = process_rss_bytes().filter(|&rss| rss > self.hard_memory())
-        {
-            return Some(breach_value(&self.memory_breach(rss)));
+        None
+    }
+
+    /// The memory checks of one operation: over the quota (soft, then hard
+    /// past the grace), or a large step nothing asked for (a copy of a
+    /// large value) that, taken once more, would pass the hard limit (soft,
+    /// then hard once a breach was raised). Growth a charge approved was
+    /// checked before it happened, and is not projected.
+    fn check_memory(&self, ops: u64) -> Option<Dynamic> {
+        let in_use = if ops.is_multiple_of(MEASURE_EVERY) {
+            measure_process()
+        } else {
+            process_bytes()
+        };
+        let previous = self.previous_memory.load(Ordering::Relaxed);
+        self.previous_memory.store(in_use, Ordering::Relaxed);
+        let approved = approved_bytes();
+        let asked = approved.saturating_sub(self.previous_approved.load(Ordering::Relaxed));
+        self.previous_approved.store(approved, Ordering::Relaxed);
+        let step = in_use.saturating_sub(previous).saturating_sub(asked);
+        let large_step = step >= self.quota.memory / LARGE_STEP_SHARE
+            && in_use.saturating_add(step) > self.step_limit();
+        if in_use <= self.soft_memory() && !large_step {
+            return None;
+        }
+        let in_use = self.confirmed(in_use, ops);
+        if in_use > self.hard_memory() {
+            return Some(breach_value(&self.memory_breach(in_use)));
+        }
+        if in_use > self.soft_memory() {
+            self.signal(MEMORY_BREACH);
+        } else if large_step && in_use.saturating_add(step) > self.step_limit() {
+            if self.raised.load(Ordering::Relaxed) {
+                return Some(breach_value(&self.step_breach(step)));
+            }
+            self.last_step.store(step, Ordering::Relaxed);
+            self.signal(MEMORY_STEP_BREACH);
         }
         None
+    }
+
+    /// `in_use` checked against a fresh measurement, after `malloc` gave
+    /// back what it kept of freed memory (an older measurement may count
+    /// memory that was kept then and is reused since). Rate-limited: a
+    /// script hovering at the quota keeps its speed.
+    fn confirmed(&self, in_use: u64, ops: u64) -> u64 {
+        let last = self.reclaimed_at.load(Ordering::Relaxed);
+        if last != 0 && ops.saturating_sub(last) < RECLAIM_EVERY {
+            return in_use;
+        }
+        self.reclaimed_at.store(ops.max(1), Ordering::Relaxed);
+        reclaim_and_measure()
     }
 
     fn signal(&self, breach: u8) {
@@ -146,7 +228,8 @@ impl Guard {
         }
         Some(match breach {
             TIME_BREACH => time_breach(self.quota.time_limit),
-            MEMORY_BREACH => self.memory_breach(heap_bytes()),
+            MEMORY_BREACH => self.memory_breach(process_bytes()),
+            MEMORY_STEP_BREACH => self.step_breach(self.last_step.load(Ordering::Relaxed)),
             _ => self.operations_breach(),
         })
     }
@@ -160,6 +243,22 @@ impl Guard {
             ),
             hint: "a loop probably never ends: check its condition; for long teaching jobs, \
                    raise the budget with --operations or CLEOPE_OPERATIONS"
+                .into(),
+        }
+    }
+
+    fn step_breach(&self, step: u64) -> Breach {
+        Breach {
+            kind: QuotaKind::Memory,
+            message: format!(
+                "one step of the script took {} of memory; the session holds {} of its {} \
+                 quota, so another step like it would pass the quota",
+                human_bytes(step),
+                human_bytes(process_bytes()),
+                human_bytes(self.quota.memory)
+            ),
+            hint: "large values are copied when they are read (`let b = a;`, `[a, a]`, \
+                   `#{ x: a }`): keep fewer copies of large values, or work on a smaller area"
                 .into(),
         }
     }

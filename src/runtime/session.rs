@@ -415,6 +415,10 @@ fn build_engine(
         .set_max_variables(limits.variables)
         .set_max_functions(limits.functions)
         .set_strict_variables(true)
+        // Operators on strings, arrays, BLOBs and maps go through the
+        // registered functions that charge the memory quota first
+        // (api/builtins); Rhai's fast path would bypass them.
+        .set_fast_operators(false)
         .disable_symbol("eval");
     let resolver = ConfinedResolver::new(
         Arc::clone(script_dir),

@@ -106,6 +106,18 @@ pub fn time_breach(limit: Duration) -> Breach {
     }
 }
 
+/// The longest wait a script may ask for (sleeping, waiting for an order):
+/// anything longer is surely a mistake.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A script's number of seconds to wait as a duration: from 0 to a day
+/// ([`LONGEST_WAIT`]); None for anything else (negative, NaN, infinite, a
+/// year), which callers name `BadDuration`.
+pub fn script_wait(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && (0.0..=LONGEST_WAIT.as_secs_f64()).contains(&seconds))
+        .then(|| Duration::from_secs_f64(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

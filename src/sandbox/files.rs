@@ -66,7 +66,13 @@ pub fn read_text(ws: &Workspace, path: &str, max_bytes: u64) -> Result<String, F
 /// Reads a whole file, refusing files larger than `max_bytes`.
 pub fn read_bytes(ws: &Workspace, path: &str, max_bytes: u64) -> Result<Vec<u8>, FileError> {
     let real = ws.resolve(path, Access::Read)?;
-    let size = std::fs::metadata(&real).map_err(io_error(path))?.len();
+    check_readable_size(&real, path, max_bytes)?;
+    std::fs::read(&real).map_err(io_error(path))
+}
+
+/// Refuses a file larger than `max_bytes`.
+fn check_readable_size(real: &Path, path: &str, max_bytes: u64) -> Result<(), FileError> {
+    let size = std::fs::metadata(real).map_err(io_error(path))?.len();
     if size > max_bytes {
         return Err(FileError::Format {
             path: path.to_string(),
@@ -78,7 +84,7 @@ pub fn read_bytes(ws: &Workspace, path: &str, max_bytes: u64) -> Result<Vec<u8>,
             ),
         });
     }
-    std::fs::read(&real).map_err(io_error(path))
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically, after holding its footprint on the disk quota.
@@ -243,27 +249,42 @@ pub struct CsvTable {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Parses CSV text whose first line is the header.
-pub fn parse_csv(text: &str, path: &str) -> Result<CsvTable, FileError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
+/// The most columns a CSV file may have (a table is untrusted input: one
+/// row of a million columns would be a million values at once).
+pub const MAX_CSV_COLUMNS: usize = 10_000;
+
+/// Reads a CSV file whose first line is the header, giving `row` the header
+/// and each record as it is read: the file is never held whole in memory,
+/// and `row` can stop the reading (e.g. when the memory quota is reached).
+pub fn for_each_csv_row(
+    ws: &Workspace,
+    path: &str,
+    max_bytes: u64,
+    mut row: impl FnMut(&csv::StringRecord, &csv::StringRecord) -> Result<(), Breach>,
+) -> Result<(), FileError> {
+    let real = ws.resolve(path, Access::Read)?;
+    check_readable_size(&real, path, max_bytes)?;
+    let file = std::fs::File::open(&real).map_err(io_error(path))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let format_error = |e: csv::Error| FileError::Format {
         path: path.to_string(),
         message: format!("is not valid CSV: {e}"),
     };
-    let header = reader
-        .headers()
-        .map_err(format_error)?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|record| record.map(|r| r.iter().map(str::to_string).collect()))
-        .collect::<Result<_, _>>()
-        .map_err(format_error)?;
-    Ok(CsvTable { header, rows })
+    let header = reader.headers().map_err(format_error)?.clone();
+    if header.len() > MAX_CSV_COLUMNS {
+        return Err(FileError::Format {
+            path: path.to_string(),
+            message: format!(
+                "has {} columns, more than the {MAX_CSV_COLUMNS} a table may have",
+                header.len()
+            ),
+        });
+    }
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(format_error)? {
+        row(&header, &record)?;
+    }
+    Ok(())
 }
 
 /// Renders a table as CSV text.
@@ -369,18 +390,58 @@ mod tests {
         assert!(err.to_string().contains("more than the"), "{err}");
     }
 
+    /// The header and rows of `text` read back from a file.
+    fn read_csv_text(text: &str) -> Result<CsvTable, FileError> {
+        let (_d, ws, disk) = setup(1 << 20);
+        write_bytes(&ws, &disk, "resources/t.csv", text.as_bytes()).unwrap();
+        let mut table = CsvTable {
+            header: Vec::new(),
+            rows: Vec::new(),
+        };
+        for_each_csv_row(&ws, "resources/t.csv", 1 << 20, |header, record| {
+            table.header = header.iter().map(str::to_string).collect();
+            table.rows.push(record.iter().map(str::to_string).collect());
+            Ok(())
+        })?;
+        Ok(table)
+    }
+
     #[test]
     fn csv_round_trips() {
-        let table = parse_csv("name,size\nS2A,12\nS1B,\"3,5\"\n", "t.csv").unwrap();
+        let table = read_csv_text("name,size\nS2A,12\nS1B,\"3,5\"\n").unwrap();
         assert_eq!(table.header, ["name", "size"]);
         assert_eq!(table.rows[1], ["S1B", "3,5"]);
-        assert_eq!(parse_csv(&render_csv(&table), "t.csv").unwrap(), table);
+        assert_eq!(read_csv_text(&render_csv(&table)).unwrap(), table);
     }
 
     #[test]
     fn ragged_csv_is_a_clear_error() {
-        let err = parse_csv("a,b\n1\n", "t.csv").unwrap_err();
+        let err = read_csv_text("a,b\n1\n").unwrap_err();
         assert!(err.to_string().contains("is not valid CSV"), "{err}");
+    }
+
+    #[test]
+    fn csv_with_too_many_columns_is_refused() {
+        let header = vec!["c"; MAX_CSV_COLUMNS + 1].join(",");
+        let err = read_csv_text(&format!("{header}\n")).unwrap_err();
+        assert!(err.to_string().contains("columns, more than"), "{err}");
+    }
+
+    #[test]
+    fn a_row_callback_can_stop_the_reading() {
+        let (_d, ws, disk) = setup(1 << 20);
+        write_bytes(&ws, &disk, "resources/t.csv", b"a\n1\n2\n3\n").unwrap();
+        let mut seen = 0;
+        let stop = for_each_csv_row(&ws, "resources/t.csv", 1 << 20, |_, _| {
+            seen += 1;
+            Err(Breach {
+                kind: super::super::QuotaKind::Memory,
+                message: "full".into(),
+                hint: String::new(),
+            })
+        });
+        assert!(matches!(stop, Err(FileError::Quota(_))));
+        assert_eq!(seen, 1, "no row read after the stop");
     }
 
     #[test]

@@ -15,9 +15,12 @@ mod paths;
 pub mod process;
 pub mod wall;
 
-pub use cancel::{Cancel, Stop, time_breach};
+pub use cancel::{Cancel, LONGEST_WAIT, Stop, script_wait, time_breach};
 pub use disk::{DiskBudget, DiskLimits, Hold, Usage, temporary_prefix};
-pub use memory::{CountingAllocator, MemoryBudget, MemoryCharge, heap_bytes, process_rss_bytes};
+pub use memory::{
+    CountingAllocator, MemoryBudget, MemoryCharge, allocation_bytes, approved_bytes, heap_bytes,
+    measure_process, process_bytes, process_rss_bytes, reclaim_and_measure,
+};
 pub use names::{UnsafeName, safe_component, safe_relative_path};
 pub use paths::{Access, PRIVATE_FOLDER, PathError, WORKSPACE_FOLDERS, Workspace};
 

@@ -8,13 +8,13 @@
 //! * [`CANARY_ENV`]: an environment variable whose value must never leave
 //!   the process (checked in outputs and in the workspace's files).
 //! * [`Sandboxed`]: `cleope run` in a child process, with its exit code,
-//!   output, wall time and peak resident memory (from `wait4`).
+//!   output, wall time and peak resident memory (measured by GNU time).
 
 use std::ffi::CString;
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -265,6 +265,13 @@ impl Sandboxed {
         run_measured(self.command("hostile.rhai", script), limit)
     }
 
+    /// Runs `script` as [`Sandboxed::run`] does, and interrupts it (SIGINT,
+    /// as Ctrl-C does) once `after` has passed: it took `elapsed - after`
+    /// to stop.
+    pub fn run_interrupted(&self, script: &str, after: Duration, limit: Duration) -> Outcome {
+        run_measured_with_interrupt(self.command("hostile.rhai", script), limit, Some(after))
+    }
+
     /// The `cleope run` of `script`, saved as `resources/<name>`, ready to
     /// spawn: several runs on one workspace (at once, or one killed) start here.
     pub fn command(&self, name: &str, script: &str) -> Command {
@@ -318,12 +325,52 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Runs `command`, reading its output, and reaps it with `wait4` to learn
-/// its peak RSS; kills it once `limit` has passed.
-pub fn run_measured(mut command: Command, limit: Duration) -> Outcome {
+/// Runs `command`, reading its output, and learns its exit status and peak
+/// RSS; kills it once `limit` has passed.
+pub fn run_measured(command: Command, limit: Duration) -> Outcome {
+    run_measured_with_interrupt(command, limit, None)
+}
+
+/// GNU time: it runs the command as its own child and reports the child's
+/// peak RSS (`%M`, from `wait4`).
+const TIME: &str = "/usr/bin/time";
+
+/// [`run_measured`], sending SIGINT once `interrupt` has passed (if given).
+///
+/// The command runs under GNU time, which measures its peak RSS. Measured
+/// from this process, the figure would be wrong: a child's peak RSS starts
+/// at the resident size of the process that forked it (the kernel keeps the
+/// forked copy's high-water mark across `exec`), and this test process may
+/// hold hundreds of MiB. GNU time is small and ignores SIGINT while it
+/// waits, so an interrupt reaches only the command.
+pub fn run_measured_with_interrupt(
+    command: Command,
+    limit: Duration,
+    interrupt: Option<Duration>,
+) -> Outcome {
+    let report = tempfile::NamedTempFile::new().expect("report file");
+    let mut timed = under_time(&command, report.path());
     let started = Instant::now();
-    let mut child = command.spawn().expect("spawn cleope");
-    let pid = child.id() as libc::pid_t;
+    let mut child = timed.spawn().expect("spawn cleope under GNU time");
+    // Its own process group: signals to the group reach the command too.
+    let group = -(child.id() as libc::pid_t);
+    let signal_at = |after: Duration, signal: libc::c_int| {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while started.elapsed() < after {
+                if flag.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // SAFETY: signalling our own child's process group, not yet reaped.
+            unsafe { libc::kill(group, signal) };
+        });
+        done
+    };
+    let interrupter = interrupt.map(|after| signal_at(after, libc::SIGINT));
+    let killer = signal_at(limit, libc::SIGKILL);
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || {
@@ -336,39 +383,63 @@ pub fn run_measured(mut command: Command, limit: Duration) -> Outcome {
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let killer = {
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while started.elapsed() < limit {
-                if flag.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            // SAFETY: signalling our own child, which is not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        });
-        done
-    };
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be overwritten.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child with valid out-pointers.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4");
-    killer.store(true, Ordering::SeqCst);
+    let status = child.wait().expect("wait for GNU time");
     let elapsed = started.elapsed();
-    std::mem::forget(child); // already reaped
-    let status = std::process::ExitStatus::from_raw(status);
+    killer.store(true, Ordering::SeqCst);
+    if let Some(interrupter) = interrupter {
+        interrupter.store(true, Ordering::SeqCst);
+    }
+    let report = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let peak_kib: u64 = report
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or(0);
+    // "Command terminated by signal N": the command was killed.
+    let killed_by = report
+        .split("terminated by signal ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
     Outcome {
-        code: status.code(),
-        signal: status.signal(),
+        code: if killed_by.is_some() {
+            None
+        } else {
+            status.code()
+        },
+        signal: killed_by.or(status.signal()),
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
         elapsed,
-        peak_rss: usage.ru_maxrss as u64 * 1024,
+        peak_rss: peak_kib * 1024,
     }
+}
+
+/// `command` (program, arguments, environment, folder) run by GNU time,
+/// which writes the peak RSS to `report`.
+fn under_time(command: &Command, report: &Path) -> Command {
+    let mut timed = Command::new(TIME);
+    timed
+        .arg("--format=%M")
+        .arg("--output")
+        .arg(report)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    timed
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    timed
 }
 
 fn uuid_like() -> String {

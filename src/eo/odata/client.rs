@@ -438,17 +438,11 @@ fn expected_wait(estimated: Option<DateTime<Utc>>) -> Duration {
         .unwrap_or(Duration::from_secs(600))
 }
 
-/// The longest a script may ask to wait for an order.
-pub const MAX_ORDER_WAIT: Duration = Duration::from_secs(24 * 3600);
-
 /// A script's time-out for an order wait, in seconds: a number from 0 to
-/// a day ([`MAX_ORDER_WAIT`]); anything else (negative, NaN, infinite, a
-/// year) is [`ClientError::BadDuration`].
+/// a day ([`crate::sandbox::LONGEST_WAIT`]); anything else (negative, NaN,
+/// infinite, a year) is [`ClientError::BadDuration`].
 pub fn order_patience(seconds: f64) -> Result<Duration, ClientError> {
-    if seconds.is_finite() && (0.0..=MAX_ORDER_WAIT.as_secs_f64()).contains(&seconds) {
-        return Ok(Duration::from_secs_f64(seconds));
-    }
-    Err(ClientError::BadDuration {
+    crate::sandbox::script_wait(seconds).ok_or_else(|| ClientError::BadDuration {
         given: seconds.to_string(),
     })
 }
@@ -1459,7 +1453,10 @@ mod tests {
     fn order_time_outs_are_seconds_from_zero_to_a_day() {
         assert_eq!(order_patience(0.0).unwrap(), Duration::ZERO);
         assert_eq!(order_patience(1.5).unwrap(), Duration::from_millis(1500));
-        assert_eq!(order_patience(86_400.0).unwrap(), MAX_ORDER_WAIT);
+        assert_eq!(
+            order_patience(86_400.0).unwrap(),
+            crate::sandbox::LONGEST_WAIT
+        );
         for bad in [-1.0, -0.001, f64::NAN, f64::INFINITY, 86_400.5, 1e300] {
             let error = order_patience(bad).unwrap_err();
             assert!(matches!(error, ClientError::BadDuration { .. }), "{bad}");

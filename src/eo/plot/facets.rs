@@ -17,6 +17,27 @@ pub struct Panel<'a> {
 
 const PANEL_COLOURBAR: u32 = 110;
 
+/// The most panels a facet grid draws: 25 rows of 4.
+pub const MAX_PANELS: usize = 100;
+
+/// The size in pixels of a facet grid of `panels` maps of `bounds`: up to
+/// 4 columns, each panel as tall as the area's shape asks (150 to 900 pixels).
+pub fn facet_size(panels: usize, bounds: Bounds, style: &MapStyle) -> (u32, u32) {
+    let columns = panels.clamp(1, 4);
+    let grid_rows = panels.div_ceil(columns) as u32;
+    let (x0, y0, x1, y1) = bounds;
+    let shrink = if style.geographic {
+        ((y0 + y1) / 2.0).to_radians().cos().max(0.05)
+    } else {
+        1.0
+    };
+    let aspect = ((y1 - y0) / ((x1 - x0) * shrink)).clamp(0.2, 5.0);
+    let width = style.width.max(500);
+    let panel_width = (width - PANEL_COLOURBAR) / columns as u32;
+    let panel_height = ((f64::from(panel_width) - 60.0) * aspect + 70.0).clamp(150.0, 900.0) as u32;
+    (width, 40 + panel_height.saturating_mul(grid_rows))
+}
+
 /// Draws the panels in a grid (up to 4 columns) sharing `style`'s colour
 /// limits (required: a shared scale is the point of a facet grid).
 pub fn render_facets(
@@ -36,21 +57,17 @@ pub fn render_facets(
             "every panel needs values filling its size".into(),
         ));
     }
+    if panels.len() > MAX_PANELS {
+        return Err(PlotError::Invalid(format!(
+            "a facet grid shows at most {MAX_PANELS} panels, not {}: plot fewer dates",
+            panels.len()
+        )));
+    }
     register_fonts();
     let columns = panels.len().clamp(1, 4);
     let grid_rows = panels.len().div_ceil(columns);
-    let (x0, y0, x1, y1) = bounds;
-    let shrink = if style.geographic {
-        ((y0 + y1) / 2.0).to_radians().cos().max(0.05)
-    } else {
-        1.0
-    };
-    let aspect = ((y1 - y0) / ((x1 - x0) * shrink)).clamp(0.2, 5.0);
-    let width = style.width.max(500);
-    let panel_width = (width - PANEL_COLOURBAR) / columns as u32;
-    let panel_height = ((f64::from(panel_width) - 60.0) * aspect + 70.0).clamp(150.0, 900.0) as u32;
-    let height = 40 + panel_height * grid_rows as u32;
-    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    let (width, height) = facet_size(panels.len(), bounds, style);
+    let mut rgb = vec![255u8; width as usize * height as usize * 3];
     let bar = ColourBar {
         limits: (vmin, vmax),
         log: style.log,

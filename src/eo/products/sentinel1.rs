@@ -10,7 +10,7 @@
 use super::names;
 use crate::eo::ens::EnsProduct;
 use crate::eo::raster::imageops::{Component, Plane};
-use crate::eo::raster::{Raster, RasterError, Resampling, Stack};
+use crate::eo::raster::{Compute, Raster, RasterError, Resampling, Stack};
 use chrono::NaiveDateTime;
 use std::ffi::{CString, c_char, c_int};
 use std::path::Path;
@@ -217,11 +217,16 @@ fn measurement_name(file: &str) -> Option<(String, NaiveDateTime)> {
     Some((parts[3].to_string(), start))
 }
 
+/// The most a product's metadata file may hold: manifests are kilobytes, so
+/// a larger file, or a zip member that inflates without end (a zip bomb),
+/// is refused before it fills the memory.
+const METADATA_BYTES: u64 = 64 << 20;
+
 /// The text of a file, also a member of a zip read in place (`/vsizip/…`).
 pub(crate) fn read_text(path: &str) -> Result<String, String> {
-    use std::io::Read;
     let Some(rest) = path.strip_prefix("/vsizip/") else {
-        return std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        return read_capped(file, path);
     };
     let at = rest
         .to_ascii_lowercase()
@@ -231,11 +236,26 @@ pub(crate) fn read_text(path: &str) -> Result<String, String> {
     let file = std::fs::File::open(zip_path).map_err(|e| format!("cannot open {zip_path}: {e}"))?;
     let mut archive =
         zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
-    let mut entry = archive
+    let entry = archive
         .by_name(member)
         .map_err(|e| format!("{member}: {e}"))?;
+    read_capped(entry, path)
+}
+
+/// Reads text of at most [`METADATA_BYTES`].
+fn read_capped(reader: impl std::io::Read, path: &str) -> Result<String, String> {
+    use std::io::Read;
     let mut text = String::new();
-    entry.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    reader
+        .take(METADATA_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if text.len() as u64 > METADATA_BYTES {
+        return Err(format!(
+            "{path} holds more than {} MiB: it is not a product's metadata",
+            METADATA_BYTES >> 20
+        ));
+    }
     Ok(text)
 }
 
@@ -480,13 +500,17 @@ pub struct Detection {
 }
 
 /// Runs the detection on an image in memory.
-pub fn detect_ships(image: &Plane, options: &ShipOptions) -> Detection {
+pub fn detect_ships(
+    image: &Plane,
+    options: &ShipOptions,
+    compute: &Compute,
+) -> Result<Detection, RasterError> {
     let gray = stretch(image, options.stretch);
     let mut filtered = gray.clone();
     for _ in 0..options.max_filters {
-        filtered = filtered.max_filter(3);
+        filtered = filtered.max_filter(3, compute)?;
     }
-    let blurred = filtered.gaussian_blur(options.sigma);
+    let blurred = filtered.gaussian_blur(options.sigma, compute)?;
     let threshold = Plane {
         values: blurred
             .values
@@ -497,12 +521,12 @@ pub fn detect_ships(image: &Plane, options: &ShipOptions) -> Detection {
     };
     let mut bright = threshold;
     if options.erode > 0 {
-        bright = bright.erode(options.erode);
+        bright = bright.erode(options.erode, compute)?;
     }
     if options.dilate > 0 {
-        bright = bright.dilate(options.dilate);
+        bright = bright.dilate(options.dilate, compute)?;
     }
-    let land = bright.remove_small(options.max_pixels + 1);
+    let land = bright.remove_small(options.max_pixels + 1, compute)?;
     let ships = Plane {
         values: bright
             .values
@@ -512,9 +536,9 @@ pub fn detect_ships(image: &Plane, options: &ShipOptions) -> Detection {
             .collect(),
         ..bright
     };
-    let (_, mut components) = ships.components();
+    let (_, mut components) = ships.components(compute)?;
     components.sort_by(|a, b| a.centroid.0.total_cmp(&b.centroid.0));
-    Detection {
+    Ok(Detection {
         gray,
         filtered,
         blurred,
@@ -522,7 +546,7 @@ pub fn detect_ships(image: &Plane, options: &ShipOptions) -> Detection {
         land,
         ships,
         components,
-    }
+    })
 }
 
 /// The image mapped linearly to 0–255 between two quantiles of its valid
@@ -563,22 +587,28 @@ fn stretch(image: &Plane, (low, high): (f64, f64)) -> Plane {
 mod tests {
     use super::*;
     use crate::demo::{ArchiveBuilder, DemoOptions};
-    use crate::eo::raster::Compute;
-    use crate::sandbox::{Cancel, MemoryBudget};
+    use crate::eo::raster::compute::with_test_compute;
 
-    fn with_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let cancel = Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(120));
-        let budget = MemoryBudget::with_usage(1 << 30, || 0);
-        work(&Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        })
+    #[test]
+    fn a_zip_member_that_inflates_past_the_metadata_cap_is_refused() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("x.SAFE/manifest.safe", options).unwrap();
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..(METADATA_BYTES >> 20) + 1 {
+            zip.write_all(&zeros).unwrap();
+        }
+        zip.finish().unwrap();
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 1 << 20,
+            "a small file"
+        );
+        let error = read_text(&format!("/vsizip/{}/x.SAFE/manifest.safe", path.display()));
+        assert!(error.unwrap_err().contains("not a product's metadata"));
     }
 
     #[test]
@@ -625,7 +655,8 @@ mod tests {
             height,
             values,
         };
-        let found = detect_ships(&plane, &ShipOptions::default());
+        let found =
+            with_test_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
         assert_eq!(found.components.len(), 2);
         assert!(
             found.components[0].centroid.0 < found.components[1].centroid.0,
@@ -675,8 +706,9 @@ mod tests {
         let stack = stack(&grds, "VH", bounds, 10.0).unwrap();
         assert_eq!(stack.dates()[0], "2020-08-18 05:07");
         for (layer, date) in stack.layers().iter().zip(dates) {
-            let plane = with_compute(|c| c.plane(layer)).unwrap();
-            let found = detect_ships(&plane, &ShipOptions::default());
+            let plane = with_test_compute(|c| c.plane(layer)).unwrap();
+            let found =
+                with_test_compute(|c| detect_ships(&plane, &ShipOptions::default(), c)).unwrap();
             let expected = date["positions"].as_array().unwrap();
             assert_eq!(found.components.len(), expected.len(), "{}", date["date"]);
             let transform = layer.grid().transform;

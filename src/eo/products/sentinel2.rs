@@ -314,7 +314,7 @@ impl Msi {
             values,
         };
         let ring = mask
-            .contours()
+            .contours(compute)?
             .into_iter()
             .max_by_key(|r| r.len())
             .ok_or_else(|| MsiError::product(format!("{} holds no valid pixels", self.name), ""))?;
@@ -532,25 +532,10 @@ pub fn date_label(msi: &Msi) -> String {
 mod tests {
     use super::*;
     use crate::demo::{ArchiveBuilder, DemoOptions, sentinel2 as demo};
-    use crate::sandbox::{Cancel, MemoryBudget};
-
-    fn with_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let cancel = Cancel::default();
-        cancel.start_run(std::time::Duration::from_secs(120));
-        let budget = MemoryBudget::with_usage(1 << 30, || 0);
-        work(&Compute {
-            pool: &pool,
-            budget: &budget,
-            cancel: &cancel,
-        })
-    }
+    use crate::eo::raster::compute::with_test_compute;
 
     fn mean(raster: &Raster) -> f64 {
-        with_compute(|c| c.stats(raster)).unwrap().mean
+        with_test_compute(|c| c.stats(raster)).unwrap().mean
     }
 
     /// The plastic product and its baseline 05.10 twin, in one archive.
@@ -735,7 +720,7 @@ mod tests {
             .with_scalar(Binary::Greater, 0.0225, false)
             .binary(Binary::And, &ndwi.with_scalar(Binary::Greater, 0.0, false))
             .unwrap();
-        let count = with_compute(|c| c.stats(&debris)).unwrap().mean
+        let count = with_test_compute(|c| c.stats(&debris)).unwrap().mean
             * (debris.grid().width * debris.grid().height) as f64;
         let truth: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("truth.json")).unwrap())
@@ -746,7 +731,7 @@ mod tests {
             "{count} vs {recorded}"
         );
 
-        let ring = with_compute(|c| msi.footprint(c)).unwrap();
+        let ring = with_test_compute(|c| msi.footprint(c)).unwrap();
         let aoi = demo::PLASTIC_AOI;
         assert!(ring.len() >= 4);
         for (lon, lat) in &ring {

@@ -23,6 +23,24 @@ pub struct Compute<'a> {
     pub cancel: &'a Cancel,
 }
 
+/// Runs `work` with a pool of 2 threads, a budget of 16 GiB that counts
+/// nothing else, and a run of 10 minutes: for tests of code that computes.
+#[cfg(test)]
+pub(crate) fn with_test_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let cancel = Cancel::default();
+    cancel.start_run(std::time::Duration::from_secs(600));
+    let budget = MemoryBudget::with_usage(1 << 34, || 0);
+    work(&Compute {
+        pool: &pool,
+        budget: &budget,
+        cancel: &cancel,
+    })
+}
+
 /// Statistics of the valid (non-NaN) pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
@@ -292,7 +310,8 @@ impl Compute<'_> {
     /// block in parallel: for image operations that need whole neighbourhoods.
     pub fn plane(&self, raster: &Raster) -> Result<super::imageops::Plane, RasterError> {
         let grid = raster.grid();
-        let bytes = (grid.width * grid.height * std::mem::size_of::<f32>()) as u64;
+        // The plane, and its blocks, all evaluated before they are placed.
+        let bytes = 2 * (grid.width * grid.height * std::mem::size_of::<f32>()) as u64;
         let purpose = format!(
             "a {} x {} raster in memory (clip it to your area first)",
             grid.width, grid.height
