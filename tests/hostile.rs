@@ -3,7 +3,7 @@
 
 mod common;
 
-use cleope::runtime::{ErrorClass, Settings};
+use cleope::runtime::{ErrorClass, ScriptError, Settings};
 use common::{TestSession, on_script_thread};
 use std::time::{Duration, Instant};
 
@@ -378,4 +378,92 @@ fn modules_importing_each_other_are_an_error_not_a_crash() {
 #[test]
 fn converting_a_huge_matrix_to_an_array_is_refused_before_allocating() {
     memory_case("to_array", "let a = matrix(5000, 5000).to_array();");
+}
+
+/// Rhai's `sort` and `dedup` with a comparer ignore the comparer's errors,
+/// the time limit's and the interrupt's included: a run stopped inside one
+/// went on comparing (for minutes) and could even end without an error.
+fn stopped_inside_a_comparer(script: &'static str) -> (ScriptError, Duration, i64) {
+    on_script_thread(BOUND, move || {
+        let mut t = TestSession::new(|s| {
+            s.quota.time_limit = Duration::from_millis(500);
+            s.quota.operations = u64::MAX / 4;
+        });
+        t.exec("let kept = 7; let a = []; a.pad(300000, 1);")
+            .unwrap();
+        let started = Instant::now();
+        let error = t.run(script).unwrap_err();
+        let elapsed = started.elapsed();
+        (error, elapsed, t.run("kept").unwrap().as_int().unwrap())
+    })
+}
+
+#[test]
+fn a_slow_sort_comparer_is_stopped_at_the_time_limit() {
+    let slow = "a.sort(|x, y| { let i = 0; while i < 100 { i += 1; } x - y }); print(\"sorted\");";
+    let (error, elapsed, kept) = stopped_inside_a_comparer(slow);
+    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "stopped after {elapsed:?}"
+    );
+    assert_eq!(kept, 7);
+}
+
+#[test]
+fn a_slow_dedup_comparer_is_stopped_at_the_time_limit() {
+    let slow = "a.dedup(|x, y| { let i = 0; while i < 100 { i += 1; } x == y }); print(\"done\");";
+    let (error, elapsed, kept) = stopped_inside_a_comparer(slow);
+    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "stopped after {elapsed:?}"
+    );
+    assert_eq!(kept, 7);
+}
+
+#[test]
+fn a_comparer_that_fails_is_an_error_not_a_silent_order() {
+    let error = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        t.run("let a = [3, 1, 2]; a.sort(|x, y| x.nope - y);")
+            .unwrap_err()
+    });
+    assert!(error.to_string().contains("nope"), "{error}");
+}
+
+/// Rhai counts operations afresh inside a closure that one of its native
+/// functions calls: the guard read the clock every 512 operations of the
+/// outer count, so a loop of sorts (each a fraction of a second of closure
+/// calls) ran for many times its limit.
+#[test]
+fn a_loop_of_calls_that_run_closures_is_stopped_at_the_time_limit() {
+    for script in [
+        "loop { a.sort(|x, y| 0); }",
+        "loop { let b = a.map(|x| 0); }",
+        "loop { a.retain(|x| true); }",
+    ] {
+        let (error, elapsed, kept) = stopped_inside_a_comparer(script);
+        assert_eq!(error.name, "TimeQuotaExceeded", "{script}: {error:?}");
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "{script}: stopped after {elapsed:?}"
+        );
+        assert_eq!(kept, 7);
+    }
+}
+
+/// Each call here is a native scan of a large string (tens of milliseconds):
+/// a clock read every 512 operations came many seconds after the limit.
+#[test]
+fn a_loop_of_slow_native_calls_is_stopped_at_the_time_limit() {
+    let (error, elapsed, kept) = stopped_inside_a_comparer(
+        r#"let s = "x"; while s.len < 50_000_000 { s += s; } loop { s.index_of("y"); }"#,
+    );
+    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "stopped after {elapsed:?}"
+    );
+    assert_eq!(kept, 7);
 }

@@ -204,6 +204,30 @@ fn conversions_that_grow_their_input_are_refused() {
     }
 }
 
+/// Parts of a large string kept one after another: Rhai's `sub_string` and
+/// `crop` first copied the whole string into characters (four bytes
+/// each), and `trim` of a shared string copied it twice.
+#[test]
+fn parts_of_a_large_string_are_charged_before_they_are_copied() {
+    const LARGE: &str =
+        r#"let s = " 0123456789 "; while s.len < 60_000_000 { s += s; } let kept = [];"#;
+    for (name, body) in [
+        ("sub_string", "loop { kept.push(s.sub_string(1)); }"),
+        (
+            "sub_string range",
+            "loop { kept.push(s.sub_string(1..s.len - 1)); }",
+        ),
+        ("crop", "loop { let t = s; t.crop(1); kept.push(t); }"),
+        ("trim", "loop { let t = s; t.trim(); kept.push(t); }"),
+        (
+            "truncate",
+            "loop { let t = s; t.truncate(s.len - 2); kept.push(t); }",
+        ),
+    ] {
+        refused_within(256, name, &format!("{LARGE} {body}"), no_files);
+    }
+}
+
 #[test]
 fn product_lists_and_maps_of_many_entries_are_refused() {
     refused_within(
@@ -452,5 +476,76 @@ fn other_image_filters_and_gridding_stop_at_the_time_limit() {
     ] {
         let run = Sandboxed::new().arg("--time-limit").arg("1s");
         assert_time_breach(&run.run(&script, BOUND), limit, name);
+    }
+}
+
+/// The same classes spelled otherwise: interpolation, properties, closures,
+/// script functions, nested arrays, splices, copies kept, a long JSON text, a wide table of maps. Each must be refused within the
+/// quota + 10 %.
+#[test]
+fn other_spellings_of_growth_are_refused_within_the_quota() {
+    const DOUBLE_UNTIL: &str = r#"let s = "x"; while s.len < 60_000_000 { s += s; }"#;
+    for (name, script) in [
+        ("interpolation", "let s = \"x\"; loop { s = `${s}${s}`; }".to_string()),
+        ("interpolation x4", "let s = \"ab\"; loop { s = `${s}${s}${s}${s}`; }".into()),
+        ("property +=", "let m = #{ a: \"x\" }; loop { m.a += m.a; }".into()),
+        ("append itself", "let s = \"x\"; loop { s.append(s); }".into()),
+        ("closure", "let f = |x| x + x; let s = \"x\"; loop { s = f.call(s); }".into()),
+        ("script function", "fn twice(s) { s + s } let s = \"x\"; loop { s = twice(s); }".into()),
+        ("nested arrays", "let a = [1]; loop { a = [a, a]; }".into()),
+        ("splice itself", "let a = [1, 2, 3]; loop { a.splice(0, 0, a); }".into()),
+        ("copies kept", format!("{DOUBLE_UNTIL} let kept = []; loop {{ kept.push(s + \"\"); }}")),
+        ("to_blob kept", format!("{DOUBLE_UNTIL} let kept = []; loop {{ kept.push(s.to_blob()); }}")),
+        ("split_rev", format!("{DOUBLE_UNTIL} let kept = []; loop {{ kept.push(s.split_rev(\"\")); }}")),
+        (
+            "wide rows",
+            "let row = #{}; for i in 0..2000 { row[`c${i}`] = i; } let rows = []; loop { rows.push(row); }".into(),
+        ),
+        (
+            "long JSON",
+            "let t = \"[0\"; while t.len < 200_000_000 { t += \",0\"; t += t.sub_string(2); } let v = parse_json(t + \"]\");".into(),
+        ),
+    ] {
+        refused_within(256, name, &script, no_files);
+    }
+}
+
+/// Loops of calls that each take a while, and calls that run closures:
+/// every one stops within a fraction of a second of the time limit.
+#[test]
+fn other_spellings_of_long_work_stop_at_the_time_limit() {
+    let limit = Duration::from_secs(2);
+    let run = Sandboxed::new().arg("--time-limit").arg("2s");
+    for (name, script) in [
+        (
+            "scan a large string",
+            r#"let s = "x"; while s.len < 100_000_000 { s += s; } loop { s.index_of("y"); }"#,
+        ),
+        (
+            "sort with a comparer",
+            "let a = []; a.pad(300_000, 1); loop { a.sort(|x, y| 0); }",
+        ),
+        (
+            "slow comparer",
+            "let a = []; a.pad(300_000, 1); a.sort(|x, y| { let i = 0; while i < 100 { i += 1; } x - y });",
+        ),
+        (
+            "dedup with a comparer",
+            "let a = []; a.pad(300_000, 1); loop { a.dedup(|x, y| { let i = 0; while i < 100 { i += 1; } false }); }",
+        ),
+        (
+            "map",
+            "let a = []; a.pad(300_000, 1); loop { let b = a.map(|x| x + 1); }",
+        ),
+        (
+            "retain",
+            "let a = []; a.pad(300_000, 1); loop { a.retain(|x| true); }",
+        ),
+        (
+            "recursion in a loop",
+            "fn f(n) { if n > 0 { f(n - 1) } } loop { f(50); }",
+        ),
+    ] {
+        assert_time_breach(&run.run(script, BOUND), limit, name);
     }
 }

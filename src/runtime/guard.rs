@@ -22,8 +22,8 @@ use crate::sandbox::{
     reclaim_and_measure, time_breach,
 };
 use rhai::{Dynamic, Engine, EvalAltResult, Map, Position};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const NO_BREACH: u8 = 0;
@@ -62,6 +62,15 @@ pub struct Guard {
     last_step: AtomicU64,
     /// The operation count of the last reclaim-and-measure.
     reclaimed_at: AtomicU64,
+    /// Whether a stop was decided in this run, and which (see
+    /// [`Guard::stop`]); the flag spares every operation a lock.
+    stopping: AtomicBool,
+    stop: Mutex<Option<Dynamic>>,
+    /// Operations in this run, counted here: Rhai counts afresh inside a
+    /// script function that one of its native functions calls (a `sort`
+    /// comparer, a `map` closure), so its count can stay small while the
+    /// run goes on for minutes.
+    ticks: AtomicU64,
 }
 
 impl Guard {
@@ -77,6 +86,9 @@ impl Guard {
             previous_approved: AtomicU64::new(0),
             last_step: AtomicU64::new(0),
             reclaimed_at: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            stop: Mutex::new(None),
+            ticks: AtomicU64::new(0),
         })
     }
 
@@ -84,7 +96,7 @@ impl Guard {
     pub fn install(self: &Arc<Self>, engine: &mut Engine) {
         engine.set_max_operations(self.hard_operations());
         let guard = Arc::clone(self);
-        engine.on_progress(move |ops| guard.on_progress(ops));
+        engine.on_progress(move |_| guard.on_progress());
         let guard = Arc::clone(self);
         #[allow(deprecated)] // `on_var` is stable in practice, marked volatile by Rhai.
         engine.on_var(move |_, _, _| match guard.take_pending() {
@@ -114,6 +126,9 @@ impl Guard {
         self.previous_approved
             .store(approved_bytes(), Ordering::SeqCst);
         self.reclaimed_at.store(0, Ordering::SeqCst);
+        *self.lock_stop() = None;
+        self.stopping.store(false, Ordering::SeqCst);
+        self.ticks.store(0, Ordering::SeqCst);
         self.cancel.start_run(self.quota.time_limit);
     }
 
@@ -139,7 +154,37 @@ impl Guard {
         (self.quota.time_limit / 10).clamp(Duration::from_millis(200), Duration::from_secs(10))
     }
 
-    fn on_progress(&self, ops: u64) -> Option<Dynamic> {
+    /// Once the run is to stop, every later operation stops it again: some
+    /// of Rhai's functions ignore the errors of the script functions they
+    /// call (`sort` and `dedup` with a comparer, in Rhai's versions), and
+    /// the clock is only read every [`CLOCK_EVERY`] operations.
+    fn on_progress(&self) -> Option<Dynamic> {
+        if self.stopping.load(Ordering::Relaxed) {
+            return self.stop();
+        }
+        // Only the script's thread runs operations: a load and a store, not
+        // an atomic increment.
+        let ops = self.ticks.load(Ordering::Relaxed) + 1;
+        self.ticks.store(ops, Ordering::Relaxed);
+        let stop = self.next_stop(ops);
+        if let Some(stop) = &stop {
+            *self.lock_stop() = Some(stop.clone());
+            self.stopping.store(true, Ordering::Relaxed);
+        }
+        stop
+    }
+
+    /// The stop a run that ended without an error should have had: a
+    /// function that ignored the stop's error let the run finish.
+    pub fn stop(&self) -> Option<Dynamic> {
+        self.lock_stop().clone()
+    }
+
+    fn lock_stop(&self) -> std::sync::MutexGuard<'_, Option<Dynamic>> {
+        self.stop.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn next_stop(&self, ops: u64) -> Option<Dynamic> {
         if self.cancel.is_interrupted() {
             return Some(interrupted_value());
         }
@@ -149,10 +194,10 @@ impl Guard {
         if let Some(stop) = self.check_memory(ops) {
             return Some(stop);
         }
-        if ops.is_multiple_of(CLOCK_EVERY) {
+        if ops.is_multiple_of(CLOCK_EVERY) || self.cancel.time_is_up() {
             let elapsed = self.cancel.elapsed();
             if elapsed > self.quota.time_limit + self.time_grace() {
-                return Some(breach_value(&hard(time_breach(self.quota.time_limit))));
+                return Some(breach_value(&self.hard(time_breach(self.quota.time_limit))));
             }
             if elapsed > self.quota.time_limit {
                 self.signal(TIME_BREACH);
@@ -278,11 +323,18 @@ impl Guard {
     }
 }
 
-fn hard(mut breach: Breach) -> Breach {
-    breach
-        .message
-        .push_str(", and the script kept running after the error was caught");
-    breach
+impl Guard {
+    /// A breach that ends the run: when the script had been told (it
+    /// caught the error and went on), the message says so; when it never
+    /// could be (no variable was read since), the breach reads as usual.
+    fn hard(&self, mut breach: Breach) -> Breach {
+        if self.raised.load(Ordering::Relaxed) {
+            breach
+                .message
+                .push_str(", and the script kept running after the error was caught");
+        }
+        breach
+    }
 }
 
 /// The value a host error carries: `#{kind, message, hint}`.

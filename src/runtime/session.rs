@@ -181,7 +181,11 @@ impl Session {
         program.set_source(chunk.source);
         let result = self
             .engine
-            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program)
+            .and_then(|value| match self.guard.stop() {
+                Some(stop) => Err(EvalAltResult::ErrorTerminated(stop, Position::NONE).into()),
+                None => Ok(value),
+            });
         program.clear_statements();
         self.functions = program;
         self.keep_imports(&imports);

@@ -1,9 +1,8 @@
 //! Interrupt flag and wall-clock deadline, checked by long native loops.
 
 use super::{Breach, QuotaKind};
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Why native work must stop now.
@@ -28,6 +27,79 @@ impl From<Breach> for Stop {
 pub struct Cancel {
     interrupted: Arc<AtomicBool>,
     run: Mutex<Option<RunClock>>,
+    alarm: Arc<Alarm>,
+}
+
+/// A flag raised when the run's time is up, by a thread that sleeps until
+/// then. The guard looks at the flag on every script operation (a load,
+/// where reading the clock costs tens of nanoseconds), so a loop of native
+/// calls that each take a while is stopped on time although the clock is
+/// otherwise read only every few hundred operations.
+#[derive(Debug, Default)]
+struct Alarm {
+    rung: AtomicBool,
+    state: Mutex<AlarmState>,
+    wake: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct AlarmState {
+    deadline: Option<Instant>,
+    watching: bool,
+    closed: bool,
+}
+
+impl Alarm {
+    fn lock(&self) -> MutexGuard<'_, AlarmState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the time at which the flag rises (and lowers it until then),
+    /// starting the watching thread the first time. Without a thread (the
+    /// system refused one) the flag never rises and the clock alone counts.
+    fn set(self: &Arc<Self>, deadline: Instant) {
+        self.rung.store(false, Ordering::SeqCst);
+        let mut state = self.lock();
+        state.deadline = Some(deadline);
+        if !state.watching {
+            let alarm = Arc::clone(self);
+            state.watching = std::thread::Builder::new()
+                .name("cleope-alarm".into())
+                .spawn(move || alarm.watch())
+                .is_ok();
+        }
+        self.wake.notify_all();
+    }
+
+    fn watch(&self) {
+        let mut state = self.lock();
+        while !state.closed {
+            state = match state.deadline {
+                Some(deadline) if Instant::now() >= deadline => {
+                    self.rung.store(true, Ordering::SeqCst);
+                    state.deadline = None;
+                    state
+                }
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let waited = self.wake.wait_timeout(state, left);
+                    waited.unwrap_or_else(|e| e.into_inner()).0
+                }
+                None => self.wake.wait(state).unwrap_or_else(|e| e.into_inner()),
+            };
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.wake.notify_all();
+    }
+}
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        self.alarm.close();
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +128,17 @@ impl Cancel {
     /// clears any interrupt left from the previous one.
     pub fn start_run(&self, limit: Duration) {
         self.interrupted.store(false, Ordering::SeqCst);
-        *self.run.lock().unwrap_or_else(|e| e.into_inner()) = Some(RunClock {
-            started: Instant::now(),
-            limit,
-        });
+        let started = Instant::now();
+        *self.run.lock().unwrap_or_else(|e| e.into_inner()) = Some(RunClock { started, limit });
+        if let Some(deadline) = started.checked_add(limit) {
+            self.alarm.set(deadline);
+        }
+    }
+
+    /// True once the current run's time limit has passed (a flag another
+    /// thread raises: cheap enough to look at on every operation).
+    pub fn time_is_up(&self) -> bool {
+        self.alarm.rung.load(Ordering::Relaxed)
     }
 
     /// Time since the current run started.
@@ -120,6 +199,18 @@ pub fn script_wait(seconds: f64) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_alarm_rises_when_the_time_is_up_and_lowers_for_the_next_run() {
+        let cancel = Cancel::default();
+        cancel.start_run(Duration::from_millis(30));
+        assert!(!cancel.time_is_up());
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(cancel.time_is_up());
+        cancel.start_run(Duration::from_secs(60));
+        assert!(!cancel.time_is_up());
+    }
+
     use super::*;
 
     #[test]

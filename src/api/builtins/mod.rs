@@ -16,10 +16,12 @@
 //! for `chars`, that characters are no longer copied out first).
 
 mod collections;
+mod comparers;
 pub(crate) mod json;
 pub(crate) mod sizes;
 mod sleep;
 mod strings;
+mod substrings;
 mod text;
 
 use crate::runtime::Host;
@@ -29,6 +31,8 @@ pub fn module() -> Module {
     let mut module = exported_module!(strings::strings_api);
     module.combine_flatten(exported_module!(collections::collections_api));
     module.combine_flatten(exported_module!(text::text_api));
+    module.combine_flatten(exported_module!(comparers::comparers_api));
+    module.combine_flatten(exported_module!(substrings::substrings_api));
     module.combine_flatten(exported_module!(sleep::sleep_api));
     strings::register_iterators(&mut module);
     module
