@@ -225,13 +225,25 @@ fn remove_stale_scratch(parent: &Path) {
             continue;
         }
         let path = entry.path();
-        let Ok(lock) = std::fs::File::open(path.join(SCRATCH_LOCK)) else {
-            continue;
+        let gone = match std::fs::File::open(path.join(SCRATCH_LOCK)) {
+            Ok(lock) => lock.try_lock().is_ok(),
+            Err(_) => older_than(&path, SCRATCH_BIRTH),
         };
-        if lock.try_lock().is_ok() {
+        if gone {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+/// A scratch folder without a lock is either being made (its lock comes a
+/// moment later) or was emptied by a session behind the wall, which may
+/// empty its folder but not remove it; after this long it is the latter.
+const SCRATCH_BIRTH: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn older_than(path: &Path, age: std::time::Duration) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|modified| modified.elapsed().is_ok_and(|elapsed| elapsed > age))
 }
 
 #[cfg(test)]
@@ -294,5 +306,29 @@ mod tests {
         remove_stale_scratch(parent.path());
         assert!(!stale.exists(), "the dead session's folder is gone");
         assert!(alive.exists(), "a live session's folder stays");
+    }
+
+    /// Behind the wall a session may empty its scratch folder but not
+    /// remove it (that needs a right over the system's temporary folder):
+    /// every run left an empty folder, and a thousand of them slowed every
+    /// start that looked at them.
+    #[test]
+    fn an_emptied_scratch_folder_is_removed_once_it_is_old() {
+        let parent = tempfile::tempdir().unwrap();
+        let emptied = parent.path().join(format!("{SCRATCH_PREFIX}emptied"));
+        std::fs::create_dir_all(&emptied).unwrap();
+        let old = std::time::SystemTime::now() - SCRATCH_BIRTH * 2;
+        std::fs::File::open(&emptied)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let starting = parent.path().join(format!("{SCRATCH_PREFIX}starting"));
+        std::fs::create_dir_all(&starting).unwrap();
+        remove_stale_scratch(parent.path());
+        assert!(!emptied.exists(), "the emptied folder is gone");
+        assert!(
+            starting.exists(),
+            "a folder just made (its lock not yet taken) stays"
+        );
     }
 }
