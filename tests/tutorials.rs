@@ -67,6 +67,12 @@ fn the_tutorial_index_lists_every_tutorial_with_its_figure() {
         let folder_name = folder.file_name().unwrap().to_string_lossy().into_owned();
         for script in std::fs::read_dir(&folder).unwrap() {
             let script = script.unwrap().path();
+            if script
+                .extension()
+                .is_none_or(|extension| extension != "rhai")
+            {
+                continue; // the folder's README
+            }
             let name = script.file_stem().unwrap().to_string_lossy().into_owned();
             let path = format!("tutorials/{folder_name}/{name}.rhai");
             assert!(
