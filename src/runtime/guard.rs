@@ -154,10 +154,11 @@ impl Guard {
         (self.quota.time_limit / 10).clamp(Duration::from_millis(200), Duration::from_secs(10))
     }
 
-    /// Once the run is to stop, every later operation stops it again: some
-    /// of Rhai's functions ignore the errors of the script functions they
-    /// call (`sort` and `dedup` with a comparer, in Rhai's versions), and
-    /// the clock is only read every [`CLOCK_EVERY`] operations.
+    /// Called by Rhai before every operation. Counts the operation (see
+    /// `ticks`) and decides whether the run must stop. Once it must, every
+    /// later operation stops it again: some of Rhai's functions ignore the
+    /// errors of the script functions they call (`sort` and `dedup` with a
+    /// comparer, in Rhai's versions).
     fn on_progress(&self) -> Option<Dynamic> {
         if self.stopping.load(Ordering::Relaxed) {
             return self.stop();
@@ -308,6 +309,18 @@ impl Guard {
         }
     }
 
+    /// A breach that ends the run: when the script had been told (it
+    /// caught the error and went on), the message says so; when it never
+    /// could be (no variable was read since), the breach reads as usual.
+    fn hard(&self, mut breach: Breach) -> Breach {
+        if self.raised.load(Ordering::Relaxed) {
+            breach
+                .message
+                .push_str(", and the script kept running after the error was caught");
+        }
+        breach
+    }
+
     fn memory_breach(&self, used: u64) -> Breach {
         Breach {
             kind: QuotaKind::Memory,
@@ -320,20 +333,6 @@ impl Guard {
                    need (e.g. `big = ();`), or work on a smaller area"
                 .into(),
         }
-    }
-}
-
-impl Guard {
-    /// A breach that ends the run: when the script had been told (it
-    /// caught the error and went on), the message says so; when it never
-    /// could be (no variable was read since), the breach reads as usual.
-    fn hard(&self, mut breach: Breach) -> Breach {
-        if self.raised.load(Ordering::Relaxed) {
-            breach
-                .message
-                .push_str(", and the script kept running after the error was caught");
-        }
-        breach
     }
 }
 
