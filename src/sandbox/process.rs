@@ -60,7 +60,7 @@ unsafe fn erase_value(name: &str) {
 #[cfg(test)]
 mod tests {
     /// Run in a child process: the test harness has threads, and this test
-    /// rewrites the environment (see `tests/hostile_grants.rs` for the
+    /// rewrites the environment (see `tests/it/hostile_grants.rs` for the
     /// end-to-end check through `/proc/self/environ`).
     #[test]
     fn a_forgotten_secret_is_gone_from_the_environment_block() {

@@ -1,8 +1,8 @@
-//! Helpers shared by the integration tests.
-#![allow(dead_code)] // each test binary uses its own subset
+//! Helpers shared by the integration tests (tests/it/).
 
 pub mod canary;
 pub mod fake_server;
+pub mod tutorial;
 
 use cleope::runtime::{Captured, Chunk, Overrides, ScriptError, Session, Settings};
 use std::path::PathBuf;
@@ -62,6 +62,9 @@ impl TestSession {
     }
 }
 
+/// The stack of a thread that runs scripts, as large as `cleope run` gives.
+pub const SCRIPT_STACK: usize = 256 * 1024 * 1024;
+
 /// Runs `f` on a thread with a large stack, as `cleope run` does, and gives up
 /// (failing the test) if it does not finish within `limit`.
 pub fn on_script_thread<T: Send + 'static>(
@@ -70,7 +73,7 @@ pub fn on_script_thread<T: Send + 'static>(
 ) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
+        .stack_size(SCRIPT_STACK)
         .spawn(move || {
             let _ = tx.send(f());
         })
@@ -89,4 +92,36 @@ pub fn on_script_thread<T: Send + 'static>(
 /// The path of the `cleope` binary built for the tests.
 pub fn cleope_bin() -> &'static str {
     env!("CARGO_BIN_EXE_cleope")
+}
+
+/// The variable that tells a child test process it is the one to run
+/// [`alone_in_a_process`]'s body (its value: the test's name).
+const ALONE: &str = "CLEOPE_TEST_ALONE";
+
+/// Runs `body` in a child process of the test binary that runs only the
+/// calling test, for tests that measure the whole process, such as memory
+/// quotas set just above what the process holds: in the shared test
+/// process, the memory of tests running beside them comes and goes. The
+/// child runs the test again, and there `body` runs.
+pub fn alone_in_a_process(body: impl FnOnce()) {
+    // libtest runs each test on a thread named after it.
+    let test = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .expect("called from a test's own thread")
+        .to_string();
+    if std::env::var_os(ALONE).is_some_and(|name| name == test.as_str()) {
+        return body();
+    }
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([test.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+        .env(ALONE, &test)
+        .output()
+        .expect("the test binary starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{test}, alone in a process:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -1,6 +1,6 @@
 """The jupyter_kernel_test conformance suite, with every attribute declared.
 
-Run by tests/kernel.rs, which installs the kernel under the name in
+Run by tests/it/kernel.rs, which installs the kernel under the name in
 CLEOPE_KERNEL_NAME and writes output/dot.png into the kernel's workspace.
 """
 

@@ -4,95 +4,27 @@
 //! their figures must exist, and nothing but their output reaches the
 //! terminal (no GDAL warnings, no HDF5 diagnostics).
 
-mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use crate::common::tutorial::{Run, demo_truth, run_tutorial};
 use serde_json::Value;
 
-/// The demo archive's truth (generated first when missing).
+/// The demo archive's truth, with the Sentinel-5P products.
 fn truth() -> Value {
-    let dir = demo_archive_dir();
-    ensure_demo_archive(&dir).unwrap();
-    let text = std::fs::read_to_string(dir.join("truth.json")).unwrap();
-    let truth: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        truth.get("s5p_italy").is_some(),
-        "the demo archive at {} predates the Sentinel-5P products: delete it so it is generated again",
-        dir.display()
-    );
-    truth
+    demo_truth(&["s5p_italy"])
 }
 
-/// A tutorial's standard output and its workspace (kept for its files).
-struct Run {
-    stdout: String,
-    workspace: tempfile::TempDir,
-}
-
-impl Run {
-    fn file(&self, relative: &str) -> PathBuf {
-        self.workspace.path().join(relative)
-    }
-
-    fn assert_figures(&self, relative: &[&str]) {
-        for name in relative {
-            let size = std::fs::metadata(self.file(name))
-                .map(|m| m.len())
-                .unwrap_or(0);
-            assert!(size > 10_000, "{name} was not written ({size} bytes)");
-        }
-    }
-
-    /// The line starting with `prefix`.
-    fn line(&self, prefix: &str) -> &str {
-        self.stdout
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line starts with {prefix:?}:\n{}", self.stdout))
-    }
-
-    /// The number right after `prefix` (up to the next space or comma).
-    fn number(&self, prefix: &str) -> f64 {
-        let line = self.line(prefix);
-        let token = line[prefix.len()..].split([' ', ',']).next().unwrap_or("");
-        token
-            .parse()
-            .unwrap_or_else(|_| panic!("{line:?} has no number after {prefix:?}"))
-    }
-}
-
+/// Runs `tutorials/sentinel5p/<tutorial>`, which must print nothing to
+/// standard error.
 fn run(tutorial: &str) -> Run {
-    let workspace = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tutorials/sentinel5p")
-        .join(tutorial);
-    let out = Command::new(common::cleope_bin())
-        .arg("run")
-        .arg(&script)
-        .arg("--workspace")
-        .arg(workspace.path())
-        .env_remove("CLEOPE_ARCHIVE")
-        .env_remove("CLEOPE_CATALOGUE")
-        .env_remove("CPL_DEBUG")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = run_tutorial(&format!("sentinel5p/{tutorial}"));
     assert!(
-        out.status.success(),
-        "{tutorial} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stderr.trim().is_empty(),
+        out.stderr.trim().is_empty(),
         "{tutorial} printed to stderr:\n{}",
-        &stderr[..stderr.len().min(2000)]
+        &out.stderr[..out.stderr.len().min(2000)]
     );
-    Run { stdout, workspace }
+    out
 }
 
+/// `printed` is within `relative` (a fraction) of `expected`.
 fn close(printed: f64, expected: f64, relative: f64, what: &str) {
     assert!(
         (printed - expected).abs() <= relative * expected.abs(),
@@ -134,7 +66,10 @@ fn italy_shows_the_po_valley_no2_falling_in_the_lockdown() {
     let printed = out.number("From 2020-02-01 to 2020-03-11 the Po valley's NO2 changed by ");
     assert!((printed - change).abs() <= 0.05, "{printed} vs {change}");
     assert!(change < -40.0, "the lockdown shows: {change} %");
-    out.assert_figures(&["output/s5p_no2_italy.png", "output/s5p_no2_po_valley.png"]);
+    out.assert_pngs(
+        &["output/s5p_no2_italy.png", "output/s5p_no2_po_valley.png"],
+        10_000,
+    );
 }
 
 #[test]
@@ -167,7 +102,7 @@ fn australia_finds_the_bushfire_smoke_over_the_tasman_sea() {
         at.contains(&format!("at {lon:.2} E, {:.2} S", -lat)),
         "{at} vs {lon} {lat}"
     );
-    out.assert_figures(&["output/s5p_co_australia.png"]);
+    out.assert_pngs(&["output/s5p_co_australia.png"], 10_000);
 }
 
 #[test]
@@ -225,9 +160,12 @@ fn krakatoa_follows_the_eruption_with_three_sentinels() {
         "{}",
         out.line("Sentinel-2: ")
     );
-    out.assert_figures(&[
-        "output/krakatoa_so2.png",
-        "output/krakatoa_slstr_bt.png",
-        "output/krakatoa_s2_true_colour.png",
-    ]);
+    out.assert_pngs(
+        &[
+            "output/krakatoa_so2.png",
+            "output/krakatoa_slstr_bt.png",
+            "output/krakatoa_s2_true_colour.png",
+        ],
+        10_000,
+    );
 }

@@ -5,7 +5,7 @@
 //! server unreached, no file written, time to stop measured), then that the
 //! error is named, the session alive and its variables kept.
 
-mod common;
+use crate::common;
 
 use cleope::runtime::{ErrorClass, ScriptError, Settings};
 use common::canary::{CanaryFile, CanaryServer, Sandboxed};

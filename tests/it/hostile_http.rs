@@ -4,7 +4,7 @@
 //! download request sent, the server still answering others, the session
 //! keeping its variables, and the measured time to stop.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,10 +1,10 @@
 //! Hostile scripts: each must end in its named error, in bounded time, with
 //! the session alive and its earlier variables intact.
 
-mod common;
+use crate::common;
 
 use cleope::runtime::{ErrorClass, ScriptError, Settings};
-use common::{TestSession, on_script_thread};
+use common::{TestSession, alone_in_a_process, on_script_thread};
 use std::time::{Duration, Instant};
 
 /// Every hostile script must be stopped well within this.
@@ -119,13 +119,10 @@ fn unbounded_recursion_is_stopped() {
     ));
 }
 
-/// Memory-hungry tests run one at a time, with a quota of 256 MiB above what
-/// the (shared) test process holds when they start, so they neither disturb
-/// each other nor other tests.
-static MEMORY_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
+/// Memory-hungry tests run alone in a process, with a quota of 256 MiB
+/// above what it holds when they start, so they neither disturb each other
+/// nor other tests.
 fn memory_case(name: &'static str, script: &str) {
-    let _one_at_a_time = MEMORY_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     check(Case {
         adjust: |s| s.quota.memory = cleope::sandbox::measure_process() + (256 << 20),
         ..case(name, script, "MemoryQuotaExceeded")
@@ -134,38 +131,50 @@ fn memory_case(name: &'static str, script: &str) {
 
 #[test]
 fn a_huge_string_is_stopped() {
-    memory_case("string", "let s = \"x\"; loop { s += s; }");
+    alone_in_a_process(|| {
+        memory_case("string", "let s = \"x\"; loop { s += s; }");
+    });
 }
 
 #[test]
 fn a_huge_array_is_stopped() {
-    memory_case("array", "let a = [1]; loop { a += a; }");
+    alone_in_a_process(|| {
+        memory_case("array", "let a = [1]; loop { a += a; }");
+    });
 }
 
 #[test]
 fn an_array_grown_one_item_at_a_time_is_stopped() {
-    memory_case("push", "let a = []; loop { a.push(1.5); }");
+    alone_in_a_process(|| {
+        memory_case("push", "let a = []; loop { a.push(1.5); }");
+    });
 }
 
 #[test]
 fn a_huge_nested_array_is_stopped() {
-    memory_case("nested", "let a = [[1, 2, 3]]; loop { a.append(a); }");
+    alone_in_a_process(|| {
+        memory_case("nested", "let a = [[1, 2, 3]]; loop { a.append(a); }");
+    });
 }
 
 #[test]
 fn a_huge_map_is_stopped() {
     // Maps of maps double quickly; one entry at a time gets there too, later.
-    memory_case(
-        "map",
-        "let m = #{ a: [1, 2, 3] }; loop { m = #{ left: m, right: m }; }",
-    );
+    alone_in_a_process(|| {
+        memory_case(
+            "map",
+            "let m = #{ a: [1, 2, 3] }; loop { m = #{ left: m, right: m }; }",
+        );
+    });
 }
 
 #[test]
 fn a_huge_padded_string_is_stopped() {
-    memory_case("pad", "let s = \"\"; s.pad(100_000_000_000, 'x');");
-    memory_case("array pad", "let a = []; a.pad(100_000_000_000, 0);");
-    memory_case("blob", "let b = blob(100_000_000_000);");
+    alone_in_a_process(|| {
+        memory_case("pad", "let s = \"\"; s.pad(100_000_000_000, 'x');");
+        memory_case("array pad", "let a = []; a.pad(100_000_000_000, 0);");
+        memory_case("blob", "let b = blob(100_000_000_000);");
+    });
 }
 
 #[test]
@@ -337,8 +346,7 @@ fn an_interrupt_stops_the_run_and_keeps_the_variables() {
 /// Writes modules into a folder that becomes the running script's folder.
 fn with_modules(modules: &'static [(&'static str, &'static str)]) -> impl FnOnce(&mut TestSession) {
     move |t: &mut TestSession| {
-        let folder = t.dir.path().join("lesson");
-        std::fs::create_dir_all(&folder).unwrap();
+        let folder = t.lesson();
         for (name, code) in modules {
             std::fs::write(folder.join(format!("{name}.rhai")), code).unwrap();
         }
@@ -377,7 +385,9 @@ fn modules_importing_each_other_are_an_error_not_a_crash() {
 
 #[test]
 fn converting_a_huge_matrix_to_an_array_is_refused_before_allocating() {
-    memory_case("to_array", "let a = matrix(5000, 5000).to_array();");
+    alone_in_a_process(|| {
+        memory_case("to_array", "let a = matrix(5000, 5000).to_array();");
+    });
 }
 
 /// Rhai's `sort` and `dedup` with a comparer ignore the comparer's errors,

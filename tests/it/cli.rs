@@ -1,7 +1,7 @@
 //! `cleope run` and `cleope docs` as a user calls them: exit codes, messages,
 //! cells, configuration sources, Ctrl-C.
 
-mod common;
+use crate::common;
 
 use common::cleope_bin;
 use std::path::{Path, PathBuf};

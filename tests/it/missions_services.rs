@@ -3,104 +3,34 @@
 //! the embedded default (the demo archive), and the numbers they print are
 //! checked against the archive's truth.json; their figures must exist.
 
-mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use crate::common::tutorial::{Run, close, demo_truth, run_tutorial};
 use serde_json::Value;
 
-/// The demo archive's truth (generated first when missing).
+/// The demo archive's truth, with the Copernicus services products.
 fn truth() -> Value {
-    let dir = demo_archive_dir();
-    ensure_demo_archive(&dir).unwrap();
-    let text = std::fs::read_to_string(dir.join("truth.json")).unwrap();
-    let truth: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        truth.get("cams").is_some() && truth.get("cgls_dmp").is_some(),
-        "the demo archive at {} predates the Copernicus services products: delete it so it is generated again",
-        dir.display()
-    );
-    truth
-}
-
-/// A tutorial's standard output and its workspace (kept for its files).
-struct Run {
-    stdout: String,
-    workspace: tempfile::TempDir,
-}
-
-impl Run {
-    fn file(&self, relative: &str) -> PathBuf {
-        self.workspace.path().join(relative)
-    }
-
-    fn assert_files(&self, relative: &[&str]) {
-        for name in relative {
-            let path = self.file(name);
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            let image = name.ends_with(".png") || name.ends_with(".gif");
-            let least = if image { 1000 } else { 20 };
-            assert!(size > least, "{name} was not written ({size} bytes)");
-        }
-    }
-
-    /// The number after `prefix` on the line that starts with it (up to
-    /// the next space), e.g. `number("tcco over Australia on 2020-01-15 00:00: ")`.
-    fn number(&self, prefix: &str) -> f64 {
-        let line = self
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line starts with {prefix:?}:\n{}", self.stdout));
-        let rest = &line[prefix.len()..];
-        let token = rest.split_whitespace().next().unwrap_or("");
-        token
-            .trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse()
-            .unwrap_or_else(|_| panic!("{line:?} has no number after the prefix"))
-    }
-
-    fn has(&self, text: &str) -> bool {
-        self.stdout.contains(text)
-    }
+    demo_truth(&["cams", "cgls_dmp"])
 }
 
 fn run(tutorial: &str) -> Run {
-    let workspace = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tutorials/services")
-        .join(tutorial);
-    let out = Command::new(common::cleope_bin())
-        .arg("run")
-        .arg(&script)
-        .arg("--workspace")
-        .arg(workspace.path())
-        .env_remove("CLEOPE_ARCHIVE")
-        .env_remove("CLEOPE_CATALOGUE")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{tutorial} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Run { stdout, workspace }
+    run_tutorial(&format!("services/{tutorial}"))
+}
+
+/// Each file was written: images of some size, other files not empty.
+fn assert_files(out: &Run, relative: &[&str]) {
+    for name in relative {
+        let size = std::fs::metadata(out.file(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let image = name.ends_with(".png") || name.ends_with(".gif");
+        let least = if image { 1000 } else { 20 };
+        assert!(size > least, "{name} was not written ({size} bytes)");
+    }
 }
 
 fn rows<'a>(truth: &'a Value, topic: &str, key: &str) -> &'a Vec<Value> {
     truth[topic][key]
         .as_array()
         .unwrap_or_else(|| panic!("truth.json has no {topic}.{key}"))
-}
-
-fn close(printed: f64, expected: f64, tolerance: f64, what: &str) {
-    assert!(
-        (printed - expected).abs() <= tolerance,
-        "{what}: printed {printed}, truth {expected}"
-    );
 }
 
 #[test]
@@ -170,12 +100,15 @@ fn cams_shows_the_smoke_over_australia_and_the_no2_drop_over_china() {
         "NO2 change",
     );
     assert!(change < -25.0, "the lockdown shows: {change} %");
-    out.assert_files(&[
-        "output/cams_co_global_2020-01-15.png",
-        "output/cams_co_australia.png",
-        "output/cams_co_daily.png",
-        "output/cams_no2_china.png",
-    ]);
+    assert_files(
+        &out,
+        &[
+            "output/cams_co_global_2020-01-15.png",
+            "output/cams_co_australia.png",
+            "output/cams_co_daily.png",
+            "output/cams_no2_china.png",
+        ],
+    );
 }
 
 #[test]
@@ -225,12 +158,15 @@ fn cmems_sst_tabulates_the_global_mean_and_spread_per_month() {
         "{}",
         out.stdout
     );
-    out.assert_files(&[
-        "output/sst_global_2019-04-01.png",
-        "output/sst_monthly.png",
-        "output/sst_mean.png",
-        "output/sst_box.png",
-    ]);
+    assert_files(
+        &out,
+        &[
+            "output/sst_global_2019-04-01.png",
+            "output/sst_monthly.png",
+            "output/sst_mean.png",
+            "output/sst_box.png",
+        ],
+    );
 }
 
 #[test]
@@ -288,13 +224,16 @@ fn cmems_medsea_clips_animates_and_follows_the_heatwave() {
         frames += 1;
     }
     assert_eq!(frames, 14, "one frame a day");
-    out.assert_files(&[
-        "resources/medsea.json",
-        "output/medsea/sst_2019-08-01.png",
-        "output/medsea/sst_2019-08-14.png",
-        "output/medsea_mean.png",
-        "output/medsea_warming.png",
-    ]);
+    assert_files(
+        &out,
+        &[
+            "resources/medsea.json",
+            "output/medsea/sst_2019-08-01.png",
+            "output/medsea/sst_2019-08-14.png",
+            "output/medsea_mean.png",
+            "output/medsea_warming.png",
+        ],
+    );
 }
 
 #[test]
@@ -342,13 +281,16 @@ fn cgls_vegetation_opens_the_most_recent_products_and_falls_back() {
         out.number("NDVI change north of 48° N: ") > 0.05,
         "the north greens up in May"
     );
-    out.assert_files(&[
-        "output/cgls_NDVI.png",
-        "output/cgls_FAPAR.png",
-        "output/cgls_FCOVER.png",
-        "output/cgls_LAI.png",
-        "output/cgls_ndvi_change.png",
-    ]);
+    assert_files(
+        &out,
+        &[
+            "output/cgls_NDVI.png",
+            "output/cgls_FAPAR.png",
+            "output/cgls_FCOVER.png",
+            "output/cgls_LAI.png",
+            "output/cgls_ndvi_change.png",
+        ],
+    );
 }
 
 #[test]
@@ -391,10 +333,13 @@ fn cgls_dmp_stacks_sardinia_in_kg_per_hectare_and_day() {
         "{}",
         out.stdout
     );
-    out.assert_files(&[
-        "resources/polygon.json",
-        "output/dmp_europe_first.png",
-        "output/dmp_sardinia.png",
-        "output/dmp_sardinia_series.png",
-    ]);
+    assert_files(
+        &out,
+        &[
+            "resources/polygon.json",
+            "output/dmp_europe_first.png",
+            "output/dmp_sardinia.png",
+            "output/dmp_sardinia_series.png",
+        ],
+    );
 }

@@ -1,7 +1,7 @@
 //! `cleope repl` driven as a student uses it: on a real terminal (tmux),
 //! typing, pressing Tab, Enter, Ctrl-C and Ctrl-D, and reading the screen.
 
-mod common;
+use crate::common;
 
 use common::cleope_bin;
 use std::path::Path;

@@ -4,107 +4,24 @@
 //! their figures must exist and be real images. The Krakatoa plume
 //! numbers the lead's tutorial needs are computed through the same API.
 
-mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use crate::common::tutorial::{self, Run, close, demo_truth};
 use serde_json::Value;
+use std::path::Path;
 
-/// The demo archive's truth (generated first when missing).
+/// The demo archive's truth, with the Sentinel-3 products.
 fn truth() -> Value {
-    let dir = demo_archive_dir();
-    ensure_demo_archive(&dir).unwrap();
-    let text = std::fs::read_to_string(dir.join("truth.json")).unwrap();
-    let truth: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        truth.get("s3_olci").is_some() && truth.get("s3_lst").is_some(),
-        "the demo archive at {} predates the Sentinel-3 products: delete it so it is generated again",
-        dir.display()
-    );
-    truth
+    demo_truth(&["s3_olci", "s3_lst"])
 }
 
-/// A script's standard output and its workspace (kept for its files).
-struct Run {
-    stdout: String,
-    workspace: tempfile::TempDir,
-}
-
-impl Run {
-    /// Every figure exists and is a PNG of some substance (an empty or
-    /// blank plot compresses to a few kilobytes).
-    fn assert_figures(&self, relative: &[&str]) {
-        for name in relative {
-            let path: PathBuf = self.workspace.path().join(name);
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            assert!(
-                bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-                "{name} is not a PNG ({} bytes)",
-                bytes.len()
-            );
-            assert!(
-                bytes.len() > 15_000,
-                "{name} is nearly empty ({} bytes)",
-                bytes.len()
-            );
-        }
-    }
-
-    /// The number after `prefix` on the line that starts with it.
-    fn number(&self, prefix: &str) -> f64 {
-        let line = self
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line starts with {prefix:?}:\n{}", self.stdout));
-        let token = line[prefix.len()..].split_whitespace().next().unwrap_or("");
-        token
-            .trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse()
-            .unwrap_or_else(|_| panic!("{line:?} has no number after the prefix"))
-    }
-
-    /// The pixel count in parentheses on the line that starts with `prefix`.
-    fn pixels(&self, prefix: &str) -> u64 {
-        let line = self
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line starts with {prefix:?}"));
-        let inside = line.rsplit('(').next().unwrap_or("");
-        inside
-            .split_whitespace()
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{line:?} has no pixel count"))
-    }
-}
-
+/// Runs `script`, which must not leak HDF5 diagnostics.
 fn run_script(script: &Path) -> Run {
-    let workspace = tempfile::tempdir().unwrap();
-    let out = Command::new(common::cleope_bin())
-        .arg("run")
-        .arg(script)
-        .arg("--workspace")
-        .arg(workspace.path())
-        .env_remove("CLEOPE_ARCHIVE")
-        .env_remove("CLEOPE_CATALOGUE")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = tutorial::run_script(script);
     assert!(
-        out.status.success(),
-        "{} failed:\n{stdout}\n{stderr}",
-        script.display()
+        !out.stderr.contains("HDF5-DIAG"),
+        "HDF5 diagnostics leaked:\n{}",
+        out.stderr
     );
-    assert!(
-        !stderr.contains("HDF5-DIAG"),
-        "HDF5 diagnostics leaked:\n{stderr}"
-    );
-    Run { stdout, workspace }
+    out
 }
 
 fn run(tutorial: &str) -> Run {
@@ -115,11 +32,15 @@ fn run(tutorial: &str) -> Run {
     )
 }
 
-fn close(printed: f64, expected: f64, tolerance: f64, what: &str) {
-    assert!(
-        (printed - expected).abs() <= tolerance,
-        "{what}: printed {printed}, truth {expected}"
-    );
+/// The pixel count in parentheses on the line that starts with `prefix`.
+fn pixels(out: &Run, prefix: &str) -> u64 {
+    let line = out.line(prefix);
+    let inside = line.rsplit('(').next().unwrap_or("");
+    inside
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?} has no pixel count"))
 }
 
 fn f(value: &Value) -> f64 {
@@ -146,7 +67,7 @@ fn olci_masks_delogs_and_finds_the_plume_shrinking_in_the_lockdown() {
             let expected = &olci[key][day];
             close(out.number(&prefix), f(&expected["mean"]), 1.5e-4, &prefix);
             assert_eq!(
-                out.pixels(&prefix),
+                pixels(&out, &prefix),
                 expected["pixels"].as_u64().unwrap(),
                 "{prefix}"
             );
@@ -167,7 +88,7 @@ fn olci_masks_delogs_and_finds_the_plume_shrinking_in_the_lockdown() {
             let expected = &olci[key][day];
             close(out.number(&prefix), f(&expected["mean"]), 1.5e-4, &prefix);
             assert_eq!(
-                out.pixels(&prefix),
+                pixels(&out, &prefix),
                 expected["pixels"].as_u64().unwrap(),
                 "{prefix}"
             );
@@ -194,11 +115,14 @@ fn olci_masks_delogs_and_finds_the_plume_shrinking_in_the_lockdown() {
     let arithmetic = after("Masked and de-logged: ", "mean ");
     close(arithmetic, f(&whole["mean"]), 0.006, "whole-scene mean");
     assert!(geometric < arithmetic, "{geometric} vs {arithmetic}");
-    out.assert_figures(&[
-        "output/olci_tsm_north_italy.png",
-        "output/olci_chl_adriatic.png",
-        "output/olci_ogvi_north_italy.png",
-    ]);
+    out.assert_pngs(
+        &[
+            "output/olci_tsm_north_italy.png",
+            "output/olci_chl_adriatic.png",
+            "output/olci_ogvi_north_italy.png",
+        ],
+        15_000,
+    );
 }
 
 #[test]
@@ -269,13 +193,16 @@ fn slstr_fire_anomalies_follow_the_burning_front() {
         uncertainties.iter().all(|u| (0.05..=0.07).contains(u)),
         "{uncertainties:?}"
     );
-    out.assert_figures(&[
-        "output/slstr_bt_before.png",
-        "output/slstr_bt_histogram.png",
-        "output/slstr_reference.png",
-        "output/slstr_anomalies.png",
-        "output/slstr_burning_area.png",
-    ]);
+    out.assert_pngs(
+        &[
+            "output/slstr_bt_before.png",
+            "output/slstr_bt_histogram.png",
+            "output/slstr_reference.png",
+            "output/slstr_anomalies.png",
+            "output/slstr_burning_area.png",
+        ],
+        15_000,
+    );
 }
 
 #[test]
@@ -300,7 +227,10 @@ fn lst_maps_the_heat_wave_in_celsius() {
         0.006,
         "mean LST",
     );
-    out.assert_figures(&["output/lst_siberia.png", "output/lst_histogram.png"]);
+    out.assert_pngs(
+        &["output/lst_siberia.png", "output/lst_histogram.png"],
+        15_000,
+    );
 }
 
 #[test]

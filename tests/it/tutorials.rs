@@ -1,31 +1,12 @@
 //! Every tutorial runs end to end with `cleope run` under the default quota
 //! and prints its key results.
 
-mod common;
-
-use common::cleope_bin;
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
+/// `tutorials/<relative>`'s standard output.
 fn run_tutorial(relative: &str) -> String {
-    let workspace = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tutorials")
-        .join(relative);
-    let out = Command::new(cleope_bin())
-        .arg("run")
-        .arg(&script)
-        .arg("--workspace")
-        .arg(workspace.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{relative} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    common::tutorial::run_tutorial(relative).stdout
 }
 
 #[test]

@@ -4,8 +4,6 @@
 //! the CDSE redirect), the Rhai API through a session, and the three
 //! data-access tutorials run as a student would.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -809,8 +807,8 @@ mod rhai_api {
 
 mod tutorials {
     use super::*;
+    use crate::common::tutorial::run_tutorial;
     use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive, find};
-    use std::process::Command;
 
     fn demo() -> (PathBuf, ArchiveIndex) {
         let dir = demo_archive_dir();
@@ -820,26 +818,7 @@ mod tutorials {
 
     fn run(tutorial: &str) -> String {
         demo();
-        let workspace = tempfile::tempdir().unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tutorials/data_access")
-            .join(tutorial);
-        let out = Command::new(common::cleope_bin())
-            .arg("run")
-            .arg(&script)
-            .arg("--workspace")
-            .arg(workspace.path())
-            .env_remove("CLEOPE_ARCHIVE")
-            .env_remove("CLEOPE_CATALOGUE")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{tutorial} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        run_tutorial(&format!("data_access/{tutorial}")).stdout
     }
 
     fn query(map: &[(&str, &str)]) -> Query {

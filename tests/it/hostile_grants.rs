@@ -4,7 +4,7 @@
 //! bypassed. Every case asserts the real side effect (a canary file
 //! unopened, a canary server without requests, a secret nowhere).
 
-mod common;
+use crate::common;
 
 use common::canary::{CANARY_ENV_VALUE, CanaryFile, CanaryServer, Outcome, Sandboxed};
 use std::time::Duration;
@@ -74,13 +74,11 @@ fn the_wall_refuses_raw_system_calls_that_bypass_the_path_checks() {
     let server = CanaryServer::start();
     let workspace = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
+    // The probe's full test name: this module's path without the crate's.
+    let (_crate, module) = module_path!().split_once("::").unwrap();
+    let probe = format!("{module}::probe_behind_the_wall");
     let output = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            "probe_behind_the_wall",
-            "--test-threads=1",
-            "--nocapture",
-        ])
+        .args([probe.as_str(), "--exact", "--test-threads=1", "--nocapture"])
         .env(PROBE, "1")
         .env("PROBE_CANARY", canary.path())
         .env("PROBE_PORT", server.port().to_string())

@@ -1,6 +1,6 @@
 //! State that persists across chunks (cells, REPL entries), and what a reset forgets.
 
-mod common;
+use crate::common;
 
 use common::{TestSession, on_script_thread};
 use std::time::Duration;

@@ -1,10 +1,10 @@
 //! The API reference cannot drift: every registered function has a doc and
 //! a runnable example, every example runs, and docs/api.md is current.
 
-mod common;
+use crate::common;
 
-use cleope::docs::{collect, render_markdown};
-use common::{TestSession, on_script_thread};
+use cleope::docs::{ModuleDoc, collect, render_markdown};
+use common::{SCRIPT_STACK, TestSession, on_script_thread};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -30,41 +30,59 @@ fn every_function_has_a_doc_and_an_example() {
     assert!(missing.is_empty(), "undocumented:\n{}", missing.join("\n"));
 }
 
+/// Runs every example, each module's on a thread of its own with one
+/// session (reset between examples, so each starts with no variables).
 #[test]
 fn every_example_runs() {
-    let examples: Vec<(String, String)> = collect()
-        .into_iter()
-        .flat_map(|m| {
-            m.functions.into_iter().flat_map(|f| {
-                f.examples
-                    .into_iter()
-                    .map(move |e| (f.signature.clone(), e))
-            })
-        })
-        .collect();
-    assert!(
-        examples.len() >= 20,
-        "only {} examples found",
-        examples.len()
-    );
-    // A bound against a hang, not a speed target: the examples take about
-    // 50 s on 2 quiet cores, and more than 120 s on a loaded machine.
+    let modules = collect();
+    let count: usize = modules
+        .iter()
+        .flat_map(|m| &m.functions)
+        .map(|f| f.examples.len())
+        .sum();
+    assert!(count >= 20, "only {count} examples found");
+    // A bound against a hang, not a speed target: on a loaded machine the
+    // examples took more than 120 s one after another.
     let failures = on_script_thread(Duration::from_secs(600), move || {
-        examples
-            .into_iter()
-            .filter_map(|(signature, code)| {
-                let mut t = TestSession::new(|_| {});
-                t.exec(&code)
-                    .err()
-                    .map(|e| format!("{signature}:\n{code}\n{e}"))
-            })
-            .collect::<Vec<_>>()
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = modules
+                .iter()
+                .map(|module| {
+                    std::thread::Builder::new()
+                        .name(format!("examples of {}", module.name))
+                        .stack_size(SCRIPT_STACK)
+                        .spawn_scoped(scope, || failing_examples(module))
+                        .expect("spawn")
+                })
+                .collect();
+            runs.into_iter()
+                .flat_map(|run| run.join().expect("an example thread panicked"))
+                .collect::<Vec<_>>()
+        })
     });
     assert!(
         failures.is_empty(),
         "failing examples:\n{}",
         failures.join("\n")
     );
+}
+
+/// `module`'s examples that fail, each as its function, code and error.
+fn failing_examples(module: &ModuleDoc) -> Vec<String> {
+    let mut t = TestSession::new(|_| {});
+    let mut failures = Vec::new();
+    for function in &module.functions {
+        for code in &function.examples {
+            t.session.reset();
+            if let Err(e) = t.exec(code) {
+                failures.push(format!(
+                    "{}: {}:\n{code}\n{e}",
+                    module.name, function.signature
+                ));
+            }
+        }
+    }
+    failures
 }
 
 #[test]

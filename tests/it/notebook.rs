@@ -1,6 +1,6 @@
 //! `cleope notebook`: scripts to Jupyter notebooks and back.
 
-mod common;
+use crate::common;
 
 use cleope::runtime::{CellKind, split_cells};
 use common::cleope_bin;

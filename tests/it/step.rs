@@ -1,7 +1,7 @@
 //! `cleope step FILE` driven through a pipe, as a scripted class demo would:
 //! each line of input answers one prompt (Enter, s, c, r, q).
 
-mod common;
+use crate::common;
 
 use common::cleope_bin;
 use std::io::Write;

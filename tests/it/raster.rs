@@ -1,7 +1,7 @@
 //! Rasters from scripts: real GeoTIFFs written by GDAL, read lazily through
 //! the sandbox, results checked against direct computations.
 
-mod common;
+use crate::common;
 
 use common::{TestSession, on_script_thread};
 use gdal::DriverManager;

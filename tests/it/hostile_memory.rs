@@ -4,10 +4,10 @@
 //! or whose time to stop is measured; the catchable ones also run in a
 //! library session, which must keep its variables.
 
-mod common;
+use crate::common;
 
 use common::canary::{Outcome, Sandboxed};
-use common::{TestSession, on_script_thread};
+use common::{TestSession, alone_in_a_process, on_script_thread};
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
@@ -264,14 +264,10 @@ fn at_the_default_quota_doubling_and_large_files_stay_within_it() {
 
 // Catchable in a library session, which keeps its variables.
 
-/// Memory-hungry library sessions run one at a time, with a quota of 256
-/// MiB above what the (shared) test process holds when they start.
-static MEMORY_SESSIONS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Runs `setup`, then `body` inside a try block in a session with a 256 MiB
-/// margin; gives the caught error's kind and the variables' survival.
+/// margin above what the process holds (run it alone in a process); gives
+/// the caught error's kind and the variables' survival.
 fn caught(setup: &'static str, body: &'static str) -> (String, bool) {
-    let _one_at_a_time = MEMORY_SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
     on_script_thread(BOUND, move || {
         let mut t =
             TestSession::new(|s| s.quota.memory = cleope::sandbox::measure_process() + 256 * MIB);
@@ -290,22 +286,24 @@ fn caught(setup: &'static str, body: &'static str) -> (String, bool) {
 
 #[test]
 fn memory_breaches_inside_one_call_can_be_caught_and_the_session_goes_on() {
-    // Each body asks for far more than the 256 MiB margin, so that memory
-    // other tests free meanwhile (this process is shared) cannot make it fit.
-    let big = r#"let big = ""; big.pad(40_000_000, "x");"#;
-    for body in [
-        "let c = big.to_chars();",
-        "let c = big.split(\"\");",
-        "let t = big + big + big + big + big + big + big + big + big + big + big + big + big + big;",
-        "loop { big += big; }",
-        "let b = blob(10_000_000_000);",
-    ] {
-        assert_eq!(
-            caught(big, body),
-            ("MemoryQuotaExceeded".to_string(), true),
-            "{body}"
-        );
-    }
+    alone_in_a_process(|| {
+        // Each body asks for far more than the 256 MiB margin, so that
+        // memory freed meanwhile (by the test harness) cannot make it fit.
+        let big = r#"let big = ""; big.pad(40_000_000, "x");"#;
+        for body in [
+            "let c = big.to_chars();",
+            "let c = big.split(\"\");",
+            "let t = big + big + big + big + big + big + big + big + big + big + big + big + big + big;",
+            "loop { big += big; }",
+            "let b = blob(10_000_000_000);",
+        ] {
+            assert_eq!(
+                caught(big, body),
+                ("MemoryQuotaExceeded".to_string(), true),
+                "{body}"
+            );
+        }
+    });
 }
 
 #[test]

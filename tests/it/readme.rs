@@ -1,7 +1,7 @@
 //! The README's quick start and CI run the same test command.
 
-const README: &str = include_str!("../README.md");
-const CI_RUN: &str = include_str!("../.ci/run");
+const README: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+const CI_RUN: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run"));
 
 /// The command lines of the README's quick-start block.
 fn quick_start_commands() -> Vec<&'static str> {

@@ -9,7 +9,7 @@
 //! `target/jupyter-venv`, created from tests/jupyter/requirements.txt on
 //! first use (PyPI must be reachable then) and reused afterwards.
 
-mod common;
+use crate::common;
 
 use common::cleope_bin;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! folder (`.cleope/`) is out of reach, and a killed session's temporaries
 //! are gone at the next start. Each test asserts what is on disk.
 
-mod common;
+use crate::common;
 
 use common::canary::{Outcome, Sandboxed, run_measured};
 use common::{TestSession, on_script_thread};
