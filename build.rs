@@ -111,15 +111,23 @@ fn soname(
 /// x86-64 assembly (Intel syntax, for `global_asm!`): per function a hidden
 /// trampoline jumping through its table slot and a stub, the slot's first
 /// target, that hands the function's index to the shared resolver. The
-/// resolver's address is the `{resolve}` operand.
+/// resolver's address is the `{resolve}` operand. As in Implib.so, each
+/// piece carries CFI directives (call frame information, the `.eh_frame`
+/// entries unwinders read): the trampoline and stub only jump, so their
+/// frame is the caller's (`.cfi_startproc` alone says so); the resolver
+/// says where it moves the frame, so that a backtrace taken inside a first
+/// call (a panic, a profiler, GDAL's error handler) continues to the code
+/// that called GDAL.
 fn assembly(functions: &[String]) -> String {
     let mut asm = String::from(".pushsection .text.cleope_lazy_gdal,\"ax\",@progbits\n");
     for (index, name) in functions.iter().enumerate() {
         writeln!(
             asm,
             ".p2align 3\n.globl {name}\n.hidden {name}\n.type {name},@function\n{name}:\n\
+             \t.cfi_startproc\n\
              \tjmp qword ptr [rip + cleope_lazy_gdal_table + {offset}]\n\
-             cleope_lazy_gdal_stub_{index}:\n\tmov r11d, {index}\n\tjmp cleope_lazy_gdal_resolve",
+             cleope_lazy_gdal_stub_{index}:\n\tmov r11d, {index}\n\tjmp cleope_lazy_gdal_resolve\n\
+             \t.cfi_endproc\n.size {name}, .-{name}",
             offset = index * 8
         )
         .unwrap();
@@ -140,11 +148,25 @@ fn assembly(functions: &[String]) -> String {
 /// carry an argument (rax carries the vector count of a variadic call),
 /// asks `{resolve}` for the real address, restores them and jumps there, so
 /// the real function sees the original call.
+///
+/// CFI: on entry the canonical frame address (CFA) is rsp + 8, the return
+/// address into GDAL's caller at rsp. After `push rbp` it is rsp + 16 with
+/// the caller's rbp at CFA - 16; after `mov rbp, rsp` it is rbp + 16 for
+/// the rest of the body, whatever the pushes below do to rsp (they save
+/// argument registers, which the caller does not expect kept, so the
+/// unwinder need not restore them). After `pop rbp`: rsp + 8 again.
+/// Registers are given by DWARF number (6 = rbp, 7 = rsp), which every
+/// assembler accepts in either syntax.
 const RESOLVER: &str = "
 .p2align 4
+.type cleope_lazy_gdal_resolve,@function
 cleope_lazy_gdal_resolve:
+\t.cfi_startproc
 \tpush rbp
+\t.cfi_def_cfa_offset 16
+\t.cfi_offset 6, -16
 \tmov rbp, rsp
+\t.cfi_def_cfa_register 6
 \tpush rdi
 \tpush rsi
 \tpush rdx
@@ -183,7 +205,10 @@ cleope_lazy_gdal_resolve:
 \tpop rsi
 \tpop rdi
 \tpop rbp
+\t.cfi_def_cfa 7, 8
 \tjmp r11
+\t.cfi_endproc
+.size cleope_lazy_gdal_resolve, .-cleope_lazy_gdal_resolve
 ";
 
 /// The function names (indexed like the table) and the SONAME, as Rust.

@@ -305,6 +305,8 @@ struct DocsArgs {
 }
 
 fn main() -> ExitCode {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    lazy_gdal::install();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),

@@ -106,6 +106,9 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
         ),
         RasterError::Invalid(_) => script_error("BadValue", &message, ""),
         RasterError::FormatNotAllowed(refusal) => crate::api::refusal_error(refusal),
+        RasterError::GdalUnavailable(unavailable) => {
+            script_error("GdalUnavailable", &message, &unavailable.hint())
+        }
     }
 }
 
@@ -287,9 +290,7 @@ mod raster_api {
             0.0,
             -(y1 - y0) / height as f64,
         ];
-        let wgs84 = gdal::spatial_ref::SpatialRef::from_epsg(4326)
-            .and_then(|s| s.to_wkt())
-            .map_err(|e| raster_error(RasterError::Invalid(e.to_string())))?;
+        let wgs84 = crate::eo::raster::crs::wgs84_wkt().map_err(raster_error)?;
         let grid = Grid {
             width,
             height,

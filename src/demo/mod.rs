@@ -142,6 +142,9 @@ pub struct ArchiveBuilder {
 impl ArchiveBuilder {
     /// Starts an archive at `root` (created if needed).
     pub fn new(root: &Path, options: DemoOptions) -> Result<ArchiveBuilder, DemoError> {
+        // The products are written with GDAL, which the binary loads on demand.
+        crate::eo::gdal_library::ensure_loaded()
+            .map_err(|e| DemoError::product("the archive", e))?;
         std::fs::create_dir_all(root).map_err(|e| DemoError::io(root, e))?;
         Ok(ArchiveBuilder {
             root: root.to_path_buf(),

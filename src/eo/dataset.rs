@@ -17,11 +17,14 @@
 //!   written as XML) may also be a VRT: its sources are files that were
 //!   opened through this door first.
 //!
-//! GDAL's configuration closes the paths left behind this door (network,
-//! plugins, sidecar writes; see [`crate::eo::gdal_library`]). Every open
-//! also quiets HDF5 and GDAL's warnings on the calling thread first (see
-//! [`crate::eo::hdf5`], [`crate::eo::gdal_messages`]), whichever thread
-//! opens: a session's, a rayon worker's, the kernel's or a test's.
+//! Every open first makes sure GDAL is loaded and set up
+//! ([`crate::eo::gdal_library::ensure_loaded`]): the binary links GDAL
+//! lazily, and a machine without it gets [`OpenError::Unavailable`] here
+//! rather than a dead process. The set-up closes the paths left behind this
+//! door (network, plugins, sidecar writes) and quiets GDAL's warnings, and
+//! every open quiets HDF5 on the calling thread (see [`crate::eo::hdf5`]),
+//! whichever thread opens: a session's, a rayon worker's, the kernel's or a
+//! test's.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -30,8 +33,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gdal::errors::GdalError;
 use gdal::{Dataset, DatasetOptions};
 
+use crate::eo::gdal_library::GdalUnavailable;
+
 /// Every GDAL driver cleope keeps registered (see
-/// [`crate::eo::gdal_library::harden`]), in layers: COG, which only writes;
+/// [`crate::eo::gdal_library::HARDENING`]), in layers: COG, which only writes;
 /// VRT, for datasets cleope builds; then [`FILE_FORMATS`].
 pub const KEPT_DRIVERS: &[&str] = &[
     "COG",
@@ -77,6 +82,9 @@ pub enum OpenError {
     /// GDAL could not open it.
     #[error(transparent)]
     Gdal(#[from] GdalError),
+    /// GDAL itself could not be loaded.
+    #[error(transparent)]
+    Unavailable(#[from] GdalUnavailable),
 }
 
 /// A dataset a script may not open: what was found, where, and what to do.
@@ -124,7 +132,7 @@ pub fn open_as(
     origin: Origin,
     options: DatasetOptions,
 ) -> Result<Dataset, OpenError> {
-    prepare();
+    crate::eo::gdal_library::ensure_loaded()?;
     let path = path.as_ref();
     let formats = match origin {
         Origin::File => {
@@ -153,16 +161,6 @@ pub fn built_path(kind: &str) -> String {
         "/vsimem/cleope/{kind}-{}.vrt",
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Sets GDAL up for untrusted files (once), installs the quiet GDAL message
-/// handler and silences HDF5 on the calling thread. In that order:
-/// installing the handler is a call into GDAL, which loads GDAL (and HDF5
-/// with it) in the binary that links it lazily.
-fn prepare() {
-    crate::eo::gdal_messages::install();
-    crate::eo::gdal_library::harden();
-    crate::eo::hdf5::silence_on_this_thread();
 }
 
 /// Refuses a name a script gives for a dataset when GDAL would take it as

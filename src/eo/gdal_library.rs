@@ -1,24 +1,25 @@
-//! GDAL set up when it is loaded, which may be long after start-up.
+//! GDAL loaded and set up at one door, before anything else calls it.
 //!
 //! The `cleope` binary links GDAL lazily: the library and its 113
-//! dependencies are loaded by the first call into GDAL, not before `main`
-//! (see `src/lazy_gdal.rs`), so a REPL or a kernel that never reads a raster
-//! never pays for them. What cleope sets on GDAL for a session — the quiet
-//! message handler, the limit of the block cache — must then wait for that
-//! first call, or asking for it would load GDAL at start-up. [`configure`]
-//! records the settings and applies them at once when GDAL is already
-//! loaded (test binaries and other users of the library link it normally);
-//! the binary calls [`after_load`] the moment it has loaded GDAL.
+//! dependencies are not loaded before `main` (see `src/lazy_gdal.rs`), so a
+//! REPL or a kernel that never reads a raster never pays for them. Every
+//! first entry into GDAL — the dataset door ([`crate::eo::dataset`]), the
+//! netCDF writer, saving a raster, a coordinate reference system, the demo
+//! archive — calls [`ensure_loaded`] first. It loads the library through the
+//! loader the binary registered ([`set_loader`]; test binaries and other
+//! users of the library link GDAL normally and need none), and then, once
+//! per process and before it returns to anyone, sets GDAL up: the quiet
+//! message handler, the hardening options ([`HARDENING`]) and the kept
+//! drivers ([`KEPT_DRIVERS`]), and the block cache's limit. A machine
+//! without libgdal gets a [`GdalUnavailable`] error, which a script sees as
+//! a `GdalUnavailable` error in its cell; the process lives on.
 //!
-//! Whoever loads GDAL, [`harden`] runs before the first dataset opens: it
-//! sets the configuration options that close GDAL's own doors to files,
-//! hosts and code outside the session's grants ([`HARDENING`]) and keeps
-//! only the drivers cleope reads and writes with ([`KEPT_DRIVERS`]).
+//! [`configure`] records a session's settings and applies them at once when
+//! GDAL is already set up, or leaves them to the set-up.
 
-use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char, c_void};
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Once, OnceLock};
 
 use crate::eo::dataset::KEPT_DRIVERS;
 
@@ -26,18 +27,87 @@ unsafe extern "C" {
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
 }
 
+/// GDAL's library could not be loaded: nothing that needs GDAL can run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("GDAL cannot be loaded: {reason}")]
+pub struct GdalUnavailable {
+    /// What the dynamic loader said.
+    pub reason: String,
+    /// The Debian package holding the library cleope was built against.
+    pub package: String,
+}
+
+impl GdalUnavailable {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        format!(
+            "install GDAL's runtime library (on Debian: apt-get install {}), or rebuild cleope \
+             against the GDAL this machine has (cargo install --path .); the session's \
+             variables are kept",
+            self.package
+        )
+    }
+}
+
+/// Loads GDAL into a program that does not link it: registered by the
+/// `cleope` binary, which links GDAL lazily.
+pub type Loader = fn() -> Result<(), GdalUnavailable>;
+
+static LOADER: OnceLock<Loader> = OnceLock::new();
+
+/// Registers how this program loads GDAL (the first registration counts).
+pub fn set_loader(loader: Loader) {
+    let _ = LOADER.set(loader);
+}
+
+/// The set-up that follows loading, run once by [`ensure_loaded`].
+static SET_UP: Once = Once::new();
+
+/// Makes GDAL ready to call on this thread: loads it if this program links
+/// it lazily and it is not loaded yet, sets it up once (see the module's
+/// text) and quiets HDF5 on the calling thread (a setting each thread has;
+/// see [`crate::eo::hdf5`]). Every first entry into GDAL calls this before
+/// any GDAL function; another thread calling meanwhile waits for the set-up
+/// to finish. A failed load is not remembered: a later call tries again.
+pub fn ensure_loaded() -> Result<(), GdalUnavailable> {
+    if !SET_UP.is_completed() {
+        load_and_set_up()?;
+    }
+    crate::eo::hdf5::silence_on_this_thread();
+    Ok(())
+}
+
+fn load_and_set_up() -> Result<(), GdalUnavailable> {
+    if !is_loaded() {
+        let load = LOADER.get().ok_or_else(|| GdalUnavailable {
+            reason: "this program links GDAL lazily but registered no loader".into(),
+            package: "libgdal".into(),
+        })?;
+        load()?;
+    }
+    // Plain calls into GDAL, none of which comes back here.
+    SET_UP.call_once(|| {
+        crate::eo::gdal_messages::install();
+        harden();
+        apply_cache_limit();
+    });
+    Ok(())
+}
+
 /// GDAL's block cache limit in MiB (0: not configured yet).
 static CACHE_MEGABYTES: AtomicU64 = AtomicU64::new(0);
 
-/// Records a session's GDAL settings and applies them if GDAL is loaded.
+/// Records a session's GDAL settings and applies them if GDAL is set up
+/// (otherwise [`ensure_loaded`] applies them): asking for them never loads
+/// GDAL.
 ///
 /// The block cache is kept inside a small share of the memory quota (GDAL
 /// would otherwise take 5 % of the machine's RAM): 64 MiB of a 2 GiB quota,
 /// enough to keep decoded JP2 tiles between neighbouring blocks.
 pub fn configure(memory_quota: u64) {
     CACHE_MEGABYTES.store(cache_megabytes(memory_quota), Ordering::Release);
-    if is_loaded() {
-        apply_settings();
+    if SET_UP.is_completed() {
+        apply_cache_limit();
     }
 }
 
@@ -46,22 +116,12 @@ fn cache_megabytes(memory_quota: u64) -> u64 {
     (memory_quota / 32 / (1024 * 1024)).clamp(16, 256)
 }
 
-/// Applies the recorded settings and quiets HDF5 on the calling thread:
-/// called by the binary right after it loads GDAL, on the thread whose call
-/// loaded it, before that call proceeds.
-pub fn after_load() {
-    apply_settings();
-    crate::eo::hdf5::silence_on_this_thread();
-}
-
 /// Whether libgdal is loaded in this process.
 pub fn is_loaded() -> bool {
     loaded_symbol(c"GDALVersionInfo").is_some()
 }
 
-fn apply_settings() {
-    crate::eo::gdal_messages::install();
-    harden();
+fn apply_cache_limit() {
     let megabytes = CACHE_MEGABYTES.load(Ordering::Acquire);
     if megabytes > 0 {
         // Only fails for an invalid key, which this is not.
@@ -79,7 +139,7 @@ fn apply_settings() {
 pub const HARDENING: &[(&str, &str)] = &[
     // No configuration file: `~/.gdal/gdalrc` (and /etc/gdal/gdalrc) can
     // set any option below back, or GDAL_DRIVER_PATH to load a library.
-    // Read when GDAL registers its drivers, which [`harden`] does after this.
+    // Read when GDAL registers its drivers, which the set-up does after this.
     ("GDAL_CONFIG_FILE", "/nonexistent/cleope-reads-no-gdalrc"),
     // No plugin drivers: neither shared libraries nor Python drivers
     // (GDAL_PYTHON_DRIVER_PATH is not even looked at then; measured).
@@ -110,35 +170,20 @@ pub const HARDENING: &[(&str, &str)] = &[
 
 /// Sets [`HARDENING`] and keeps only [`KEPT_DRIVERS`] (those scripts' files
 /// may be read with, VRT for the datasets cleope builds, and the writers
-/// cleope saves with), once per process,
-/// before GDAL opens anything. Called when GDAL is loaded (the binary) or
-/// configured (a session) and by every open; another thread waits for it.
-pub fn harden() {
-    thread_local! {
-        /// Whether this thread is inside [`harden`]: in the binary, its
-        /// first call into GDAL loads GDAL, whose set-up comes back here.
-        static HARDENING_HERE: Cell<bool> = const { Cell::new(false) };
+/// cleope saves with). Part of the set-up, before GDAL opens anything.
+fn harden() {
+    for (key, value) in HARDENING {
+        set_option(key, value);
     }
-    static HARDENED: Once = Once::new();
-    if HARDENING_HERE.with(Cell::get) {
-        return;
-    }
-    HARDENING_HERE.with(|here| here.set(true));
-    HARDENED.call_once(|| {
-        for (key, value) in HARDENING {
-            set_option(key, value);
-        }
-        // Every other driver (web services, memory, vector formats, …) is
-        // deregistered and named in GDAL_SKIP and OGR_SKIP, which GDAL
-        // applies again whenever it registers drivers, so that a source
-        // inside a VRT cannot use one either.
-        let skipped = keep_only(KEPT_DRIVERS);
-        // GDAL_SKIP splits names at spaces too; OGR_SKIP (read for vector
-        // drivers, some of whose names have spaces) only at commas.
-        set_option("GDAL_SKIP", &skipped.join(","));
-        set_option("OGR_SKIP", &skipped.join(","));
-    });
-    HARDENING_HERE.with(|here| here.set(false));
+    // Every other driver (web services, memory, vector formats, …) is
+    // deregistered and named in GDAL_SKIP and OGR_SKIP, which GDAL applies
+    // again whenever it registers drivers, so that a source inside a VRT
+    // cannot use one either.
+    let skipped = keep_only(KEPT_DRIVERS);
+    // GDAL_SKIP splits names at spaces too; OGR_SKIP (read for vector
+    // drivers, some of whose names have spaces) only at commas.
+    set_option("GDAL_SKIP", &skipped.join(","));
+    set_option("OGR_SKIP", &skipped.join(","));
 }
 
 fn set_option(key: &str, value: &str) {
@@ -218,7 +263,7 @@ mod tests {
 
     #[test]
     fn only_the_kept_drivers_stay_registered_even_when_gdal_registers_again() {
-        harden();
+        ensure_loaded().unwrap();
         gdal::DriverManager::register_all();
         let mut registered = registered_drivers();
         registered.sort();
@@ -240,7 +285,7 @@ mod tests {
     /// made (none can be: see those tests): each must be in force.
     #[test]
     fn every_option_is_in_force() {
-        harden();
+        ensure_loaded().unwrap();
         for key in [
             "GDAL_CONFIG_FILE",
             "GDAL_DRIVER_PATH",
@@ -312,7 +357,7 @@ mod tests {
 
     #[test]
     fn vsicurl_makes_no_request() {
-        harden();
+        ensure_loaded().unwrap();
         let (port, hits) = counting_server();
         // Without the dead proxy, only the allowed file name stops it.
         read_vrt_over(
@@ -334,7 +379,7 @@ mod tests {
 
     #[test]
     fn streaming_and_other_curl_requests_reach_no_server() {
-        harden();
+        ensure_loaded().unwrap();
         let (port, hits) = counting_server();
         // /vsicurl_streaming/ is not covered by the allowed file name.
         read_vrt_over(
@@ -351,7 +396,7 @@ mod tests {
 
     #[test]
     fn statistics_computed_by_gdal_leave_no_sidecar() {
-        harden();
+        ensure_loaded().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.tif");
         let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();

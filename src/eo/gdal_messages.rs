@@ -14,11 +14,8 @@
 use gdal::errors::CplErrType;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Installs the quiet handler, once per process.
-///
-/// A flag rather than a `Once`: in the binary, the handler's installation
-/// is the call that loads GDAL, whose set-up installs the handler again;
-/// a `Once` would wait for itself.
+/// Installs the quiet handler, once per process: part of GDAL's set-up
+/// (see [`crate::eo::gdal_library::ensure_loaded`]).
 pub fn install() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::AcqRel) || std::env::var_os("CPL_DEBUG").is_some() {

@@ -213,8 +213,11 @@ impl NcWriter {
         let driver_name = c_string("netCDF", path)?;
         let file_name = c_string(&path.to_string_lossy(), path)?;
         let options = Options::new(&["FORMAT=NC4"]);
-        // Registers GDAL's drivers (those cleope keeps) if nothing did yet.
-        crate::eo::gdal_library::harden();
+        // Loads GDAL and registers the drivers cleope keeps, if nothing did yet.
+        crate::eo::gdal_library::ensure_loaded().map_err(|e| NcError {
+            path: path.to_path_buf(),
+            what: e.to_string(),
+        })?;
         // SAFETY: plain GDAL calls with valid NUL-terminated strings; null results are checked.
         unsafe {
             let driver = gdal_sys::GDALGetDriverByName(driver_name.as_ptr());

@@ -3,6 +3,7 @@
 //! filtered and scaled as points, then gridded onto a regular lon/lat grid
 //! (nearest, linear or natural-neighbour interpolation with spade).
 
+use crate::eo::raster::crs::wgs84_wkt;
 use crate::eo::raster::{Bounds, GeoTransform, Grid, Raster, RasterError};
 use crate::sandbox::{MemoryBudget, MemoryCharge};
 use spade::{DelaunayTriangulation, FloatTriangulation, HasPosition, Point2, Triangulation};
@@ -414,12 +415,6 @@ impl HasPosition for Sample {
     fn position(&self) -> Point2<f64> {
         self.position
     }
-}
-
-fn wgs84_wkt() -> Result<String, RasterError> {
-    gdal::spatial_ref::SpatialRef::from_epsg(4326)
-        .and_then(|s| s.to_wkt())
-        .map_err(|e| RasterError::Invalid(e.to_string()))
 }
 
 /// Reads every value of band 1 of a GDAL path, with fill values as NaN.

@@ -212,6 +212,7 @@ impl L2 {
         let dataset = crate::eo::dataset::open(netcdf_path(&file, species.variable())).map_err(
             |e| match e {
                 OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal).into(),
+                OpenError::Unavailable(unavailable) => RasterError::from(unavailable).into(),
                 OpenError::Gdal(e) => S5pError::product(
                     format!(
                         "{name} has no readable /PRODUCT/{}: {e}",

@@ -428,9 +428,7 @@ fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
         x0
     };
     let crs = if crs.is_empty() {
-        gdal::spatial_ref::SpatialRef::from_epsg(4326)
-            .and_then(|s| s.to_wkt())
-            .map_err(gdal_error)?
+        crate::eo::raster::crs::wgs84_wkt()?
     } else {
         crs
     };

@@ -403,6 +403,7 @@ impl Compute<'_> {
     }
 
     fn write_geotiff(&self, raster: &Raster, path: &Path) -> Result<(), RasterError> {
+        crate::eo::gdal_library::ensure_loaded()?;
         let grid = raster.grid();
         let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
             path: path.display().to_string(),

@@ -2,11 +2,21 @@
 
 use super::RasterError;
 use super::grid::Bounds;
+use crate::eo::gdal_library::ensure_loaded;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+
+/// WGS 84 (EPSG:4326) as WKT, the CRS of lon/lat grids.
+pub fn wgs84_wkt() -> Result<String, RasterError> {
+    ensure_loaded()?;
+    SpatialRef::from_epsg(4326)
+        .and_then(|s| s.to_wkt())
+        .map_err(|e| RasterError::Invalid(e.to_string()))
+}
 
 /// A spatial reference with x = easting/longitude, y = northing/latitude,
 /// whatever the authority's axis order (GDAL 3 makes EPSG:4326 lat/lon).
 fn xy_ordered(definition: &str) -> Result<SpatialRef, RasterError> {
+    ensure_loaded()?;
     let mut srs = SpatialRef::from_definition(definition).map_err(|e| {
         RasterError::Invalid(format!(
             "the coordinate reference system cannot be read: {e}"
@@ -68,6 +78,9 @@ pub fn label(wkt: &str) -> String {
     if wkt.is_empty() {
         return "none".into();
     }
+    if ensure_loaded().is_err() {
+        return "unknown".into();
+    }
     let Ok(mut srs) = SpatialRef::from_wkt(wkt) else {
         return "unknown".into();
     };
@@ -84,7 +97,7 @@ pub fn label(wkt: &str) -> String {
 
 /// True when the CRS is geographic (longitude/latitude in degrees).
 pub fn is_geographic(wkt: &str) -> bool {
-    SpatialRef::from_wkt(wkt).is_ok_and(|srs| srs.is_geographic())
+    ensure_loaded().is_ok() && SpatialRef::from_wkt(wkt).is_ok_and(|srs| srs.is_geographic())
 }
 
 /// The transform between lon/lat (WGS84) and the CRS `wkt`, in either direction.

@@ -55,6 +55,9 @@ pub enum RasterError {
     FormatNotAllowed(crate::eo::dataset::Refusal),
     #[error("stopped")]
     Stopped(Stop),
+    /// GDAL itself could not be loaded.
+    #[error(transparent)]
+    GdalUnavailable(#[from] crate::eo::gdal_library::GdalUnavailable),
 }
 
 impl RasterError {
@@ -63,6 +66,7 @@ impl RasterError {
         use crate::eo::dataset::OpenError;
         match error {
             OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal),
+            OpenError::Unavailable(unavailable) => RasterError::GdalUnavailable(unavailable),
             OpenError::Gdal(error) => RasterError::Gdal {
                 path: path.to_string(),
                 message: error.to_string(),
