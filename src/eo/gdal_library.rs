@@ -133,7 +133,7 @@ fn apply_cache_limit() {
 /// closing a door the driver allow-list of [`crate::eo::dataset`] leaves:
 /// GDAL follows references inside the files cleope itself builds, and
 /// reads its own configuration from places a script may reach. Measured on
-/// Debian's GDAL 3.6.2 (see the tests below and tests/hostile_gdal.rs); set
+/// Debian's GDAL 3.6.2 (see the tests below and tests/it/hostile_gdal.rs); set
 /// with `CPLSetConfigOption`, which wins over the environment and is safe
 /// once threads exist.
 pub const HARDENING: &[(&str, &str)] = &[
@@ -280,7 +280,7 @@ mod tests {
         }
     }
 
-    /// The options whose effect the tests below and tests/hostile_gdal.rs
+    /// The options whose effect the tests below and tests/it/hostile_gdal.rs
     /// measure, and GDAL_HTTP_NETRC, which only matters once a request is
     /// made (none can be: see those tests): each must be in force.
     #[test]
