@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use cleope::runtime::{ErrorClass, ScriptError, Settings};
+use cleope::runtime::{ErrorClass, Settings};
 use common::{TestSession, alone_in_a_process, on_script_thread};
 use std::time::{Duration, Instant};
 
@@ -393,8 +393,10 @@ fn converting_a_huge_matrix_to_an_array_is_refused_before_allocating() {
 /// Rhai's `sort` and `dedup` with a comparer ignore the comparer's errors,
 /// the time limit's and the interrupt's included: a run stopped inside one
 /// went on comparing (for minutes) and could even end without an error.
-fn stopped_inside_a_comparer(script: &'static str) -> (ScriptError, Duration, i64) {
-    on_script_thread(BOUND, move || {
+/// Runs `script` under a 500 ms limit: it must stop with the named error
+/// within 2 s, the session's variables kept.
+fn assert_stopped_at_the_time_limit(script: &'static str) {
+    let (error, elapsed, kept) = on_script_thread(BOUND, move || {
         let mut t = TestSession::new(|s| {
             s.quota.time_limit = Duration::from_millis(500);
             s.quota.operations = u64::MAX / 4;
@@ -405,31 +407,25 @@ fn stopped_inside_a_comparer(script: &'static str) -> (ScriptError, Duration, i6
         let error = t.run(script).unwrap_err();
         let elapsed = started.elapsed();
         (error, elapsed, t.run("kept").unwrap().as_int().unwrap())
-    })
+    });
+    assert_eq!(error.name, "TimeQuotaExceeded", "{script}: {error:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "{script}: stopped after {elapsed:?}"
+    );
+    assert_eq!(kept, 7, "{script}: the variables are kept");
 }
 
 #[test]
 fn a_slow_sort_comparer_is_stopped_at_the_time_limit() {
     let slow = "a.sort(|x, y| { let i = 0; while i < 100 { i += 1; } x - y }); print(\"sorted\");";
-    let (error, elapsed, kept) = stopped_inside_a_comparer(slow);
-    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
-    assert!(
-        elapsed < Duration::from_secs(2),
-        "stopped after {elapsed:?}"
-    );
-    assert_eq!(kept, 7);
+    assert_stopped_at_the_time_limit(slow);
 }
 
 #[test]
 fn a_slow_dedup_comparer_is_stopped_at_the_time_limit() {
     let slow = "a.dedup(|x, y| { let i = 0; while i < 100 { i += 1; } x == y }); print(\"done\");";
-    let (error, elapsed, kept) = stopped_inside_a_comparer(slow);
-    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
-    assert!(
-        elapsed < Duration::from_secs(2),
-        "stopped after {elapsed:?}"
-    );
-    assert_eq!(kept, 7);
+    assert_stopped_at_the_time_limit(slow);
 }
 
 #[test]
@@ -453,13 +449,7 @@ fn a_loop_of_calls_that_run_closures_is_stopped_at_the_time_limit() {
         "loop { let b = a.map(|x| 0); }",
         "loop { a.retain(|x| true); }",
     ] {
-        let (error, elapsed, kept) = stopped_inside_a_comparer(script);
-        assert_eq!(error.name, "TimeQuotaExceeded", "{script}: {error:?}");
-        assert!(
-            elapsed < Duration::from_secs(2),
-            "{script}: stopped after {elapsed:?}"
-        );
-        assert_eq!(kept, 7);
+        assert_stopped_at_the_time_limit(script);
     }
 }
 
@@ -467,13 +457,7 @@ fn a_loop_of_calls_that_run_closures_is_stopped_at_the_time_limit() {
 /// a clock read every 512 operations came many seconds after the limit.
 #[test]
 fn a_loop_of_slow_native_calls_is_stopped_at_the_time_limit() {
-    let (error, elapsed, kept) = stopped_inside_a_comparer(
+    assert_stopped_at_the_time_limit(
         r#"let s = "x"; while s.len < 50_000_000 { s += s; } loop { s.index_of("y"); }"#,
     );
-    assert_eq!(error.name, "TimeQuotaExceeded", "{error:?}");
-    assert!(
-        elapsed < Duration::from_secs(2),
-        "stopped after {elapsed:?}"
-    );
-    assert_eq!(kept, 7);
 }
