@@ -1,19 +1,18 @@
 //! cleope: a sandboxed Rhai runtime for Earth-observation teaching scripts.
 //!
-//! Layers, calling downwards only: front-ends (`main.rs`) → [`runtime`] (the
-//! sandboxed session) → [`api`] (Rhai bindings) → [`eo`] (the EO library),
-//! all charging the [`sandbox`] (quotas, confined paths).
+//! Layers, calling downwards only: front-ends (`main.rs`, [`kernel`]) →
+//! [`runtime`] (the sandboxed session) → [`api`] (Rhai bindings) → [`eo`] (the
+//! EO library), all charging the [`sandbox`] (quotas, confined paths). The
+//! layers below the bindings are crates of their own (`crates/`), so the
+//! compiler refuses a call upwards; they are re-exported here under their
+//! layer's name, and the runtime and bindings read `crate::eo::…`.
 
 pub mod api;
-pub mod catalogue;
-pub mod demo;
 pub mod docs;
-pub mod eo;
 pub mod kernel;
 pub mod runtime;
-pub mod sandbox;
 
-/// Every program built on cleope counts its heap, so the memory quota can be
-/// checked between any two script operations (see `sandbox::memory`).
-#[global_allocator]
-static ALLOCATOR: sandbox::CountingAllocator = sandbox::CountingAllocator;
+pub use cleope_catalogue as catalogue;
+pub use cleope_demo as demo;
+pub use cleope_eo as eo;
+pub use cleope_sandbox as sandbox;

@@ -3,8 +3,6 @@
 //! demo archive through a local catalogue of its own, so every example and
 //! tutorial works offline.
 
-pub mod access;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -18,10 +16,8 @@ use crate::eo::geometry::{Aoi, BBox};
 use crate::eo::odata::client::{ClientError, MAX_RESULTS};
 use crate::eo::odata::{CatalogueProduct, Query, SortOrder};
 use crate::runtime::Host;
+use crate::runtime::data_access::{AccessError, Archive};
 use crate::runtime::display::DisplayItem;
-use access::{AccessError, Archive};
-
-pub use access::DataAccess;
 
 pub fn module() -> Module {
     let mut module = exported_module!(catalogue_api);

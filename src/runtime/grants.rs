@@ -8,7 +8,7 @@
 
 use super::config::Settings;
 use crate::catalogue::Listeners;
-use crate::eo::ens::demo_archive_dir;
+use crate::demo::default_dir as demo_archive_dir;
 use crate::eo::odata::Dialect;
 use crate::sandbox::grants::{Endpoint, Grants, NetGrants, Role, parse_host_port};
 use std::net::TcpListener;

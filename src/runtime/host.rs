@@ -24,7 +24,7 @@ pub struct Host {
     pub quota: Quota,
     pub limits: ScriptLimits,
     /// The catalogue, the archive and the login (started at first use).
-    pub data: crate::api::catalogue::DataAccess,
+    pub data: crate::runtime::data_access::DataAccess,
     /// What scripts may reach, and the resources made for it.
     prepared: Prepared,
     /// Messages for the learner, shown when the next run starts.
@@ -54,7 +54,7 @@ impl Host {
         display: Arc<dyn DisplaySink>,
         quota: Quota,
         limits: ScriptLimits,
-        data: crate::api::catalogue::DataAccess,
+        data: crate::runtime::data_access::DataAccess,
         prepared: Prepared,
     ) -> Self {
         Self {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod cells;
 pub mod config;
+pub mod data_access;
 pub mod display;
 pub mod errors;
 pub mod grants;

@@ -123,7 +123,7 @@ impl Session {
             display,
             settings.quota.clone(),
             settings.limits.clone(),
-            crate::api::catalogue::DataAccess::new(&settings, &mut prepared),
+            crate::runtime::data_access::DataAccess::new(&settings, &mut prepared),
             prepared,
         ));
         for note in &settings.ignored {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive};
+use cleope_demo::{default_dir as demo_archive_dir, ensure as ensure_demo_archive};
 use serde_json::Value;
 
 /// The demo archive's truth.json (the archive is generated first when

@@ -808,7 +808,8 @@ mod rhai_api {
 mod tutorials {
     use super::*;
     use crate::common::tutorial::run_tutorial;
-    use cleope::eo::ens::{demo_archive_dir, ensure_demo_archive, find};
+    use cleope::eo::ens::find;
+    use cleope_demo::{default_dir as demo_archive_dir, ensure as ensure_demo_archive};
 
     fn demo() -> (PathBuf, ArchiveIndex) {
         let dir = demo_archive_dir();

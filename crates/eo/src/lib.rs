@@ -1,0 +1,19 @@
+//! The Earth-observation library: plain Rust that knows nothing of Rhai.
+//! Native buffers are charged to the session's memory budget before they are
+//! allocated, and long loops check the session's [`Cancel`](cleope_sandbox::Cancel).
+
+pub mod archive;
+pub mod dataset;
+pub mod download;
+pub mod ens;
+pub mod gdal_library;
+pub mod gdal_messages;
+pub mod geometry;
+pub mod hdf5;
+pub mod matrix;
+pub mod netcdf;
+pub mod odata;
+pub mod plot;
+pub mod products;
+pub mod raster;
+pub mod swath;

@@ -1,0 +1,63 @@
+//! The one catalogue query model. Scripts, the client and the local server all
+//! speak this; `onda.rs` and `cdse.rs` render it to (and parse it from) the two
+//! OData dialects on the wire.
+
+use chrono::{DateTime, Utc};
+
+use crate::geometry::Aoi;
+
+/// Which OData dialect a catalogue speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// ONDA DIAS (`$search="…"`, lowercase fields, comma-separated pseudopath).
+    Onda,
+    /// Copernicus Data Space Ecosystem (`$filter=…`, `Attributes`, `S3Path`).
+    Cdse,
+}
+
+/// The order of results: by sensing start (the useful order for stacks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Oldest sensing start first.
+    #[default]
+    SensingAscending,
+    /// Newest sensing start first.
+    SensingDescending,
+}
+
+/// A catalogue query. Every field is optional; an empty query matches every
+/// product. Missions use ONDA's platform names ("Sentinel-1", "Sentinel-2",
+/// "Sentinel-3", "Sentinel-5 Precursor"); the CDSE dialect maps them to
+/// collections ("SENTINEL-1", …, "SENTINEL-5P").
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Platform name, e.g. "Sentinel-2". None: every mission.
+    pub mission: Option<String>,
+    /// Product type, e.g. "S2MSI2A", "GRD" (Sentinel-1 types match as a
+    /// substring, as ONDA's `*GRD*` wildcard did), "OL_2_WFR___", "L2__NO2___".
+    pub product_type: Option<String>,
+    /// Product main class for the Copernicus services ("Copernicus-atmosphere",
+    /// "Copernicus-land", "Copernicus-marine"), ONDA's `productMainClass`.
+    pub main_class: Option<String>,
+    /// Footprints must intersect this area.
+    pub aoi: Option<Aoi>,
+    /// Sensing start on or after this instant.
+    pub sensed_from: Option<DateTime<Utc>>,
+    /// Sensing end on or before this instant.
+    pub sensed_to: Option<DateTime<Utc>>,
+    /// Maximum cloud cover in percent (optical products only).
+    pub max_cloud: Option<f64>,
+    /// Exact product name (with or without the `.zip` / `.SAFE` extension).
+    pub name: Option<String>,
+    /// Result order.
+    pub order: SortOrder,
+}
+
+/// One page of a query as sent on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// How many results (`$top`).
+    pub top: usize,
+    /// How many to skip (`$skip`).
+    pub skip: usize,
+}

@@ -1,0 +1,196 @@
+//! Colour composites: three bands as red, green and blue (true colour,
+//! false colour), each stretched between two quantiles or equalised.
+
+use super::map::{draw_frame, figure_size, paint};
+use super::{Figure, PlotError, encode_png, register_fonts};
+use crate::raster::Bounds;
+
+/// How each band is brought to the 0–255 display range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stretch {
+    /// Linear between the given quantiles of the band (e.g. 2 % and 98 %).
+    Quantiles(f64, f64),
+    /// Histogram equalisation: every display level gets as many pixels.
+    Equalise,
+}
+
+/// How to draw a composite.
+#[derive(Debug, Clone)]
+pub struct RgbStyle {
+    pub title: String,
+    pub stretch: Stretch,
+    pub width: u32,
+    pub geographic: bool,
+    /// Outlines, markers, circles and labels drawn over the image.
+    pub overlays: Vec<super::Overlay>,
+}
+
+/// Draws three bands (`cols` x `rows` each, row 0 at the top) as an RGB image.
+pub fn render_rgb(
+    bands: [&[f32]; 3],
+    cols: usize,
+    rows: usize,
+    bounds: Bounds,
+    style: &RgbStyle,
+) -> Result<Figure, PlotError> {
+    if bands.iter().any(|b| b.len() != cols * rows) || cols == 0 || rows == 0 {
+        return Err(PlotError::Invalid(
+            "the three bands must have the same size".into(),
+        ));
+    }
+    register_fonts();
+    let channels: Vec<Vec<Option<u8>>> = bands
+        .iter()
+        .map(|band| display_levels(band, style.stretch))
+        .collect();
+    let (width, height) = figure_size(bounds, style.width, style.geographic, false);
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    let (map_x, map_y, _, _) = draw_frame(&mut rgb, (width, height), bounds, &style.title, None)?;
+    paint(&mut rgb, width, &map_x, &map_y, |x, y| {
+        let col = ((x * cols as f64) as usize).min(cols - 1);
+        let row = ((y * rows as f64) as usize).min(rows - 1);
+        let i = row * cols + col;
+        match (channels[0][i], channels[1][i], channels[2][i]) {
+            (Some(r), Some(g), Some(b)) => [r, g, b],
+            _ => [255, 255, 255],
+        }
+    });
+    super::overlay::draw_overlays(
+        &mut rgb,
+        (width, height),
+        (&map_x, &map_y),
+        bounds,
+        &style.overlays,
+    )?;
+    Ok(Figure {
+        title: style.title.clone(),
+        width,
+        height,
+        png: encode_png(&rgb, width, height)?,
+    })
+}
+
+/// Each value's display level (None where missing).
+fn display_levels(band: &[f32], stretch: Stretch) -> Vec<Option<u8>> {
+    let mut finite: Vec<f32> = band.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return vec![None; band.len()];
+    }
+    finite.sort_by(f32::total_cmp);
+    let rank_of = |v: f32| finite.partition_point(|&x| x < v) as f64 / finite.len() as f64;
+    let at = |q: f64| finite[((finite.len() - 1) as f64 * q).round() as usize];
+    band.iter()
+        .map(|&v| {
+            if !v.is_finite() {
+                return None;
+            }
+            let t = match stretch {
+                Stretch::Quantiles(low, high) => {
+                    let (a, b) = (at(low), at(high));
+                    if b > a {
+                        f64::from((v - a) / (b - a))
+                    } else {
+                        0.5
+                    }
+                }
+                Stretch::Equalise => rank_of(v),
+            };
+            Some((t.clamp(0.0, 1.0) * 255.0).round() as u8)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_stretch_saturates_the_tails() {
+        let band: Vec<f32> = (0..100).map(|v| v as f32).collect();
+        let levels = display_levels(&band, Stretch::Quantiles(0.1, 0.9));
+        assert_eq!(levels[0], Some(0));
+        assert_eq!(levels[99], Some(255));
+        assert_eq!(levels[50], Some(129), "(50 - 10) / (89 - 10) of 255");
+    }
+
+    #[test]
+    fn equalisation_spreads_skewed_values() {
+        let band: Vec<f32> = (0..100).map(|v| (v as f32).powi(4)).collect();
+        let levels = display_levels(&band, Stretch::Equalise);
+        assert!(
+            (levels[50].unwrap() as i32 - 128).abs() <= 2,
+            "{:?}",
+            levels[50]
+        );
+        assert_eq!(display_levels(&[f32::NAN], Stretch::Equalise), vec![None]);
+    }
+
+    #[test]
+    fn a_red_band_shows_red() {
+        // Red rises from left to right; green and blue sit at their minimum
+        // but for one pixel (a constant band would stretch to mid-grey).
+        let high: Vec<f32> = (0..400).map(|v| (v % 20) as f32).collect();
+        let mut zero = vec![0.0f32; 400];
+        zero[0] = 1.0;
+        let style = RgbStyle {
+            title: String::new(),
+            stretch: Stretch::Quantiles(0.0, 1.0),
+            width: 500,
+            geographic: false,
+            overlays: Vec::new(),
+        };
+        let figure = render_rgb(
+            [&high, &zero, &zero],
+            20,
+            20,
+            (0.0, 0.0, 20.0, 20.0),
+            &style,
+        )
+        .unwrap();
+        let decoder = png::Decoder::new(figure.png.as_slice());
+        let mut reader = decoder.read_info().unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut rgb).unwrap();
+        let width = info.width as usize;
+        let is_red = |p: &[u8]| p[0] > 200 && p[1] < 80 && p[2] < 80;
+        let row = info.height as usize / 2;
+        assert!(
+            rgb[row * width * 3..(row + 1) * width * 3]
+                .chunks(3)
+                .any(is_red),
+            "red pixels in the middle row"
+        );
+        assert!(!rgb.chunks(3).all(|p| p == [255, 255, 255]), "not blank");
+    }
+
+    #[test]
+    fn a_composite_renders() {
+        let band: Vec<f32> = (0..400).map(|v| v as f32).collect();
+        let style = RgbStyle {
+            title: "RGB".into(),
+            stretch: Stretch::Quantiles(0.02, 0.98),
+            width: 500,
+            geographic: false,
+            overlays: Vec::new(),
+        };
+        let figure = render_rgb(
+            [&band, &band, &band],
+            20,
+            20,
+            (0.0, 0.0, 20.0, 20.0),
+            &style,
+        )
+        .unwrap();
+        assert_eq!(figure.width, 500);
+        assert!(
+            render_rgb(
+                [&band, &band[..10], &band],
+                20,
+                20,
+                (0.0, 0.0, 1.0, 1.0),
+                &style
+            )
+            .is_err()
+        );
+    }
+}

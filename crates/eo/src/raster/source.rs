@@ -1,0 +1,191 @@
+//! Bands in files, read window by window through GDAL.
+
+use super::RasterError;
+use super::grid::{GeoTransform, Grid, Window};
+use crate::dataset::Origin;
+use cleope_sandbox::Cancel;
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+
+/// One band of a raster file (GeoTIFF, JP2, netCDF subdatasets, `/vsizip/`
+/// paths...) or of a VRT cleope built. Holds no open handle: GDAL datasets
+/// are not thread-safe, so each read opens its own, through the door
+/// ([`crate::dataset`]) and as made by the same `origin` each time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandSource {
+    /// The path as GDAL opens it.
+    pub path: String,
+    /// Who made the dataset: which formats the door lets GDAL use.
+    pub origin: Origin,
+    /// 1-based band number.
+    pub band: usize,
+    pub grid: Grid,
+    /// The value that marks missing pixels; they read as NaN.
+    pub nodata: Option<f64>,
+    /// Applied as `value * scale + offset` (from the file's metadata).
+    pub scale: f64,
+    pub offset: f64,
+    /// The unit the file declares, if any.
+    pub unit: String,
+}
+
+/// True when the file is located by ground control points.
+pub fn has_gcps(path: &str) -> bool {
+    crate::dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
+}
+
+impl BandSource {
+    /// Opens band `band` of `path` (made by `origin`) and reads its grid and metadata.
+    pub fn open(path: &str, band: usize, origin: Origin) -> Result<Arc<Self>, RasterError> {
+        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
+            path: path.to_string(),
+            message: e.to_string(),
+        };
+        let dataset = crate::dataset::open_as(path, origin, Default::default())
+            .map_err(|e| RasterError::opening(path, e))?;
+        let count = dataset.raster_count();
+        if band == 0 || band > count {
+            return Err(RasterError::NoSuchBand {
+                path: path.to_string(),
+                band,
+                count,
+            });
+        }
+        let (width, height) = dataset.raster_size();
+        let transform = dataset
+            .geo_transform()
+            .map_err(|_| RasterError::NotGeoreferenced {
+                path: path.to_string(),
+            })?;
+        let raster_band = dataset.rasterband(band).map_err(gdal_error)?;
+        Ok(Arc::new(BandSource {
+            path: path.to_string(),
+            origin,
+            band,
+            grid: Grid {
+                width,
+                height,
+                transform: GeoTransform(transform),
+                crs: dataset.projection(),
+            },
+            nodata: raster_band.no_data_value(),
+            scale: raster_band.scale().unwrap_or(1.0),
+            offset: raster_band.offset().unwrap_or(0.0),
+            unit: raster_band.unit(),
+        }))
+    }
+
+    /// Reads `window` of the band into `out`, resampled to `out_size`
+    /// (GDAL decimates with overviews when `out_size` is smaller). Missing
+    /// pixels become NaN; scale and offset are applied. GDAL asks `cancel`
+    /// as it goes, so that a read of a huge window stops soon after an
+    /// interrupt or the run's deadline.
+    pub fn read(
+        &self,
+        window: Window,
+        out_size: (usize, usize),
+        out: &mut [f32],
+        cancel: &Cancel,
+    ) -> Result<(), RasterError> {
+        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let dataset = crate::dataset::open_as(&self.path, self.origin, Default::default())
+            .map_err(|e| RasterError::opening(&self.path, e))?;
+        let band = dataset.rasterband(self.band).map_err(gdal_error)?;
+        let decimated = out_size != (window.width, window.height);
+        read_band(&band, window, out_size, out, decimated, cancel).map_err(
+            |failure| match cancel.check() {
+                Err(stop) => RasterError::Stopped(stop),
+                Ok(()) => gdal_error(failure),
+            },
+        )?;
+        self.to_physical(out);
+        Ok(())
+    }
+
+    fn to_physical(&self, values: &mut [f32]) {
+        let nodata = self.nodata.map(|n| n as f32);
+        let (scale, offset) = (self.scale as f32, self.offset as f32);
+        let rescale = scale != 1.0 || offset != 0.0;
+        for value in values.iter_mut() {
+            if Some(*value) == nodata {
+                *value = f32::NAN;
+            } else if rescale {
+                *value = *value * scale + offset;
+            }
+        }
+    }
+}
+
+/// One `GDALRasterIOEx` read of `window` into `out` (`out_size` pixels,
+/// averaged when `decimated`), whose progress callback asks `cancel`
+/// whether to go on: GDAL calls it after each row of blocks it reads, and
+/// stops the read when it answers no.
+fn read_band(
+    band: &gdal::raster::RasterBand,
+    window: Window,
+    out_size: (usize, usize),
+    out: &mut [f32],
+    decimated: bool,
+    cancel: &Cancel,
+) -> Result<(), gdal::errors::GdalError> {
+    assert_eq!(out.len(), out_size.0 * out_size.1, "buffer of out_size");
+    let mut extra = gdal_sys::GDALRasterIOExtraArg {
+        nVersion: 1,
+        eResampleAlg: if decimated {
+            gdal_sys::GDALRIOResampleAlg::GRIORA_Average
+        } else {
+            gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour
+        },
+        pfnProgress: Some(keep_reading),
+        pProgressData: cancel as *const Cancel as *mut c_void,
+        bFloatingPointWindowValidity: 0,
+        dfXOff: 0.0,
+        dfYOff: 0.0,
+        dfXSize: 0.0,
+        dfYSize: 0.0,
+    };
+    let int = |n: usize| c_int::try_from(n).unwrap_or(c_int::MAX);
+    // SAFETY: `out` holds out_size pixels of f32 (checked above); `extra`
+    // and `cancel` outlive the call.
+    let result = unsafe {
+        gdal_sys::GDALRasterIOEx(
+            band.c_rasterband(),
+            gdal_sys::GDALRWFlag::GF_Read,
+            int(window.col),
+            int(window.row),
+            int(window.width),
+            int(window.height),
+            out.as_mut_ptr().cast(),
+            int(out_size.0),
+            int(out_size.1),
+            gdal_sys::GDALDataType::GDT_Float32,
+            0,
+            0,
+            &mut extra,
+        )
+    };
+    if result == gdal_sys::CPLErr::CE_None {
+        return Ok(());
+    }
+    // SAFETY: GDAL returns a valid (possibly empty) C string.
+    let message = unsafe { std::ffi::CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) };
+    Err(gdal::errors::GdalError::CplError {
+        class: result,
+        number: unsafe { gdal_sys::CPLGetLastErrorNo() },
+        msg: message.to_string_lossy().into_owned(),
+    })
+}
+
+/// GDAL's progress callback: go on while the run may (1), stop otherwise (0).
+unsafe extern "C" fn keep_reading(
+    _complete: f64,
+    _message: *const c_char,
+    cancel: *mut c_void,
+) -> c_int {
+    // SAFETY: `read_band` passes a `&Cancel` that outlives the read.
+    let cancel = unsafe { &*(cancel as *const Cancel) };
+    c_int::from(cancel.check().is_ok())
+}
