@@ -1,9 +1,9 @@
-"""Builds src/eo/plot/basemap/ne-50m.bin, the coastlines and country borders
+"""Builds crates/eo/src/plot/basemap/ne-50m.bin, the coastlines and country borders
 cleope draws on maps, from Natural Earth 1:50m (public domain) as packaged in
 the npm package world-atlas 2.0.2 (TopoJSON, ISC licence).
 
     cd /tmp && npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
-    python3 scripts/make_basemap.py /tmp/package/countries-50m.json src/eo/plot/basemap/ne-50m.bin
+    python3 scripts/make_basemap.py /tmp/package/countries-50m.json crates/eo/src/plot/basemap/ne-50m.bin
 
 Arcs used by one country are coastline, arcs shared by two are borders.
 Format (little endian): b"CLBM1", f64 scale x, scale y, translate x,

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 /// The trees whose folders must each have a README table.
 const TREES: &[&str] = &[
     "src",
+    "crates",
+    "tests",
     "stdlib",
     "modules",
     "tutorials",

@@ -485,7 +485,7 @@ fn hdf5_external_storage_and_links_read_nothing_outside_the_grant() {
 }
 
 /// The few HDF5 C functions the test needs, looked up in the HDF5 library
-/// GDAL brought into the process (as src/eo/hdf5.rs does for cleope).
+/// GDAL brought into the process (as crates/eo/src/hdf5.rs does for cleope).
 mod hdf5 {
     use std::ffi::{CString, c_char, c_int, c_void};
     use std::os::unix::ffi::OsStrExt;

@@ -172,7 +172,7 @@ fn slstr_fire_anomalies_follow_the_burning_front() {
         out.stdout
     );
     // The demo generator writes each detector's uncertainty between 0.05
-    // and 0.07 K (src/demo/sentinel3.rs, chernobyl): their mean too.
+    // and 0.07 K (crates/demo/src/sentinel3.rs, chernobyl): their mean too.
     let nights = fire["reference_products"].as_array().unwrap().len()
         + fire["event_products"].as_array().unwrap().len();
     let uncertainties: Vec<f64> = out
