@@ -11,7 +11,7 @@
 //! does not record libgdal as needed.
 //!
 //! Loading is explicit: [`install`] (first thing in `main`) registers
-//! [`load`] with `eo::gdal_library`, whose `ensure_loaded` — called at every
+//! [`load`] with `eo::gdal::library`, whose `ensure_loaded` — called at every
 //! first entry into GDAL — loads the library and sets GDAL up, or returns
 //! `GdalUnavailable`, which a script sees as an error in its cell. The stub
 //! then only resolves: it enters [`address_of`], which looks the function up
@@ -25,7 +25,7 @@
 //! The library's test binaries link GDAL the usual way; this binary's own
 //! unit tests (below) are linked like the binary.
 
-use cleope::eo::gdal_library::{self, GdalUnavailable};
+use cleope::eo::gdal::library::{self, GdalUnavailable};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -53,9 +53,9 @@ const LOAD_MODE: c_int = 0x2 | 0x100;
 /// The dlopen handle of libgdal once [`load`] has loaded it.
 static LIBRARY: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Tells `eo::gdal_library` how this binary loads GDAL.
+/// Tells `eo::gdal::library` how this binary loads GDAL.
 pub fn install() {
-    gdal_library::set_loader(load);
+    library::set_loader(load);
 }
 
 /// Loads libgdal (once; a failure is returned and may be retried).
@@ -132,7 +132,7 @@ extern "C" fn address_of(index: u32) -> usize {
 fn load_without_door(name: &CStr) -> *mut c_void {
     let bug = format!(
         "{} was called before GDAL was loaded: every first entry into GDAL must call \
-         cleope::eo::gdal_library::ensure_loaded() first",
+         cleope::eo::gdal::library::ensure_loaded() first",
         name.to_string_lossy()
     );
     if cfg!(debug_assertions) {
@@ -178,12 +178,12 @@ mod tests {
     #[test]
     fn a_first_call_keeps_its_arguments_and_gdal_is_set_up_by_the_door() {
         install();
-        gdal_library::configure(2 << 30);
-        gdal_library::ensure_loaded().unwrap();
+        library::configure(2 << 30);
+        library::ensure_loaded().unwrap();
         let mut point = Geometry::empty(OGRwkbGeometryType::wkbPoint).unwrap();
         point.set_point_2d(0, (12.25, -41.5));
         assert_eq!(point.get_point(0), (12.25, -41.5, 0.0));
-        assert!(gdal_library::is_loaded());
+        assert!(library::is_loaded());
         assert_eq!(
             gdal::config::get_config_option("GDAL_CACHEMAX", "").unwrap(),
             "64"
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_backtrace_taken_in_the_resolver_reaches_the_caller_of_the_trampoline() {
         install();
-        gdal_library::ensure_loaded().unwrap();
+        library::ensure_loaded().unwrap();
         // A function nothing else in this binary calls.
         let name = c"GDALGetCacheUsed64";
         let index = GDAL_FUNCTIONS.iter().position(|f| *f == name).unwrap();
@@ -292,7 +292,7 @@ mod tests {
         println!("error: {} {} {:?}", error.name, error.message, error.hint);
         cell("print(`after: ${answer}`);").unwrap();
         println!("{}", output.text(Stream::Stdout));
-        assert!(!gdal_library::is_loaded());
+        assert!(!library::is_loaded());
     }
 
     /// A GDAL function reached without `ensure_loaded` stops a debug build

@@ -20,7 +20,7 @@ pub mod sentinel5p;
 pub mod services;
 pub mod swath;
 
-use crate::eo::dataset::Refusal;
+use crate::eo::gdal::dataset::Refusal;
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
 use crate::sandbox::files::FileError;
 use crate::sandbox::{Breach, PathError, Stop, Workspace};
@@ -148,7 +148,7 @@ pub fn stop_error(stop: Stop) -> Box<EvalAltResult> {
 /// is a GDAL dataset description rather than a file (`FormatNotAllowed`),
 /// then confined to the session's roots (`PathNotAllowed`).
 pub fn gdal_path(workspace: &Workspace, name: &str) -> Result<String, Box<EvalAltResult>> {
-    crate::eo::dataset::check_script_name(name).map_err(refusal_error)?;
+    crate::eo::gdal::dataset::check_script_name(name).map_err(refusal_error)?;
     workspace.resolve_gdal(name).map_err(path_error)
 }
 

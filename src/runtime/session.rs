@@ -103,11 +103,11 @@ impl Session {
                 error,
             }
         })?;
-        crate::eo::gdal_library::configure(settings.quota.memory);
+        crate::eo::gdal::library::configure(settings.quota.memory);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.quota.cpus)
             .thread_name(|i| format!("cleope-worker-{i}"))
-            .start_handler(|_| crate::eo::hdf5::silence_on_this_thread())
+            .start_handler(|_| crate::eo::gdal::hdf5::silence_on_this_thread())
             .build()
             .map_err(|e| SetupError::Threads {
                 threads: settings.quota.cpus,
@@ -157,7 +157,7 @@ impl Session {
     /// Runs a chunk that starts on line `first_line` of a source already recorded.
     fn run_part(&mut self, chunk: Chunk, first_line: usize) -> Result<Dynamic, ScriptError> {
         // Chunks run on the caller's thread (the REPL's, the kernel's worker).
-        crate::eo::hdf5::silence_on_this_thread();
+        crate::eo::gdal::hdf5::silence_on_this_thread();
         self.host.show_notices();
         self.guard.start_run();
         // Leading newlines make the engine's line numbers those of the file,

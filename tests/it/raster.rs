@@ -254,7 +254,7 @@ fn an_eager_operation_larger_than_the_memory_quota_is_a_named_error() {
 fn copy_as(source: &Path, target: &Path, driver: &str, options: &[&str]) {
     // cleope's door to GDAL quiets HDF5 on this thread, whose probes GDAL's
     // reopening of a netCDF copy would otherwise print.
-    let input = cleope::eo::dataset::open(source).unwrap();
+    let input = cleope::eo::gdal::dataset::open(source).unwrap();
     let driver = DriverManager::get_driver_by_name(driver).unwrap();
     let options = RasterCreationOptions::from_iter(options.iter().copied());
     input

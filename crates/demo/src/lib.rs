@@ -151,7 +151,7 @@ impl ArchiveBuilder {
     /// Starts an archive at `root` (created if needed).
     pub fn new(root: &Path, options: DemoOptions) -> Result<ArchiveBuilder, DemoError> {
         // The products are written with GDAL, which the binary loads on demand.
-        cleope_eo::gdal_library::ensure_loaded()
+        cleope_eo::gdal::library::ensure_loaded()
             .map_err(|e| DemoError::product("the archive", e))?;
         std::fs::create_dir_all(root).map_err(|e| DemoError::io(root, e))?;
         Ok(ArchiveBuilder {

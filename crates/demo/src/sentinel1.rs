@@ -1036,7 +1036,6 @@ fn wuhan(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
 mod tests {
     use super::*;
     use crate::DemoOptions;
-    use gdal::Dataset;
 
     fn measurement(root: &Path, acquisition: &Acquisition, polarisation: &str) -> PathBuf {
         let name = acquisition.name();
@@ -1050,11 +1049,10 @@ mod tests {
     /// The measurement warped by its GCPs onto a lon/lat grid over `aoi`
     /// with GDAL's own warper, as `gdalwarp -te ... -tr ...` does.
     fn warped(path: &Path, aoi: [f64; 4], resolution: f64) -> (Vec<f32>, usize, usize) {
-        use std::ffi::CString;
-        let source = cleope_eo::dataset::open(path).unwrap();
+        use cleope_eo::gdal::dataset::Origin;
         let numbers = |values: &[f64]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
         let mut args: Vec<String> = [
-            // GTiff in memory: cleope keeps no MEM driver (see gdal_library).
+            // GTiff in memory: cleope keeps no MEM driver (see eo::gdal::library).
             "-of",
             "GTiff",
             "-t_srs",
@@ -1070,33 +1068,11 @@ mod tests {
         args.extend(numbers(&aoi));
         args.push("-tr".into());
         args.extend(numbers(&[resolution, resolution]));
-        let strings: Vec<CString> = args
-            .iter()
-            .map(|a| CString::new(a.as_str()).unwrap())
-            .collect();
-        let mut pointers: Vec<*mut std::ffi::c_char> =
-            strings.iter().map(|s| s.as_ptr() as *mut _).collect();
-        pointers.push(std::ptr::null_mut());
-        let target = CString::new(cleope_eo::dataset::built_path("test-warped")).unwrap();
-        // SAFETY: the argument strings outlive the options, freed before returning;
-        // the source stays open while GDAL reads it; the result is owned by the Dataset.
-        let warped = unsafe {
-            let options =
-                gdal_sys::GDALWarpAppOptionsNew(pointers.as_mut_ptr(), std::ptr::null_mut());
-            let mut sources = [source.c_dataset()];
-            let mut usage_error = 0;
-            let result = gdal_sys::GDALWarp(
-                target.as_ptr(),
-                std::ptr::null_mut(),
-                1,
-                sources.as_mut_ptr(),
-                options,
-                &mut usage_error,
-            );
-            gdal_sys::GDALWarpAppOptionsFree(options);
-            assert!(!result.is_null(), "the warp failed");
-            Dataset::from_c_dataset(result)
-        };
+        let target = cleope_eo::gdal::dataset::built_path("test-warped");
+        let source = path.to_string_lossy();
+        cleope_eo::gdal::utilities::warp(&source, Origin::File, &args, &target)
+            .expect("the warp failed");
+        let warped = cleope_eo::gdal::dataset::open_built(&target).unwrap();
         let (width, height) = warped.raster_size();
         let values = warped
             .rasterband(1)
@@ -1178,7 +1154,7 @@ mod tests {
             )
             .unwrap();
             let path = measurement(dir.path(), acquisition, "vh");
-            let dataset = cleope_eo::dataset::open(&path).unwrap();
+            let dataset = cleope_eo::gdal::dataset::open(&path).unwrap();
             assert!(
                 dataset.geo_transform().is_err(),
                 "located by GCPs only, like real GRD"

@@ -1350,7 +1350,7 @@ impl Staged {
 /// (the georeferencing real Sentinel-2 bands carry).
 fn encode_jp2(source: &Path, target: &Path) -> Result<(), DemoError> {
     let fail = |e: gdal::errors::GdalError| DemoError::product(&target.to_string_lossy(), e);
-    let dataset = cleope_eo::dataset::open(source)
+    let dataset = cleope_eo::gdal::dataset::open(source)
         .map_err(|e| DemoError::product(&target.to_string_lossy(), e))?;
     let (width, height) = dataset.raster_size();
     let driver = DriverManager::get_driver_by_name("JP2OpenJPEG").map_err(fail)?;
@@ -2122,7 +2122,7 @@ mod tests {
                 text.contains(product) && text.ends_with(&pattern) && !text.contains(".packed")
             })
             .unwrap_or_else(|| panic!("no {band} at {resolution} m in {product}"));
-        let dataset = cleope_eo::dataset::open(&path).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open(&path).unwrap();
         let (w, h) = dataset.raster_size();
         let values = dataset
             .rasterband(1)

@@ -3258,7 +3258,7 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        cleope_eo::dataset::open_ex(path, options)
+        cleope_eo::gdal::dataset::open_ex(path, options)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 

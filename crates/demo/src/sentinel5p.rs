@@ -943,7 +943,7 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset = cleope_eo::dataset::open_ex(path, options).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open_ex(path, options).unwrap();
         let product = dataset
             .root_group()
             .unwrap()
@@ -1029,7 +1029,7 @@ mod tests {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset = cleope_eo::dataset::open_ex(file(stem), options).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open_ex(file(stem), options).unwrap();
         let root = dataset.root_group().unwrap();
         let start = root
             .attribute("time_coverage_start")

@@ -1737,7 +1737,7 @@ mod tests {
     use gdal::Metadata;
 
     fn read_band(path: &str) -> (Vec<f64>, [f64; 6], (usize, usize)) {
-        let dataset = cleope_eo::dataset::open(path).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open(path).unwrap();
         let band = dataset.rasterband(1).unwrap();
         let size = dataset.raster_size();
         let raw = band.read_as::<f64>((0, 0), size, size, None).unwrap();
@@ -1846,7 +1846,7 @@ mod tests {
         );
         assert!(path.is_file(), "the ENS path");
         let source = format!("NETCDF:\"{}\":tcco", path.display());
-        let dataset = cleope_eo::dataset::open(&source).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open(&source).unwrap();
         assert_eq!(dataset.raster_size(), (360, 181));
         let t = dataset.geo_transform().unwrap();
         assert_eq!(
@@ -1933,7 +1933,7 @@ mod tests {
             .join(products::gmpe_pseudopath(day("2019-08-07")))
             .join(products::gmpe_file_name(day("2019-08-07")));
         let source = format!("NETCDF:\"{}\":analysed_sst", file.display());
-        let dataset = cleope_eo::dataset::open(&source).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open(&source).unwrap();
         assert_eq!(dataset.raster_size(), (720, 360));
         let t = dataset.geo_transform().unwrap();
         assert_eq!(
@@ -1947,7 +1947,9 @@ mod tests {
             dataset.metadata_item("analysed_sst#units", "").as_deref(),
             Some("kelvin")
         );
-        assert!(cleope_eo::dataset::open(format!("NETCDF:\"{}\":mask", file.display())).is_ok());
+        assert!(
+            cleope_eo::gdal::dataset::open(format!("NETCDF:\"{}\":mask", file.display())).is_ok()
+        );
 
         let truth = truth(dir.path());
         let rows = truth["cmems"]["dates"].as_array().unwrap();
@@ -2018,7 +2020,7 @@ mod tests {
                     ))
                     .join(row["name"].as_str().unwrap());
                 let source = format!("NETCDF:\"{}\":{code}", file.display());
-                let dataset = cleope_eo::dataset::open(&source).unwrap();
+                let dataset = cleope_eo::gdal::dataset::open(&source).unwrap();
                 let band = dataset.rasterband(1).unwrap();
                 let size = dataset.raster_size();
                 let raw = band.read_as::<u8>((0, 0), size, size, None).unwrap();
@@ -2077,7 +2079,7 @@ mod tests {
         let stem = dmp_stem(day("2020-04-01"));
         let packed = dir.path().join(format!(".packed/{stem}.zip"));
         let member = format!("/vsizip/{}/{stem}/{stem}_DMP.tiff", packed.display());
-        let dataset = cleope_eo::dataset::open(&member).unwrap();
+        let dataset = cleope_eo::gdal::dataset::open(&member).unwrap();
         assert_eq!(
             dataset.metadata_item("PRODUCT_TIME", "").as_deref(),
             Some("2020-04-12T08:30:00")

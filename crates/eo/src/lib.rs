@@ -3,13 +3,10 @@
 //! allocated, and long loops check the session's [`Cancel`](cleope_sandbox::Cancel).
 
 pub mod archive;
-pub mod dataset;
 pub mod download;
 pub mod ens;
-pub mod gdal_library;
-pub mod gdal_messages;
+pub mod gdal;
 pub mod geometry;
-pub mod hdf5;
 pub mod matrix;
 pub mod netcdf;
 pub mod odata;

@@ -214,7 +214,7 @@ impl NcWriter {
         let file_name = c_string(&path.to_string_lossy(), path)?;
         let options = Options::new(&["FORMAT=NC4"]);
         // Loads GDAL and registers the drivers cleope keeps, if nothing did yet.
-        crate::gdal_library::ensure_loaded().map_err(|e| NcError {
+        crate::gdal::library::ensure_loaded().map_err(|e| NcError {
             path: path.to_path_buf(),
             what: e.to_string(),
         })?;
@@ -595,7 +595,7 @@ mod tests {
             open_flags: gdal::GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let ds = crate::dataset::open_ex(&path, options).unwrap();
+        let ds = crate::gdal::dataset::open_ex(&path, options).unwrap();
         let root = ds.root_group().unwrap();
         let start = root.attribute("time_coverage_start").unwrap();
         assert_eq!(start.read_as_string(), "2020-02-01T11:00:00Z");
@@ -645,7 +645,7 @@ mod tests {
             open_flags: gdal::GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let ds = crate::dataset::open_ex(&path, options).unwrap();
+        let ds = crate::gdal::dataset::open_ex(&path, options).unwrap();
         let root = ds.root_group().unwrap();
         let wqsf = root.open_md_array("WQSF", Default::default()).unwrap();
         assert_eq!(

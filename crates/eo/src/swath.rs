@@ -423,7 +423,7 @@ fn read_array(path: &str) -> Result<(Vec<f32>, String), RasterError> {
         path: path.to_string(),
         message: e.to_string(),
     };
-    let dataset = crate::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
+    let dataset = crate::gdal::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
     let band = dataset.rasterband(1).map_err(gdal_error)?;
     let (width, height) = band.size();
     let mut values = vec![0.0f32; width * height];

@@ -9,10 +9,11 @@
 
 use super::names;
 use crate::ens::EnsProduct;
+use crate::gdal::dataset::Origin;
+use crate::gdal::utilities;
 use crate::raster::imageops::{Component, Plane};
 use crate::raster::{Compute, Raster, RasterError, Resampling, Stack};
 use chrono::NaiveDateTime;
-use std::ffi::{CString, c_char, c_int};
 use std::path::Path;
 
 /// Why a Sentinel-1 product cannot be used.
@@ -176,7 +177,7 @@ impl Grd {
 /// when the image was taken).
 pub fn processing_time(measurement: &str) -> Option<String> {
     use gdal::Metadata;
-    crate::dataset::open(measurement)
+    crate::gdal::dataset::open(measurement)
         .ok()?
         .metadata_item("TIFFTAG_DATETIME", "")
 }
@@ -351,60 +352,10 @@ pub fn warp_onto_box(
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    let target = crate::dataset::built_path("box");
-    gdal_warp(source, &args, &target)?;
+    let target = crate::gdal::dataset::built_path("box");
+    utilities::warp(source, Origin::File, &args, &target)
+        .map_err(|e| RasterError::utility(source, e))?;
     Raster::open_built(&target, 1)
-}
-
-/// Runs GDAL's warper (the library behind `gdalwarp`) from `source` to `target`.
-fn gdal_warp(source: &str, args: &[String], target: &str) -> Result<(), RasterError> {
-    let failure = |what: &str| {
-        // SAFETY: GDAL returns a valid (possibly empty) C string.
-        let message = unsafe { std::ffi::CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }
-            .to_string_lossy()
-            .into_owned();
-        RasterError::Gdal {
-            path: source.to_string(),
-            message: format!("{what} failed: {message}"),
-        }
-    };
-    let dataset = crate::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
-    let strings: Vec<CString> = args
-        .iter()
-        .map(|a| {
-            CString::new(a.as_str())
-                .map_err(|_| RasterError::Invalid("an option contains a NUL byte".into()))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut pointers: Vec<*mut c_char> =
-        strings.iter().map(|s| s.as_ptr() as *mut c_char).collect();
-    pointers.push(std::ptr::null_mut());
-    let target_c = CString::new(target)
-        .map_err(|_| RasterError::Invalid("a path contains a NUL byte".into()))?;
-    // SAFETY: the strings outlive the options, which are freed before
-    // returning; the source stays open while GDAL reads it.
-    unsafe {
-        let options = gdal_sys::GDALWarpAppOptionsNew(pointers.as_mut_ptr(), std::ptr::null_mut());
-        if options.is_null() {
-            return Err(failure("preparing the warp"));
-        }
-        let mut sources = [dataset.c_dataset()];
-        let mut usage_error: c_int = 0;
-        let result = gdal_sys::GDALWarp(
-            target_c.as_ptr(),
-            std::ptr::null_mut(),
-            1,
-            sources.as_mut_ptr(),
-            options,
-            &mut usage_error,
-        );
-        gdal_sys::GDALWarpAppOptionsFree(options);
-        if result.is_null() {
-            return Err(failure("warping"));
-        }
-        gdal_sys::GDALClose(result);
-    }
-    Ok(())
 }
 
 /// The measurement of `polarisation` warped through its GCPs onto the

@@ -523,11 +523,6 @@ pub fn composite_bands(kind: &str) -> Option<([&'static str; 3], u32)> {
     })
 }
 
-/// The sensing date and time of a product name, "YYYY-MM-DD HH:MM" (for stacks).
-pub fn date_label(msi: &Msi) -> String {
-    msi.sensing.format("%Y-%m-%d %H:%M").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,7 +288,7 @@ impl NcFile {
             open_flags: GdalOpenFlags::GDAL_OF_MULTIDIM_RASTER,
             ..Default::default()
         };
-        let dataset = crate::dataset::open_ex(path, options)
+        let dataset = crate::gdal::dataset::open_ex(path, options)
             .map_err(|e| S3Error::Raster(RasterError::opening(path, e)))?;
         Ok(NcFile {
             path: path.to_string(),

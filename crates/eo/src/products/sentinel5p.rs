@@ -14,8 +14,8 @@
 //! read from the variable's own attributes, with a clear error where one
 //! does not exist (CH4 is a mixing ratio: it has no molecules/cm² factor).
 
-use crate::dataset::OpenError;
 use crate::ens::{EnsProduct, name_stem};
+use crate::gdal::dataset::OpenError;
 use crate::raster::{Bounds, RasterError};
 use crate::swath::Swath;
 use cleope_sandbox::MemoryBudget;
@@ -209,8 +209,8 @@ impl L2 {
                 "give an S5P_…_L2__CO____, NO2, SO2, HCHO, CH4 or O3 product",
             )
         })?;
-        let dataset =
-            crate::dataset::open(netcdf_path(&file, species.variable())).map_err(|e| match e {
+        let dataset = crate::gdal::dataset::open(netcdf_path(&file, species.variable())).map_err(
+            |e| match e {
                 OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal).into(),
                 OpenError::Unavailable(unavailable) => RasterError::from(unavailable).into(),
                 OpenError::Gdal(e) => S5pError::product(
@@ -220,7 +220,8 @@ impl L2 {
                     ),
                     "the product may be incomplete: download it again",
                 ),
-            })?;
+            },
+        )?;
         let attribute = |key: &str| dataset.metadata_item(key, "");
         let variable = |key: &str| attribute(&format!("/PRODUCT/{}#{key}", species.variable()));
         let factors = ["molecules_percm2", "DU"]

@@ -402,7 +402,8 @@ fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
         path: source.to_string(),
         message: e.to_string(),
     };
-    let dataset = crate::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
+    let dataset =
+        crate::gdal::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
     let (width, height) = dataset.raster_size();
     let transform = dataset.geo_transform().map_err(gdal_error)?;
     let crs = dataset.projection();
@@ -839,7 +840,7 @@ pub fn open_cgls(path: &str, code: &str) -> Result<Raster, ServiceError> {
 /// never masks a valid pixel.
 fn highest_valid_value(source: &str, code: &str) -> Option<f64> {
     use gdal::Metadata;
-    let dataset = crate::dataset::open(source).ok()?;
+    let dataset = crate::gdal::dataset::open(source).ok()?;
     let band = dataset.rasterband(1).ok()?;
     let item = |key: &str| dataset.metadata_item(&format!("{code}#{key}"), "");
     let stored_max = match item("valid_range") {
@@ -911,7 +912,7 @@ pub struct DmpLayer {
 pub fn open_dmp(path: &str) -> Result<DmpLayer, ServiceError> {
     use gdal::Metadata;
     let name = parse_dmp_name(path)?;
-    let dataset = crate::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
+    let dataset = crate::gdal::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
     let product_time = dataset.metadata_item("PRODUCT_TIME", "");
     let mut raster = Raster::open(path, 1)?;
     raster.unit = DMP_UNITS.to_string();

@@ -1,7 +1,7 @@
 //! Terminal operations: statistics, histograms, quantiles, decimated reads
 //! and saving, evaluated block by block in parallel.
 
-use super::grid::{Grid, Window};
+use super::grid::Window;
 use super::{Raster, RasterError};
 use cleope_sandbox::{Cancel, MemoryBudget};
 use gdal::DriverManager;
@@ -403,7 +403,7 @@ impl Compute<'_> {
     }
 
     fn write_geotiff(&self, raster: &Raster, path: &Path) -> Result<(), RasterError> {
-        crate::gdal_library::ensure_loaded()?;
+        crate::gdal::library::ensure_loaded()?;
         let grid = raster.grid();
         let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
             path: path.display().to_string(),
@@ -469,7 +469,7 @@ fn copy_as(source: &Path, target: &Path, driver: &str) -> Result<(), RasterError
         path: target.display().to_string(),
         message: e.to_string(),
     };
-    let input = crate::dataset::open(source)
+    let input = crate::gdal::dataset::open(source)
         .map_err(|e| RasterError::opening(&source.display().to_string(), e))?;
     let driver = DriverManager::get_driver_by_name(driver).map_err(gdal_error)?;
     let output = input
@@ -486,19 +486,6 @@ fn io_error(path: &Path, error: std::io::Error) -> RasterError {
     RasterError::Gdal {
         path: path.display().to_string(),
         message: error.to_string(),
-    }
-}
-
-/// The grid of a raster resampled so its larger side is at most `max_side` pixels.
-pub fn decimated_grid(grid: &Grid, width: usize, height: usize) -> Grid {
-    Grid {
-        width,
-        height,
-        transform: grid.transform.scaled(
-            grid.width as f64 / width as f64,
-            grid.height as f64 / height as f64,
-        ),
-        crs: grid.crs.clone(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::RasterError;
 use super::grid::Bounds;
-use crate::gdal_library::ensure_loaded;
+use crate::gdal::library::ensure_loaded;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 
 /// WGS 84 (EPSG:4326) as WKT, the CRS of lon/lat grids.
@@ -32,7 +32,7 @@ fn xy_ordered(definition: &str) -> Result<SpatialRef, RasterError> {
 /// and grids named by path. Accepted: `AUTHORITY:CODE` (EPSG:32633,
 /// OGC:CRS84, urn:ogc:def:crs:EPSG::4326), WKT, PROJJSON and PROJ strings
 /// that name no file by path.
-pub fn check_definition(text: &str) -> Result<(), crate::dataset::Refusal> {
+pub fn check_definition(text: &str) -> Result<(), crate::gdal::dataset::Refusal> {
     let text = text.trim();
     let lower = text.to_ascii_lowercase();
     let authority_code = text.split_once(':').is_some_and(|(authority, code)| {
@@ -62,7 +62,7 @@ pub fn check_definition(text: &str) -> Result<(), crate::dataset::Refusal> {
     if authority_code || (structured && !names_a_file) {
         return Ok(());
     }
-    Err(crate::dataset::Refusal {
+    Err(crate::gdal::dataset::Refusal {
         path: text.chars().take(80).collect(),
         found: "is not a coordinate reference system cleope passes to GDAL: \
                 GDAL would read it as a file or fetch it as a URL"

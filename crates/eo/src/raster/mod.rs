@@ -24,7 +24,7 @@ pub use source::BandSource;
 pub use stack::Stack;
 pub use warp::{Resampling, WarpOptions};
 
-use crate::dataset::Origin;
+use crate::gdal::dataset::Origin;
 use cleope_sandbox::{Breach, Stop};
 use std::sync::Arc;
 
@@ -52,24 +52,37 @@ pub enum RasterError {
     Invalid(String),
     /// A dataset scripts may not open (a VRT, a connection string, …).
     #[error("{0}")]
-    FormatNotAllowed(crate::dataset::Refusal),
+    FormatNotAllowed(crate::gdal::dataset::Refusal),
     #[error("stopped")]
     Stopped(Stop),
     /// GDAL itself could not be loaded.
     #[error(transparent)]
-    GdalUnavailable(#[from] crate::gdal_library::GdalUnavailable),
+    GdalUnavailable(#[from] crate::gdal::library::GdalUnavailable),
 }
 
 impl RasterError {
-    /// Why `path` did not open through [`crate::dataset`].
-    pub fn opening(path: &str, error: crate::dataset::OpenError) -> RasterError {
-        use crate::dataset::OpenError;
+    /// Why `path` did not open through [`crate::gdal::dataset`].
+    pub fn opening(path: &str, error: crate::gdal::dataset::OpenError) -> RasterError {
+        use crate::gdal::dataset::OpenError;
         match error {
             OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal),
             OpenError::Unavailable(unavailable) => RasterError::GdalUnavailable(unavailable),
             OpenError::Gdal(error) => RasterError::Gdal {
                 path: path.to_string(),
                 message: error.to_string(),
+            },
+        }
+    }
+
+    /// One of GDAL's utilities failed on `path`.
+    pub fn utility(path: &str, error: crate::gdal::utilities::UtilityError) -> RasterError {
+        use crate::gdal::utilities::UtilityError;
+        match error {
+            UtilityError::Open(error) => RasterError::opening(path, error),
+            UtilityError::Nul => RasterError::Invalid("an option contains a NUL byte".into()),
+            failed @ UtilityError::Failed { .. } => RasterError::Gdal {
+                path: path.to_string(),
+                message: failed.to_string(),
             },
         }
     }
@@ -98,7 +111,7 @@ pub struct Raster {
 
 impl Raster {
     /// Band `band` (from 1) of a file from outside cleope, in a format
-    /// scripts may open (see [`crate::dataset`]). A file located only
+    /// scripts may open (see [`crate::gdal::dataset`]). A file located only
     /// by ground control points (Sentinel-1 GRD) opens warped to their CRS.
     pub fn open(path: &str, band: usize) -> Result<Raster, RasterError> {
         let source = match BandSource::open(path, band, Origin::File) {

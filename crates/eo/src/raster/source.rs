@@ -2,7 +2,7 @@
 
 use super::RasterError;
 use super::grid::{GeoTransform, Grid, Window};
-use crate::dataset::Origin;
+use crate::gdal::dataset::Origin;
 use cleope_sandbox::Cancel;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// One band of a raster file (GeoTIFF, JP2, netCDF subdatasets, `/vsizip/`
 /// paths...) or of a VRT cleope built. Holds no open handle: GDAL datasets
 /// are not thread-safe, so each read opens its own, through the door
-/// ([`crate::dataset`]) and as made by the same `origin` each time.
+/// ([`crate::gdal::dataset`]) and as made by the same `origin` each time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandSource {
     /// The path as GDAL opens it.
@@ -31,7 +31,7 @@ pub struct BandSource {
 
 /// True when the file is located by ground control points.
 pub fn has_gcps(path: &str) -> bool {
-    crate::dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
+    crate::gdal::dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
 }
 
 impl BandSource {
@@ -41,7 +41,7 @@ impl BandSource {
             path: path.to_string(),
             message: e.to_string(),
         };
-        let dataset = crate::dataset::open_as(path, origin, Default::default())
+        let dataset = crate::gdal::dataset::open_as(path, origin, Default::default())
             .map_err(|e| RasterError::opening(path, e))?;
         let count = dataset.raster_count();
         if band == 0 || band > count {
@@ -91,7 +91,7 @@ impl BandSource {
             path: self.path.clone(),
             message: e.to_string(),
         };
-        let dataset = crate::dataset::open_as(&self.path, self.origin, Default::default())
+        let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
             .map_err(|e| RasterError::opening(&self.path, e))?;
         let band = dataset.rasterband(self.band).map_err(gdal_error)?;
         let decimated = out_size != (window.width, window.height);

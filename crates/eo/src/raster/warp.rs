@@ -4,8 +4,8 @@
 //! system, read block by block like any file: nothing is computed up front.
 
 use super::{Node, Raster, RasterError};
-use crate::dataset::{Origin, built_path};
-use std::ffi::{CString, c_char, c_int};
+use crate::gdal::dataset::{Origin, built_path};
+use crate::gdal::utilities;
 
 /// How pixel values are taken from the source grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,71 +153,9 @@ fn window_vrt(
     Ok(target)
 }
 
-/// Holds C strings and the null-terminated pointer array GDAL's utilities take.
-struct Argv {
-    _strings: Vec<CString>,
-    pointers: Vec<*mut c_char>,
-}
-
-impl Argv {
-    fn new<S: AsRef<str>>(args: &[S]) -> Result<Argv, RasterError> {
-        let strings: Vec<CString> = args
-            .iter()
-            .map(|a| {
-                CString::new(a.as_ref())
-                    .map_err(|_| RasterError::Invalid("an option contains a NUL byte".into()))
-            })
-            .collect::<Result<_, _>>()?;
-        let mut pointers: Vec<*mut c_char> =
-            strings.iter().map(|s| s.as_ptr() as *mut c_char).collect();
-        pointers.push(std::ptr::null_mut());
-        Ok(Argv {
-            _strings: strings,
-            pointers,
-        })
-    }
-}
-
-fn gdal_failure(path: &str, what: &str) -> RasterError {
-    let message = unsafe { std::ffi::CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }
-        .to_string_lossy()
-        .into_owned();
-    RasterError::Gdal {
-        path: path.to_string(),
-        message: format!("{what} failed: {message}"),
-    }
-}
-
 fn run_gdalwarp(source: &str, origin: Origin, args: &[String]) -> Result<String, RasterError> {
     let target = built_path("warp");
-    let dataset = crate::dataset::open_as(source, origin, Default::default())
-        .map_err(|e| RasterError::opening(source, e))?;
-    let mut argv = Argv::new(args)?;
-    let target_c = CString::new(target.as_str()).expect("no NUL in generated paths");
-    // SAFETY: argv outlives the options, which are freed before returning;
-    // the source handle stays valid while `dataset` lives.
-    unsafe {
-        let options =
-            gdal_sys::GDALWarpAppOptionsNew(argv.pointers.as_mut_ptr(), std::ptr::null_mut());
-        if options.is_null() {
-            return Err(gdal_failure(source, "preparing the warp"));
-        }
-        let mut sources = [dataset.c_dataset()];
-        let mut usage_error: c_int = 0;
-        let result = gdal_sys::GDALWarp(
-            target_c.as_ptr(),
-            std::ptr::null_mut(),
-            1,
-            sources.as_mut_ptr(),
-            options,
-            &mut usage_error,
-        );
-        gdal_sys::GDALWarpAppOptionsFree(options);
-        if result.is_null() {
-            return Err(gdal_failure(source, "warping"));
-        }
-        gdal_sys::GDALClose(result);
-    }
+    utilities::warp(source, origin, args, &target).map_err(|e| RasterError::utility(source, e))?;
     Ok(target)
 }
 
@@ -227,31 +165,7 @@ fn run_translate(
     args: &[&str],
     target: &str,
 ) -> Result<(), RasterError> {
-    let dataset = crate::dataset::open_as(source, origin, Default::default())
-        .map_err(|e| RasterError::opening(source, e))?;
-    let mut argv = Argv::new(args)?;
-    let target_c = CString::new(target).expect("no NUL in generated paths");
-    // SAFETY: as in run_gdalwarp.
-    unsafe {
-        let options =
-            gdal_sys::GDALTranslateOptionsNew(argv.pointers.as_mut_ptr(), std::ptr::null_mut());
-        if options.is_null() {
-            return Err(gdal_failure(source, "preparing the window"));
-        }
-        let mut usage_error: c_int = 0;
-        let result = gdal_sys::GDALTranslate(
-            target_c.as_ptr(),
-            dataset.c_dataset(),
-            options,
-            &mut usage_error,
-        );
-        gdal_sys::GDALTranslateOptionsFree(options);
-        if result.is_null() {
-            return Err(gdal_failure(source, "windowing"));
-        }
-        gdal_sys::GDALClose(result);
-    }
-    Ok(())
+    utilities::translate(source, origin, args, target).map_err(|e| RasterError::utility(source, e))
 }
 
 /// For files located by ground control points only (Sentinel-1 GRD

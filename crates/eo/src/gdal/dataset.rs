@@ -18,11 +18,11 @@
 //!   opened through this door first.
 //!
 //! Every open first makes sure GDAL is loaded and set up
-//! ([`crate::gdal_library::ensure_loaded`]): the binary links GDAL
+//! ([`crate::gdal::library::ensure_loaded`]): the binary links GDAL
 //! lazily, and a machine without it gets [`OpenError::Unavailable`] here
 //! rather than a dead process. The set-up closes the paths left behind this
 //! door (network, plugins, sidecar writes) and quiets GDAL's warnings, and
-//! every open quiets HDF5 on the calling thread (see [`crate::hdf5`]),
+//! every open quiets HDF5 on the calling thread (see [`crate::gdal::hdf5`]),
 //! whichever thread opens: a session's, a rayon worker's, the kernel's or a
 //! test's.
 
@@ -33,10 +33,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gdal::errors::GdalError;
 use gdal::{Dataset, DatasetOptions};
 
-use crate::gdal_library::GdalUnavailable;
+use crate::gdal::library::GdalUnavailable;
 
 /// Every GDAL driver cleope keeps registered (see
-/// [`crate::gdal_library::HARDENING`]), in layers: COG, which only writes;
+/// [`crate::gdal::library::HARDENING`]), in layers: COG, which only writes;
 /// VRT, for datasets cleope builds; then [`FILE_FORMATS`].
 pub const KEPT_DRIVERS: &[&str] = &[
     "COG",
@@ -132,7 +132,7 @@ pub fn open_as(
     origin: Origin,
     options: DatasetOptions,
 ) -> Result<Dataset, OpenError> {
-    crate::gdal_library::ensure_loaded()?;
+    crate::gdal::library::ensure_loaded()?;
     let path = path.as_ref();
     let formats = match origin {
         Origin::File => {
@@ -300,9 +300,9 @@ mod tests {
         let printing = std::thread::spawn(|| {
             // Referencing GDAL loads its libraries, HDF5 among them.
             assert!(gdal::DriverManager::get_driver_by_name("netCDF").is_ok());
-            let before = crate::hdf5::prints_on_this_thread();
+            let before = crate::gdal::hdf5::prints_on_this_thread();
             let _ = open("/nonexistent/cleope-test.nc");
-            (before, crate::hdf5::prints_on_this_thread())
+            (before, crate::gdal::hdf5::prints_on_this_thread())
         })
         .join()
         .unwrap();

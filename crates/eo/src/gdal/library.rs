@@ -3,7 +3,7 @@
 //! The `cleope` binary links GDAL lazily: the library and its 113
 //! dependencies are not loaded before `main` (see `src/lazy_gdal.rs`), so a
 //! REPL or a kernel that never reads a raster never pays for them. Every
-//! first entry into GDAL — the dataset door ([`crate::dataset`]), the
+//! first entry into GDAL — the dataset door ([`crate::gdal::dataset`]), the
 //! netCDF writer, saving a raster, a coordinate reference system, the demo
 //! archive — calls [`ensure_loaded`] first. It loads the library through the
 //! loader the binary registered ([`set_loader`]; test binaries and other
@@ -21,7 +21,7 @@ use std::ffi::{CStr, CString, c_char, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Once, OnceLock};
 
-use crate::dataset::KEPT_DRIVERS;
+use crate::gdal::dataset::KEPT_DRIVERS;
 
 unsafe extern "C" {
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
@@ -66,14 +66,14 @@ static SET_UP: Once = Once::new();
 /// Makes GDAL ready to call on this thread: loads it if this program links
 /// it lazily and it is not loaded yet, sets it up once (see the module's
 /// text) and quiets HDF5 on the calling thread (a setting each thread has;
-/// see [`crate::hdf5`]). Every first entry into GDAL calls this before
+/// see [`crate::gdal::hdf5`]). Every first entry into GDAL calls this before
 /// any GDAL function; another thread calling meanwhile waits for the set-up
 /// to finish. A failed load is not remembered: a later call tries again.
 pub fn ensure_loaded() -> Result<(), GdalUnavailable> {
     if !SET_UP.is_completed() {
         load_and_set_up()?;
     }
-    crate::hdf5::silence_on_this_thread();
+    crate::gdal::hdf5::silence_on_this_thread();
     Ok(())
 }
 
@@ -87,7 +87,7 @@ fn load_and_set_up() -> Result<(), GdalUnavailable> {
     }
     // Plain calls into GDAL, none of which comes back here.
     SET_UP.call_once(|| {
-        crate::gdal_messages::install();
+        crate::gdal::messages::install();
         harden();
         apply_cache_limit();
     });
@@ -130,7 +130,7 @@ fn apply_cache_limit() {
 }
 
 /// GDAL configuration options set once, before any dataset opens, each
-/// closing a door the driver allow-list of [`crate::dataset`] leaves:
+/// closing a door the driver allow-list of [`crate::gdal::dataset`] leaves:
 /// GDAL follows references inside the files cleope itself builds, and
 /// reads its own configuration from places a script may reach. Measured on
 /// Debian's GDAL 3.6.2 (see the tests below and tests/it/hostile_gdal.rs); set
@@ -345,7 +345,7 @@ mod tests {
             for (key, value) in &options {
                 gdal::config::set_thread_local_config_option(key, value).unwrap();
             }
-            if let Ok(dataset) = crate::dataset::open_built(&xml) {
+            if let Ok(dataset) = crate::gdal::dataset::open_built(&xml) {
                 let band = dataset.rasterband(1).unwrap();
                 let _ = band.read_as::<u8>((0, 0), (1, 1), (1, 1), None);
             }
@@ -411,7 +411,7 @@ mod tests {
                 for (key, value) in options {
                     gdal::config::set_thread_local_config_option(key, value).unwrap();
                 }
-                let dataset = crate::dataset::open(&path).unwrap();
+                let dataset = crate::gdal::dataset::open(&path).unwrap();
                 let band = dataset.rasterband(1).unwrap();
                 band.get_statistics(true, false).unwrap();
             })

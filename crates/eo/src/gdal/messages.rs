@@ -15,7 +15,7 @@ use gdal::errors::CplErrType;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Installs the quiet handler, once per process: part of GDAL's set-up
-/// (see [`crate::gdal_library::ensure_loaded`]).
+/// (see [`crate::gdal::library::ensure_loaded`]).
 pub fn install() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::AcqRel) || std::env::var_os("CPL_DEBUG").is_some() {

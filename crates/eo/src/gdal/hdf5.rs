@@ -14,7 +14,7 @@
 //! neither depends on HDF5's library name (`hdf5_serial` on Debian) nor
 //! breaks with a GDAL built without it: then there is nothing to silence.
 
-use crate::gdal_library::loaded_symbol;
+use crate::gdal::library::loaded_symbol;
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 
