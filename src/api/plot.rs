@@ -178,12 +178,7 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
         })?;
         let width = number(&item, "width")?.unwrap_or(2.0).clamp(1.0, 20.0) as u32;
         if let Some(aoi) = item.get("aoi") {
-            let aoi = aoi
-                .clone()
-                .try_cast::<crate::eo::geometry::Aoi>()
-                .ok_or_else(|| {
-                    option_error("aoi", "must be an area (aoi_bbox, aoi_polygon, ...)", "")
-                })?;
+            let aoi = crate::api::args::area(aoi)?;
             for ring in crate::api::aoi::rings(&aoi) {
                 result.push(Overlay::Line {
                     points: to_crs(ring)?,
