@@ -51,7 +51,7 @@ pub struct ProductRecord {
     /// Online now; false: archived until ordered.
     pub online: bool,
     /// "zip" (a folder in ENS, a zip to download) or "file".
-    pub packing: String,
+    pub packing: Packing,
     /// Bytes of the download.
     pub size: u64,
     /// MD5 of the download, lowercase hex.
@@ -97,10 +97,7 @@ impl ProductRecord {
             end: spec.end,
             pseudopath: spec.pseudopath,
             online: spec.online,
-            packing: match spec.packing {
-                Packing::Zip => "zip".into(),
-                Packing::File => "file".into(),
-            },
+            packing: spec.packing,
             size,
             md5,
             blake3,

@@ -451,7 +451,7 @@ pub fn order_patience(seconds: f64) -> Result<Duration, ClientError> {
 /// `X.SAFE`, and the bytes are a zip, so it becomes `X.SAFE.zip`.
 fn download_name(name: &str) -> String {
     match crate::eo::download::Packing::of(name) {
-        crate::eo::download::Packing::Plain if !name.ends_with(".nc") => format!("{name}.zip"),
+        crate::eo::download::Packing::File if !name.ends_with(".nc") => format!("{name}.zip"),
         _ => name.to_string(),
     }
 }
