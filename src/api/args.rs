@@ -259,60 +259,49 @@ mod tests {
     }
 
     #[test]
-    fn a_bound_out_of_range_is_named() {
-        let (kind, message, hint) = error(bounds(&value("[10, 40, 190, 42]")));
-        assert_eq!(kind, "BadAoi");
-        assert_eq!(
-            message,
-            "lon_max is 190, outside -180..180; bounds go lon_min, lat_min, lon_max, lat_max, in degrees"
-        );
-        assert_eq!(hint, AREA_FORMS);
-        let (_, message, _) = error(bounds(&value("[10, -95, 12, 42]")));
-        assert_eq!(
-            message,
-            "lat_min is -95, outside -90..90; bounds go lon_min, lat_min, lon_max, lat_max, in degrees"
-        );
+    fn a_bad_area_names_the_fault_and_lists_the_forms() {
+        for (code, message) in [
+            (
+                "[10, 40, 190, 42]",
+                "lon_max is 190, outside -180..180; bounds go lon_min, lat_min, lon_max, lat_max, in degrees",
+            ),
+            (
+                "[10, -95, 12, 42]",
+                "lat_min is -95, outside -90..90; bounds go lon_min, lat_min, lon_max, lat_max, in degrees",
+            ),
+            (
+                "[12, 40, 10, 42]",
+                "lon_min (12) must be less than lon_max (10); give the western edge first; \
+                 a box that crosses the 180° meridian must be split into two boxes",
+            ),
+            (
+                "[10.0, 42.0, 12.0, 42.0]",
+                "lat_min (42) must be less than lat_max (42); \
+                 a box needs some height: make lat_max larger than lat_min",
+            ),
+            (
+                "[10, 40, 12]",
+                "the bounds [10, 40, 12] hold 3 numbers, not the 4 of [lon_min, lat_min, lon_max, lat_max]",
+            ),
+            (
+                r#"[10, "40", 12, 42]"#,
+                r#"item 1 of the bounds [10, "40", 12, 42] is 40, not a number"#,
+            ),
+            ("#{ lon: 10 }", "#{\"lon\": 10} is not an area"),
+        ] {
+            let expected = (
+                "BadAoi".to_string(),
+                message.to_string(),
+                AREA_FORMS.to_string(),
+            );
+            assert_eq!(error(area(&value(code))), expected, "{code}");
+        }
     }
 
     #[test]
-    fn bounds_out_of_order_are_named() {
-        let (kind, message, _) = error(bounds(&value("[12, 40, 10, 42]")));
-        assert_eq!(kind, "BadAoi");
-        assert!(
-            message.starts_with("lon_min (12) must be less than lon_max (10); "),
-            "{message}"
-        );
-        let (_, message, _) = error(bounds(&value("[10.0, 42.0, 12.0, 42.0]")));
-        assert!(
-            message.starts_with("lat_min (42) must be less than lat_max (42); "),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn bounds_need_four_numbers() {
-        let (kind, message, hint) = error(bounds(&value("[10, 40, 12]")));
-        assert_eq!(kind, "BadAoi");
-        assert_eq!(
-            message,
-            "the bounds [10, 40, 12] hold 3 numbers, not the 4 of [lon_min, lat_min, lon_max, lat_max]"
-        );
-        assert_eq!(hint, AREA_FORMS);
-        let (_, message, _) = error(bounds(&value(r#"[10, "40", 12, 42]"#)));
-        assert_eq!(
-            message,
-            r#"item 1 of the bounds [10, "40", 12, 42] is 40, not a number"#
-        );
-    }
-
-    #[test]
-    fn anything_else_is_not_an_area() {
-        let (kind, message, hint) = error(area(&value("#{ lon: 10 }")));
-        assert_eq!(kind, "BadAoi");
-        assert_eq!(message, "#{\"lon\": 10} is not an area");
-        assert_eq!(hint, AREA_FORMS);
-        let (kind, _, _) = error(area(&value(r#""somewhere nice""#)));
-        assert_eq!(kind, "BadAoi");
+    fn text_that_is_neither_wkt_nor_geojson_is_not_an_area() {
+        let (kind, _, hint) = error(area(&value(r#""somewhere nice""#)));
+        assert_eq!((kind.as_str(), hint.as_str()), ("BadAoi", AREA_FORMS));
         assert!(four_numbers(&Dynamic::from(Array::new())).is_err());
     }
 
