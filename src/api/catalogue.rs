@@ -9,10 +9,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
+use crate::api::args::Options;
 use crate::api::script_error;
 use crate::eo::download::{Progress, TerminalProgress, Unit};
 use crate::eo::ens::{EnsError, EnsProduct, Placement, name_stem};
-use crate::eo::geometry::{Aoi, BBox};
 use crate::eo::odata::client::{ClientError, MAX_RESULTS};
 use crate::eo::odata::{CatalogueProduct, Query, SortOrder};
 use crate::runtime::Host;
@@ -80,7 +80,7 @@ fn client_error(error: ClientError) -> Box<EvalAltResult> {
     script_error(kind, &error.to_string(), &error.hint())
 }
 
-fn ens_error(error: EnsError) -> Box<EvalAltResult> {
+pub(crate) fn ens_error(error: EnsError) -> Box<EvalAltResult> {
     let kind = match &error {
         EnsError::Offline { .. } => "ProductOffline",
         EnsError::NotMounted { .. } | EnsError::NoMount { .. } => "NotInArchive",
@@ -175,40 +175,9 @@ fn instant(value: &str, key: &str, end_of_day: bool) -> Result<DateTime<Utc>, Bo
     ))
 }
 
-/// An area from an `Aoi`, a bounds array `[lon_min, lat_min, lon_max, lat_max]` or WKT.
-fn area(value: &Dynamic) -> Result<Aoi, Box<EvalAltResult>> {
-    if let Some(aoi) = value.clone().try_cast::<Aoi>() {
-        return Ok(aoi);
-    }
-    if let Some(bounds) = value.clone().try_cast::<Array>() {
-        let numbers: Vec<f64> = bounds
-            .iter()
-            .map(|v| number(v, "aoi"))
-            .collect::<Result<_, _>>()?;
-        if let [a, b, c, d] = numbers[..] {
-            let bbox = BBox::new(a, b, c, d).map_err(crate::api::aoi::aoi_error)?;
-            return Ok(Aoi::from_bbox(bbox));
-        }
-    }
-    if let Ok(wkt) = value.clone().into_immutable_string() {
-        return Aoi::from_wkt(&wkt).map_err(crate::api::aoi::aoi_error);
-    }
-    Err(script_error(
-        "BadQuery",
-        &format!("`aoi` is {value}, not an area"),
-        "give an Aoi (aoi_bbox(...), read_aoi(...)), bounds [lon_min, lat_min, lon_max, lat_max] or WKT",
-    ))
-}
-
 /// A query and a result limit from a script map.
 fn query_of(map: &Map) -> Result<(Query, usize), Box<EvalAltResult>> {
-    if let Some(unknown) = map.keys().find(|k| !QUERY_KEYS.contains(&k.as_str())) {
-        return Err(script_error(
-            "BadQuery",
-            &format!("`{unknown}` is not a query key"),
-            &format!("the keys are {}", QUERY_KEYS.join(", ")),
-        ));
-    }
+    Options::check_as(map, &QUERY_KEYS, "BadQuery", "a query key")?;
     let get = |key: &str| map.get(key).filter(|v| !v.is_unit());
     let mut query = Query::default();
     if let Some(v) = get("mission") {
@@ -221,7 +190,7 @@ fn query_of(map: &Map) -> Result<(Query, usize), Box<EvalAltResult>> {
         query.main_class = Some(text(v, "main_class")?);
     }
     if let Some(v) = get("aoi") {
-        query.aoi = Some(area(v)?);
+        query.aoi = Some(crate::api::args::area(v)?);
     }
     if let Some(v) = get("from") {
         query.sensed_from = Some(instant(&text(v, "from")?, "from", false)?);
@@ -454,9 +423,10 @@ fn placement(archive: &Archive, product: &CatalogueProduct) -> Placement {
     }
 }
 
-/// A product handle from a `Product`, a name, or a path to a product
-/// folder, zip or file (in the archive or the workspace).
-fn ens_product_of(
+/// A product handle, through the session's archive, from a `Product` or a
+/// name (the archive's index first, else the catalogue). Paths and handles
+/// are read by `api::args::product`, which calls this for the rest.
+pub(crate) fn archive_product(
     ctx: &NativeCallContext,
     value: &Dynamic,
 ) -> Result<EnsProduct, Box<EvalAltResult>> {
@@ -475,13 +445,6 @@ fn ens_product_of(
             "give a product from odata_search(...), its name, or the path of a product",
         ));
     };
-    if text.contains('/') {
-        let real = host
-            .workspace()
-            .resolve(&text, crate::sandbox::Access::Read)
-            .map_err(crate::api::path_error)?;
-        return EnsProduct::at(&real).map_err(ens_error);
-    }
     let stem = name_stem(&text);
     let record = archive
         .index
@@ -914,7 +877,7 @@ mod catalogue_api {
         ctx: NativeCallContext,
         product: Dynamic,
     ) -> Result<EnsProduct, Box<EvalAltResult>> {
-        ens_product_of(&ctx, &product)
+        crate::api::args::product(&ctx, &product)?.ens(&ctx)
     }
 
     /// The products of the mounted archive matching a query (the keys of
@@ -985,15 +948,12 @@ mod catalogue_api {
     ) -> Result<Map, Box<EvalAltResult>> {
         use crate::runtime::config::{check_url, parse_dialect};
         let bad = |message: String, hint: &str| script_error("BadCatalogue", &message, hint);
-        if let Some(unknown) = options
-            .keys()
-            .find(|k| !["dialect", "url", "token_url"].contains(&k.as_str()))
-        {
-            return Err(bad(
-                format!("`{unknown}` is not a catalogue option"),
-                "the options are dialect, url and token_url",
-            ));
-        }
+        Options::check_as(
+            &options,
+            &["dialect", "url", "token_url"],
+            "BadCatalogue",
+            "a catalogue option",
+        )?;
         let host = Host::of(&ctx)?;
         let mut selection = host.data.selection();
         let get = |key: &str| options.get(key).map(|v| v.to_string());

@@ -4,6 +4,7 @@
 //! Every function has a `///` doc with a runnable `rhai` example.
 
 pub mod aoi;
+pub mod args;
 pub mod builtins;
 pub mod catalogue;
 pub mod console;

@@ -2,6 +2,7 @@
 //! shown when it is made (in a terminal it is written under
 //! `output/figures/` and its path printed) and can be saved with `.save(path)`.
 
+use crate::api::args::Options;
 use crate::eo::plot::{Colormap, Figure, MapStyle, PlotError, colormap};
 use crate::runtime::Host;
 use crate::runtime::display::{DisplayItem, Stream};
@@ -69,13 +70,7 @@ fn map_style(
         "colorbar",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
-    if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(option_error(
-            unknown,
-            "is not a plot option",
-            &format!("the options are {}", KNOWN.join(", ")),
-        ));
-    }
+    Options::check_as(options, KNOWN, "BadOption", "a plot option")?;
     let cmap = text(options, "cmap").unwrap_or_else(|| "viridis".into());
     let colormap = Colormap::named(&cmap).ok_or_else(|| {
         option_error(
@@ -183,12 +178,7 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
         })?;
         let width = number(&item, "width")?.unwrap_or(2.0).clamp(1.0, 20.0) as u32;
         if let Some(aoi) = item.get("aoi") {
-            let aoi = aoi
-                .clone()
-                .try_cast::<crate::eo::geometry::Aoi>()
-                .ok_or_else(|| {
-                    option_error("aoi", "must be an area (aoi_bbox, aoi_polygon, ...)", "")
-                })?;
+            let aoi = crate::api::args::area(aoi)?;
             for ring in crate::api::aoi::rings(&aoi) {
                 result.push(Overlay::Line {
                     points: to_crs(ring)?,
@@ -562,18 +552,6 @@ fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResul
     Ok(())
 }
 
-/// Rejects option keys outside `known`.
-fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
-    match options.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(unknown) => Err(option_error(
-            unknown,
-            "is not an option here",
-            &format!("the options are {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
 fn chart_style(
     options: &Map,
     title: &str,
@@ -632,8 +610,8 @@ fn rgb_stretch(options: &Map) -> Result<crate::eo::plot::Stretch, Box<EvalAltRes
 #[export_module]
 mod plot_api {
     use super::{
-        QUICKLOOK_PIXELS, chart_style, check_keys, map_style, number, plot_error, rgb_stretch,
-        show, text, y_columns,
+        Options, QUICKLOOK_PIXELS, chart_style, map_style, number, plot_error, rgb_stretch, show,
+        text, y_columns,
     };
     use crate::api::raster::raster_error;
     use crate::api::script_error;
@@ -735,9 +713,11 @@ mod plot_api {
         blue: Raster,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(
+        Options::check_as(
             &options,
             &["title", "stretch", "width", "overlays", "coastlines"],
+            "BadOption",
+            "a plot option",
         )?;
         for other in [&green, &blue] {
             if !red.grid().aligns_with(other.grid()) {
@@ -806,9 +786,11 @@ mod plot_api {
         rows: Array,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(
+        Options::check_as(
             &options,
             &["x", "y", "title", "x_label", "y_label", "width", "height"],
+            "BadOption",
+            "a plot option",
         )?;
         let x = text(&options, "x").unwrap_or_else(|| "date".into());
         let columns = y_columns(&options)?;
@@ -883,9 +865,11 @@ mod plot_api {
         r: &mut Raster,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(
+        Options::check_as(
             &options,
             &["bins", "range", "title", "x_label", "width", "height"],
+            "BadOption",
+            "a plot option",
         )?;
         let bins = number(&options, "bins")?.unwrap_or(50.0).clamp(1.0, 1000.0) as usize;
         let range = match options.get("range") {
@@ -1068,7 +1052,12 @@ mod plot_api {
         s: &mut crate::eo::raster::Stack,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(&options, &["title", "y_label", "width", "height"])?;
+        Options::check_as(
+            &options,
+            &["title", "y_label", "width", "height"],
+            "BadOption",
+            "a plot option",
+        )?;
         let host = Host::of(&ctx)?;
         let compute = Compute {
             pool: &host.pool,
@@ -1099,7 +1088,12 @@ mod plot_api {
         groups: Array,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        check_keys(&options, &["labels", "title", "y_label", "width", "height"])?;
+        Options::check_as(
+            &options,
+            &["labels", "title", "y_label", "width", "height"],
+            "BadOption",
+            "a plot option",
+        )?;
         let groups: Vec<Vec<f64>> = groups
             .into_iter()
             .map(|g| g.into_typed_array::<FLOAT>().map_err(|_| ()))

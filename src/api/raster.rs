@@ -21,16 +21,12 @@ fn warp_options(
 ) -> Result<crate::eo::raster::WarpOptions, Box<EvalAltResult>> {
     use crate::api::script_error;
     use crate::eo::raster::{Resampling, WarpOptions};
-    if let Some(unknown) = options
-        .keys()
-        .find(|k| !["resolution", "resampling"].contains(&k.as_str()))
-    {
-        return Err(script_error(
-            "BadOption",
-            &format!("`{unknown}` is not a reprojection option"),
-            "the options are resolution and resampling",
-        ));
-    }
+    crate::api::args::Options::check_as(
+        options,
+        &["resolution", "resampling"],
+        "BadOption",
+        "a reprojection option",
+    )?;
     let resolution = match options.get("resolution") {
         None => None,
         Some(value) => Some(resolution_pair(value)?),
@@ -171,28 +167,6 @@ fn as_raster(value: Dynamic, like: &Raster) -> Result<Raster, Box<EvalAltResult>
     })
 }
 
-/// `[lon_min, lat_min, lon_max, lat_max]` from a script array.
-fn lonlat_bounds(bounds: &rhai::Array) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
-    let numbers: Vec<f64> = bounds
-        .iter()
-        .filter_map(|v| {
-            v.as_float()
-                .ok()
-                .or_else(|| v.as_int().ok().map(|i| i as f64))
-        })
-        .collect();
-    match numbers[..] {
-        [x0, y0, x1, y1] if numbers.len() == bounds.len() && x0 < x1 && y0 < y1 => {
-            Ok((x0, y0, x1, y1))
-        }
-        _ => Err(crate::api::script_error(
-            "BadValue",
-            &format!("{bounds:?} is not a bounding box"),
-            "write [lon_min, lat_min, lon_max, lat_max], with min < max, e.g. [14.8, 37.6, 15.2, 37.9]",
-        )),
-    }
-}
-
 /// The rasters of a script array (refusing anything else).
 fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
     values
@@ -213,7 +187,7 @@ fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
 
 #[export_module]
 mod raster_api {
-    use super::{as_raster, combine, compute, lonlat_bounds, raster_error, rasters_of};
+    use super::{as_raster, combine, compute, raster_error, rasters_of};
     use crate::api::file_error;
     use crate::eo::matrix::Matrix;
     use crate::eo::raster::{
@@ -280,7 +254,7 @@ mod raster_api {
         bounds: Array,
     ) -> Result<Raster, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
-        let (x0, y0, x1, y1) = lonlat_bounds(&bounds)?;
+        let (x0, y0, x1, y1) = crate::api::args::bounds(&Dynamic::from_array(bounds))?;
         let (width, height) = (m.cols(), m.rows());
         let transform = [
             x0,
@@ -670,7 +644,7 @@ mod raster_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn clip(r: &mut Raster, bounds: Array) -> Result<Raster, Box<EvalAltResult>> {
-        let lonlat = lonlat_bounds(&bounds)?;
+        let lonlat = crate::api::args::bounds(&Dynamic::from_array(bounds))?;
         let native = crs::lonlat_bounds_to(&r.grid().crs, lonlat).map_err(raster_error)?;
         r.clip(native).map_err(raster_error)
     }
@@ -926,14 +900,19 @@ mod raster_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn clip_xy(r: &mut Raster, bounds: Array) -> Result<Raster, Box<EvalAltResult>> {
-        let native = lonlat_bounds(&bounds).map_err(|_| {
+        let not_a_box = || {
             crate::api::script_error(
                 "BadValue",
                 &format!("{bounds:?} is not a bounding box"),
                 "write [x_min, y_min, x_max, y_max] in the raster's CRS units, with min < max",
             )
-        })?;
-        r.clip(native).map_err(raster_error)
+        };
+        let [x0, y0, x1, y1] = crate::api::args::four_numbers(&Dynamic::from_array(bounds.clone()))
+            .map_err(|_| not_a_box())?;
+        if !(x0 < x1 && y0 < y1) {
+            return Err(not_a_box());
+        }
+        r.clip((x0, y0, x1, y1)).map_err(raster_error)
     }
 
     /// The part of the raster inside an area of interest: clipped to its

@@ -4,7 +4,7 @@
 //! (from `ens_open`/`ens_find`), a catalogue `Product`, a product name, or a
 //! path (a folder, a zip, or for Sentinel-1 a measurement file).
 
-use crate::eo::ens::EnsProduct;
+use crate::api::args::{self, Options};
 use crate::eo::products::sentinel1::{Grd, GrdError};
 use crate::eo::products::sentinel2::{BandRequest, Msi, MsiError};
 use crate::eo::raster::{Compute, Raster, RasterError};
@@ -36,68 +36,6 @@ fn msi_error(error: MsiError) -> Box<EvalAltResult> {
     }
 }
 
-/// The GDAL path of a product argument: an `EnsProduct`, a path, or (via
-/// `ens_open`) a catalogue `Product` or a product name. Paths must lie in
-/// the workspace or the archive.
-pub(crate) fn product_path(
-    ctx: &NativeCallContext,
-    product: &Dynamic,
-) -> Result<String, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let resolve = |path: &str| crate::api::gdal_path(&host.workspace(), path);
-    if let Some(ens) = product.clone().try_cast::<EnsProduct>() {
-        return resolve(&ens.path().display().to_string());
-    }
-    if let Ok(text) = product.clone().into_immutable_string() {
-        let looks_like_path =
-            text.contains('/') || text.ends_with(".tiff") || text.ends_with(".tif");
-        if looks_like_path {
-            return resolve(&text);
-        }
-    }
-    let ens: EnsProduct = ctx.call_native_fn("ens_open", (product.clone(),)).map_err(|e| {
-        crate::api::script_error(
-            "BadProduct",
-            &format!("{product} is not a product this session can open ({e})"),
-            "give an ens_open() or ens_find() product, a catalogue product, its name, or its path",
-        )
-    })?;
-    resolve(&ens.path().display().to_string())
-}
-
-/// `[lon_min, lat_min, lon_max, lat_max]` or an `Aoi` (its bounds).
-pub(crate) fn area_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
-    if let Some(aoi) = value.clone().try_cast::<crate::eo::geometry::Aoi>() {
-        return Ok(aoi.bbox().to_tuple());
-    }
-    let numbers: Vec<f64> = value
-        .clone()
-        .into_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| {
-            v.as_float()
-                .ok()
-                .or_else(|| v.as_int().ok().map(|i| i as f64))
-        })
-        .collect();
-    match numbers[..] {
-        [x0, y0, x1, y1]
-            if x0 < x1
-                && y0 < y1
-                && (-180.0..=180.0).contains(&x0)
-                && (-90.0..=90.0).contains(&y0) =>
-        {
-            Ok((x0, y0, x1, y1))
-        }
-        _ => Err(crate::api::script_error(
-            "BadValue",
-            &format!("{value} is not an area"),
-            "give an aoi (aoi_bbox, read_aoi...) or [lon_min, lat_min, lon_max, lat_max] in degrees",
-        )),
-    }
-}
-
 fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
     value
         .as_float()
@@ -113,29 +51,18 @@ fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
         })
 }
 
-pub(crate) fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
-    match options.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(unknown) => Err(crate::api::script_error(
-            "BadOption",
-            &format!("`{unknown}` is not an option here"),
-            &format!("the options are {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// A band request from options: `resolution` (10, 20, 60), `aoi` (an area),
 /// `lonlat` (warp onto the area's lon/lat box), `pixel` (lon/lat pixel size, m).
 fn band_request(
     options: &Map,
     default_resolution: Option<u32>,
 ) -> Result<BandRequest, Box<EvalAltResult>> {
-    check_keys(options, &["resolution", "aoi", "lonlat", "pixel"])?;
+    Options::check(options, &["resolution", "aoi", "lonlat", "pixel"])?;
     let resolution = match options.get("resolution") {
         None => default_resolution,
         Some(v) => Some(number(v, "resolution")? as u32),
     };
-    let area = options.get("aoi").map(area_of).transpose()?;
+    let area = options.get("aoi").map(args::bounds).transpose()?;
     let lonlat = options
         .get("lonlat")
         .map(|v| v.as_bool().unwrap_or(false))
@@ -173,11 +100,11 @@ fn compute<T>(
 }
 
 fn open_grd(ctx: &NativeCallContext, product: &Dynamic) -> Result<Grd, Box<EvalAltResult>> {
-    Grd::open(&product_path(ctx, product)?).map_err(grd_error)
+    Grd::open(&args::product(ctx, product)?.gdal_path(ctx)?).map_err(grd_error)
 }
 
 fn open_msi(ctx: &NativeCallContext, product: &Dynamic) -> Result<Msi, Box<EvalAltResult>> {
-    Msi::open(&product_path(ctx, product)?).map_err(msi_error)
+    Msi::open(&args::product(ctx, product)?.gdal_path(ctx)?).map_err(msi_error)
 }
 
 /// One raster of a detection, on the image's grid.
@@ -317,7 +244,7 @@ mod sentinel_api {
         area: Dynamic,
         pixel: FLOAT,
     ) -> Result<Raster, Box<EvalAltResult>> {
-        let area = area_of(&area)?;
+        let area = args::bounds(&area)?;
         let pixel = number(&Dynamic::from_float(pixel), "the pixel size")?;
         sentinel1::clip(&open_grd(&ctx, &product)?, polarisation, area, pixel).map_err(grd_error)
     }
@@ -356,7 +283,7 @@ mod sentinel_api {
         area: Dynamic,
         pixel: FLOAT,
     ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
-        let area = area_of(&area)?;
+        let area = args::bounds(&area)?;
         let pixel = number(&Dynamic::from_float(pixel), "the pixel size")?;
         if products.is_empty() {
             return Err(crate::api::script_error(
@@ -777,7 +704,7 @@ mod sentinel_api {
 fn ship_options(
     options: &Map,
 ) -> Result<crate::eo::products::sentinel1::ShipOptions, Box<EvalAltResult>> {
-    check_keys(
+    Options::check(
         options,
         &[
             "stretch",

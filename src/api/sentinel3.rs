@@ -8,8 +8,7 @@
 //! (the SEN3 folder, the zip, or one of its netCDF files). Results are the
 //! usual `Swath`, `Raster` and `Stack`: they plot and save as any other.
 
-use crate::eo::ens::EnsProduct;
-use crate::eo::geometry::Aoi;
+use crate::api::args::{self, Options};
 use crate::eo::products::sentinel3::{
     self as s3, Hotspots, OlciOptions, S3Error, Sen3, SlstrOptions,
 };
@@ -37,30 +36,9 @@ fn bad_option(message: &str, hint: &str) -> Box<EvalAltResult> {
     crate::api::script_error("BadOption", message, hint)
 }
 
-/// The product a script names: an `EnsProduct`, a path (in the workspace
-/// or the archive), or (via `ens_open`) a catalogue `Product` or a name.
+/// The Sentinel-3 product a script names (see `api::args::product`).
 fn open_product(ctx: &NativeCallContext, product: &Dynamic) -> Result<Sen3, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let open = |path: &str| {
-        let real = crate::api::gdal_path(&host.workspace(), path)?;
-        Sen3::open(&real).map_err(s3_error)
-    };
-    if let Some(ens) = product.clone().try_cast::<EnsProduct>() {
-        return open(&ens.path().display().to_string());
-    }
-    if let Ok(text) = product.clone().into_immutable_string()
-        && text.contains('/')
-    {
-        return open(&text);
-    }
-    let ens: EnsProduct = ctx.call_native_fn("ens_open", (product.clone(),)).map_err(|e| {
-        crate::api::script_error(
-            "BadProduct",
-            &format!("{product} is not a product this session can open ({e})"),
-            "give an ens_open() or ens_find() product, a catalogue product, its name, or its path",
-        )
-    })?;
-    open(&ens.path().display().to_string())
+    Sen3::open(&args::product(ctx, product)?.gdal_path(ctx)?).map_err(s3_error)
 }
 
 fn open_products(
@@ -75,51 +53,6 @@ fn open_products(
         ));
     }
     products.iter().map(|p| open_product(ctx, p)).collect()
-}
-
-/// `[lon_min, lat_min, lon_max, lat_max]` or an `Aoi` (its bounds).
-fn area_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
-    if let Some(aoi) = value.clone().try_cast::<Aoi>() {
-        return Ok(aoi.bbox().to_tuple());
-    }
-    let numbers: Vec<f64> = value
-        .clone()
-        .into_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| {
-            v.as_float()
-                .ok()
-                .or_else(|| v.as_int().ok().map(|i| i as f64))
-        })
-        .collect();
-    match numbers[..] {
-        [x0, y0, x1, y1]
-            if x0 < x1
-                && y0 < y1
-                && (-180.0..=180.0).contains(&x0)
-                && (-180.0..=180.0).contains(&x1)
-                && (-90.0..=90.0).contains(&y0)
-                && (-90.0..=90.0).contains(&y1) =>
-        {
-            Ok((x0, y0, x1, y1))
-        }
-        _ => Err(crate::api::script_error(
-            "BadValue",
-            &format!("{value} is not an area"),
-            "give an aoi (aoi_bbox, read_aoi...) or [lon_min, lat_min, lon_max, lat_max] in degrees",
-        )),
-    }
-}
-
-fn check_keys(options: &Map, known: &[&str]) -> Result<(), Box<EvalAltResult>> {
-    match options.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(unknown) => Err(bad_option(
-            &format!("`{unknown}` is not an option here"),
-            &format!("the options are {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
 }
 
 fn positive(options: &Map, key: &str, default: f64) -> Result<f64, Box<EvalAltResult>> {
@@ -193,7 +126,7 @@ fn olci_options(options: &Map) -> Result<OlciOptions, Box<EvalAltResult>> {
     Ok(OlciOptions {
         mask,
         keep_log10: flag_or(options, "log10", false)?,
-        bounds: options.get("aoi").map(area_of).transpose()?,
+        bounds: options.get("aoi").map(args::bounds).transpose()?,
     })
 }
 
@@ -225,7 +158,7 @@ fn slstr_grid_options(
     area: (f64, f64, f64, f64),
     options: &Map,
 ) -> Result<(String, GridRequest), Box<EvalAltResult>> {
-    check_keys(options, &["band", "resolution", "method", "max_distance"])?;
+    Options::check(options, &["band", "resolution", "method", "max_distance"])?;
     let band = options
         .get("band")
         .map(|b| bt_variable(&b.to_string()))
@@ -402,7 +335,7 @@ mod sentinel3_api {
         variable: &str,
         options: Map,
     ) -> Result<Swath, Box<EvalAltResult>> {
-        check_keys(&options, &["aoi", "mask", "log10"])?;
+        Options::check(&options, &["aoi", "mask", "log10"])?;
         let settings = olci_options(&options)?;
         let p = open_product(&ctx, &product)?;
         let host = Host::of(&ctx)?;
@@ -445,11 +378,11 @@ mod sentinel3_api {
         area: Dynamic,
         options: Map,
     ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
-        check_keys(
+        Options::check(
             &options,
             &["resolution", "method", "max_distance", "mask", "log10"],
         )?;
-        let area = area_of(&area)?;
+        let area = args::bounds(&area)?;
         let settings = olci_options(&options)?;
         let request = grid_request(area, &options, 0.025, Gridding::Linear)?;
         let products = open_products(&ctx, &products)?;
@@ -491,9 +424,9 @@ mod sentinel3_api {
         variable: &str,
         options: Map,
     ) -> Result<Swath, Box<EvalAltResult>> {
-        check_keys(&options, &["aoi", "celsius"])?;
+        Options::check(&options, &["aoi", "celsius"])?;
         let settings = SlstrOptions {
-            bounds: options.get("aoi").map(area_of).transpose()?,
+            bounds: options.get("aoi").map(args::bounds).transpose()?,
             celsius: flag_or(&options, "celsius", false)?,
         };
         let p = open_product(&ctx, &product)?;
@@ -534,7 +467,7 @@ mod sentinel3_api {
         area: Dynamic,
         options: Map,
     ) -> Result<Raster, Box<EvalAltResult>> {
-        let (band, request) = slstr_grid_options(area_of(&area)?, &options)?;
+        let (band, request) = slstr_grid_options(args::bounds(&area)?, &options)?;
         let p = open_product(&ctx, &product)?;
         compute(&ctx, |c| s3::slstr_grid_of(&p, &band, &request, c))
     }
@@ -577,7 +510,7 @@ mod sentinel3_api {
         area: Dynamic,
         options: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
-        let (band, request) = slstr_grid_options(area_of(&area)?, &options)?;
+        let (band, request) = slstr_grid_options(args::bounds(&area)?, &options)?;
         let mut references = open_products(&ctx, &references)?;
         let mut events = open_products(&ctx, &events)?;
         references.sort_by_key(|p| p.start);

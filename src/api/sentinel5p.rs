@@ -3,7 +3,7 @@
 //! the unit asked for. Products are given as an `EnsProduct` (from
 //! `ens_open`/`ens_find`), a catalogue `Product`, a product name, or a path.
 
-use crate::api::sentinel::{area_of, check_keys, product_path};
+use crate::api::args::{self, Options};
 use crate::eo::products::sentinel5p::{L2, ReadRequest, S5pError, Species, Unit};
 use crate::runtime::Host;
 use rhai::plugin::*;
@@ -24,13 +24,13 @@ fn s5p_error(error: S5pError) -> Box<EvalAltResult> {
 }
 
 fn open_l2(ctx: &NativeCallContext, product: &Dynamic) -> Result<L2, Box<EvalAltResult>> {
-    L2::open(&product_path(ctx, product)?).map_err(s5p_error)
+    L2::open(&args::product(ctx, product)?.gdal_path(ctx)?).map_err(s5p_error)
 }
 
 /// The read request of `s5p_read`'s options.
 fn read_request(options: &Map) -> Result<ReadRequest, Box<EvalAltResult>> {
-    check_keys(options, &["area", "qa", "unit"])?;
-    let bounds = options.get("area").map(area_of).transpose()?;
+    Options::check(options, &["area", "qa", "unit"])?;
+    let bounds = options.get("area").map(args::bounds).transpose()?;
     let qa = match options.get("qa") {
         None => None,
         Some(value) => Some(

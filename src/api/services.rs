@@ -4,6 +4,7 @@
 //! product names, or paths; the functions pick time steps, open the files
 //! with their scale factors and flags, and stack them by date.
 
+use crate::api::args;
 use crate::eo::ens::EnsProduct;
 use crate::eo::products::services::{self as services, ServiceError};
 use crate::eo::raster::{Raster, Stack};
@@ -44,28 +45,12 @@ fn dates_of(values: &Array) -> Result<Vec<NaiveDate>, Box<EvalAltResult>> {
     values.iter().map(|v| date_of(&v.to_string())).collect()
 }
 
-/// A product argument as an `EnsProduct`: a handle, a path (a file or a
-/// product folder), or a name `ens_open` finds in the archive.
+/// A product argument as an `EnsProduct` (see `api::args::product`).
 fn ens_product(
     ctx: &NativeCallContext,
     product: &Dynamic,
 ) -> Result<EnsProduct, Box<EvalAltResult>> {
-    if let Some(ens) = product.clone().try_cast::<EnsProduct>() {
-        return Ok(ens);
-    }
-    if product.is_string() {
-        let text = product.to_string();
-        if text.contains('/') {
-            let host = Host::of(ctx)?;
-            let real = host
-                .workspace()
-                .resolve(&text, crate::sandbox::Access::Read)
-                .map_err(crate::api::path_error)?;
-            return EnsProduct::at(&real)
-                .map_err(|e| crate::api::script_error("FileNotFound", &e.to_string(), &e.hint()));
-        }
-    }
-    ctx.call_native_fn("ens_open", (product.clone(),))
+    args::product(ctx, product)?.ens(ctx)
 }
 
 /// The name a product goes by (its file or folder name).
@@ -150,32 +135,6 @@ fn paths_of(ctx: &NativeCallContext, products: &Array) -> Result<Vec<String>, Bo
         .iter()
         .map(|p| Ok(ens_product(ctx, p)?.path().display().to_string()))
         .collect()
-}
-
-/// `[lon_min, lat_min, lon_max, lat_max]` from an array or an `Aoi`.
-fn bounds_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
-    if let Some(aoi) = value.clone().try_cast::<crate::eo::geometry::Aoi>() {
-        return Ok(aoi.bbox().to_tuple());
-    }
-    let numbers: Vec<f64> = value
-        .clone()
-        .into_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| {
-            v.as_float()
-                .ok()
-                .or_else(|| v.as_int().ok().map(|i| i as f64))
-        })
-        .collect();
-    match numbers[..] {
-        [x0, y0, x1, y1] if x0 < x1 && y0 < y1 => Ok((x0, y0, x1, y1)),
-        _ => Err(crate::api::script_error(
-            "BadValue",
-            &format!("{value} is not an area"),
-            "give [lon_min, lat_min, lon_max, lat_max] in degrees, or an aoi",
-        )),
-    }
 }
 
 /// Rasters with their dates as a stack (an empty list is an error).
@@ -738,7 +697,7 @@ mod services_api {
         products: Array,
         area: Dynamic,
     ) -> Result<Stack, Box<EvalAltResult>> {
-        let bounds = bounds_of(&area)?;
+        let bounds = args::bounds(&area)?;
         let mut layers = Vec::new();
         let mut dates = Vec::new();
         for product in products {

@@ -31,34 +31,17 @@ fn floats(values: &Array, what: &str) -> Result<Vec<f32>, Box<EvalAltResult>> {
         })
 }
 
-fn bounds_of(value: &Dynamic) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
-    let numbers = value
-        .clone()
-        .into_typed_array::<FLOAT>()
-        .unwrap_or_default();
-    match numbers[..] {
-        [x0, y0, x1, y1] if x0 < x1 && y0 < y1 => Ok((x0, y0, x1, y1)),
-        _ => Err(crate::api::script_error(
-            "BadValue",
-            &format!("{value} is not a bounding box"),
-            "write [lon_min, lat_min, lon_max, lat_max] with decimal numbers, e.g. [105.0, -6.5, 106.0, -5.5]",
-        )),
-    }
-}
-
 /// Gridding options: `resolution` (degrees, default 0.05), `bounds`
 /// (default: the swath's), `method` ("nearest", "linear", "natural"),
 /// `max_distance` (degrees, default 3 cells).
 fn grid_options(options: &Map, swath: &Swath) -> Result<GridRequest, Box<EvalAltResult>> {
     use crate::api::script_error;
-    const KNOWN: [&str; 4] = ["resolution", "bounds", "method", "max_distance"];
-    if let Some(unknown) = options.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(script_error(
-            "BadOption",
-            &format!("`{unknown}` is not a gridding option"),
-            &format!("the options are {}", KNOWN.join(", ")),
-        ));
-    }
+    crate::api::args::Options::check_as(
+        options,
+        &["resolution", "bounds", "method", "max_distance"],
+        "BadOption",
+        "a gridding option",
+    )?;
     let number = |key: &str| {
         options
             .get(key)
@@ -76,7 +59,7 @@ fn grid_options(options: &Map, swath: &Swath) -> Result<GridRequest, Box<EvalAlt
         }
     };
     let bounds = match options.get("bounds") {
-        Some(value) => bounds_of(value)?,
+        Some(value) => crate::api::args::bounds(value)?,
         None => swath.bounds().ok_or_else(|| {
             script_error(
                 "BadValue",
@@ -117,7 +100,7 @@ fn grid_options(options: &Map, swath: &Swath) -> Result<GridRequest, Box<EvalAlt
 
 #[export_module]
 mod swath_api {
-    use super::{bounds_of, floats, grid_options};
+    use super::{floats, grid_options};
     use crate::api::raster::raster_error;
     use crate::api::{path_error, script_error};
     use crate::eo::raster::Raster;
@@ -249,8 +232,11 @@ mod swath_api {
         bounds: Array,
     ) -> Result<Swath, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
-        s.clip(bounds_of(&Dynamic::from_array(bounds))?, &host.memory)
-            .map_err(raster_error)
+        s.clip(
+            crate::api::args::bounds(&Dynamic::from_array(bounds))?,
+            &host.memory,
+        )
+        .map_err(raster_error)
     }
 
     /// The points whose quality is at least `minimum` (Sentinel-5P advises

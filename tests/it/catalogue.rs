@@ -86,6 +86,7 @@ fn spec(
     let day = begin.format("%Y/%m/%d").to_string();
     let onda_name = match packing {
         Packing::Zip => format!("{name}.zip"),
+        Packing::TarGz => format!("{name}.tar.gz"),
         Packing::File => format!("{name}.nc"),
     };
     ProductSpec {
@@ -114,7 +115,7 @@ fn add(builder: &mut ArchiveBuilder, mut spec: ProductSpec, cloud: Option<f64>, 
     }
     let staged = builder.staging(&spec).unwrap();
     match spec.packing {
-        Packing::Zip => {
+        Packing::Zip | Packing::TarGz => {
             let safe = staged.join(spec.cdse_name.clone().unwrap());
             std::fs::create_dir_all(&safe).unwrap();
             std::fs::write(

@@ -180,7 +180,7 @@ fn mismatched_grids_and_bad_bounds_explain_themselves() {
         (grid, bounds)
     });
     assert_eq!(grid.name, "GridMismatch", "{grid}");
-    assert_eq!(bounds.name, "BadValue", "{bounds}");
+    assert_eq!(bounds.name, "BadAoi", "{bounds}");
     assert!(
         bounds
             .hint

@@ -267,7 +267,7 @@ pub(crate) async fn download_host(
         if !store.is_online(idx) {
             return offline(&app, &record);
         }
-        let filename = if record.packing == "zip" {
+        let filename = if record.packing == cleope_eo::download::Packing::Zip {
             format!("{}.zip", record.cdse_name)
         } else {
             record.cdse_name.clone()

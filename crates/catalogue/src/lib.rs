@@ -510,7 +510,7 @@ pub(crate) fn prepare_download(
     download::Download {
         path,
         filename,
-        content_type: if record.packing == "zip" {
+        content_type: if record.packing == cleope_eo::download::Packing::Zip {
             "application/zip"
         } else {
             "application/octet-stream"

@@ -486,7 +486,7 @@ mod tests {
                     pseudopath: "OPTICAL/LEVEL-2/2020/01/01".into(),
                     s3_path: format!("/eodata/x/{name}.SAFE"),
                     online: i % 7 != 0,
-                    packing: "zip".into(),
+                    packing: cleope_eo::download::Packing::Zip,
                     size: 1,
                     md5: String::new(),
                     blake3: String::new(),

@@ -3,7 +3,7 @@
 
 use cleope_eo::archive::ProductRecord;
 
-use super::{Packing, ProductSpec};
+use super::ProductSpec;
 
 /// The record of a product written from `spec`, with its download's size and checksums.
 pub(super) fn record_of(
@@ -30,10 +30,7 @@ pub(super) fn record_of(
         end: spec.end,
         pseudopath: spec.pseudopath,
         online: spec.online,
-        packing: match spec.packing {
-            Packing::Zip => "zip".into(),
-            Packing::File => "file".into(),
-        },
+        packing: spec.packing,
         size,
         md5,
         blake3,

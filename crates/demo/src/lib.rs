@@ -84,14 +84,7 @@ impl DemoError {
     }
 }
 
-/// How a product is stored and downloaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Packing {
-    /// A folder in ENS (named like the zip), downloaded as a zip of its content.
-    Zip,
-    /// A single file (netCDF), in ENS and as the download.
-    File,
-}
+pub use cleope_eo::download::Packing;
 
 /// What a generator tells the builder about one product.
 #[derive(Debug, Clone)]
@@ -182,7 +175,7 @@ impl ArchiveBuilder {
             remove_any(&path)?;
         }
         let folder = match spec.packing {
-            Packing::Zip => path.clone(),
+            Packing::Zip | Packing::TarGz => path.clone(),
             Packing::File => path.parent().unwrap().to_path_buf(),
         };
         std::fs::create_dir_all(&folder).map_err(|e| DemoError::io(&folder, e))?;
@@ -206,6 +199,7 @@ impl ArchiveBuilder {
         let packed = packed_dir.join(&spec.name);
         match spec.packing {
             Packing::Zip => zip_folder(&staged, &packed)?,
+            Packing::TarGz => return Err(DemoError::product(&spec.name, "tar.gz is not packed")),
             Packing::File => {
                 std::fs::copy(&staged, &packed).map_err(|e| DemoError::io(&packed, e))?;
             }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::download::Packing;
+
 /// The schema version written in `index.json`.
 pub const INDEX_VERSION: u32 = 2;
 
@@ -51,7 +53,7 @@ pub struct ProductRecord {
     /// Online now; false: archived until ordered.
     pub online: bool,
     /// "zip" (a folder in ENS, a zip to download) or "file".
-    pub packing: String,
+    pub packing: Packing,
     /// Bytes of the download.
     pub size: u64,
     /// MD5 of the download, lowercase hex.

@@ -649,15 +649,21 @@ pub fn verify(
     Ok(())
 }
 
-/// How a downloaded file is unpacked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a product is packed: how an archive stores it, how its download
+/// comes, and so how a downloaded file is unpacked. In an archive record
+/// it is `"zip"`, `"tar.gz"` or `"file"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Packing {
-    /// A zip archive (SAFE, SEN3 and S5P products from ONDA).
+    /// A zip archive (SAFE, SEN3 and S5P products from ONDA); in an
+    /// archive, a folder named like the zip, downloaded as a zip of it.
+    #[serde(rename = "zip")]
     Zip,
     /// A gzip-compressed tar archive (Landsat).
+    #[serde(rename = "tar.gz")]
     TarGz,
-    /// Kept as it is (netCDF).
-    Plain,
+    /// A single file kept as it is (netCDF), in the archive and as the download.
+    #[serde(rename = "file")]
+    File,
 }
 
 impl Packing {
@@ -669,7 +675,7 @@ impl Packing {
         } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
             Packing::TarGz
         } else {
-            Packing::Plain
+            Packing::File
         }
     }
 }
@@ -690,7 +696,7 @@ struct Entry {
 pub fn unpack(archive: &Path, folder: &Path, limits: &Limits) -> Result<PathBuf, DownloadError> {
     let name = file_name(archive);
     let packing = Packing::of(&name);
-    if packing == Packing::Plain {
+    if packing == Packing::File {
         return Ok(archive.to_path_buf());
     }
     let archive_size = std::fs::metadata(archive)
@@ -809,7 +815,7 @@ fn list_entries(archive: &Path, packing: Packing, name: &str) -> Result<Vec<Entr
                 });
             }
         }
-        Packing::Plain => {}
+        Packing::File => {}
     }
     if entries.iter().all(|e| e.path.is_empty()) {
         return Err(bad("it is empty".into()));
@@ -868,7 +874,7 @@ fn extract(
                 written += write_entry(member, entry, staging, name, limits)?;
             }
         }
-        Packing::Plain => {}
+        Packing::File => {}
     }
     Ok(written)
 }

@@ -451,7 +451,7 @@ pub fn order_patience(seconds: f64) -> Result<Duration, ClientError> {
 /// `X.SAFE`, and the bytes are a zip, so it becomes `X.SAFE.zip`.
 fn download_name(name: &str) -> String {
     match crate::download::Packing::of(name) {
-        crate::download::Packing::Plain if !name.ends_with(".nc") => format!("{name}.zip"),
+        crate::download::Packing::File if !name.ends_with(".nc") => format!("{name}.zip"),
         _ => name.to_string(),
     }
 }

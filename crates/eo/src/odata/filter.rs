@@ -1015,7 +1015,7 @@ mod tests {
             pseudopath: "OPTICAL/LEVEL-2A/2020/08/11".into(),
             s3_path: format!("/eodata/Sentinel-2/MSI/L2A/2020/08/11/{name}.SAFE"),
             online: true,
-            packing: "zip".into(),
+            packing: crate::download::Packing::Zip,
             size: 10,
             md5: String::new(),
             blake3: String::new(),

@@ -378,7 +378,7 @@ impl OndaEntry {
     /// The entry the local catalogue serves for an index record; `online` is
     /// the product's state now (a restored product is online).
     pub fn from_record(record: &ProductRecord, online: bool) -> OndaEntry {
-        let media = if record.packing == "zip" {
+        let media = if record.packing == crate::download::Packing::Zip {
             "application/zip"
         } else {
             "application/octet-stream"
@@ -722,7 +722,7 @@ mod tests {
             pseudopath: "OPTICAL/LEVEL-2A/2020/08/11".into(),
             s3_path: "/eodata/Sentinel-2/MSI/L2A/2020/08/11/S2A_MSIL2A_20200811T100031_N0214_R122_T32TQM_20200811T130012.SAFE".into(),
             online: false,
-            packing: "zip".into(),
+            packing: crate::download::Packing::Zip,
             size: 1234,
             md5: "0123456789abcdef0123456789abcdef".into(),
             blake3: "ab".repeat(32),
