@@ -11,9 +11,10 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::{Refusal, basic_user};
+use super::odata::entries::onda_entry;
+use super::odata::onda::{OndaRequest, parse_request};
 use super::store::Ordered;
 use super::{App, entity_id, query_pairs};
-use cleope_eo::odata::onda::{OndaRequest, parse_request};
 use cleope_eo::odata::response::OndaEntry;
 
 /// An OData error body, as ONDA's catalogue wrote them.
@@ -74,7 +75,7 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
     let value: Vec<OndaEntry> = found
         .page
         .iter()
-        .map(|(idx, online)| OndaEntry::from_record(&store.get(*idx).record, *online))
+        .map(|(idx, online)| onda_entry(&store.get(*idx).record, *online))
         .collect();
     axum::Json(json!({"@odata.context": "$metadata#Products", "value": value})).into_response()
 }
@@ -108,7 +109,7 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(entity): Path<Stri
     let Some(idx) = store.find(&id) else {
         return not_found(&id);
     };
-    let entry = OndaEntry::from_record(&store.get(idx).record, store.is_online(idx));
+    let entry = onda_entry(&store.get(idx).record, store.is_online(idx));
     let mut body = serde_json::to_value(entry).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut body {
         map.insert(

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::geometry::Aoi;
+use crate::geometry::{Aoi, AoiError};
 
 /// Which OData dialect a catalogue speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,4 +60,37 @@ pub struct Page {
     pub top: usize,
     /// How many to skip (`$skip`).
     pub skip: usize,
+}
+
+/// A rendering failure: the query cannot be said in the dialect.
+#[derive(Debug, thiserror::Error)]
+pub enum DialectError {
+    /// The page is beyond what the catalogue serves.
+    #[error(
+        "{parameter}={value} is more than {catalogue} allows ({limit}); ask for pages of at most \
+         1000 results and narrow the query rather than skipping past 10000"
+    )]
+    PageLimit {
+        /// The catalogue.
+        catalogue: &'static str,
+        /// `$top` or `$skip`.
+        parameter: &'static str,
+        /// What was asked.
+        value: usize,
+        /// The largest value accepted.
+        limit: usize,
+    },
+    /// The area cannot be sent (e.g. too many vertices for ONDA).
+    #[error(transparent)]
+    Aoi(#[from] AoiError),
+    /// Something the dialect has no way to say.
+    #[error("{what} cannot be sent to {catalogue}: {hint}")]
+    Unsupported {
+        /// The catalogue.
+        catalogue: &'static str,
+        /// The query part.
+        what: String,
+        /// What to do instead.
+        hint: String,
+    },
 }

@@ -1,0 +1,213 @@
+//! What a search request may be, and why one is refused: the limits on a
+//! `$search` / `$filter` expression (length, nesting), the syntax error
+//! that names the position ([`ParseError`]), the refusals of paging and
+//! options ([`RequestError`]) and the reading of `$top` / `$skip`.
+
+use super::filter::{Filter, FilterError};
+
+/// The longest `$search` or `$filter` expression read (64 KiB): a query
+/// with a 200-point area is about 10 KB.
+pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
+
+/// How deep parentheses and `NOT`s may nest in an expression. The parsers
+/// count, rather than trusting the stack: a few kilobytes of `(((` must be
+/// a clear error (a 400 from the catalogue), never a crash.
+pub const MAX_NESTING: usize = 64;
+
+/// What the parsers expect when an expression nests too deep.
+pub const NESTING_EXPECTED: &str =
+    "at most 64 levels of parentheses and NOT (the expression nests deeper; simplify it)";
+
+/// The nesting rule of both dialects' recursive-descent parsers, kept in
+/// one place: a parser says where it counts its depth and how it words an
+/// error at one of its tokens.
+pub(crate) trait Nested: Sized {
+    /// The parser's token.
+    type Token;
+
+    /// The levels of parentheses and `NOT` open now.
+    fn depth(&mut self) -> &mut usize;
+
+    /// An error at `token`, expecting `expected`.
+    fn error_at(&self, token: &Self::Token, expected: &str) -> ParseError;
+
+    /// Runs `inner` one level deeper (after `token`, a `(` or a `NOT`),
+    /// refusing past [`MAX_NESTING`] levels.
+    fn nested(
+        &mut self,
+        token: &Self::Token,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Filter, ParseError> {
+        if *self.depth() >= MAX_NESTING {
+            return Err(self.error_at(token, NESTING_EXPECTED));
+        }
+        *self.depth() += 1;
+        let filter = inner(self);
+        *self.depth() -= 1;
+        filter
+    }
+}
+
+/// A syntax error in a `$search` or `$filter` expression: where, what was
+/// found there, and what would have been understood. The message quotes
+/// the expression around the position only (a hostile one may be long).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{parameter}: at position {position}, expected {expected}, found {found}\n  {}", excerpt(input, *position))]
+pub struct ParseError {
+    /// `$search` or `$filter`.
+    pub parameter: &'static str,
+    /// The expression as received (URL-decoded).
+    pub input: String,
+    /// Characters before the unexpected token (0 = the first character).
+    pub position: usize,
+    /// The unexpected token, quoted, or "the end of the expression".
+    pub found: String,
+    /// What would have been understood there.
+    pub expected: String,
+}
+
+impl ParseError {
+    /// An error at byte `offset` of `input`.
+    pub fn at(
+        parameter: &'static str,
+        input: &str,
+        offset: usize,
+        found: &str,
+        expected: impl Into<String>,
+    ) -> ParseError {
+        let mut offset = offset.min(input.len());
+        while !input.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let found = if found.is_empty() {
+            "the end of the expression".to_string()
+        } else {
+            format!("'{}'", shown(found))
+        };
+        ParseError {
+            parameter,
+            input: input.to_string(),
+            position: input[..offset].chars().count(),
+            found,
+            expected: expected.into(),
+        }
+    }
+}
+
+/// An expression refused for its length, before it is read.
+pub fn too_long(parameter: &'static str, input: &str) -> Option<ParseError> {
+    (input.len() > MAX_EXPRESSION_BYTES).then(|| ParseError {
+        parameter,
+        input: input.chars().take(200).collect(),
+        position: 0,
+        found: format!("{} bytes", input.len()),
+        expected: format!(
+            "an expression of at most {MAX_EXPRESSION_BYTES} bytes (search with a simpler area, \
+             or split the query)"
+        ),
+    })
+}
+
+/// The line under a parse error: the expression around `position` (at
+/// most 60 characters each side, cut ends shown as `…`) and a caret.
+fn excerpt(input: &str, position: usize) -> String {
+    const SIDE: usize = 60;
+    let chars: Vec<char> = input.chars().collect();
+    let position = position.min(chars.len());
+    let start = position.saturating_sub(SIDE);
+    let end = (position + SIDE).min(chars.len());
+    let head = if start > 0 { "…" } else { "" };
+    let tail = if end < chars.len() { "…" } else { "" };
+    let text: String = chars[start..end].iter().collect();
+    let caret = " ".repeat(position - start + head.chars().count());
+    format!("{head}{text}{tail}\n  {caret}^")
+}
+
+/// A value from a request as messages quote it: at most 40 characters.
+pub fn shown(value: &str) -> String {
+    let mut text: String = value.chars().take(40).collect();
+    if value.chars().nth(40).is_some() {
+        text.push('…');
+    }
+    text
+}
+
+/// Why a catalogue request (its query string) cannot be served.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    /// The `$search` / `$filter` expression is malformed.
+    #[error("{0}")]
+    Syntax(#[from] ParseError),
+    /// A paging option is not a whole number.
+    #[error("{parameter}={value} is not a whole number: give e.g. {parameter}=100")]
+    NotAnInteger {
+        /// `$top` or `$skip`.
+        parameter: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A paging option is negative.
+    #[error("{parameter}={value} is negative: give 0 or more")]
+    Negative {
+        /// `$top` or `$skip`.
+        parameter: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A paging option is past the catalogue's limit.
+    #[error(
+        "{parameter}={value} is more than the catalogue allows ({limit}): ask for pages of at most \
+         1000 results, and narrow the query (dates, area) rather than skipping past 10000"
+    )]
+    OverLimit {
+        /// `$top` or `$skip`.
+        parameter: &'static str,
+        /// What was given.
+        value: String,
+        /// The largest value accepted.
+        limit: usize,
+    },
+    /// An option has a value the catalogue does not serve.
+    #[error("{parameter}={value} is not served: {hint}")]
+    Unsupported {
+        /// The option.
+        parameter: String,
+        /// What was given.
+        value: String,
+        /// What is served instead.
+        hint: String,
+    },
+    /// The expression is valid but says more than a [`Query`] can.
+    #[error(transparent)]
+    NotAQuery(#[from] FilterError),
+}
+
+/// Reads `$top` or `$skip`: a whole number, at most `limit` when given.
+pub fn parse_count(
+    parameter: &'static str,
+    value: &str,
+    limit: Option<usize>,
+) -> Result<usize, RequestError> {
+    let trimmed = value.trim();
+    let number: i128 = trimmed.parse().map_err(|_| RequestError::NotAnInteger {
+        parameter,
+        value: shown(value),
+    })?;
+    if number < 0 {
+        return Err(RequestError::Negative {
+            parameter,
+            value: shown(value),
+        });
+    }
+    match limit {
+        Some(limit) if number > limit as i128 => Err(RequestError::OverLimit {
+            parameter,
+            value: shown(value),
+            limit,
+        }),
+        _ => usize::try_from(number).map_err(|_| RequestError::NotAnInteger {
+            parameter,
+            value: shown(value),
+        }),
+    }
+}
