@@ -177,7 +177,7 @@ pub enum RequestError {
         /// What is served instead.
         hint: String,
     },
-    /// The expression is valid but says more than a [`Query`] can.
+    /// The expression is valid but says more than a [`Query`](cleope_eo::odata::Query) can.
     #[error(transparent)]
     NotAQuery(#[from] FilterError),
 }

@@ -1,6 +1,7 @@
 //! The one catalogue query model. Scripts, the client and the local server all
-//! speak this; `onda.rs` and `cdse.rs` render it to (and parse it from) the two
-//! OData dialects on the wire.
+//! speak this; `onda.rs` and `cdse.rs` render it to the two OData dialects on
+//! the wire (the local catalogue parses it back, `crates/catalogue/src/odata/`),
+//! and [`DialectError`] says when a dialect cannot say a query.
 
 use chrono::{DateTime, Utc};
 
