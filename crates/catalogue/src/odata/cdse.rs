@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::filter::{Comparison, Filter, NameMatch, Region, TimeField};
-use super::request::{Nested, ParseError, RequestError, parse_count, shown, too_long};
+use super::request::{Nested, ParseError, RequestError, parse_count, shown, sort_order, too_long};
 use cleope_eo::odata::cdse::{MAX_SKIP, MAX_TOP};
 use cleope_eo::odata::wire::parse_instant;
 use cleope_eo::odata::{Page, Query, SortOrder};
@@ -82,10 +82,7 @@ fn parse_flag(key: &str, value: &str) -> Result<bool, RequestError> {
 }
 
 fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
-    let first = value.split(',').next().unwrap_or("").trim();
-    let mut words = first.split_whitespace();
-    let field = words.next().unwrap_or("");
-    let direction = words.next().unwrap_or("asc");
+    let first = value.split(',').next().unwrap_or("");
     let known = [
         "ContentDate/Start",
         "ContentDate/End",
@@ -98,14 +95,7 @@ fn parse_orderby(value: &str) -> Result<SortOrder, RequestError> {
         hint: "order by ContentDate/Start (or ContentDate/End, PublicationDate), asc or desc"
             .into(),
     };
-    if !known.contains(&field) || words.next().is_some() {
-        return Err(bad());
-    }
-    match direction.to_ascii_lowercase().as_str() {
-        "asc" => Ok(SortOrder::SensingAscending),
-        "desc" => Ok(SortOrder::SensingDescending),
-        _ => Err(bad()),
-    }
+    sort_order(first, |field| known.contains(&field)).ok_or_else(bad)
 }
 
 /// Reads a `$filter` expression: `and`/`or`/`not` (any case), parentheses,

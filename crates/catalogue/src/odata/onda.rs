@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::filter::{Comparison, Filter, NameMatch, Region, TimeField};
-use super::request::{Nested, ParseError, RequestError, parse_count, shown, too_long};
+use super::request::{Nested, ParseError, RequestError, parse_count, shown, sort_order, too_long};
 use cleope_eo::odata::wire::parse_instant;
 use cleope_eo::odata::{Page, Query, SortOrder};
 
@@ -65,23 +65,16 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<(Query, Page), RequestE
 }
 
 fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
-    let mut words = text.split_whitespace();
-    let field = words.next().unwrap_or("");
-    let direction = words.next().unwrap_or("asc");
     let known = ["beginPosition", "endPosition", "creationDate"];
     let bad = || RequestError::Unsupported {
         parameter: key.to_string(),
         value: shown(text),
         hint: "order by beginPosition (or endPosition, creationDate), asc or desc".into(),
     };
-    if !known.iter().any(|k| k.eq_ignore_ascii_case(field)) || words.next().is_some() {
-        return Err(bad());
-    }
-    match direction.to_ascii_lowercase().as_str() {
-        "asc" => Ok(SortOrder::SensingAscending),
-        "desc" => Ok(SortOrder::SensingDescending),
-        _ => Err(bad()),
-    }
+    sort_order(text, |field| {
+        known.iter().any(|k| k.eq_ignore_ascii_case(field))
+    })
+    .ok_or_else(bad)
 }
 
 /// Reads a `$search` value: terms `field:value`, `field:"quoted"`,
@@ -452,19 +445,9 @@ impl Parser<'_> {
         token: &Token,
     ) -> Result<Filter, ParseError> {
         let expected = "a range [start TO end] of instants like 2020-07-20T00:00:00.000Z, * or NOW";
-        let (low, high) = match &value {
-            Value::Range(range) => split_range(range).ok_or_else(|| self.error(token, expected))?,
-            Value::Bare(text) | Value::Quoted(text) => (text.clone(), text.clone()),
-        };
-        let mut parts = Vec::new();
-        for (bound, op) in [(low, Comparison::Ge), (high, Comparison::Le)] {
-            if bound == "*" {
-                continue;
-            }
-            let instant = onda_instant(&bound).ok_or_else(|| self.error(token, expected))?;
-            parts.push(Filter::time(field, op, instant));
-        }
-        Ok(Filter::all_of(parts))
+        self.range_term(value, token, expected, |bound, op| {
+            Some(Filter::time(field, op, onda_instant(bound)?))
+        })
     }
 
     fn number_term(
@@ -474,21 +457,34 @@ impl Parser<'_> {
         token: &Token,
     ) -> Result<Filter, ParseError> {
         let expected = "a range of numbers [low TO high] (* for no bound)";
+        self.range_term(value, token, expected, |bound, op| {
+            Some(Filter::Number {
+                attribute: attribute.to_string(),
+                op,
+                value: bound.parse().ok()?,
+            })
+        })
+    }
+
+    /// The conditions of `[low TO high]` (`*`: no bound), or of one value
+    /// (both bounds): `condition` reads each bound with its comparison
+    /// (≥ the low one, ≤ the high one), None when the bound is not `expected`.
+    fn range_term(
+        &self,
+        value: Value,
+        token: &Token,
+        expected: &str,
+        condition: impl Fn(&str, Comparison) -> Option<Filter>,
+    ) -> Result<Filter, ParseError> {
         let (low, high) = match &value {
             Value::Range(range) => split_range(range).ok_or_else(|| self.error(token, expected))?,
             Value::Bare(text) | Value::Quoted(text) => (text.clone(), text.clone()),
         };
         let mut parts = Vec::new();
         for (bound, op) in [(low, Comparison::Ge), (high, Comparison::Le)] {
-            if bound == "*" {
-                continue;
+            if bound != "*" {
+                parts.push(condition(&bound, op).ok_or_else(|| self.error(token, expected))?);
             }
-            let number: f64 = bound.parse().map_err(|_| self.error(token, expected))?;
-            parts.push(Filter::Number {
-                attribute: attribute.to_string(),
-                op,
-                value: number,
-            });
         }
         Ok(Filter::all_of(parts))
     }

@@ -4,6 +4,7 @@
 //! options ([`RequestError`]) and the reading of `$top` / `$skip`.
 
 use super::filter::{Filter, FilterError};
+use cleope_eo::odata::SortOrder;
 
 /// The longest `$search` or `$filter` expression read (64 KiB): a query
 /// with a 200-point area is about 10 KB.
@@ -180,6 +181,23 @@ pub enum RequestError {
     /// The expression is valid but says more than a [`Query`](cleope_eo::odata::Query) can.
     #[error(transparent)]
     NotAQuery(#[from] FilterError),
+}
+
+/// The order an `$orderby` clause `<field> [asc|desc]` asks for, when its
+/// field is `known` (both dialects order by sensing start, whichever time
+/// field they name); None for anything else.
+pub fn sort_order(clause: &str, known: impl Fn(&str) -> bool) -> Option<SortOrder> {
+    let mut words = clause.split_whitespace();
+    let field = words.next().unwrap_or("");
+    let direction = words.next().unwrap_or("asc");
+    if !known(field) || words.next().is_some() {
+        return None;
+    }
+    match direction.to_ascii_lowercase().as_str() {
+        "asc" => Some(SortOrder::SensingAscending),
+        "desc" => Some(SortOrder::SensingDescending),
+        _ => None,
+    }
 }
 
 /// Reads `$top` or `$skip`: a whole number, at most `limit` when given.
