@@ -113,7 +113,11 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
     };
     let mut store = app.store.lock().unwrap();
     store.restore_due(Utc::now());
-    let found = match store.search(&request.filter, request.order, request.page) {
+    let found = match store.search(
+        &request.search.filter,
+        request.search.order,
+        request.search.page,
+    ) {
         Ok(found) => found,
         Err(e) => return detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
@@ -138,8 +142,8 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
         "value".into(),
         serde_json::to_value(value).unwrap_or_default(),
     );
-    let next_skip = request.page.skip + request.page.top;
-    if request.page.top > 0 && next_skip < found.total && next_skip <= MAX_SKIP {
+    let next_skip = request.search.page.skip + request.search.page.top;
+    if request.search.page.top > 0 && next_skip < found.total && next_skip <= MAX_SKIP {
         body.insert(
             "@odata.nextLink".into(),
             Value::from(next_link(&app, &pairs, next_skip)),

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use super::auth::{Refusal, basic_user};
 use super::odata::entries::onda_entry;
-use super::odata::onda::{OndaRequest, parse_request};
+use super::odata::onda::parse_request;
+use super::odata::request::Search;
 use super::store::Ordered;
 use super::{App, entity_id, query_pairs};
 use cleope_eo::odata::response::OndaEntry;
@@ -56,7 +57,7 @@ fn unauthorized(refusal: Refusal, action: &str) -> Response {
     response
 }
 
-fn read_request(query: Option<String>) -> Result<OndaRequest, Box<Response>> {
+fn read_request(query: Option<String>) -> Result<Search, Box<Response>> {
     parse_request(&query_pairs(query.as_deref())).map_err(|e| Box::new(bad_request(e.to_string())))
 }
 

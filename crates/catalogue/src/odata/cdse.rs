@@ -7,23 +7,18 @@
 use chrono::{DateTime, Utc};
 
 use super::filter::{Comparison, Filter, NameMatch, Region, TimeField};
-use super::request::{Nested, ParseError, RequestError, parse_count, shown, sort_order, too_long};
+use super::request::{
+    ParseError, RequestError, Search, TokenKind, Tokens, parse_count, shown, sort_order, too_long,
+};
 use cleope_eo::odata::cdse::{MAX_SKIP, MAX_TOP};
 use cleope_eo::odata::wire::parse_instant;
 use cleope_eo::odata::{Page, Query, SortOrder};
 
-/// Results per page when `$top` is not given.
-pub const DEFAULT_TOP: usize = 20;
-
 /// A CDSE search request as the catalogue reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CdseRequest {
-    /// What `$filter` selects.
-    pub filter: Filter,
-    /// `$top` / `$skip`.
-    pub page: Page,
-    /// `$orderby` (sensing start ascending when absent).
-    pub order: SortOrder,
+    /// What `$filter` selects, `$top` / `$skip`, `$orderby`.
+    pub search: Search,
     /// `$count=true`: add `@odata.count`.
     pub count: bool,
     /// `$expand=Attributes`: include each product's attributes.
@@ -34,21 +29,16 @@ pub struct CdseRequest {
 /// CDSE's: `$top` ≤ 1000, `$skip` ≤ 10000 ([`RequestError::OverLimit`]).
 pub fn parse_request(pairs: &[(String, String)]) -> Result<CdseRequest, RequestError> {
     let mut request = CdseRequest {
-        filter: Filter::All,
-        page: Page {
-            top: DEFAULT_TOP,
-            skip: 0,
-        },
-        order: SortOrder::SensingAscending,
+        search: Search::default(),
         count: false,
         expand_attributes: false,
     };
     for (key, value) in pairs {
         match key.as_str() {
-            "$filter" => request.filter = parse_filter(value)?,
-            "$top" => request.page.top = parse_count("$top", value, Some(MAX_TOP))?,
-            "$skip" => request.page.skip = parse_count("$skip", value, Some(MAX_SKIP))?,
-            "$orderby" => request.order = parse_orderby(value)?,
+            "$filter" => request.search.filter = parse_filter(value)?,
+            "$top" => request.search.page.top = parse_count("$top", value, Some(MAX_TOP))?,
+            "$skip" => request.search.page.skip = parse_count("$skip", value, Some(MAX_SKIP))?,
+            "$orderby" => request.search.order = parse_orderby(value)?,
             "$count" => request.count = parse_flag(key, value)?,
             "$expand" => {
                 request.expand_attributes = value
@@ -64,9 +54,7 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<CdseRequest, RequestE
 /// Reads a request into the [`Query`] model and its page; refuses filters a
 /// `Query` cannot express.
 pub fn parse_query(pairs: &[(String, String)]) -> Result<(Query, Page), RequestError> {
-    let request = parse_request(pairs)?;
-    let query = request.filter.to_query(request.order)?;
-    Ok((query, request.page))
+    parse_request(pairs)?.search.into_query()
 }
 
 fn parse_flag(key: &str, value: &str) -> Result<bool, RequestError> {
@@ -110,12 +98,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, ParseError> {
         return Err(error);
     }
     let tokens = lex(text)?;
-    let mut parser = Parser {
-        text,
-        tokens,
-        next: 0,
-        depth: 0,
-    };
+    let mut parser = Parser::new("$filter", text, tokens);
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
     }
@@ -143,13 +126,19 @@ enum Kind {
     End,
 }
 
-#[derive(Debug, Clone)]
-struct Token {
-    kind: Kind,
-    /// Byte offset in the expression.
-    at: usize,
-    /// The token as written.
-    raw: String,
+type Token = super::request::Token<Kind>;
+
+impl TokenKind for Kind {
+    fn word(&self) -> Option<&str> {
+        match self {
+            Kind::Word(word) => Some(word),
+            _ => None,
+        }
+    }
+
+    fn primary(parser: &mut Parser) -> Result<Filter, ParseError> {
+        parser.primary()
+    }
 }
 
 fn lex(text: &str) -> Result<Vec<Token>, ParseError> {
@@ -266,25 +255,7 @@ fn quoted(text: &str, start: usize) -> Result<(String, usize), ParseError> {
     }
 }
 
-struct Parser<'a> {
-    text: &'a str,
-    tokens: Vec<Token>,
-    next: usize,
-    /// Parentheses and `not`s open around the current token.
-    depth: usize,
-}
-
-impl Nested for Parser<'_> {
-    type Token = Token;
-
-    fn depth(&mut self) -> &mut usize {
-        &mut self.depth
-    }
-
-    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
-        self.error(token, expected)
-    }
-}
+type Parser<'a> = Tokens<'a, Kind>;
 
 const PROPERTIES: &str = "a condition: Name, Id, Collection/Name, ContentDate/Start, ContentDate/End, \
      PublicationDate or Online compared with eq/ne/lt/le/gt/ge, contains/startswith/endswith(Name,'…'), \
@@ -292,26 +263,6 @@ const PROPERTIES: &str = "a condition: Name, Id, Collection/Name, ContentDate/St
      Attributes/OData.CSC.<Type>Attribute/any(…), 'not' or '('";
 
 impl Parser<'_> {
-    fn peek(&self) -> &Token {
-        &self.tokens[self.next]
-    }
-
-    fn bump(&mut self) -> Token {
-        let token = self.tokens[self.next].clone();
-        if token.kind != Kind::End {
-            self.next += 1;
-        }
-        token
-    }
-
-    fn error(&self, token: &Token, expected: &str) -> ParseError {
-        ParseError::at("$filter", self.text, token.at, &token.raw, expected)
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(&self.peek().kind, Kind::Word(w) if w.eq_ignore_ascii_case(word))
-    }
-
     fn expect(&mut self, kind: Kind, what: &str) -> Result<Token, ParseError> {
         let token = self.bump();
         if token.kind == kind {
@@ -319,40 +270,6 @@ impl Parser<'_> {
         } else {
             Err(self.error(&token, what))
         }
-    }
-
-    fn or(&mut self) -> Result<Filter, ParseError> {
-        let mut parts = vec![self.and()?];
-        while self.keyword("or") {
-            self.bump();
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap()
-        } else {
-            Filter::Or(parts)
-        })
-    }
-
-    fn and(&mut self) -> Result<Filter, ParseError> {
-        let mut parts = vec![self.unary()?];
-        while self.keyword("and") {
-            self.bump();
-            parts.push(self.unary()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap()
-        } else {
-            Filter::And(parts)
-        })
-    }
-
-    fn unary(&mut self) -> Result<Filter, ParseError> {
-        if self.keyword("not") {
-            let token = self.bump();
-            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
-        }
-        self.primary()
     }
 
     fn primary(&mut self) -> Result<Filter, ParseError> {
@@ -671,6 +588,7 @@ fn attribute_filter_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::odata::request::DEFAULT_TOP;
     use cleope_eo::geometry::Aoi;
     use cleope_eo::odata::cdse::filter_expression;
 
@@ -842,15 +760,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            request.page,
+            request.search.page,
             Page {
                 top: 1000,
                 skip: 10000
             }
         );
         assert!(request.count && request.expand_attributes);
-        assert_eq!(request.order, SortOrder::SensingDescending);
-        assert_eq!(parse_request(&[]).unwrap().page.top, DEFAULT_TOP);
+        assert_eq!(request.search.order, SortOrder::SensingDescending);
+        assert_eq!(parse_request(&[]).unwrap().search.page.top, DEFAULT_TOP);
         assert!(parse_request(&pairs(&[("$orderby", "Size asc")])).is_err());
     }
 }

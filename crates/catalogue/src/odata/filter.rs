@@ -236,6 +236,14 @@ impl Filter {
         }
     }
 
+    /// The alternatives `parts`: the part itself for one.
+    pub fn any_of(mut parts: Vec<Filter>) -> Filter {
+        match parts.len() {
+            1 => parts.pop().unwrap(),
+            _ => Filter::Or(parts),
+        }
+    }
+
     /// Whether the product satisfies the filter.
     pub fn matches(&self, product: &Candidate) -> bool {
         let record = product.record;

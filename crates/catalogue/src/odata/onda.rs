@@ -7,36 +7,18 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::filter::{Comparison, Filter, NameMatch, Region, TimeField};
-use super::request::{Nested, ParseError, RequestError, parse_count, shown, sort_order, too_long};
+use super::request::{
+    ParseError, RequestError, Search, TokenKind, Tokens, parse_count, shown, sort_order, too_long,
+};
 use cleope_eo::odata::wire::parse_instant;
 use cleope_eo::odata::{Page, Query, SortOrder};
 
-/// Results per page when `$top` is not given.
-pub const DEFAULT_TOP: usize = 20;
-
-/// An ONDA search request as the catalogue reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OndaRequest {
-    /// What `$search` selects.
-    pub filter: Filter,
-    /// `$top` / `$skip`.
-    pub page: Page,
-    /// `$orderby` (or CLEOPE's `orderby`); sensing start ascending by default.
-    pub order: SortOrder,
-}
-
 /// Reads a search request's query-string pairs (URL-decoded): `$search`,
 /// `$top`, `$skip`, `$format` (json only), `$orderby` or CLEOPE's `orderby`
-/// by `beginPosition`, `endPosition` or `creationDate`.
-pub fn parse_request(pairs: &[(String, String)]) -> Result<OndaRequest, RequestError> {
-    let mut request = OndaRequest {
-        filter: Filter::All,
-        page: Page {
-            top: DEFAULT_TOP,
-            skip: 0,
-        },
-        order: SortOrder::SensingAscending,
-    };
+/// by `beginPosition`, `endPosition` or `creationDate`. ONDA's request is
+/// a search and nothing more.
+pub fn parse_request(pairs: &[(String, String)]) -> Result<Search, RequestError> {
+    let mut request = Search::default();
     for (key, text) in pairs {
         match key.as_str() {
             "$search" => request.filter = parse_search(text)?,
@@ -59,9 +41,7 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<OndaRequest, RequestE
 /// Reads a request into the [`Query`] model and its page; refuses searches a
 /// `Query` cannot express.
 pub fn parse_query(pairs: &[(String, String)]) -> Result<(Query, Page), RequestError> {
-    let request = parse_request(pairs)?;
-    let query = request.filter.to_query(request.order)?;
-    Ok((query, request.page))
+    parse_request(pairs)?.into_query()
 }
 
 fn parse_orderby(key: &str, text: &str) -> Result<SortOrder, RequestError> {
@@ -92,12 +72,7 @@ pub fn parse_search(text: &str) -> Result<Filter, ParseError> {
     }
     let (inner, offset) = strip_outer_quotes(text);
     let tokens = lex(text, inner, offset)?;
-    let mut parser = Parser {
-        text,
-        tokens,
-        next: 0,
-        depth: 0,
-    };
+    let mut parser = Parser::new("$search", text, tokens);
     if parser.peek().kind == Kind::End {
         return Ok(Filter::All);
     }
@@ -140,12 +115,19 @@ enum Kind {
     End,
 }
 
-#[derive(Debug, Clone)]
-struct Token {
-    kind: Kind,
-    /// Byte offset in the whole `$search` value.
-    at: usize,
-    raw: String,
+type Token = super::request::Token<Kind>;
+
+impl TokenKind for Kind {
+    fn word(&self) -> Option<&str> {
+        match self {
+            Kind::Word(word) => Some(word),
+            _ => None,
+        }
+    }
+
+    fn primary(parser: &mut Parser) -> Result<Filter, ParseError> {
+        parser.primary()
+    }
 }
 
 fn lex(text: &str, inner: &str, offset: usize) -> Result<Vec<Token>, ParseError> {
@@ -216,25 +198,7 @@ fn lex(text: &str, inner: &str, offset: usize) -> Result<Vec<Token>, ParseError>
     Ok(tokens)
 }
 
-struct Parser<'a> {
-    text: &'a str,
-    tokens: Vec<Token>,
-    next: usize,
-    /// Parentheses and NOTs open around the current token.
-    depth: usize,
-}
-
-impl Nested for Parser<'_> {
-    type Token = Token;
-
-    fn depth(&mut self) -> &mut usize {
-        &mut self.depth
-    }
-
-    fn error_at(&self, token: &Token, expected: &str) -> ParseError {
-        self.error(token, expected)
-    }
-}
+type Parser<'a> = Tokens<'a, Kind>;
 
 const TERM: &str = "a term: field:value (platformName, productType, productMainClass, \
      beginPosition, endPosition, cloudCoverPercentage, name, footprint), a product name, NOT or '('";
@@ -247,56 +211,6 @@ enum Value {
 }
 
 impl Parser<'_> {
-    fn peek(&self) -> &Token {
-        &self.tokens[self.next]
-    }
-
-    fn bump(&mut self) -> Token {
-        let token = self.tokens[self.next].clone();
-        if token.kind != Kind::End {
-            self.next += 1;
-        }
-        token
-    }
-
-    fn error(&self, token: &Token, expected: &str) -> ParseError {
-        ParseError::at("$search", self.text, token.at, &token.raw, expected)
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(&self.peek().kind, Kind::Word(w) if w.eq_ignore_ascii_case(word))
-    }
-
-    fn or(&mut self) -> Result<Filter, ParseError> {
-        let mut parts = vec![self.and()?];
-        while self.keyword("OR") {
-            self.bump();
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap()
-        } else {
-            Filter::Or(parts)
-        })
-    }
-
-    fn and(&mut self) -> Result<Filter, ParseError> {
-        let mut parts = vec![self.unary()?];
-        while self.keyword("AND") {
-            self.bump();
-            parts.push(self.unary()?);
-        }
-        Ok(Filter::all_of(parts))
-    }
-
-    fn unary(&mut self) -> Result<Filter, ParseError> {
-        if self.keyword("NOT") {
-            let token = self.bump();
-            return self.nested(&token, |parser| Ok(Filter::Not(Box::new(parser.unary()?))));
-        }
-        self.primary()
-    }
-
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let token = self.bump();
         match token.kind.clone() {

@@ -4,7 +4,7 @@
 //! options ([`RequestError`]) and the reading of `$top` / `$skip`.
 
 use super::filter::{Filter, FilterError};
-use cleope_eo::odata::SortOrder;
+use cleope_eo::odata::{Page, Query, SortOrder};
 
 /// The longest `$search` or `$filter` expression read (64 KiB): a query
 /// with a 200-point area is about 10 KB.
@@ -19,32 +19,165 @@ pub const MAX_NESTING: usize = 64;
 pub const NESTING_EXPECTED: &str =
     "at most 64 levels of parentheses and NOT (the expression nests deeper; simplify it)";
 
-/// The nesting rule of both dialects' recursive-descent parsers, kept in
-/// one place: a parser says where it counts its depth and how it words an
-/// error at one of its tokens.
-pub(crate) trait Nested: Sized {
-    /// The parser's token.
-    type Token;
+/// Results per page when `$top` is not given (both dialects).
+pub const DEFAULT_TOP: usize = 20;
 
-    /// The levels of parentheses and `NOT` open now.
-    fn depth(&mut self) -> &mut usize;
+/// What a search request asks for in either dialect: which products, which
+/// page, in which order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    /// What `$search` / `$filter` selects.
+    pub filter: Filter,
+    /// `$top` / `$skip`.
+    pub page: Page,
+    /// `$orderby`; sensing start ascending when absent.
+    pub order: SortOrder,
+}
+
+impl Default for Search {
+    /// Everything, the first page of [`DEFAULT_TOP`], oldest first.
+    fn default() -> Search {
+        Search {
+            filter: Filter::All,
+            page: Page {
+                top: DEFAULT_TOP,
+                skip: 0,
+            },
+            order: SortOrder::SensingAscending,
+        }
+    }
+}
+
+impl Search {
+    /// The search as the [`Query`] model and its page; refuses filters a
+    /// `Query` cannot express.
+    pub fn into_query(self) -> Result<(Query, Page), RequestError> {
+        Ok((self.filter.to_query(self.order)?, self.page))
+    }
+}
+
+/// A token of either dialect's lexer.
+#[derive(Debug, Clone)]
+pub(crate) struct Token<K> {
+    /// What it is (each dialect has its kinds).
+    pub kind: K,
+    /// Byte offset in the expression.
+    pub at: usize,
+    /// The token as written.
+    pub raw: String,
+}
+
+/// A dialect's token kinds, and the one rule of its grammar that differs:
+/// what a condition (a term, with its parentheses) is.
+pub(crate) trait TokenKind: Clone + Sized {
+    /// The bare word this token is (a keyword, property or name), if any.
+    fn word(&self) -> Option<&str>;
+
+    /// Reads one condition: a term, or an expression in parentheses.
+    fn primary(tokens: &mut Tokens<'_, Self>) -> Result<Filter, ParseError>;
+}
+
+/// The reading of one expression, shared by both dialects'
+/// recursive-descent parsers: the tokens, which the lexer ends with an end
+/// token, the place reached, the parentheses and `NOT`s open around it
+/// (counted rather than trusting the stack), and the boolean grammar both
+/// share, `OR`s of `AND`s of conditions, each maybe after `NOT` (any case);
+/// each dialect reads its conditions ([`TokenKind::primary`]).
+pub(crate) struct Tokens<'a, K> {
+    /// `$search` or `$filter`, for errors.
+    parameter: &'static str,
+    /// The expression, for errors.
+    text: &'a str,
+    tokens: Vec<Token<K>>,
+    next: usize,
+    depth: usize,
+}
+
+impl<'a, K: TokenKind> Tokens<'a, K> {
+    /// The reading of `tokens`, lexed from `text` (the last is the end).
+    pub fn new(parameter: &'static str, text: &'a str, tokens: Vec<Token<K>>) -> Tokens<'a, K> {
+        Tokens {
+            parameter,
+            text,
+            tokens,
+            next: 0,
+            depth: 0,
+        }
+    }
+
+    /// The next token, not taken.
+    pub fn peek(&self) -> &Token<K> {
+        &self.tokens[self.next]
+    }
+
+    /// Takes the next token; at the end, the end again.
+    pub fn bump(&mut self) -> Token<K> {
+        let token = self.tokens[self.next].clone();
+        if self.next + 1 < self.tokens.len() {
+            self.next += 1;
+        }
+        token
+    }
 
     /// An error at `token`, expecting `expected`.
-    fn error_at(&self, token: &Self::Token, expected: &str) -> ParseError;
+    pub fn error(&self, token: &Token<K>, expected: &str) -> ParseError {
+        ParseError::at(self.parameter, self.text, token.at, &token.raw, expected)
+    }
+
+    /// Whether the next token is the keyword `word` (any case).
+    pub fn keyword(&self, word: &str) -> bool {
+        self.peek()
+            .kind
+            .word()
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    /// `and (OR and)*`: the alternatives, the expression itself for one.
+    pub fn or(&mut self) -> Result<Filter, ParseError> {
+        Ok(Filter::any_of(self.joined("or", Self::and)?))
+    }
+
+    /// `unary (AND unary)*`: the conjunction, the part itself for one.
+    fn and(&mut self) -> Result<Filter, ParseError> {
+        Ok(Filter::all_of(self.joined("and", Self::unary)?))
+    }
+
+    /// `NOT unary`, or a condition.
+    fn unary(&mut self) -> Result<Filter, ParseError> {
+        if self.keyword("not") {
+            let token = self.bump();
+            return self.nested(&token, |tokens| Ok(Filter::Not(Box::new(tokens.unary()?))));
+        }
+        K::primary(self)
+    }
+
+    /// `part (keyword part)*`: the parts read.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        part: impl Fn(&mut Self) -> Result<Filter, ParseError>,
+    ) -> Result<Vec<Filter>, ParseError> {
+        let mut parts = vec![part(self)?];
+        while self.keyword(keyword) {
+            self.bump();
+            parts.push(part(self)?);
+        }
+        Ok(parts)
+    }
 
     /// Runs `inner` one level deeper (after `token`, a `(` or a `NOT`),
     /// refusing past [`MAX_NESTING`] levels.
-    fn nested(
+    pub fn nested(
         &mut self,
-        token: &Self::Token,
+        token: &Token<K>,
         inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
     ) -> Result<Filter, ParseError> {
-        if *self.depth() >= MAX_NESTING {
-            return Err(self.error_at(token, NESTING_EXPECTED));
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(token, NESTING_EXPECTED));
         }
-        *self.depth() += 1;
+        self.depth += 1;
         let filter = inner(self);
-        *self.depth() -= 1;
+        self.depth -= 1;
         filter
     }
 }
@@ -178,7 +311,7 @@ pub enum RequestError {
         /// What is served instead.
         hint: String,
     },
-    /// The expression is valid but says more than a [`Query`](cleope_eo::odata::Query) can.
+    /// The expression is valid but says more than a [`Query`] can.
     #[error(transparent)]
     NotAQuery(#[from] FilterError),
 }
