@@ -97,17 +97,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, ParseError> {
     if let Some(error) = too_long("$filter", text) {
         return Err(error);
     }
-    let tokens = lex(text)?;
-    let mut parser = Parser::new("$filter", text, tokens);
-    if parser.peek().kind == Kind::End {
-        return Ok(Filter::All);
-    }
-    let filter = parser.or()?;
-    let rest = parser.peek().clone();
-    if rest.kind != Kind::End {
-        return Err(parser.error(&rest, "'and', 'or' or the end of the expression"));
-    }
-    Ok(filter)
+    Parser::new("$filter", text, lex(text)?).whole("'and', 'or' or the end of the expression")
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -72,16 +72,7 @@ pub fn parse_search(text: &str) -> Result<Filter, ParseError> {
     }
     let (inner, offset) = strip_outer_quotes(text);
     let tokens = lex(text, inner, offset)?;
-    let mut parser = Parser::new("$search", text, tokens);
-    if parser.peek().kind == Kind::End {
-        return Ok(Filter::All);
-    }
-    let filter = parser.or()?;
-    let rest = parser.peek().clone();
-    if rest.kind != Kind::End {
-        return Err(parser.error(&rest, "AND, OR or the end of the search"));
-    }
-    Ok(filter)
+    Parser::new("$search", text, tokens).whole("AND, OR or the end of the search")
 }
 
 /// CLEOPE wrapped the whole search in double quotes (without escaping the

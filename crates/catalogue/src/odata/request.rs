@@ -1,7 +1,9 @@
-//! What a search request may be, and why one is refused: the limits on a
-//! `$search` / `$filter` expression (length, nesting), the syntax error
-//! that names the position ([`ParseError`]), the refusals of paging and
-//! options ([`RequestError`]) and the reading of `$top` / `$skip`.
+//! What both dialects' search requests share: what a search asks for
+//! ([`Search`]), the reading of an expression's tokens with the boolean
+//! grammar both speak (`Tokens`), the limits on an expression (length,
+//! nesting), the syntax error that names the position ([`ParseError`]),
+//! the refusals of paging and options ([`RequestError`]) and the reading
+//! of `$top` / `$skip` and of an `$orderby` clause.
 
 use super::filter::{Filter, FilterError};
 use cleope_eo::odata::{Page, Query, SortOrder};
@@ -105,6 +107,24 @@ impl<'a, K: TokenKind> Tokens<'a, K> {
         }
     }
 
+    /// The whole expression: everything when it is empty, and nothing may
+    /// follow it (`after` says what could have).
+    pub fn whole(mut self, after: &str) -> Result<Filter, ParseError> {
+        if self.at_end() {
+            return Ok(Filter::All);
+        }
+        let filter = self.or()?;
+        if !self.at_end() {
+            return Err(self.error(self.peek(), after));
+        }
+        Ok(filter)
+    }
+
+    /// Whether only the end token is left.
+    fn at_end(&self) -> bool {
+        self.next + 1 == self.tokens.len()
+    }
+
     /// The next token, not taken.
     pub fn peek(&self) -> &Token<K> {
         &self.tokens[self.next]
@@ -113,7 +133,7 @@ impl<'a, K: TokenKind> Tokens<'a, K> {
     /// Takes the next token; at the end, the end again.
     pub fn bump(&mut self) -> Token<K> {
         let token = self.tokens[self.next].clone();
-        if self.next + 1 < self.tokens.len() {
+        if !self.at_end() {
             self.next += 1;
         }
         token
