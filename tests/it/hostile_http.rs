@@ -332,7 +332,7 @@ fn deeply_nested_queries_get_400_and_the_standalone_server_keeps_serving() {
     let search = |base: &str, key: &str, expression: &str| {
         let target = format!(
             "{base}/Products?{key}={}",
-            cleope::eo::odata::filter::encode_component(expression, "")
+            cleope::eo::odata::wire::encode_component(expression, "")
         );
         raw_get(&target)
     };

@@ -13,11 +13,14 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::Refusal;
+use super::odata::RequestError;
+use super::odata::cdse::parse_request;
+use super::odata::entries::cdse_entry;
 use super::store::Ordered;
 use super::{App, entity_id, query_pairs};
-use cleope_eo::odata::cdse::{MAX_SKIP, parse_request};
-use cleope_eo::odata::filter::{RequestError, encode_component, format_instant};
+use cleope_eo::odata::cdse::MAX_SKIP;
 use cleope_eo::odata::response::CdseEntry;
+use cleope_eo::odata::wire::{encode_component, format_instant};
 
 fn detail(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"detail": message.into()}))).into_response()
@@ -110,7 +113,11 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
     };
     let mut store = app.store.lock().unwrap();
     store.restore_due(Utc::now());
-    let found = match store.search(&request.filter, request.order, request.page) {
+    let found = match store.search(
+        &request.search.filter,
+        request.search.order,
+        request.search.page,
+    ) {
         Ok(found) => found,
         Err(e) => return detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
@@ -118,7 +125,7 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
         .page
         .iter()
         .map(|(idx, online)| {
-            CdseEntry::from_record(&store.get(*idx).record, *online, request.expand_attributes)
+            cdse_entry(&store.get(*idx).record, *online, request.expand_attributes)
         })
         .collect();
     let context = if request.expand_attributes {
@@ -135,8 +142,8 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
         "value".into(),
         serde_json::to_value(value).unwrap_or_default(),
     );
-    let next_skip = request.page.skip + request.page.top;
-    if request.page.top > 0 && next_skip < found.total && next_skip <= MAX_SKIP {
+    let next_skip = request.search.page.skip + request.search.page.top;
+    if request.search.page.top > 0 && next_skip < found.total && next_skip <= MAX_SKIP {
         body.insert(
             "@odata.nextLink".into(),
             Value::from(next_link(&app, &pairs, next_skip)),
@@ -183,7 +190,7 @@ pub(crate) async fn product(
     let Some(idx) = store.find(&id) else {
         return not_found(&id);
     };
-    let entry = CdseEntry::from_record(&store.get(idx).record, store.is_online(idx), expand);
+    let entry = cdse_entry(&store.get(idx).record, store.is_online(idx), expand);
     let mut body = serde_json::to_value(entry).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut body {
         map.insert(

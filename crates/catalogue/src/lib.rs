@@ -24,6 +24,7 @@ mod cdse;
 mod download;
 mod faults;
 mod listener;
+pub mod odata;
 mod onda;
 mod store;
 

@@ -11,9 +11,11 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::{Refusal, basic_user};
+use super::odata::entries::onda_entry;
+use super::odata::onda::parse_request;
+use super::odata::request::Search;
 use super::store::Ordered;
 use super::{App, entity_id, query_pairs};
-use cleope_eo::odata::onda::{OndaRequest, parse_request};
 use cleope_eo::odata::response::OndaEntry;
 
 /// An OData error body, as ONDA's catalogue wrote them.
@@ -55,7 +57,7 @@ fn unauthorized(refusal: Refusal, action: &str) -> Response {
     response
 }
 
-fn read_request(query: Option<String>) -> Result<OndaRequest, Box<Response>> {
+fn read_request(query: Option<String>) -> Result<Search, Box<Response>> {
     parse_request(&query_pairs(query.as_deref())).map_err(|e| Box::new(bad_request(e.to_string())))
 }
 
@@ -74,7 +76,7 @@ pub(crate) async fn search(State(app): State<Arc<App>>, RawQuery(query): RawQuer
     let value: Vec<OndaEntry> = found
         .page
         .iter()
-        .map(|(idx, online)| OndaEntry::from_record(&store.get(*idx).record, *online))
+        .map(|(idx, online)| onda_entry(&store.get(*idx).record, *online))
         .collect();
     axum::Json(json!({"@odata.context": "$metadata#Products", "value": value})).into_response()
 }
@@ -108,7 +110,7 @@ pub(crate) async fn product(State(app): State<Arc<App>>, Path(entity): Path<Stri
     let Some(idx) = store.find(&id) else {
         return not_found(&id);
     };
-    let entry = OndaEntry::from_record(&store.get(idx).record, store.is_online(idx));
+    let entry = onda_entry(&store.get(idx).record, store.is_online(idx));
     let mut body = serde_json::to_value(entry).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut body {
         map.insert(

@@ -16,10 +16,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::ServerError;
+use super::odata::filter::{Candidate, Comparison, Filter, NameMatch, TimeField};
 use cleope_eo::archive::{ArchiveIndex, ProductRecord};
 use cleope_eo::ens::name_stem;
 use cleope_eo::geometry::Aoi;
-use cleope_eo::odata::filter::{Candidate, Comparison, Filter, NameMatch, TimeField};
+use cleope_eo::odata::wire::parse_instant;
 use cleope_eo::odata::{Page, SortOrder};
 
 /// One indexed product.
@@ -136,8 +137,8 @@ impl Store {
                 let idx = self.products.len();
                 let shape = Aoi::from_wkt(&record.footprint).ok();
                 let indexed = Indexed {
-                    begin: cleope_eo::odata::filter::parse_instant(&record.begin),
-                    end: cleope_eo::odata::filter::parse_instant(&record.end),
+                    begin: parse_instant(&record.begin),
+                    end: parse_instant(&record.end),
                     footprint: shape,
                     record,
                 };

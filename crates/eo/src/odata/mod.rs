@@ -1,14 +1,15 @@
-//! The OData catalogue: one query model ([`Query`]) rendered to and parsed from
-//! ONDA's `$search` and CDSE's `$filter` dialects, the response models of both,
-//! and the client that pages, retries and authenticates.
+//! The OData catalogue client: one query model ([`Query`]) rendered to ONDA's
+//! `$search` and CDSE's `$filter` dialects, the answers of both read into one
+//! [`CatalogueProduct`], and the client that pages, retries and
+//! authenticates. The local catalogue's side (request parsers, the filter
+//! tree, the entries it writes) is in `crates/catalogue/src/odata/`.
 
 pub mod cdse;
 pub mod client;
-pub mod filter;
 pub mod onda;
 pub mod query;
 pub mod response;
+pub mod wire;
 
-pub use filter::{DialectError, Filter, ParseError, RequestError};
-pub use query::{Dialect, Page, Query, SortOrder};
+pub use query::{Dialect, DialectError, Page, Query, SortOrder};
 pub use response::{CatalogueProduct, Checksum};

@@ -1,10 +1,11 @@
 //! The one catalogue query model. Scripts, the client and the local server all
-//! speak this; `onda.rs` and `cdse.rs` render it to (and parse it from) the two
-//! OData dialects on the wire.
+//! speak this; `onda.rs` and `cdse.rs` render it to the two OData dialects on
+//! the wire (the local catalogue parses it back, `crates/catalogue/src/odata/`),
+//! and [`DialectError`] says when a dialect cannot say a query.
 
 use chrono::{DateTime, Utc};
 
-use crate::geometry::Aoi;
+use crate::geometry::{Aoi, AoiError};
 
 /// Which OData dialect a catalogue speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,4 +61,37 @@ pub struct Page {
     pub top: usize,
     /// How many to skip (`$skip`).
     pub skip: usize,
+}
+
+/// A rendering failure: the query cannot be said in the dialect.
+#[derive(Debug, thiserror::Error)]
+pub enum DialectError {
+    /// The page is beyond what the catalogue serves.
+    #[error(
+        "{parameter}={value} is more than {catalogue} allows ({limit}); ask for pages of at most \
+         1000 results and narrow the query rather than skipping past 10000"
+    )]
+    PageLimit {
+        /// The catalogue.
+        catalogue: &'static str,
+        /// `$top` or `$skip`.
+        parameter: &'static str,
+        /// What was asked.
+        value: usize,
+        /// The largest value accepted.
+        limit: usize,
+    },
+    /// The area cannot be sent (e.g. too many vertices for ONDA).
+    #[error(transparent)]
+    Aoi(#[from] AoiError),
+    /// Something the dialect has no way to say.
+    #[error("{what} cannot be sent to {catalogue}: {hint}")]
+    Unsupported {
+        /// The catalogue.
+        catalogue: &'static str,
+        /// The query part.
+        what: String,
+        /// What to do instead.
+        hint: String,
+    },
 }

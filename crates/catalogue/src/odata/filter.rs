@@ -4,17 +4,20 @@
 //! and [`Filter::to_query`] turns it back into the one [`Query`] model when
 //! the tree says nothing a `Query` cannot.
 //!
-//! A `Query` becomes a filter through [`Filter::from_query`]; both give the
-//! same answer on every product as [`crate::ens::matches`] does, so the
-//! catalogue and ENS agree on what a query finds.
+//! A `Query` becomes a filter through [`Filter::from_query`]; the filter
+//! gives the same answer on every product as [`cleope_eo::ens::matches`]
+//! gives for the query (tested below), so the catalogue and ENS agree on
+//! what a query finds.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
-use geo::{Geometry, MultiPolygon, Point, Polygon};
+use chrono::{DateTime, Utc};
+use geo::{Geometry, MultiPolygon, Polygon};
 
-use super::query::{Query, SortOrder};
-use crate::archive::ProductRecord;
-use crate::ens::{glob_match, name_stem};
-use crate::geometry::{Aoi, AoiError};
+use cleope_eo::archive::ProductRecord;
+use cleope_eo::ens::{glob_match, name_stem};
+use cleope_eo::geometry::{Aoi, AoiError};
+use cleope_eo::odata::cdse::{collection_to_main_class, collection_to_mission};
+use cleope_eo::odata::wire::{format_instant, parse_instant, strip_geography};
+use cleope_eo::odata::{Query, SortOrder};
 
 /// A condition on catalogue products.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,6 +236,14 @@ impl Filter {
         }
     }
 
+    /// The alternatives `parts`: the part itself for one.
+    pub fn any_of(mut parts: Vec<Filter>) -> Filter {
+        match parts.len() {
+            1 => parts.pop().unwrap(),
+            _ => Filter::Or(parts),
+        }
+    }
+
     /// Whether the product satisfies the filter.
     pub fn matches(&self, product: &Candidate) -> bool {
         let record = product.record;
@@ -372,19 +383,6 @@ impl Region {
     }
 }
 
-/// The WKT without CDSE's `geography'…'` wrapper and the `SRID=4326;` prefix.
-fn strip_geography(text: &str) -> &str {
-    let text = text.trim();
-    let text = text
-        .strip_prefix("geography'")
-        .and_then(|t| t.strip_suffix('\''))
-        .unwrap_or(text);
-    match text.split_once(';') {
-        Some((srid, rest)) if srid.trim().to_ascii_uppercase().starts_with("SRID=") => rest,
-        _ => text,
-    }
-}
-
 fn mission_matches(record: &ProductRecord, mission: &str) -> bool {
     let wanted = mission.to_ascii_lowercase();
     let platform = record.mission.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -512,10 +510,10 @@ impl QueryBuilder {
     }
 
     fn take_collection(&mut self, collection: &str) -> Result<(), FilterError> {
-        if let Some(class) = super::cdse::collection_to_main_class(collection) {
+        if let Some(class) = collection_to_main_class(collection) {
             return set_once(&mut self.query.main_class, class, "main class");
         }
-        let mission = super::cdse::collection_to_mission(collection);
+        let mission = collection_to_mission(collection);
         set_once(&mut self.query.mission, &mission, "mission")
     }
 
@@ -689,311 +687,13 @@ pub fn describe(filter: &Filter) -> String {
     }
 }
 
-/// An instant as both catalogues write it: `2020-07-20T00:00:00.000Z`, with
-/// more digits only when the instant has them (so it reads back exactly).
-pub fn format_instant(instant: DateTime<Utc>) -> String {
-    let precision = if instant.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
-        SecondsFormat::Millis
-    } else if instant.timestamp_subsec_nanos().is_multiple_of(1_000) {
-        SecondsFormat::Micros
-    } else {
-        SecondsFormat::Nanos
-    };
-    instant.to_rfc3339_opts(precision, true)
-}
-
-/// Reads an RFC 3339 instant (`2020-07-20T00:00:00.000Z`, offsets allowed)
-/// or a bare date (`2020-07-20`, midnight UTC).
-pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Some(instant.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    Some(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?))
-}
-
-/// The WKT both dialects put in queries: `POLYGON((lon lat,lon lat,…))`,
-/// holes as further rings, numbers in their shortest exact form.
-pub fn polygon_wkt(polygon: &Polygon<f64>) -> String {
-    let ring = |line: &geo::LineString<f64>| {
-        let points: Vec<String> = line.coords().map(|c| format!("{} {}", c.x, c.y)).collect();
-        format!("({})", points.join(","))
-    };
-    let rings: Vec<String> = std::iter::once(polygon.exterior())
-        .chain(polygon.interiors())
-        .map(ring)
-        .collect();
-    format!("POLYGON({})", rings.join(","))
-}
-
-/// A point as a geo geometry (for callers that test footprints themselves).
-pub fn point_geometry(lon: f64, lat: f64) -> Geometry<f64> {
-    Geometry::Point(Point::new(lon, lat))
-}
-
-/// The longest `$search` or `$filter` expression read (64 KiB): a query
-/// with a 200-point area is about 10 KB.
-pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
-
-/// How deep parentheses and `NOT`s may nest in an expression. The parsers
-/// count, rather than trusting the stack: a few kilobytes of `(((` must be
-/// a clear error (a 400 from the catalogue), never a crash.
-pub const MAX_NESTING: usize = 64;
-
-/// What the parsers expect when an expression nests too deep.
-pub const NESTING_EXPECTED: &str =
-    "at most 64 levels of parentheses and NOT (the expression nests deeper; simplify it)";
-
-/// The nesting rule of both dialects' recursive-descent parsers, kept in
-/// one place: a parser says where it counts its depth and how it words an
-/// error at one of its tokens.
-pub(crate) trait Nested: Sized {
-    /// The parser's token.
-    type Token;
-
-    /// The levels of parentheses and `NOT` open now.
-    fn depth(&mut self) -> &mut usize;
-
-    /// An error at `token`, expecting `expected`.
-    fn error_at(&self, token: &Self::Token, expected: &str) -> ParseError;
-
-    /// Runs `inner` one level deeper (after `token`, a `(` or a `NOT`),
-    /// refusing past [`MAX_NESTING`] levels.
-    fn nested(
-        &mut self,
-        token: &Self::Token,
-        inner: impl FnOnce(&mut Self) -> Result<Filter, ParseError>,
-    ) -> Result<Filter, ParseError> {
-        if *self.depth() >= MAX_NESTING {
-            return Err(self.error_at(token, NESTING_EXPECTED));
-        }
-        *self.depth() += 1;
-        let filter = inner(self);
-        *self.depth() -= 1;
-        filter
-    }
-}
-
-/// A syntax error in a `$search` or `$filter` expression: where, what was
-/// found there, and what would have been understood. The message quotes
-/// the expression around the position only (a hostile one may be long).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{parameter}: at position {position}, expected {expected}, found {found}\n  {}", excerpt(input, *position))]
-pub struct ParseError {
-    /// `$search` or `$filter`.
-    pub parameter: &'static str,
-    /// The expression as received (URL-decoded).
-    pub input: String,
-    /// Characters before the unexpected token (0 = the first character).
-    pub position: usize,
-    /// The unexpected token, quoted, or "the end of the expression".
-    pub found: String,
-    /// What would have been understood there.
-    pub expected: String,
-}
-
-impl ParseError {
-    /// An error at byte `offset` of `input`.
-    pub fn at(
-        parameter: &'static str,
-        input: &str,
-        offset: usize,
-        found: &str,
-        expected: impl Into<String>,
-    ) -> ParseError {
-        let mut offset = offset.min(input.len());
-        while !input.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let found = if found.is_empty() {
-            "the end of the expression".to_string()
-        } else {
-            format!("'{}'", shown(found))
-        };
-        ParseError {
-            parameter,
-            input: input.to_string(),
-            position: input[..offset].chars().count(),
-            found,
-            expected: expected.into(),
-        }
-    }
-}
-
-/// An expression refused for its length, before it is read.
-pub fn too_long(parameter: &'static str, input: &str) -> Option<ParseError> {
-    (input.len() > MAX_EXPRESSION_BYTES).then(|| ParseError {
-        parameter,
-        input: input.chars().take(200).collect(),
-        position: 0,
-        found: format!("{} bytes", input.len()),
-        expected: format!(
-            "an expression of at most {MAX_EXPRESSION_BYTES} bytes (search with a simpler area, \
-             or split the query)"
-        ),
-    })
-}
-
-/// The line under a parse error: the expression around `position` (at
-/// most 60 characters each side, cut ends shown as `…`) and a caret.
-fn excerpt(input: &str, position: usize) -> String {
-    const SIDE: usize = 60;
-    let chars: Vec<char> = input.chars().collect();
-    let position = position.min(chars.len());
-    let start = position.saturating_sub(SIDE);
-    let end = (position + SIDE).min(chars.len());
-    let head = if start > 0 { "…" } else { "" };
-    let tail = if end < chars.len() { "…" } else { "" };
-    let text: String = chars[start..end].iter().collect();
-    let caret = " ".repeat(position - start + head.chars().count());
-    format!("{head}{text}{tail}\n  {caret}^")
-}
-
-/// A value from a request as messages quote it: at most 40 characters.
-pub fn shown(value: &str) -> String {
-    let mut text: String = value.chars().take(40).collect();
-    if value.chars().nth(40).is_some() {
-        text.push('…');
-    }
-    text
-}
-
-/// Why a catalogue request (its query string) cannot be served.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RequestError {
-    /// The `$search` / `$filter` expression is malformed.
-    #[error("{0}")]
-    Syntax(#[from] ParseError),
-    /// A paging option is not a whole number.
-    #[error("{parameter}={value} is not a whole number: give e.g. {parameter}=100")]
-    NotAnInteger {
-        /// `$top` or `$skip`.
-        parameter: &'static str,
-        /// What was given.
-        value: String,
-    },
-    /// A paging option is negative.
-    #[error("{parameter}={value} is negative: give 0 or more")]
-    Negative {
-        /// `$top` or `$skip`.
-        parameter: &'static str,
-        /// What was given.
-        value: String,
-    },
-    /// A paging option is past the catalogue's limit.
-    #[error(
-        "{parameter}={value} is more than the catalogue allows ({limit}): ask for pages of at most \
-         1000 results, and narrow the query (dates, area) rather than skipping past 10000"
-    )]
-    OverLimit {
-        /// `$top` or `$skip`.
-        parameter: &'static str,
-        /// What was given.
-        value: String,
-        /// The largest value accepted.
-        limit: usize,
-    },
-    /// An option has a value the catalogue does not serve.
-    #[error("{parameter}={value} is not served: {hint}")]
-    Unsupported {
-        /// The option.
-        parameter: String,
-        /// What was given.
-        value: String,
-        /// What is served instead.
-        hint: String,
-    },
-    /// The expression is valid but says more than a [`Query`] can.
-    #[error(transparent)]
-    NotAQuery(#[from] FilterError),
-}
-
-/// A rendering failure: the query cannot be said in the dialect.
-#[derive(Debug, thiserror::Error)]
-pub enum DialectError {
-    /// The page is beyond what the catalogue serves.
-    #[error(
-        "{parameter}={value} is more than {catalogue} allows ({limit}); ask for pages of at most \
-         1000 results and narrow the query rather than skipping past 10000"
-    )]
-    PageLimit {
-        /// The catalogue.
-        catalogue: &'static str,
-        /// `$top` or `$skip`.
-        parameter: &'static str,
-        /// What was asked.
-        value: usize,
-        /// The largest value accepted.
-        limit: usize,
-    },
-    /// The area cannot be sent (e.g. too many vertices for ONDA).
-    #[error(transparent)]
-    Aoi(#[from] AoiError),
-    /// Something the dialect has no way to say.
-    #[error("{what} cannot be sent to {catalogue}: {hint}")]
-    Unsupported {
-        /// The catalogue.
-        catalogue: &'static str,
-        /// The query part.
-        what: String,
-        /// What to do instead.
-        hint: String,
-    },
-}
-
-/// Percent-encodes a query-string value, leaving `keep` and the unreserved
-/// characters (letters, digits, `-._~`) as they are.
-pub fn encode_component(text: &str, keep: &str) -> String {
-    let mut encoded = String::with_capacity(text.len() + 16);
-    for byte in text.bytes() {
-        let c = byte as char;
-        if c.is_ascii_alphanumeric() || "-._~".contains(c) || (c.is_ascii() && keep.contains(c)) {
-            encoded.push(c);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// Reads `$top` or `$skip`: a whole number, at most `limit` when given.
-pub fn parse_count(
-    parameter: &'static str,
-    value: &str,
-    limit: Option<usize>,
-) -> Result<usize, RequestError> {
-    let trimmed = value.trim();
-    let number: i128 = trimmed.parse().map_err(|_| RequestError::NotAnInteger {
-        parameter,
-        value: shown(value),
-    })?;
-    if number < 0 {
-        return Err(RequestError::Negative {
-            parameter,
-            value: shown(value),
-        });
-    }
-    match limit {
-        Some(limit) if number > limit as i128 => Err(RequestError::OverLimit {
-            parameter,
-            value: shown(value),
-            limit,
-        }),
-        _ => usize::try_from(number).map_err(|_| RequestError::NotAnInteger {
-            parameter,
-            value: shown(value),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::BBox;
+    use cleope_eo::geometry::BBox;
     use serde_json::json;
 
-    pub(crate) fn record(name: &str, mission: &str, product_type: &str) -> ProductRecord {
+    fn record(name: &str, mission: &str, product_type: &str) -> ProductRecord {
         let collection = match mission {
             "Sentinel-5 Precursor" => "SENTINEL-5P".to_string(),
             other => other.to_ascii_uppercase(),
@@ -1015,7 +715,7 @@ mod tests {
             pseudopath: "OPTICAL/LEVEL-2A/2020/08/11".into(),
             s3_path: format!("/eodata/Sentinel-2/MSI/L2A/2020/08/11/{name}.SAFE"),
             online: true,
-            packing: crate::download::Packing::Zip,
+            packing: cleope_eo::download::Packing::Zip,
             size: 10,
             md5: String::new(),
             blake3: String::new(),
@@ -1088,7 +788,7 @@ mod tests {
             for product in [&s1, &s2] {
                 assert_eq!(
                     check(&filter, product),
-                    crate::ens::matches(product, query),
+                    cleope_eo::ens::matches(product, query),
                     "{query:?} on {}",
                     product.name
                 );
@@ -1165,15 +865,5 @@ mod tests {
             instant("2020-01-01T00:00:00Z"),
         );
         assert!(lone.to_query(SortOrder::default()).is_err());
-    }
-
-    #[test]
-    fn instants_keep_their_precision() {
-        let whole = instant("2020-07-20T00:00:00Z");
-        assert_eq!(format_instant(whole), "2020-07-20T00:00:00.000Z");
-        let fine = instant("2020-07-20T00:00:00.123456Z");
-        assert_eq!(format_instant(fine), "2020-07-20T00:00:00.123456Z");
-        assert_eq!(instant("2020-07-20"), whole);
-        assert!(parse_instant("20-07-2020").is_none());
     }
 }
