@@ -187,10 +187,15 @@ pub struct Scratch {
 /// The prefix of scratch folders, by which stale ones are found.
 const SCRATCH_PREFIX: &str = "cleope-session-";
 const SCRATCH_LOCK: &str = ".alive";
+const SCRATCH_LOCK_TAKING: &str = ".alive.taking";
 
 impl Scratch {
     fn create() -> Result<Scratch, PrepareError> {
-        let parent = std::env::temp_dir();
+        Scratch::create_in(&std::env::temp_dir())
+    }
+
+    fn create_in(parent: &Path) -> Result<Scratch, PrepareError> {
+        let parent = parent.to_path_buf();
         remove_stale_scratch(&parent);
         let failed = |error| PrepareError::Scratch {
             path: parent.clone(),
@@ -200,9 +205,14 @@ impl Scratch {
             .prefix(SCRATCH_PREFIX)
             .tempdir_in(&parent)
             .map_err(failed)?;
-        let lock = std::fs::File::create(folder.path().join(SCRATCH_LOCK)).map_err(failed)?;
+        // The lock is taken under another name and renamed into place, so
+        // a clean-up starting alongside sees either no lock yet (a young
+        // folder, kept) or a held one, never a free lock to take over.
+        let taking = folder.path().join(SCRATCH_LOCK_TAKING);
+        let lock = std::fs::File::create(&taking).map_err(failed)?;
         lock.try_lock()
             .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
+        std::fs::rename(&taking, folder.path().join(SCRATCH_LOCK)).map_err(failed)?;
         Ok(Scratch {
             folder,
             _lock: lock,
@@ -330,5 +340,29 @@ mod tests {
             starting.exists(),
             "a folder just made (its lock not yet taken) stays"
         );
+    }
+
+    /// Sessions start side by side (a class, a test run): one's clean-up
+    /// must never take another's folder in the moment between making it
+    /// and locking it.
+    #[test]
+    fn sessions_starting_together_keep_their_folders() {
+        let parent = tempfile::tempdir().unwrap();
+        let lost = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..300 {
+                        match Scratch::create_in(parent.path()) {
+                            Ok(scratch) if scratch.path().exists() => {}
+                            _ => {
+                                lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(lost.into_inner(), 0, "sessions lost their scratch folder");
     }
 }
