@@ -23,6 +23,7 @@ mod hostile_grants;
 mod hostile_http;
 mod hostile_memory;
 mod kernel;
+mod layers;
 mod missions_open;
 mod missions_s3;
 mod missions_s5p;
