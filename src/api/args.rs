@@ -1,6 +1,6 @@
 //! The arguments many functions share, read from script values in one
-//! place with one set of rules: an area ([`area`], [`bounds`]), an options
-//! map ([`Options::check`]) and a product ([`product`]).
+//! place with one set of rules: an area (`area`, `bounds`), an options
+//! map (`Options::check`) and a product (`product`).
 
 use crate::eo::ens::EnsProduct;
 use crate::eo::geometry::{Aoi, BBox};

@@ -74,7 +74,7 @@ pub fn safe_component<'a>(name: &'a str, origin: &str) -> Result<&'a str, Unsafe
 /// A relative path whose every component is safe, normalised to
 /// `a/b/c` (`./` and doubled slashes dropped; `\` counts as a separator so
 /// a Windows-made archive cannot hide a `..`). Refuses absolute paths,
-/// `..`, and paths deeper than [`MAX_DEPTH`]. Gives `""` for a path that
+/// `..`, and paths deeper than `MAX_DEPTH`. Gives `""` for a path that
 /// names the root itself (`./`, as tar archives often start).
 pub fn safe_relative_path(path: &str, origin: &str) -> Result<String, UnsafeName> {
     let refuse = |why| UnsafeName {

@@ -11,7 +11,7 @@
 //! Credentials are held only in memory: never printed, logged, or written.
 //!
 //! Every request and every wait honours the run's deadline and the
-//! interrupt: requests run on the client's own tokio runtime, and [`Client::finish`] gives up on one as soon as the session's
+//! interrupt: requests run on the client's own tokio runtime, and `Client::finish` gives up on one as soon as the session's
 //! [`Cancel`] says stop (checked every 50 ms), whether the server is slow
 //! to answer, sends nothing, or stalls mid-download. Answers are read with
 //! a size cap; a `Retry-After` is honoured up to a minute.

@@ -9,7 +9,7 @@
 //! | --- | --- | --- | --- |
 //! | OLCI L2 WFR (water) | `tsm_nn.nc` TSM_NN, `chl_oc4me.nc` CHL_OC4ME, `chl_nn.nc` CHL_NN, `iwv.nc` IWV (log10-stored ones in `lg(...)` units) | `geo_coordinates.nc` latitude, longitude | `wqsf.nc` WQSF (64-bit flags) |
 //! | OLCI L2 LFR (land) | `ogvi.nc` OGVI, `otci.nc` OTCI, `iwv.nc` IWV | `geo_coordinates.nc` | `lqsf.nc` LQSF (32-bit flags) |
-//! | SLSTR L1 RBT | `S9_BT_in.nc` S9_BT_in (K, int16 scale/offset), other `<band>_BT_<grid>` | `geodetic_<grid>.nc` latitude_<grid>, longitude_<grid> | |
+//! | SLSTR L1 RBT | `S9_BT_in.nc` S9_BT_in (K, int16 scale/offset), other `<band>_BT_<grid>` | `geodetic_<grid>.nc` `latitude_<grid>`, `longitude_<grid>` | |
 //! | SLSTR L2 LST | `LST_in.nc` LST (K), LST_uncertainty, NDVI | `geodetic_in.nc` | |
 //!
 //! Departures from CLEOPE (inventory §6, quirk 13): OLCI values are masked
