@@ -155,20 +155,27 @@ mod tests {
 
     /// Whether `estimate` is within `tolerance` of what `make` allocates.
     /// The allocator counts the whole process, where other tests allocate
-    /// at the same time: a few tries, one of which must agree.
+    /// and free at the same time (some in bursts, for a fraction of a
+    /// second): many tries, one of which must agree.
     fn agrees<T>(make: impl Fn() -> T, estimate: u64, tolerance: impl Fn(u64) -> bool) -> bool {
         static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-        (0..5).any(|_| {
+        let mut measured = Vec::new();
+        let agreed = (0..200).any(|_| {
             let before = crate::sandbox::heap_bytes();
             let value = make();
             let bytes = crate::sandbox::heap_bytes().saturating_sub(before);
             drop(value);
+            measured.push(bytes);
             tolerance(bytes) || {
-                eprintln!("measured {bytes}, estimated {estimate}");
+                std::thread::sleep(std::time::Duration::from_millis(5));
                 false
             }
-        })
+        });
+        if !agreed {
+            eprintln!("measured {measured:?}, estimated {estimate}");
+        }
+        agreed
     }
 
     #[test]
