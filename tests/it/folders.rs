@@ -78,3 +78,57 @@ fn every_folder_has_a_readme_naming_each_of_its_files() {
         missing.join("\n")
     );
 }
+
+/// The names in the first cells of a README's table of files (the table
+/// whose header is `| file |`, `| path |` or `| crate |`).
+fn table_names(readme: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_table = false;
+    for line in readme.lines() {
+        let header = ["| file |", "| path |", "| crate |"]
+            .iter()
+            .any(|h| line.starts_with(h));
+        if header {
+            in_table = true;
+            continue;
+        }
+        if !line.starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if !in_table || line.starts_with("| ---") {
+            continue;
+        }
+        let first_cell = line.split('|').nth(1).unwrap_or_default();
+        names.extend(
+            first_cell
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|name| name.trim_end_matches('/').to_string()),
+        );
+    }
+    names
+}
+
+#[test]
+fn no_readme_names_a_file_its_folder_no_longer_has() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for folder in TREES.iter().flat_map(|tree| folders(root, tree)) {
+        let Ok(readme) = std::fs::read_to_string(folder.join("README.md")) else {
+            continue;
+        };
+        for name in table_names(&readme) {
+            if !folder.join(&name).exists() {
+                let relative = folder.strip_prefix(root).unwrap().display();
+                stale.push(format!("{relative}/README.md names `{name}`"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "remove the line, or name the file as it is now called:\n{}",
+        stale.join("\n")
+    );
+}
