@@ -3,14 +3,39 @@ or JupyterLab's "Run All" would: variables, functions and imports carry
 from cell to cell, and outputs land in the right cells."""
 
 import os
+import tempfile
 import unittest
+import uuid
 
 import nbclient
 import nbformat
+from jupyter_client import AsyncKernelManager
 from jupyter_client.manager import start_new_kernel
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 KERNEL = os.environ["CLEOPE_KERNEL_NAME"]
+
+
+# The kernels' socket files, removed when the tests end.
+SOCKETS = tempfile.TemporaryDirectory(prefix="cleope-ipc-")
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """Kernels over Unix sockets. These tests start a kernel per notebook
+    while other tests start local catalogues on ephemeral TCP ports: a TCP
+    port the client picked and released can be taken before the kernel
+    binds it ("Address already in use", the kernel dies before
+    kernel_info). The transports themselves are tested in
+    test_transport.py."""
+
+    def __init__(self, **kwargs):
+        super().__init__(transport="ipc", **kwargs)
+        self.ip = os.path.join(SOCKETS.name, f"kernel-{uuid.uuid4().hex}")
+
+
+def notebook_client(notebook, **options):
+    """An nbclient for `notebook` on the cleope kernel, over ipc."""
+    return nbclient.NotebookClient(notebook, kernel_name=KERNEL, kernel_manager_class=IpcKernelManager, **options)
 
 
 def outputs_text(cell):
@@ -27,7 +52,7 @@ class NotebookTests(unittest.TestCase):
     def run_notebook(self, cells, **options):
         notebook = new_notebook(cells=cells)
         notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": KERNEL, "language": "rhai"}
-        client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=60, **options)
+        client = notebook_client(notebook, timeout=60, **options)
         client.execute()
         nbformat.validate(notebook)
         return notebook
@@ -67,7 +92,7 @@ class NotebookTests(unittest.TestCase):
             self.run_notebook(cells)
         self.assertIn("FunctionNotFound", str(raised.exception))
         notebook = new_notebook(cells=cells)
-        client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=60, allow_errors=True)
+        client = notebook_client(notebook, timeout=60, allow_errors=True)
         client.execute()
         error = notebook.cells[1].outputs[0]
         self.assertEqual(error.output_type, "error")
@@ -107,7 +132,6 @@ class TutorialNotebookTests(unittest.TestCase):
     def test_every_tutorial_runs_as_a_notebook(self):
         import pathlib
         import subprocess
-        import tempfile
 
         tutorials = sorted(pathlib.Path(os.environ["CLEOPE_TUTORIALS"]).rglob("*.rhai"))
         self.assertTrue(tutorials, "no tutorials found")
@@ -117,7 +141,7 @@ class TutorialNotebookTests(unittest.TestCase):
                 subprocess.run([os.environ["CLEOPE_BIN"], "notebook", str(tutorial), "-o", str(target)], check=True)
                 notebook = nbformat.read(target, as_version=4)
                 notebook.metadata["kernelspec"]["name"] = KERNEL
-                nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=300).execute()
+                notebook_client(notebook, timeout=300).execute()
                 outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
                 self.assertFalse([o for o in outputs if o.output_type == "error"], tutorial.name)
                 plots = tutorial.read_text().count(".plot(")
