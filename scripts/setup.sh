@@ -14,7 +14,9 @@ set -euo pipefail
 # Debian's builds, as browser downloads (Playwright, Chrome for Testing) are
 # not reachable from every machine that runs the tests.
 # time is GNU time, which the sandbox tests measure a run's peak memory with.
-packages=(libgdal-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver time)
+# libsqlite3-dev is the SQLite the catalogue and the kernel's history use
+# (libgdal-dev brings it too; named for its own sake).
+packages=(libgdal-dev libsqlite3-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver time)
 # `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
 if [ "${1:-}" = bench ]; then
     packages+=(python3-gdal python3-numpy python3-scipy)
