@@ -34,35 +34,28 @@ pub fn warp(
     args: &[String],
     target: &str,
 ) -> Result<(), UtilityError> {
-    let dataset = dataset::open_as(source, origin, Default::default())?;
-    let mut argv = Argv::new(args)?;
-    let target = CString::new(target).map_err(|_| UtilityError::Nul)?;
-    // SAFETY: argv outlives the options, which are freed before returning;
-    // the source handle stays valid while `dataset` lives; the result is
-    // closed here (its file stays for the caller to open).
-    unsafe {
-        let options =
-            gdal_sys::GDALWarpAppOptionsNew(argv.pointers.as_mut_ptr(), std::ptr::null_mut());
-        if options.is_null() {
-            return Err(failed("preparing the warp"));
+    run(source, origin, args, target, |argv, source, target| {
+        // SAFETY: the argument vector and target outlive the call; the
+        // options are freed before returning.
+        unsafe {
+            let options = gdal_sys::GDALWarpAppOptionsNew(argv, std::ptr::null_mut());
+            if options.is_null() {
+                return Err(failed("preparing the warp"));
+            }
+            let mut sources = [source];
+            let mut usage_error: c_int = 0;
+            let result = gdal_sys::GDALWarp(
+                target,
+                std::ptr::null_mut(),
+                1,
+                sources.as_mut_ptr(),
+                options,
+                &mut usage_error,
+            );
+            gdal_sys::GDALWarpAppOptionsFree(options);
+            non_null(result, "warping")
         }
-        let mut sources = [dataset.c_dataset()];
-        let mut usage_error: c_int = 0;
-        let result = gdal_sys::GDALWarp(
-            target.as_ptr(),
-            std::ptr::null_mut(),
-            1,
-            sources.as_mut_ptr(),
-            options,
-            &mut usage_error,
-        );
-        gdal_sys::GDALWarpAppOptionsFree(options);
-        if result.is_null() {
-            return Err(failed("warping"));
-        }
-        gdal_sys::GDALClose(result);
-    }
-    Ok(())
+    })
 }
 
 /// Runs GDAL's translator (the library behind `gdal_translate ARGS SOURCE TARGET`).
@@ -72,30 +65,58 @@ pub fn translate(
     args: &[&str],
     target: &str,
 ) -> Result<(), UtilityError> {
+    run(source, origin, args, target, |argv, source, target| {
+        // SAFETY: as in `warp`.
+        unsafe {
+            let options = gdal_sys::GDALTranslateOptionsNew(argv, std::ptr::null_mut());
+            if options.is_null() {
+                return Err(failed("preparing the window"));
+            }
+            let mut usage_error: c_int = 0;
+            let result = gdal_sys::GDALTranslate(target, source, options, &mut usage_error);
+            gdal_sys::GDALTranslateOptionsFree(options);
+            non_null(result, "windowing")
+        }
+    })
+}
+
+/// Opens `source` at the door, prepares the arguments and the target's
+/// name, lets `utility` make the target, and closes what it made (its
+/// file stays for the caller to open).
+fn run<S: AsRef<str>>(
+    source: &str,
+    origin: Origin,
+    args: &[S],
+    target: &str,
+    utility: impl FnOnce(
+        *mut *mut c_char,
+        gdal_sys::GDALDatasetH,
+        *const c_char,
+    ) -> Result<gdal_sys::GDALDatasetH, UtilityError>,
+) -> Result<(), UtilityError> {
     let dataset = dataset::open_as(source, origin, Default::default())?;
     let mut argv = Argv::new(args)?;
     let target = CString::new(target).map_err(|_| UtilityError::Nul)?;
-    // SAFETY: as in `warp`.
-    unsafe {
-        let options =
-            gdal_sys::GDALTranslateOptionsNew(argv.pointers.as_mut_ptr(), std::ptr::null_mut());
-        if options.is_null() {
-            return Err(failed("preparing the window"));
-        }
-        let mut usage_error: c_int = 0;
-        let result = gdal_sys::GDALTranslate(
-            target.as_ptr(),
-            dataset.c_dataset(),
-            options,
-            &mut usage_error,
-        );
-        gdal_sys::GDALTranslateOptionsFree(options);
-        if result.is_null() {
-            return Err(failed("windowing"));
-        }
-        gdal_sys::GDALClose(result);
-    }
+    let made = utility(
+        argv.pointers.as_mut_ptr(),
+        dataset.c_dataset(),
+        target.as_ptr(),
+    )?;
+    // SAFETY: `made` is a dataset the utility returned, closed once here.
+    unsafe { gdal_sys::GDALClose(made) };
     Ok(())
+}
+
+/// The dataset a utility returned, or its failure when it returned none.
+fn non_null(
+    result: gdal_sys::GDALDatasetH,
+    what: &'static str,
+) -> Result<gdal_sys::GDALDatasetH, UtilityError> {
+    if result.is_null() {
+        Err(failed(what))
+    } else {
+        Ok(result)
+    }
 }
 
 /// C strings and the null-terminated pointer array GDAL's utilities take.
