@@ -119,10 +119,15 @@ impl Grd {
                 "open the product folder to reach its other measurements",
             )),
             Source::Product(product) => {
+                // Only the measurements themselves: GDAL's `.tiff.aux.xml`
+                // statistics (gdalinfo -stats, QGIS) lie beside them.
                 let pattern = format!("measurement/*-{polarisation}-*.tif*");
-                let mut found = product
+                let mut found: Vec<String> = product
                     .files(&pattern)
-                    .map_err(|e| GrdError::product(e.to_string(), ""))?;
+                    .map_err(|e| GrdError::product(e.to_string(), ""))?
+                    .into_iter()
+                    .filter(|f| measurement_name(f.rsplit('/').next().unwrap_or(f)).is_some())
+                    .collect();
                 match found.len() {
                     1 => Ok(found.remove(0)),
                     0 => Err(GrdError::product(
@@ -207,8 +212,13 @@ fn product_name(product: &EnsProduct) -> Result<String, GrdError> {
 }
 
 /// The polarisation and sensing start of a measurement file name
-/// (`s1a-iw-grd-vh-20200818t050705-…`).
+/// (`s1a-iw-grd-vh-20200818t050705-….tiff`). Files beside a measurement that
+/// only start like one (GDAL's `….tiff.aux.xml` statistics) are not one.
 fn measurement_name(file: &str) -> Option<(String, NaiveDateTime)> {
+    let lower = file.to_ascii_lowercase();
+    if !(lower.ends_with(".tiff") || lower.ends_with(".tif")) {
+        return None;
+    }
     let parts: Vec<&str> = file.split('-').collect();
     if parts.len() < 6 || !parts[0].starts_with("s1") {
         return None;
@@ -582,6 +592,12 @@ mod tests {
         assert_eq!(pol, "vh");
         assert_eq!(start.to_string(), "2020-08-18 05:07:05");
         assert!(measurement_name("image.tiff").is_none());
+        assert!(
+            measurement_name(
+                "s1a-iw-grd-vh-20200818t050705-20200818t050730-033967-03f0b8-002.tiff.aux.xml"
+            )
+            .is_none()
+        );
     }
 
     #[test]

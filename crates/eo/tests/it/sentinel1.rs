@@ -58,3 +58,45 @@ fn the_demo_trieste_products_stack_by_sensing_time_and_show_the_recorded_ships()
         }
     }
 }
+
+/// `gdalinfo -stats` and QGIS leave a `.tiff.aux.xml` beside each
+/// measurement they open: the product is still one measurement per
+/// polarisation.
+#[test]
+fn statistics_sidecars_beside_the_measurements_are_not_measurements() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut builder = ArchiveBuilder::new(dir.path(), DemoOptions::default()).unwrap();
+    cleope_demo::sentinel1::trieste(&mut builder).unwrap();
+    builder.write_index().unwrap();
+    let safe = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".SAFE") && e.file_type().is_dir())
+        .unwrap()
+        .into_path();
+    let product = safe.parent().unwrap();
+    let measurements: Vec<_> = std::fs::read_dir(safe.join("measurement"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for measurement in &measurements {
+        let status = std::process::Command::new("gdalinfo")
+            .arg("-stats")
+            .arg(measurement)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let sidecar = format!("{}.aux.xml", measurement.display());
+        assert!(
+            std::path::Path::new(&sidecar).is_file(),
+            "GDAL wrote {sidecar}"
+        );
+    }
+    let grd = Grd::open(&product.to_string_lossy()).unwrap();
+    assert_eq!(grd.polarisations(), ["VH", "VV"]);
+    for polarisation in ["vh", "vv"] {
+        let measurement = grd.measurement(polarisation).unwrap();
+        assert!(measurement.ends_with(".tiff"), "{measurement}");
+    }
+}
