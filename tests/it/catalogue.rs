@@ -811,7 +811,7 @@ fn downloads_serve_ranges_with_checksums() {
     let whole = response.bytes().unwrap();
     let file = f._dir.path().join("whole.nc");
     std::fs::write(&file, &whole).unwrap();
-    let (size, md5, blake3) = cleope::demo::checksums(&file).unwrap();
+    let (size, md5, blake3) = cleope::eo::archive::checksums(&file).unwrap();
     assert_eq!(
         (size, md5.as_str(), blake3.as_str()),
         (record.size, record.md5.as_str(), record.blake3.as_str())
@@ -973,7 +973,7 @@ fn cdse_tokens_bearer_checks_and_the_download_redirect() {
     let bytes = response.bytes().unwrap();
     let file = f._dir.path().join("cdse.zip");
     std::fs::write(&file, &bytes).unwrap();
-    assert_eq!(cleope::demo::checksums(&file).unwrap().1, record.md5);
+    assert_eq!(cleope::eo::archive::checksums(&file).unwrap().1, record.md5);
     // reqwest's own redirect policy drops Authorization across ports: refused.
     let following = Client::new();
     let response = following.get(&url).bearer_auth(&access).send().unwrap();
@@ -1088,17 +1088,17 @@ fn injected_faults_drive_retries_resumes_and_checksum_failures() {
     received.extend_from_slice(&rest.bytes().unwrap());
     let file = f._dir.path().join("resumed.nc");
     std::fs::write(&file, &received).unwrap();
-    let (_, md5, blake3) = cleope::demo::checksums(&file).unwrap();
+    let (_, md5, blake3) = cleope::eo::archive::checksums(&file).unwrap();
     assert_eq!((md5, blake3), (record.md5.clone(), record.blake3.clone()));
     // Corrupted bytes: same size, another checksum; the next download is clean.
     f.admin(json!({"kind": "corrupt", "product": record.id}));
     let damaged = f.basic(f.http.get(&url)).send().unwrap().bytes().unwrap();
     assert_eq!(damaged.len(), S5P_BYTES);
     std::fs::write(&file, &damaged).unwrap();
-    assert_ne!(cleope::demo::checksums(&file).unwrap().1, record.md5);
+    assert_ne!(cleope::eo::archive::checksums(&file).unwrap().1, record.md5);
     let clean = f.basic(f.http.get(&url)).send().unwrap().bytes().unwrap();
     std::fs::write(&file, &clean).unwrap();
-    assert_eq!(cleope::demo::checksums(&file).unwrap().1, record.md5);
+    assert_eq!(cleope::eo::archive::checksums(&file).unwrap().1, record.md5);
     // A delay holds the answer.
     f.admin(json!({"kind": "delay", "path": "/dias-catalogue/", "millis": 700}));
     let started = Instant::now();

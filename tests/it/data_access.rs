@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{Duration as Days, NaiveDate};
 use cleope::catalogue::{Account, Fault, Server, ServerConfig};
-use cleope::demo::{ArchiveBuilder, ArchiveIndex, DemoOptions, Packing, ProductSpec, checksums};
+use cleope::demo::{ArchiveBuilder, ArchiveIndex, DemoOptions, Packing, ProductSpec};
+use cleope::eo::archive::checksums;
 use cleope::eo::download::{DownloadError, Limits, NoProgress, RetryPolicy};
 use cleope::eo::ens::{Ens, Layout, Mount, Placement};
 use cleope::eo::odata::client::{Client, ClientConfig, ClientError, Credentials};

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use cleope_eo::archive::checksums;
 pub use cleope_eo::archive::{ArchiveIndex, ProductRecord};
 pub use install::{default_dir, ensure, ensure_with};
 
@@ -285,11 +286,6 @@ fn zip_folder(folder: &Path, zip_path: &Path) -> Result<(), DemoError> {
         .finish()
         .map_err(|e| DemoError::io(zip_path, e.into()))?;
     writer.flush().map_err(|e| DemoError::io(zip_path, e))
-}
-
-/// Size, MD5 and BLAKE3 (hex) of a file, as the index records them.
-pub fn checksums(path: &Path) -> Result<(u64, String, String), DemoError> {
-    Ok(cleope_eo::archive::checksums(path)?)
 }
 
 /// A deterministic random generator for a named scene, so each product's
