@@ -78,12 +78,20 @@ pub fn ensure_loaded() -> Result<(), GdalUnavailable> {
 }
 
 fn load_and_set_up() -> Result<(), GdalUnavailable> {
-    if !is_loaded() {
-        let load = LOADER.get().ok_or_else(|| GdalUnavailable {
-            reason: "this program links GDAL lazily but registered no loader".into(),
-            package: "libgdal".into(),
-        })?;
-        load()?;
+    match LOADER.get() {
+        // Always through the loader when there is one: it serialises its
+        // callers and returns once the library is recorded. Asking the
+        // dynamic linker instead (`is_loaded`) saw the library between its
+        // dlopen and that record, so a second thread's first GDAL call
+        // found no handle (the bin's tests aborted in 2 of 4 runs).
+        Some(load) => load()?,
+        None if !is_loaded() => {
+            return Err(GdalUnavailable {
+                reason: "this program links GDAL lazily but registered no loader".into(),
+                package: "libgdal".into(),
+            });
+        }
+        None => {}
     }
     // Plain calls into GDAL, none of which comes back here.
     SET_UP.call_once(|| {
