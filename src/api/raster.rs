@@ -92,7 +92,8 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
         RasterError::GridMismatch { .. } => script_error(
             "GridMismatch",
             &message,
-            "combine bands of the same resolution, or clip both to the same area first",
+            "bring one raster onto the other's grid with align(raster, reference) \
+             (or stack(rasters, #{ align: true })), then combine them",
         ),
         RasterError::OutsideBounds { .. } => script_error(
             "OutsideRaster",
@@ -134,17 +135,80 @@ fn operand(value: Dynamic) -> Result<Operand, Box<EvalAltResult>> {
     if let Some(raster) = value.clone().try_cast::<Raster>() {
         return Ok(Operand::Raster(raster));
     }
-    if let Ok(int) = value.as_int() {
-        return Ok(Operand::Number(int as f32));
-    }
-    if let Ok(float) = value.as_float() {
-        return Ok(Operand::Number(float as f32));
+    let number = value
+        .as_int()
+        .map(|int| int as f64)
+        .or_else(|_| value.as_float());
+    if let Ok(number) = number {
+        return float32_operand(number).map(Operand::Number);
     }
     Err(crate::api::script_error(
         "TypeMismatch",
         &format!("a raster cannot be combined with a {type_name}"),
         "use another raster or a number",
     ))
+}
+
+/// A number as the 32-bit float rasters hold, refused when it does not
+/// fit (it would turn every pixel into a missing value).
+fn float32_operand(number: f64) -> Result<f32, Box<EvalAltResult>> {
+    let single = number as f32;
+    if number.is_finite() && !single.is_finite() {
+        return Err(crate::api::script_error(
+            "BadValue",
+            &format!("{number:e} is beyond the range of the 32-bit floats rasters hold (±3.4e38)"),
+            "scale your values to smaller units first (e.g. 1e15 molecules/cm2)",
+        ));
+    }
+    Ok(single)
+}
+
+/// Bounds from a script map `#{x_min, y_min, x_max, y_max, crs}` (lon/lat
+/// degrees when `crs` is absent), in the CRS of `raster`.
+fn bounds_in_crs_of(
+    raster: &Raster,
+    bounds: &rhai::Map,
+) -> Result<(f64, f64, f64, f64), Box<EvalAltResult>> {
+    use crate::eo::raster::crs;
+    crate::api::args::Options::check_as(
+        bounds,
+        &["x_min", "y_min", "x_max", "y_max", "crs"],
+        "BadValue",
+        "a bounds key",
+    )?;
+    let number =
+        |key: &str| {
+            let value = bounds.get(key);
+            value
+            .and_then(|v| v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64)))
+            .ok_or_else(|| {
+                crate::api::script_error(
+                    "BadValue",
+                    &format!("the bounds have no number {key}"),
+                    "write #{ x_min: .., y_min: .., x_max: .., y_max: .., crs: \"EPSG:4326\" }, \
+                     or use another raster's .bounds",
+                )
+            })
+        };
+    let corners = (
+        number("x_min")?,
+        number("y_min")?,
+        number("x_max")?,
+        number("y_max")?,
+    );
+    if !(corners.0 < corners.2 && corners.1 < corners.3) {
+        return Err(crate::api::script_error(
+            "BadValue",
+            &format!("in the bounds {corners:?} a minimum is not below its maximum"),
+            "x_min < x_max and y_min < y_max",
+        ));
+    }
+    let grid = raster.grid();
+    match bounds.get("crs").map(|c| c.to_string()) {
+        Some(label) if label == crs::label(&grid.crs) => Ok(corners),
+        Some(other) => crs::bounds_between(&other, &grid.crs, corners).map_err(raster_error),
+        None => crs::lonlat_bounds_to(&grid.crs, corners).map_err(raster_error),
+    }
 }
 
 fn combine(
@@ -304,11 +368,15 @@ mod raster_api {
         crs::label(&r.grid().crs)
     }
 
-    /// The extent in the raster's own CRS, as `#{x_min, y_min, x_max, y_max}`.
+    /// The extent in the raster's own CRS, as `#{x_min, y_min, x_max,
+    /// y_max, crs}`: what `clip` takes, so one raster can be clipped to
+    /// another's extent.
     ///
     /// ```rhai
-    /// let b = matrix(2, 2).to_raster([10.0, 40.0, 11.0, 41.0]).bounds;
-    /// assert(b.x_min == 10.0 && b.y_max == 41.0, "extent");
+    /// let r = matrix(2, 2).to_raster([10.0, 40.0, 11.0, 41.0]);
+    /// let b = r.bounds;
+    /// assert(b.x_min == 10.0 && b.y_max == 41.0 && b.crs == "EPSG:4326", "extent");
+    /// assert(r.clip(b).width == 2, "clipped to its own extent");
     /// ```
     #[rhai_fn(get = "bounds", pure)]
     pub fn bounds(r: &mut Raster) -> Map {
@@ -317,6 +385,7 @@ mod raster_api {
         for (key, value) in [("x_min", x0), ("y_min", y0), ("x_max", x1), ("y_max", y1)] {
             map.insert(key.into(), Dynamic::from_float(value));
         }
+        map.insert("crs".into(), crs::label(&r.grid().crs).into());
         map
     }
 
@@ -544,7 +613,8 @@ mod raster_api {
         r.unary(Unary::Sqrt)
     }
 
-    /// The base-10 logarithm of every pixel (e.g. for log-scaled ocean colour).
+    /// The base-10 logarithm of every pixel (e.g. for log-scaled ocean
+    /// colour); missing where the value is ≤ 0.
     ///
     /// ```rhai
     /// let r = matrix(2, 2, 100.0).to_raster([0.0, 0.0, 1.0, 1.0]);
@@ -555,7 +625,7 @@ mod raster_api {
         r.unary(Unary::Log10)
     }
 
-    /// The natural logarithm of every pixel.
+    /// The natural logarithm of every pixel; missing where the value is ≤ 0.
     ///
     /// ```rhai
     /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
@@ -567,6 +637,7 @@ mod raster_api {
     }
 
     /// Linear power to decibels, `10 * log10(x)` (radar backscatter).
+    /// Values ≤ 0 (a product's zero border) become missing, not -inf.
     ///
     /// ```rhai
     /// let sigma0 = matrix(2, 2, 0.01).to_raster([0.0, 0.0, 1.0, 1.0]);
@@ -575,7 +646,9 @@ mod raster_api {
     /// ```
     #[rhai_fn(name = "db", pure)]
     pub fn decibel(r: &mut Raster) -> Raster {
-        r.unary(Unary::Decibel)
+        let mut decibels = r.unary(Unary::Decibel);
+        decibels.unit = "dB".into();
+        decibels
     }
 
     /// A mask: 1 where the pixel has a value, 0 where it is missing.
@@ -587,6 +660,66 @@ mod raster_api {
     #[rhai_fn(name = "is_valid", pure)]
     pub fn valid(r: &mut Raster) -> Raster {
         r.unary(Unary::IsValid)
+    }
+
+    /// `e` raised to every pixel (back from `ln`).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 0.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(exp(r).stats().mean == 1.0, "e^0");
+    /// ```
+    #[rhai_fn(name = "exp", pure)]
+    pub fn exponential(r: &mut Raster) -> Raster {
+        r.unary(Unary::Exp)
+    }
+
+    /// Every pixel raised to the power `exponent` (missing where the result
+    /// is not a real number, e.g. a negative value to the power 0.5).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 3.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(pow(r, 2).stats().mean == 9.0, "3 squared");
+    /// ```
+    #[rhai_fn(name = "pow", return_raw, pure)]
+    pub fn power(r: &mut Raster, exponent: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Power, exponent, true)
+    }
+
+    /// Every pixel raised to the power `exponent`, as `r ** 2`.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 2.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert((r ** 3).stats().mean == 8.0, "2 cubed");
+    /// ```
+    #[rhai_fn(name = "**", return_raw, pure)]
+    pub fn power_operator(r: &mut Raster, exponent: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        combine(r, Binary::Power, exponent, true)
+    }
+
+    /// Decibels back to linear power, `10^(x / 10)` (the inverse of `db`):
+    /// average backscatter in linear units, then convert to dB.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, -20.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let linear = from_db(r).stats().mean;
+    /// assert(linear > 0.00999 && linear < 0.01001, "-20 dB is 0.01");
+    /// ```
+    #[rhai_fn(name = "from_db", pure)]
+    pub fn from_decibel(r: &mut Raster) -> Raster {
+        let tenths = r.with_scalar(Binary::Divide, 10.0, false);
+        tenths.with_scalar(Binary::Power, 10.0, true)
+    }
+
+    /// The unit of the values when the file or the routine says it (e.g.
+    /// `"K"`, `"dB"`, `"mol m-2"`), else `""`.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 0.01).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(db(r).unit == "dB", "decibels");
+    /// ```
+    #[rhai_fn(get = "unit", pure)]
+    pub fn unit(r: &mut Raster) -> String {
+        r.unit.clone()
     }
 
     /// `(a - b) / (a + b)` in one pass: NDVI (NIR, red), NBR (NIR, SWIR),
@@ -647,6 +780,65 @@ mod raster_api {
         let lonlat = crate::api::args::bounds(&Dynamic::from_array(bounds))?;
         let native = crs::lonlat_bounds_to(&r.grid().crs, lonlat).map_err(raster_error)?;
         r.clip(native).map_err(raster_error)
+    }
+
+    /// The part of the raster covering bounds given as a map `#{x_min,
+    /// y_min, x_max, y_max, crs}` (what `.bounds` gives); without `crs` the
+    /// bounds are lon/lat degrees. Nothing is read.
+    ///
+    /// ```rhai
+    /// let r = matrix(100, 100, 1.0).to_raster([10.0, 40.0, 11.0, 41.0]);
+    /// let part = r.clip(#{ x_min: 10.2, y_min: 40.2, x_max: 10.4, y_max: 40.5 });
+    /// assert(part.width == 20 && part.height == 30, "0.2 x 0.3 degrees at 0.01");
+    /// assert(r.clip(part.bounds).width == 20, "another raster's extent");
+    /// ```
+    #[rhai_fn(name = "clip", return_raw, pure)]
+    pub fn clip_to_bounds(r: &mut Raster, bounds: Map) -> Result<Raster, Box<EvalAltResult>> {
+        let native = super::bounds_in_crs_of(r, &bounds)?;
+        r.clip(native).map_err(raster_error)
+    }
+
+    /// This raster resampled onto `reference`'s grid (its CRS, extent and
+    /// pixel size), with bilinear resampling, so that the two combine: two
+    /// clips of one product a pixel apart, a 20 m band on a 10 m grid.
+    ///
+    /// ```rhai
+    /// matrix(11, 10, 1.0).to_raster([10.0, 40.0, 10.11, 40.1]).save("output/a.tif");
+    /// matrix(10, 10, 2.0).to_raster([10.0, 40.0, 10.1, 40.1]).save("output/b.tif");
+    /// let a = open_raster("output/a.tif");
+    /// let b = open_raster("output/b.tif");
+    /// let sum = align(a, b) + b;
+    /// assert(sum.width == 10 && sum.stats().mean == 3.0, "on b's grid");
+    /// ```
+    #[rhai_fn(name = "align", return_raw, pure)]
+    pub fn align(r: &mut Raster, reference: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        align_with(r, reference, Map::new())
+    }
+
+    /// `align` with options: `resampling` (`"nearest"` for classes and
+    /// masks, `"bilinear"`, `"cubic"`, `"average"`, `"mode"`).
+    ///
+    /// ```rhai
+    /// matrix(11, 10, 1.0).to_raster([10.0, 40.0, 10.11, 40.1]).save("output/a.tif");
+    /// matrix(10, 10, 2.0).to_raster([10.0, 40.0, 10.1, 40.1]).save("output/b.tif");
+    /// let classes = align(open_raster("output/a.tif"), open_raster("output/b.tif"), #{ resampling: "nearest" });
+    /// assert(classes.stats().max == 1.0, "no mixed classes");
+    /// ```
+    #[rhai_fn(name = "align", return_raw, pure)]
+    pub fn align_with(
+        r: &mut Raster,
+        reference: Raster,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let resampling = super::warp_options(None, &options)?.resampling;
+        if options.contains_key("resolution") {
+            return Err(crate::api::script_error(
+                "BadOption",
+                "align takes its resolution from the reference raster",
+                "remove `resolution`, or use reproject(...) for a grid of your own",
+            ));
+        }
+        r.align(reference.grid(), resampling).map_err(raster_error)
     }
 
     /// The raster in another coordinate reference system (e.g. `"EPSG:4326"`
@@ -726,6 +918,73 @@ mod raster_api {
         let layers = rasters_of(rasters)?;
         let dates = dates.into_iter().map(|d| d.to_string()).collect();
         Stack::new(layers, Some(dates)).map_err(raster_error)
+    }
+
+    /// A time stack with options: `dates` (ISO dates, one per raster) and
+    /// `align: true`, which resamples every raster onto the first one's grid
+    /// (bilinear; `resampling` to choose another method).
+    ///
+    /// ```rhai
+    /// matrix(11, 10, 1.0).to_raster([10.0, 40.0, 10.11, 40.1]).save("output/a.tif");
+    /// matrix(10, 10, 3.0).to_raster([10.0, 40.0, 10.1, 40.1]).save("output/b.tif");
+    /// let rasters = [open_raster("output/b.tif"), open_raster("output/a.tif")];
+    /// let s = stack(rasters, #{ align: true, dates: ["2021-05-01", "2021-05-13"] });
+    /// assert(s.mean().stats().mean == 2.0, "mean of 3 and 1");
+    /// ```
+    #[rhai_fn(name = "stack", return_raw)]
+    pub fn stack_with_options(rasters: Array, options: Map) -> Result<Stack, Box<EvalAltResult>> {
+        use crate::api::args::Options;
+        Options::check_as(
+            &options,
+            &["dates", "align", "resampling"],
+            "BadOption",
+            "a stack option",
+        )?;
+        let mut layers = rasters_of(rasters)?;
+        let align = options
+            .get("align")
+            .map(|v| v.as_bool())
+            .transpose()
+            .map_err(|found| {
+                crate::api::script_error(
+                    "BadOption",
+                    &format!("align must be true or false, not a {found}"),
+                    "write #{ align: true }",
+                )
+            })?;
+        if align == Some(true)
+            && let Some(first) = layers.first().map(|l| l.grid().clone())
+        {
+            let mut method = Map::new();
+            if let Some(resampling) = options.get("resampling") {
+                method.insert("resampling".into(), resampling.clone());
+            }
+            let resampling = super::warp_options(None, &method)?.resampling;
+            layers = layers
+                .iter()
+                .map(|layer| layer.align(&first, resampling))
+                .collect::<Result<_, _>>()
+                .map_err(raster_error)?;
+        }
+        let dates = match options.get("dates") {
+            None => None,
+            Some(dates) => Some(
+                dates
+                    .clone()
+                    .into_typed_array::<rhai::ImmutableString>()
+                    .map_err(|_| {
+                        crate::api::script_error(
+                            "BadOption",
+                            "dates must be a list of ISO dates as text",
+                            "write #{ dates: [\"2021-05-01\", \"2021-05-13\"] }",
+                        )
+                    })?
+                    .into_iter()
+                    .map(|d| d.to_string())
+                    .collect(),
+            ),
+        };
+        Stack::new(layers, dates).map_err(raster_error)
     }
 
     /// How many rasters the stack holds.
@@ -939,18 +1198,38 @@ mod raster_api {
         r.clip_to_rings(rings).map_err(raster_error)
     }
 
-    /// Statistics of the valid pixels: `#{count, missing, min, max, mean, std}`.
+    /// Statistics of the valid pixels: `#{count, missing, total, min, max,
+    /// mean, std}`. `count` is the valid pixels, `total` every pixel. A
+    /// pixel is valid when it is a finite number: nodata, masked pixels and
+    /// the infinities of `log10(0)` or an overflow are missing. With no
+    /// valid pixel every moment is NaN, and a warning says why that may be.
     ///
     /// ```rhai
     /// let s = matrix(10, 10, 2.0).to_raster([0.0, 0.0, 1.0, 1.0]).stats();
     /// assert(s.count == 100 && s.mean == 2.0 && s.std == 0.0, "constant");
+    /// let border = matrix(1, 2, 0.0);
+    /// border.set(0, 1, 100.0);
+    /// let s = db(border.to_raster([0.0, 0.0, 1.0, 1.0])).stats();
+    /// assert(s.count == 1 && s.total == 2 && s.mean == 20.0, "db(0) is missing");
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn stats(ctx: NativeCallContext, r: &mut Raster) -> Result<Map, Box<EvalAltResult>> {
         let s = compute(&ctx, |c| c.stats(r))?;
+        if s.count == 0 {
+            Host::of(&ctx)?.warn_once(
+                "stats-of-nothing",
+                &format!(
+                    "warning: none of the raster's {} pixels has a value, so its statistics \
+                     are NaN; the area may lie outside the data, or every pixel is nodata or \
+                     masked (check r.bounds against your area, and the mask)",
+                    s.total()
+                ),
+            );
+        }
         let mut map = Map::new();
         map.insert("count".into(), (s.count as INT).into());
         map.insert("missing".into(), (s.missing as INT).into());
+        map.insert("total".into(), (s.total() as INT).into());
         for (key, value) in [
             ("min", s.min),
             ("max", s.max),

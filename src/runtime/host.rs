@@ -29,6 +29,8 @@ pub struct Host {
     prepared: Prepared,
     /// Messages for the learner, shown when the next run starts.
     notices: Mutex<Vec<String>>,
+    /// The warnings already given (see [`Host::warn_once`]).
+    warned: Mutex<std::collections::HashSet<&'static str>>,
 }
 
 /// What confines the process, or that nothing does.
@@ -70,6 +72,7 @@ impl Host {
             data,
             prepared,
             notices: Mutex::new(Vec::new()),
+            warned: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -100,6 +103,21 @@ impl Host {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(notice);
+    }
+
+    /// Shows the warning `text` on the error stream, the first time a
+    /// warning of this `kind` comes up in the session: a loop over a hundred
+    /// empty clips explains itself once, not a hundred times.
+    pub fn warn_once(&self, kind: &'static str, text: &str) {
+        let first = self
+            .warned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(kind);
+        if first {
+            self.display
+                .stream(super::display::Stream::Stderr, &format!("{text}\n"));
+        }
     }
 
     /// Shows the queued messages on the error stream.

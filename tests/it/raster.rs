@@ -189,6 +189,60 @@ fn mismatched_grids_and_bad_bounds_explain_themselves() {
     );
 }
 
+/// Real GRD clips: a zero border (no nodata declared), and two clips of
+/// one product a pixel apart (1144 x 543 and 1145 x 544 in the review).
+#[test]
+fn zero_borders_empty_areas_and_clips_a_pixel_apart() {
+    let (stats, warnings, aligned, reclipped, unit) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        let ws = t.workspace();
+        let bordered = |c: usize, r: usize| if c < 4 || r < 4 { 0 } else { 1000 };
+        write_band(&ws.join("resources/grd.tif"), 144, 43, None, bordered);
+        write_band(&ws.join("resources/grd_b.tif"), 145, 44, None, |_, _| 2000);
+        let stats = t
+            .run("db(open_raster(\"resources/grd.tif\")).stats()")
+            .unwrap()
+            .cast::<rhai::Map>();
+        // Twice, as in a loop over dates: one warning.
+        let code = "let r = open_raster(\"resources/grd.tif\"); (r.clip_xy([500000.0, 4199570.0, 500030.0, 4199600.0]) * 0).stats().mean; (r / 0).stats()";
+        t.exec(code).unwrap();
+        t.exec(code).unwrap();
+        let warnings = t.output.text(cleope::runtime::Stream::Stderr);
+        let aligned = t
+            .run("let a = open_raster(\"resources/grd.tif\"); let b = open_raster(\"resources/grd_b.tif\"); let s = stack([a, b], #{ align: true }); [s[1].width, s[1].height, (a + align(b, a)).stats().max]")
+            .unwrap()
+            .cast::<rhai::Array>();
+        let reclipped = t
+            .run("let a = open_raster(\"resources/grd.tif\"); let b = open_raster(\"resources/grd_b.tif\"); b.clip(a.bounds).width")
+            .unwrap()
+            .as_int()
+            .unwrap();
+        let unit = t
+            .run("db(open_raster(\"resources/grd.tif\")).unit")
+            .unwrap()
+            .to_string();
+        (stats, warnings, aligned, reclipped, unit)
+    });
+    let inside = 140 * 39;
+    assert_eq!(stats["count"].as_int().unwrap(), inside, "{stats:?}");
+    assert_eq!(stats["total"].as_int().unwrap(), 144 * 43);
+    assert_eq!(stats["mean"].as_float().unwrap(), 30.0, "db(1000), no -inf");
+    assert_eq!(stats["min"].as_float().unwrap(), 30.0);
+    assert_eq!(
+        warnings.matches("none of the raster's").count(),
+        1,
+        "{warnings}"
+    );
+    assert!(warnings.contains("outside the data"), "{warnings}");
+    let numbers: Vec<f64> = aligned
+        .iter()
+        .map(|v| v.as_float().unwrap_or_else(|_| v.as_int().unwrap() as f64))
+        .collect();
+    assert_eq!(numbers, [144.0, 43.0, 3000.0], "b on a's grid, values kept");
+    assert_eq!(reclipped, 144, "b clipped to a's extent");
+    assert_eq!(unit, "dB");
+}
+
 #[test]
 fn a_warp_to_lon_lat_and_back_keeps_the_grid_and_the_values() {
     let (there, back) = on_script_thread(BOUND, || {

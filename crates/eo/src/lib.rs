@@ -14,3 +14,4 @@ pub mod plot;
 pub mod products;
 pub mod raster;
 pub mod swath;
+pub mod validity;

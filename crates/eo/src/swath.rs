@@ -5,6 +5,7 @@
 
 use crate::raster::crs::wgs84_wkt;
 use crate::raster::{Bounds, GeoTransform, Grid, Raster, RasterError};
+use crate::validity::is_valid;
 use cleope_sandbox::{MemoryBudget, MemoryCharge};
 use spade::{DelaunayTriangulation, FloatTriangulation, HasPosition, Point2, Triangulation};
 use std::sync::Arc;
@@ -119,7 +120,7 @@ impl Swath {
 
     fn is_valid(&self, i: usize) -> bool {
         let p = &self.points;
-        p.values[i].is_finite() && p.lon[i].is_finite() && p.lat[i].is_finite()
+        is_valid(p.values[i]) && is_valid(p.lon[i]) && is_valid(p.lat[i])
     }
 
     /// The points kept by `keep(i)`, as a new swath.
@@ -171,11 +172,24 @@ impl Swath {
         budget: &Arc<MemoryBudget>,
     ) -> Result<Swath, RasterError> {
         let p = &self.points;
-        let values = p
+        let values: Vec<f32> = p
             .values
             .iter()
             .map(|&v| (f64::from(v) * factor) as f32)
             .collect();
+        let overflowed = values
+            .iter()
+            .zip(&p.values)
+            .filter(|&(after, before)| is_valid(*before) && !is_valid(*after))
+            .count();
+        if overflowed > 0 {
+            let valid = p.values.iter().filter(|v| is_valid(**v)).count();
+            return Err(RasterError::Invalid(format!(
+                "scaling by {factor:e} takes {overflowed} of {valid} values beyond the range of \
+                 32-bit floats (±3.4e38), where they could not be told from missing values; \
+                 scale by a smaller factor (e.g. to units of 1e15 {unit})"
+            )));
+        }
         let mut swath = Swath::new(
             p.lon.clone(),
             p.lat.clone(),
@@ -618,5 +632,29 @@ mod tests {
                 .len()
         );
         assert!(Swath::new(vec![1.0], vec![], vec![1.0], None, &budget()).is_err());
+    }
+
+    /// S5P columns in mol/m² times Avogadro's number and more: beyond
+    /// float32's 3.4e38 the points used to vanish from every statistic.
+    #[test]
+    fn scaling_beyond_float32_is_an_error_not_lost_points() {
+        let swath = Swath::new(
+            vec![1.0, 2.0, 3.0],
+            vec![1.0, 2.0, 3.0],
+            vec![0.5, 2.0e19, f32::NAN],
+            None,
+            &budget(),
+        )
+        .unwrap();
+        let error = swath
+            .scaled(6.02214e19, "molecules/cm2", &budget())
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("1 of 2 values") && message.contains("3.4e38"),
+            "{message}"
+        );
+        let fine = swath.scaled(6.02214e19 / 1e20, "x", &budget()).unwrap();
+        assert_eq!(fine.valid_points(), 2, "the missing value stays missing");
     }
 }

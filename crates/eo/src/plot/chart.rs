@@ -3,6 +3,7 @@
 use super::map::tick_label;
 use super::x_axis::XAxis;
 use super::{FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
+use crate::validity::is_valid_f64;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -45,7 +46,7 @@ pub fn render_lines(
     let values = series
         .iter()
         .flat_map(|(_, ys)| ys.iter().copied())
-        .filter(|v| v.is_finite());
+        .filter(|&v| is_valid_f64(v));
     let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
@@ -166,7 +167,7 @@ fn draw_series_line(
     // Split at missing values so a gap shows as a gap.
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for &(x, y) in points {
-        if y.is_finite() {
+        if is_valid_f64(y) {
             runs.last_mut().expect("runs starts non-empty").push((x, y));
         } else if !runs.last().expect("runs starts non-empty").is_empty() {
             runs.push(Vec::new());
@@ -253,7 +254,11 @@ pub fn render_histogram(
 /// third quartile, upper whisker (whiskers at the farthest values within
 /// 1.5 interquartile ranges, Tukey's rule), from the finite values.
 pub fn box_numbers(values: &[f64]) -> Option<[f64; 5]> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|&v| is_valid_f64(v))
+        .collect();
     if sorted.is_empty() {
         return None;
     }

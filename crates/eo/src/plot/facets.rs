@@ -4,6 +4,7 @@
 use super::map::{ColourBar, MapStyle, paint, tick_label};
 use super::{FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
 use crate::raster::Bounds;
+use crate::validity::is_valid_f64;
 use plotters::prelude::*;
 use std::ops::Range;
 
@@ -95,7 +96,7 @@ pub fn render_facets(
             let col = ((x * panel.cols as f64) as usize).min(panel.cols - 1);
             let row = ((y * panel.rows as f64) as usize).min(panel.rows - 1);
             let value = f64::from(panel.values[row * panel.cols + col]);
-            if value.is_nan() {
+            if !is_valid_f64(value) {
                 [235, 235, 235]
             } else {
                 style.colormap.at(normalise(value))

@@ -3,6 +3,7 @@
 
 use super::{Colormap, FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
 use crate::raster::Bounds;
+use crate::validity::is_valid_f64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
@@ -90,7 +91,7 @@ pub fn render_map(
         let col = (x * cols as f64) as usize;
         let row = (y * rows as f64) as usize;
         let value = f64::from(values[row.min(rows - 1) * cols + col.min(cols - 1)]);
-        if value.is_nan() {
+        if !is_valid_f64(value) {
             MISSING
         } else {
             style.colormap.at(normalise(value))
@@ -120,7 +121,7 @@ fn colour_limits(values: &[f32], style: &MapStyle) -> Result<(f64, f64), PlotErr
         None => values
             .iter()
             .map(|&v| f64::from(v))
-            .filter(|v| v.is_finite() && (!style.log || *v > 0.0))
+            .filter(|&v| is_valid_f64(v) && (!style.log || v > 0.0))
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
             }),

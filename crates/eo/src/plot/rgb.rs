@@ -4,6 +4,7 @@
 use super::map::{draw_frame, figure_size, paint};
 use super::{Figure, PlotError, encode_png, register_fonts};
 use crate::raster::Bounds;
+use crate::validity::{is_valid, valid};
 
 /// How each band is brought to the 0–255 display range.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,7 +73,7 @@ pub fn render_rgb(
 
 /// Each value's display level (None where missing).
 fn display_levels(band: &[f32], stretch: Stretch) -> Vec<Option<u8>> {
-    let mut finite: Vec<f32> = band.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut finite: Vec<f32> = valid(band).collect();
     if finite.is_empty() {
         return vec![None; band.len()];
     }
@@ -81,7 +82,7 @@ fn display_levels(band: &[f32], stretch: Stretch) -> Vec<Option<u8>> {
     let at = |q: f64| finite[((finite.len() - 1) as f64 * q).round() as usize];
     band.iter()
         .map(|&v| {
-            if !v.is_finite() {
+            if !is_valid(v) {
                 return None;
             }
             let t = match stretch {

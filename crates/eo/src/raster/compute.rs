@@ -3,6 +3,7 @@
 
 use super::grid::Window;
 use super::{Raster, RasterError};
+use crate::validity::{is_valid, is_valid_f64};
 use cleope_sandbox::{Cancel, MemoryBudget};
 use gdal::DriverManager;
 use gdal::raster::{Buffer, RasterCreationOptions};
@@ -41,11 +42,13 @@ pub fn with_test_compute<T>(work: impl FnOnce(&Compute) -> T) -> T {
     })
 }
 
-/// Statistics of the valid (non-NaN) pixels.
+/// Statistics of the valid pixels (see [`crate::validity`]); with none,
+/// every moment is NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
+    /// Valid pixels.
     pub count: u64,
-    /// Pixels that are missing (NaN).
+    /// Pixels that are missing (nodata, masked, or infinite).
     pub missing: u64,
     pub min: f64,
     pub max: f64,
@@ -69,7 +72,7 @@ impl Stats {
     fn of(values: &[f32]) -> Stats {
         let mut stats = Stats::EMPTY;
         for &value in values {
-            if value.is_nan() {
+            if !is_valid(value) {
                 stats.missing += 1;
                 continue;
             }
@@ -117,14 +120,16 @@ impl Stats {
         .finish()
     }
 
+    /// Every pixel looked at: valid and missing.
+    pub fn total(&self) -> u64 {
+        self.count + self.missing
+    }
+
     fn finish(mut self) -> Stats {
-        self.std = if self.count == 0 {
-            f64::NAN
-        } else {
-            (self.sum_of_squares / self.count as f64).sqrt()
-        };
         if self.count == 0 {
-            self.mean = f64::NAN;
+            (self.min, self.max, self.mean, self.std) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+        } else {
+            self.std = (self.sum_of_squares / self.count as f64).sqrt();
         }
         self
     }
@@ -152,7 +157,7 @@ impl Histogram {
         let width = (self.max - self.min) / bins as f64;
         for &value in values {
             let value = f64::from(value);
-            if value.is_nan() || value < self.min || value > self.max {
+            if !is_valid_f64(value) || value < self.min || value > self.max {
                 continue;
             }
             let bin = if width > 0.0 {
@@ -244,7 +249,7 @@ impl Compute<'_> {
     /// Count, missing, min, max, mean and standard deviation of the valid pixels.
     pub fn stats(&self, raster: &Raster) -> Result<Stats, RasterError> {
         let parts = self.map_blocks(raster, |_, values| Stats::of(values))?;
-        Ok(parts.into_iter().fold(Stats::EMPTY, Stats::merge))
+        Ok(parts.into_iter().fold(Stats::EMPTY, Stats::merge).finish())
     }
 
     /// A histogram of `bins` equal bins over `range` (default: min to max).
@@ -492,7 +497,7 @@ fn io_error(path: &Path, error: std::io::Error) -> RasterError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raster::{Binary, GeoTransform};
+    use crate::raster::{Binary, GeoTransform, Reduction, Unary};
     use gdal::raster::RasterCreationOptions;
 
     /// Writes a UTM-like UInt16 GeoTIFF whose pixel (col, row) holds `f(col, row)`.
@@ -592,6 +597,87 @@ mod tests {
         );
         assert_eq!((stats.min, stats.max), (1.0, 999.0));
         assert!((stats.mean - mean).abs() < 1e-9 && (stats.std - std).abs() < 1e-6);
+    }
+
+    /// A real GRD's zero border: `db()` of it is -inf, which is not a value.
+    #[test]
+    fn infinities_and_logs_of_non_positive_values_are_missing_in_every_summary() {
+        let f = Fixture::new();
+        let path = f.path("border.tif");
+        // A 0 border (no nodata declared, as in real GRDs) around 100s.
+        write_band(&path, 300, 200, None, |c, r| {
+            if c < 10 || r < 10 { 0 } else { 100 }
+        });
+        let raster = Raster::open(path.to_str().unwrap(), 1).unwrap();
+        let inside = 290 * 190;
+        for (name, op, value) in [
+            ("db", Unary::Decibel, 20.0),
+            ("log10", Unary::Log10, 2.0),
+            ("ln", Unary::Ln, 100f64.ln()),
+        ] {
+            let logged = raster.unary(op);
+            let stats = f.compute().stats(&logged).unwrap();
+            assert_eq!(stats.count, inside, "{name}: the zeros are not counted");
+            assert_eq!(stats.total(), 300 * 200, "{name}");
+            assert!((stats.mean - value).abs() < 1e-5, "{name}: {stats:?}");
+            assert!(
+                (stats.min - value).abs() < 1e-5 && stats.std < 1e-4,
+                "{name}"
+            );
+            let q = f.compute().quantiles(&logged, &[0.0, 0.5]).unwrap();
+            assert!(q.iter().all(|v| (v - value).abs() < 1e-3), "{name}: {q:?}");
+            let histogram = f.compute().histogram(&logged, 4, None).unwrap();
+            assert_eq!(histogram.counts.iter().sum::<u64>(), inside, "{name}");
+        }
+        // An infinity that reached a file (or an overflow) is missing too.
+        let infinite = raster.with_scalar(Binary::Multiply, f32::MAX, false);
+        let stats = f
+            .compute()
+            .stats(&(infinite.with_scalar(Binary::Multiply, 10.0, false)))
+            .unwrap();
+        assert_eq!((stats.count, stats.missing), (60_000 - inside, inside));
+        assert_eq!((stats.min, stats.max), (0.0, 0.0));
+        let stacked = Raster::reduce(
+            &[raster.unary(Unary::Decibel), raster.clone()],
+            Reduction::Min,
+        )
+        .unwrap();
+        let corner = f.compute().decimated(&stacked, 300, 200).unwrap().0[0];
+        assert_eq!(corner, 0.0, "the stack's minimum skips the -inf layer");
+        let valid = f
+            .compute()
+            .stats(&raster.unary(Unary::Decibel).unary(Unary::IsValid))
+            .unwrap();
+        assert!((valid.mean - inside as f64 / 60_000.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn statistics_of_no_valid_pixel_are_all_missing() {
+        let f = Fixture::new();
+        let grid = Raster::open(
+            {
+                let path = f.path("z.tif");
+                write_band(&path, 700, 600, Some(0.0), |_, _| 0);
+                path
+            }
+            .to_str()
+            .unwrap(),
+            1,
+        )
+        .unwrap();
+        let stats = f.compute().stats(&grid).unwrap();
+        assert_eq!(
+            (stats.count, stats.missing, stats.total()),
+            (0, 420_000, 420_000)
+        );
+        for (name, value) in [
+            ("mean", stats.mean),
+            ("min", stats.min),
+            ("max", stats.max),
+            ("std", stats.std),
+        ] {
+            assert!(value.is_nan(), "{name} is {value}, not NaN");
+        }
     }
 
     #[test]

@@ -143,6 +143,25 @@ pub fn bounds_to_lonlat(wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError
     transform_bounds(&lonlat_transform(wkt, true)?, bounds)
 }
 
+/// Converts `bounds` given in the CRS `from` (a definition a script gave,
+/// checked by [`check_definition`]) to the CRS `wkt`.
+pub fn bounds_between(from: &str, wkt: &str, bounds: Bounds) -> Result<Bounds, RasterError> {
+    check_definition(from).map_err(RasterError::FormatNotAllowed)?;
+    if wkt.is_empty() {
+        return Err(RasterError::Invalid(
+            "the raster has no coordinate reference system, so bounds in another one cannot be \
+             placed on it"
+                .into(),
+        ));
+    }
+    let transform = CoordTransform::new(&xy_ordered(from)?, &xy_ordered(wkt)?).map_err(|e| {
+        RasterError::Invalid(format!(
+            "cannot convert from {from} to the raster's CRS: {e}"
+        ))
+    })?;
+    transform_bounds(&transform, bounds)
+}
+
 /// Converts lon/lat (WGS84) points to the CRS `wkt`.
 pub fn lonlat_points_to(wkt: &str, points: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, RasterError> {
     let transform = lonlat_transform(wkt, false)?;
@@ -195,6 +214,20 @@ mod tests {
         let wkt = SpatialRef::from_epsg(32633).unwrap().to_wkt().unwrap();
         assert_eq!(label(&wkt), "EPSG:32633");
         assert_eq!(label(""), "none");
+    }
+
+    #[test]
+    fn bounds_convert_between_any_two_systems() {
+        let utm = SpatialRef::from_epsg(32633).unwrap().to_wkt().unwrap();
+        let box_in_utm = (500_000.0, 4_428_000.0, 501_000.0, 4_429_000.0);
+        let same = bounds_between("EPSG:32633", &utm, box_in_utm).unwrap();
+        assert!((same.0 - box_in_utm.0).abs() < 1e-6 && (same.3 - box_in_utm.3).abs() < 1e-6);
+        let from_lonlat = bounds_between("EPSG:4326", &utm, (15.0, 40.0, 15.1, 40.1)).unwrap();
+        assert_eq!(
+            from_lonlat,
+            lonlat_bounds_to(&utm, (15.0, 40.0, 15.1, 40.1)).unwrap()
+        );
+        assert!(bounds_between("/etc/passwd", &utm, box_in_utm).is_err());
     }
 
     #[test]

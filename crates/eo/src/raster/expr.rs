@@ -4,10 +4,13 @@
 use super::RasterError;
 use super::grid::Window;
 use super::source::BandSource;
+use crate::validity::{is_valid, or_missing};
 use cleope_sandbox::Cancel;
 use std::sync::Arc;
 
-/// Operations on one value. NaN (missing) stays NaN.
+/// Operations on one value. A missing value stays missing, and a result
+/// that would be infinite is missing too (see [`crate::validity`]):
+/// logarithms of values ≤ 0 (a GRD's zero border in `db()`) and overflows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unary {
     Negate,
@@ -18,13 +21,14 @@ pub enum Unary {
     Exp,
     /// `10 * log10(x)`: linear power to decibels.
     Decibel,
-    /// 1 where the value is not missing, else 0 (never NaN).
+    /// 1 where the value is valid, else 0 (never NaN).
     IsValid,
     /// 1 where the value is 0, else 0.
     Not,
 }
 
-/// Operations on two values. Comparisons give 1 or 0; NaN in either input gives NaN.
+/// Operations on two values. Comparisons give 1 or 0; a missing (or
+/// infinite) input gives a missing result, and so does an overflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binary {
     Add,
@@ -67,7 +71,7 @@ pub enum Node {
     },
     /// Values held in memory (built by a script), row by row.
     Memory(Arc<MemoryBand>),
-    /// A per-pixel summary across aligned layers (a time stack), ignoring missing values.
+    /// A per-pixel summary across aligned layers (a time stack), ignoring invalid values.
     Reduce(Reduction, Vec<Arc<Node>>),
     /// 1 where the pixel centre is inside a polygon, else 0.
     Inside(Arc<super::mask::PolygonMask>),
@@ -145,31 +149,33 @@ impl MemoryBand {
 
 impl Unary {
     fn apply(self, x: f32) -> f32 {
-        match self {
+        let logarithm = |log: fn(f32) -> f32| if x > 0.0 { log(x) } else { f32::NAN };
+        let result = match self {
             Unary::Negate => -x,
             Unary::Abs => x.abs(),
             Unary::Sqrt => x.sqrt(),
-            Unary::Log10 => x.log10(),
-            Unary::Ln => x.ln(),
+            Unary::Log10 => logarithm(f32::log10),
+            Unary::Ln => logarithm(f32::ln),
             Unary::Exp => x.exp(),
-            Unary::Decibel => 10.0 * x.log10(),
-            Unary::IsValid => f32::from(u8::from(!x.is_nan())),
-            Unary::Not if x.is_nan() => f32::NAN,
+            Unary::Decibel => logarithm(|x| 10.0 * x.log10()),
+            Unary::IsValid => f32::from(u8::from(is_valid(x))),
+            Unary::Not if !is_valid(x) => f32::NAN,
             Unary::Not => f32::from(u8::from(x == 0.0)),
-        }
+        };
+        or_missing(result)
     }
 }
 
 impl Binary {
     fn apply(self, a: f32, b: f32) -> f32 {
         let truth = |t: bool| {
-            if a.is_nan() || b.is_nan() {
+            if !is_valid(a) || !is_valid(b) {
                 f32::NAN
             } else {
                 f32::from(u8::from(t))
             }
         };
-        match self {
+        let result = match self {
             Binary::Add => a + b,
             Binary::Subtract => a - b,
             Binary::Multiply => a * b,
@@ -187,7 +193,8 @@ impl Binary {
             Binary::NotEqual => truth(a != b),
             Binary::And => truth(a != 0.0 && b != 0.0),
             Binary::Or => truth(a != 0.0 || b != 0.0),
-        }
+        };
+        or_missing(result)
     }
 }
 
@@ -254,7 +261,7 @@ impl Node {
                 let mut pixel = Vec::with_capacity(layers.len());
                 for (i, x) in out.iter_mut().enumerate() {
                     pixel.clear();
-                    pixel.extend(planes.iter().map(|p| p[i]).filter(|v| !v.is_nan()));
+                    pixel.extend(planes.iter().map(|p| p[i]).filter(|&v| is_valid(v)));
                     *x = reduction.apply(&mut pixel);
                 }
                 Ok(())
@@ -283,7 +290,7 @@ impl Node {
                 a.eval(window, out_size, &mut first, cancel)?;
                 b.eval(window, out_size, &mut second, cancel)?;
                 for ((x, &y), &z) in out.iter_mut().zip(&first).zip(&second) {
-                    *x = if x.is_nan() {
+                    *x = if !is_valid(*x) {
                         f32::NAN
                     } else if *x != 0.0 {
                         y

@@ -10,6 +10,7 @@
 //! compare them with imageproc's whole-image functions).
 
 use super::{Compute, RasterError};
+use crate::validity::is_valid;
 use cleope_sandbox::{Cancel, Stop};
 use imageproc::distance_transform::Norm;
 use imageproc::image::GrayImage;
@@ -54,7 +55,7 @@ impl Plane {
     }
 
     fn is_inside(value: f32) -> bool {
-        value.is_finite() && value != 0.0
+        is_valid(value) && value != 0.0
     }
 
     /// Charges `bytes_per_pixel` bytes a pixel, plus `extra`, for `what`.
@@ -138,10 +139,10 @@ impl Plane {
                 let input = &self.values[row * width..][..width];
                 let at = (row - top) * width;
                 row_pass(input, &kernel, &mut sums[at..at + width], |v| {
-                    if v.is_finite() { v } else { 0.0 }
+                    if is_valid(v) { v } else { 0.0 }
                 });
                 row_pass(input, &kernel, &mut counts[at..at + width], |v| {
-                    f32::from(u8::from(v.is_finite()))
+                    f32::from(u8::from(is_valid(v)))
                 });
             }
             let (mut sum, mut count) = (vec![0.0f32; width], vec![0.0f32; width]);
@@ -161,7 +162,7 @@ impl Plane {
                 }
                 let original = &self.values[row * width..][..width];
                 for col in 0..width {
-                    out[col] = if original[col].is_nan() || count[col] <= 1e-6 {
+                    out[col] = if !is_valid(original[col]) || count[col] <= 1e-6 {
                         f32::NAN
                     } else {
                         sum[col] / count[col]
@@ -426,7 +427,7 @@ fn window_max(reach: usize, position: usize, length: usize, at: impl Fn(usize) -
     );
     (start..=end)
         .map(at)
-        .filter(|v| !v.is_nan())
+        .filter(|&v| is_valid(v))
         .fold(f32::NAN, f32::max)
 }
 
@@ -775,19 +776,19 @@ mod tests {
             plane
                 .values
                 .iter()
-                .map(|&v| if v.is_finite() { v } else { 0.0 })
+                .map(|&v| if is_valid(v) { v } else { 0.0 })
                 .collect(),
         );
         let counts = blur(
             plane
                 .values
                 .iter()
-                .map(|v| f32::from(u8::from(v.is_finite())))
+                .map(|&v| f32::from(u8::from(is_valid(v))))
                 .collect(),
         );
         (0..plane.values.len())
             .map(|i| {
-                if plane.values[i].is_nan() || counts[i] <= 1e-6 {
+                if !is_valid(plane.values[i]) || counts[i] <= 1e-6 {
                     f32::NAN
                 } else {
                     sums[i] / counts[i]

@@ -43,7 +43,7 @@ pub enum RasterError {
     NotGeoreferenced { path: String },
     #[error(
         "the rasters are on different grids ({left} and {right}); \
-         bring one onto the other's grid first"
+         bring one onto the other's grid first with align(raster, reference)"
     )]
     GridMismatch { left: String, right: String },
     #[error("the area {area} does not overlap the raster, which covers {covers}")]
@@ -309,6 +309,28 @@ impl Raster {
         let mut raster = warp::warp(self, options)?;
         raster.unit = self.unit.clone();
         Ok(raster)
+    }
+
+    /// The raster resampled onto `reference`'s grid (its CRS, extent and
+    /// size), so that the two combine: e.g. two clips of one product that
+    /// differ by a pixel. Already aligned rasters come back unchanged.
+    pub fn align(&self, reference: &Grid, resampling: Resampling) -> Result<Raster, RasterError> {
+        if self.grid.aligns_with(reference) {
+            return Ok(self.clone());
+        }
+        let mut raster = warp::onto_grid(self, reference, resampling)?;
+        raster.unit = self.unit.clone();
+        Ok(raster)
+    }
+
+    /// The same pixels described by `grid` (of the same size): after a warp
+    /// onto a grid, GDAL may spell its CRS differently.
+    fn on_grid(self, grid: Grid) -> Raster {
+        debug_assert_eq!(
+            (grid.width, grid.height),
+            (self.grid.width, self.grid.height)
+        );
+        Raster { grid, ..self }
     }
 
     /// The part of the raster covering the rings (map coordinates in the

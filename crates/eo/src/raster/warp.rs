@@ -53,18 +53,7 @@ pub struct WarpOptions {
 /// Expressions are refused: warp each band first, then combine them.
 pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterError> {
     let (path, band, origin) = band_path(raster)?;
-    let mut args = vec![
-        "-of".to_string(),
-        "VRT".into(),
-        "-r".into(),
-        options.resampling.gdal_name().into(),
-    ];
-    args.extend([
-        "-ot".into(),
-        "Float32".into(),
-        "-dstnodata".into(),
-        "nan".into(),
-    ]);
+    let mut args = lazy_float_warp(options.resampling, band);
     if let Some(crs) = &options.crs {
         super::crs::check_definition(crs).map_err(RasterError::FormatNotAllowed)?;
         args.extend(["-t_srs".into(), crs.clone()]);
@@ -77,11 +66,50 @@ pub fn warp(raster: &Raster, options: &WarpOptions) -> Result<Raster, RasterErro
         }
         args.extend(["-tr".into(), x.to_string(), y.to_string()]);
     }
+    let target = run_gdalwarp(&path, origin, &args)?;
+    Raster::open_built(&target, 1)
+}
+
+/// Warps a raster that reads one band of a file onto `grid` exactly: its
+/// CRS, extent and size (two clips of a product one pixel apart, a 20 m
+/// band onto a 10 m grid). The result has `grid` itself as its grid.
+pub fn onto_grid(
+    raster: &Raster,
+    grid: &super::Grid,
+    resampling: Resampling,
+) -> Result<Raster, RasterError> {
+    if grid.crs.is_empty() || raster.grid().crs.is_empty() {
+        return Err(RasterError::Invalid(
+            "both rasters need a coordinate reference system to be aligned".into(),
+        ));
+    }
+    let (path, band, origin) = band_path(raster)?;
+    let (x0, y0, x1, y1) = grid.bounds();
+    let mut args = lazy_float_warp(resampling, band);
+    args.extend(["-t_srs".into(), grid.crs.clone(), "-te".into()]);
+    args.extend([x0, y0, x1, y1].map(|v| format!("{v:.17e}")));
+    args.extend([
+        "-ts".into(),
+        grid.width.to_string(),
+        grid.height.to_string(),
+    ]);
+    let target = run_gdalwarp(&path, origin, &args)?;
+    let warped = Raster::open_built(&target, 1)?;
+    Ok(warped.on_grid(grid.clone()))
+}
+
+/// gdalwarp's arguments for a lazy warp of `band` to a Float32 VRT whose
+/// nodata is NaN (the engine's missing value).
+fn lazy_float_warp(resampling: Resampling, band: usize) -> Vec<String> {
+    let mut args: Vec<String> = ["-of", "VRT", "-r", resampling.gdal_name()]
+        .into_iter()
+        .chain(["-ot", "Float32", "-dstnodata", "nan"])
+        .map(String::from)
+        .collect();
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    let target = run_gdalwarp(&path, origin, &args)?;
-    Raster::open_built(&target, 1)
+    args
 }
 
 /// The file, band and origin a raster reads, when it is a plain (possibly
@@ -171,21 +199,7 @@ fn run_translate(
 /// For files located by ground control points only (Sentinel-1 GRD
 /// measurements): a lazy warp to the GCPs' own CRS, so they open as maps.
 pub fn warp_gcp_file(path: &str, band: usize) -> Result<Raster, RasterError> {
-    let mut args = vec![
-        "-of".to_string(),
-        "VRT".into(),
-        "-r".into(),
-        "bilinear".into(),
-    ];
-    args.extend([
-        "-ot".into(),
-        "Float32".into(),
-        "-dstnodata".into(),
-        "nan".into(),
-    ]);
-    if band != 1 {
-        args.extend(["-b".into(), band.to_string()]);
-    }
+    let args = lazy_float_warp(Resampling::Bilinear, band);
     let target = run_gdalwarp(path, Origin::File, &args)?;
     Raster::open_built(&target, 1)
 }
