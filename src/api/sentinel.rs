@@ -86,6 +86,36 @@ fn band_request(
     })
 }
 
+/// The `nir` option of the Sentinel-2 indices and composites, taken out of
+/// `options`: `"B08"` keeps the wide NIR band at 20 and 60 m (averaged from
+/// its 10 m file), `"B8A"` takes the narrow one at every resolution; by
+/// default B08 at 10 m and B8A at 20 and 60 m, where ESA's folders hold it.
+fn nir_choice(mut options: Map) -> Result<(Map, Option<&'static str>), Box<EvalAltResult>> {
+    let Some(value) = options.remove("nir") else {
+        return Ok((options, None));
+    };
+    let chosen = match value.to_string().to_ascii_uppercase().as_str() {
+        "B08" | "B8" => "B08",
+        "B8A" => "B8A",
+        other => {
+            return Err(crate::api::script_error(
+                "BadOption",
+                &format!("nir: \"{other}\" is not a near-infrared band"),
+                "write nir: \"B08\" (10 m, averaged at 20 and 60 m) or nir: \"B8A\" (20 m)",
+            ));
+        }
+    };
+    Ok((options, Some(chosen)))
+}
+
+/// `band`, or the near-infrared band `nir` chose in its place.
+fn nir_band(nir: Option<&'static str>, band: &'static str) -> &'static str {
+    match (nir, band) {
+        (Some(chosen), "B08" | "B8A") => chosen,
+        _ => band,
+    }
+}
+
 fn compute<T>(
     ctx: &NativeCallContext,
     work: impl FnOnce(&Compute) -> Result<T, RasterError>,
@@ -544,6 +574,9 @@ mod sentinel_api {
     /// B04), `"NDWI"` (B03, B08; water high), `"NDSI"` (B03, B11; snow high)
     /// or `"FDI"` (floating debris: B8A − (B06 + (B11 − B06) x 2.10831)), at
     /// its resolution (NDVI, NDWI 10 m; the others 20 m) in the UTM grid.
+    /// At 20 and 60 m B8A stands for B08 (ESA's R20m and R60m folders hold
+    /// only B8A). Reflectances ≤ 0 (the darkest pixels once baseline
+    /// 04.00's offset is applied) are missing, so the index stays in [-1, 1].
     ///
     /// ```rhai
     /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-07-22", to: "2020-07-22" })[0];
@@ -560,12 +593,15 @@ mod sentinel_api {
     }
 
     /// An index with the options of `s2_band` (`resolution`, `aoi`,
-    /// `lonlat`, `pixel`).
+    /// `lonlat`, `pixel`) and `nir`: `"B08"` keeps the wide NIR band at 20
+    /// and 60 m (averaged from 10 m), `"B8A"` takes the narrow one.
     ///
     /// ```rhai
     /// let p = ens_find(#{ mission: "Sentinel-2", from: "2019-12-31", to: "2019-12-31" })[0];
     /// let nbr = s2_index(p, "NBR", #{ aoi: [150.36, -35.42, 150.46, -35.34], lonlat: true });
     /// nbr.plot(#{ cmap: "RdYlGn", vmin: -1.0, vmax: 1.0, title: "NBR" });
+    /// let ndvi = s2_index(p, "NDVI", #{ resolution: 60 });
+    /// assert(ndvi.resolution == [60.0, 60.0] && ndvi.stats().max <= 1.0, "B8A at 60 m");
     /// ```
     #[rhai_fn(name = "s2_index", return_raw)]
     pub fn s2_index_with(
@@ -581,12 +617,14 @@ mod sentinel_api {
                 "use NBR, NDVI, NDWI, NDSI or FDI, or s2_normalized_difference(p, band_a, band_b) for your own",
             )
         })?;
+        let (options, nir) = nir_choice(options)?;
         let request = band_request(&options, Some(index.resolution()))?;
+        let resolution = request.resolution.unwrap_or(index.resolution());
         let msi = open_msi(&ctx, &product)?;
         let bands = index
-            .bands()
+            .bands_at(resolution)
             .iter()
-            .map(|b| msi.band(b, &request))
+            .map(|&b| msi.band(nir_band(nir, b), &request))
             .collect::<Result<Vec<_>, _>>()
             .map_err(msi_error)?;
         index
@@ -621,17 +659,19 @@ mod sentinel_api {
         let coarser = native(a).max(native(b));
         let request = band_request(&options, Some(coarser))?;
         let msi = open_msi(&ctx, &product)?;
-        let (first, second) = (
-            msi.band(a, &request).map_err(msi_error)?,
-            msi.band(b, &request).map_err(msi_error)?,
-        );
+        let reflectance = |band: &str| {
+            let raster = msi.band(band, &request).map_err(msi_error)?;
+            sentinel2::positive_reflectance(&raster).map_err(crate::api::raster::raster_error)
+        };
+        let (first, second) = (reflectance(a)?, reflectance(b)?);
         Raster::normalized_difference(&first, &second).map_err(crate::api::raster::raster_error)
     }
 
     /// The three bands of a composite, red first, for `plot_rgb`: `"true"`
     /// (B04, B03, B02 at 10 m), `"nir"` (B08, B04, B03: vegetation red) or
     /// `"swir"` (B12, B11, B05 at 20 m: burn scars orange, water and snow
-    /// dark in the SWIR), with the options of `s2_band`.
+    /// dark in the SWIR), with the options of `s2_band` and `nir` (as
+    /// `s2_index`; B8A stands for B08 at 20 and 60 m).
     ///
     /// ```rhai
     /// let p = ens_find(#{ mission: "Sentinel-2", from: "2020-04-12", to: "2020-04-12" })[0];
@@ -652,11 +692,18 @@ mod sentinel_api {
                 "use \"true\", \"nir\" or \"swir\", or any three bands with s2_band and plot_rgb",
             )
         })?;
+        let (options, nir) = nir_choice(options)?;
         let request = band_request(&options, Some(resolution))?;
+        let bands = sentinel2::composite_bands_at(kind, request.resolution.unwrap_or(resolution))
+            .unwrap_or(bands);
         let msi = open_msi(&ctx, &product)?;
         bands
             .iter()
-            .map(|b| msi.band(b, &request).map(Dynamic::from).map_err(msi_error))
+            .map(|&b| {
+                msi.band(nir_band(nir, b), &request)
+                    .map(Dynamic::from)
+                    .map_err(msi_error)
+            })
             .collect()
     }
 

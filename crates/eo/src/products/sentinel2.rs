@@ -241,6 +241,10 @@ impl Msi {
         let resolution = request.resolution.unwrap_or(native);
         let file_resolution = match self.level {
             Level::L1C => native,
+            // B08 has no 20 or 60 m file: averaged from 10 m when asked for.
+            Level::L2A if !self.bands(Some(resolution)).contains(&band) && native < resolution => {
+                native
+            }
             Level::L2A => resolution,
         };
         let file = self.band_file(&band, Some(file_resolution))?;
@@ -431,6 +435,19 @@ fn normalise_band(band: &str) -> Result<String, MsiError> {
     }
 }
 
+/// Whether `name` is a Sentinel-2 tile image (`T33TUL_20210501T100021_B04_10m.jp2`,
+/// `…_B04.jp2`, `…_SCL_20m.jp2`). Their JPEG 2000 files declare no nodata,
+/// but the product's metadata does (`Special_Values`: NODATA is 0), so a
+/// band opened on its own treats 0 as missing, as the mission routines do.
+pub fn is_tile_image(name: &str) -> bool {
+    let tile = name.split('_').next().unwrap_or_default();
+    let is_tile = tile.len() == 6
+        && tile.starts_with('T')
+        && tile[1..3].bytes().all(|b| b.is_ascii_digit())
+        && tile[3..].bytes().all(|b| b.is_ascii_uppercase());
+    is_tile && file_band(name).is_some()
+}
+
 /// The band and resolution in a file name: `T30SVG_…_B02_10m.jp2` (L2A) or
 /// `T30SVG_…_B02.jp2` (L1C, resolution None).
 fn file_band(file: &str) -> Option<(String, Option<u32>)> {
@@ -471,6 +488,17 @@ impl Index {
         })
     }
 
+    /// The bands the index combines at `resolution`, in formula order: at
+    /// 20 and 60 m the narrow NIR band B8A stands for B08, which ESA's
+    /// R20m and R60m folders never hold (B8A's 865 nm is within B08's
+    /// 833 ± 53 nm band).
+    pub fn bands_at(self, resolution: u32) -> Vec<&'static str> {
+        self.bands()
+            .iter()
+            .map(|&b| nir_at(b, resolution))
+            .collect()
+    }
+
     /// The bands the index combines, in formula order.
     pub fn bands(self) -> &'static [&'static str] {
         match self {
@@ -490,12 +518,33 @@ impl Index {
         }
     }
 
-    /// The index from its bands (aligned, in [`Index::bands`] order).
+    /// The index from its reflectance bands (aligned, in [`Index::bands`]
+    /// order). Reflectances ≤ 0 are missing: with baseline 04.00's offset
+    /// the darkest pixels (water, shadows) read ≤ 0, and a normalized
+    /// difference of them leaves [-1, 1] (an NBR of -1097 on a real tile).
     pub fn compute(self, bands: &[Raster]) -> Result<Raster, RasterError> {
+        let bands = bands
+            .iter()
+            .map(positive_reflectance)
+            .collect::<Result<Vec<_>, _>>()?;
         match self {
             Index::Fdi => fdi(&bands[0], &bands[1], &bands[2]),
             _ => Raster::normalized_difference(&bands[0], &bands[1]),
         }
+    }
+}
+
+/// The reflectance where it is above 0, missing elsewhere.
+pub fn positive_reflectance(band: &Raster) -> Result<Raster, RasterError> {
+    band.masked(&band.with_scalar(Binary::Greater, 0.0, false))
+}
+
+/// `band`, or B8A in place of B08 at 20 and 60 m (see [`Index::bands_at`]).
+fn nir_at(band: &'static str, resolution: u32) -> &'static str {
+    if band == "B08" && resolution > 10 {
+        "B8A"
+    } else {
+        band
     }
 }
 
@@ -511,9 +560,16 @@ pub fn fdi(nir: &Raster, red_edge: &Raster, swir: &Raster) -> Result<Raster, Ras
     nir.binary(Binary::Subtract, &baseline)
 }
 
-/// The three bands of a composite, red first: "true" (B04, B03, B02, 10 m),
-/// "nir" (B08, B04, B03, 10 m: vegetation red), "swir" (B12, B11, B05,
-/// 20 m: burn scars orange, snow and water dark blue to black in the SWIR).
+/// The three bands of a composite at `resolution`, red first: "true"
+/// (B04, B03, B02), "nir" (B08, B04, B03: vegetation red; B8A for B08 at
+/// 20 and 60 m), "swir" (B12, B11, B05: burn scars orange, snow and water
+/// dark blue to black in the SWIR).
+pub fn composite_bands_at(kind: &str, resolution: u32) -> Option<[&'static str; 3]> {
+    let (bands, _) = composite_bands(kind)?;
+    Some(bands.map(|b| nir_at(b, resolution)))
+}
+
+/// The bands of a composite at its own resolution, and that resolution.
 pub fn composite_bands(kind: &str) -> Option<([&'static str; 3], u32)> {
     Some(match kind.to_ascii_lowercase().as_str() {
         "true" | "true colour" | "true color" | "rgb" => (["B04", "B03", "B02"], 10),
@@ -526,6 +582,45 @@ pub fn composite_bands(kind: &str) -> Option<([&'static str; 3], u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real baseline-04.00 tile: (DN - 1000) / 10000 is ≤ 0 for the
+    /// darkest pixels, and their NBR reached -1097.
+    #[test]
+    fn indices_leave_out_non_positive_reflectances() {
+        use crate::raster::{Grid, compute::with_test_compute};
+        let grid = Grid {
+            width: 3,
+            height: 1,
+            transform: crate::raster::GeoTransform([0.0, 1.0, 0.0, 1.0, 0.0, -1.0]),
+            crs: String::new(),
+        };
+        let budget = cleope_sandbox::MemoryBudget::with_usage(1 << 20, || 0);
+        let nir = Raster::from_values(grid.clone(), vec![0.5, -0.0001, 0.0002], &budget).unwrap();
+        let swir = Raster::from_values(grid, vec![0.1, 0.02, -0.0001], &budget).unwrap();
+        let nbr = Index::Nbr.compute(&[nir, swir]).unwrap();
+        let stats = with_test_compute(|c| c.stats(&nbr)).unwrap();
+        assert_eq!((stats.count, stats.missing), (1, 2), "{stats:?}");
+        assert!((stats.max - 0.4 / 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn tile_images_are_known_by_their_names() {
+        for name in [
+            "T33TUL_20210501T100021_B04_10m.jp2",
+            "T33TUL_20210501T100021_B8A.jp2",
+            "T36SYC_20181013T082001_SCL_20m.jp2",
+        ] {
+            assert!(is_tile_image(name), "{name}");
+        }
+        for name in [
+            "B04.jp2",
+            "T33TUL_20210501T100021_B04_10m.tif",
+            "t33tul_x_B04.jp2",
+            "MSK_CLDPRB_20m.jp2",
+        ] {
+            assert!(!is_tile_image(name), "{name}");
+        }
+    }
 
     #[test]
     fn bands_names_and_numbers_are_read_in_both_namings() {

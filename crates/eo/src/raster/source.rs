@@ -34,6 +34,14 @@ pub fn has_gcps(path: &str) -> bool {
     crate::gdal::dataset::open(path).is_ok_and(|d| !d.gcps().is_empty())
 }
 
+/// The nodata value a file's product declares where the file itself does
+/// not: 0 for Sentinel-2 tile images (see
+/// [`crate::products::sentinel2::is_tile_image`]).
+fn nodata_from_product_metadata(path: &str) -> Option<f64> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    crate::products::sentinel2::is_tile_image(name).then_some(0.0)
+}
+
 impl BandSource {
     /// Opens band `band` of `path` (made by `origin`) and reads its grid and metadata.
     pub fn open(path: &str, band: usize, origin: Origin) -> Result<Arc<Self>, RasterError> {
@@ -68,7 +76,9 @@ impl BandSource {
                 transform: GeoTransform(transform),
                 crs: dataset.projection(),
             },
-            nodata: raster_band.no_data_value(),
+            nodata: raster_band
+                .no_data_value()
+                .or_else(|| nodata_from_product_metadata(path)),
             scale: raster_band.scale().unwrap_or(1.0),
             offset: raster_band.offset().unwrap_or(0.0),
             unit: raster_band.unit(),

@@ -190,3 +190,137 @@ fn the_fdi_finds_the_recorded_debris_and_the_footprint_surrounds_the_data() {
     let polygon = cleope_eo::geometry::Aoi::from_polygon(&ring).unwrap();
     assert!(polygon.contains_point(aoi_centre.0, aoi_centre.1));
 }
+
+/// ESA's R20m and R60m folders hold B8A, never B08: NDVI, NDWI and the NIR
+/// composite at 20 or 60 m use B8A; B08 asked for at 20 m is the 10 m band
+/// averaged.
+#[test]
+fn indices_at_20_and_60_m_use_b8a_and_b08_is_averaged_when_asked() {
+    let (_dir, plain, _) = archive();
+    let msi = Msi::open(&plain).unwrap();
+    assert_eq!(Index::Ndvi.bands_at(10), ["B08", "B04"]);
+    assert_eq!(Index::Ndvi.bands_at(20), ["B8A", "B04"]);
+    assert_eq!(Index::Ndwi.bands_at(60), ["B03", "B8A"]);
+    assert_eq!(composite_bands_at("nir", 20), Some(["B8A", "B04", "B03"]));
+    let at = |resolution| BandRequest {
+        resolution: Some(resolution),
+        area: None,
+        lonlat_pixel: None,
+    };
+    for resolution in [20, 60] {
+        let bands: Vec<Raster> = Index::Ndvi
+            .bands_at(resolution)
+            .iter()
+            .map(|b| msi.band(b, &at(resolution)).unwrap())
+            .collect();
+        let ndvi = Index::Ndvi.compute(&bands).unwrap();
+        // Independently: the two files' digital numbers read by GDAL
+        // (baseline 02.06: no offset, so the ratio of DNs is the ratio of
+        // reflectances), zeros being nodata.
+        let read = |band: &str| {
+            let file = msi.band_file(band, Some(resolution)).unwrap();
+            let dataset = gdal::Dataset::open(&file).unwrap();
+            let band = dataset.rasterband(1).unwrap();
+            let size = band.size();
+            band.read_as::<u16>((0, 0), size, size, None)
+                .unwrap()
+                .data()
+                .to_vec()
+        };
+        let (nir, red) = (read("B8A"), read("B04"));
+        let direct: Vec<f64> = nir
+            .iter()
+            .zip(&red)
+            .filter(|&(&a, &b)| a > 0 && b > 0)
+            .map(|(&a, &b)| (f64::from(a) - f64::from(b)) / (f64::from(a) + f64::from(b)))
+            .collect();
+        let expected = direct.iter().sum::<f64>() / direct.len() as f64;
+        let stats = with_test_compute(|c| c.stats(&ndvi)).unwrap();
+        assert_eq!(stats.count, direct.len() as u64, "{resolution} m");
+        assert!(
+            (stats.mean - expected).abs() < 1e-6,
+            "{resolution} m: {} vs {expected}",
+            stats.mean
+        );
+    }
+    let b08_20 = msi.band("B08", &at(20)).unwrap();
+    let b8a_20 = msi.band("B8A", &at(20)).unwrap();
+    assert!(
+        b08_20.grid().aligns_with(b8a_20.grid()),
+        "B08 averaged onto the 20 m grid"
+    );
+    let fine = mean(&msi.band("B08", &at(10)).unwrap());
+    assert!(
+        (mean(&b08_20) - fine).abs() < 2e-3,
+        "{} vs {fine}",
+        mean(&b08_20)
+    );
+}
+
+/// A real tile's band file opened on its own (`open_raster` of the JP2):
+/// ESA's JPEG 2000 files declare no nodata, the product's metadata says 0
+/// is NODATA. Real tiles at the edge of a swath are partly 0.
+#[test]
+fn a_tile_image_opened_on_its_own_treats_0_as_nodata() {
+    use gdal::DriverManager;
+    use gdal::raster::Buffer;
+    let dir = tempfile::tempdir().unwrap();
+    let (width, height) = (64, 48);
+    // Edge of the swath: the left third is 0.
+    let values: Vec<u16> = (0..width * height)
+        .map(|i| {
+            if i % width < 21 {
+                0
+            } else {
+                1200 + (i % 7) as u16
+            }
+        })
+        .collect();
+    let memory = DriverManager::get_driver_by_name("MEM").unwrap();
+    let mut source = memory
+        .create_with_band_type::<u16, _>("", width, height, 1)
+        .unwrap();
+    source
+        .set_geo_transform(&[300_000.0, 10.0, 0.0, 5_000_040.0, 0.0, -10.0])
+        .unwrap();
+    source
+        .set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
+        .unwrap();
+    source
+        .rasterband(1)
+        .unwrap()
+        .write(
+            (0, 0),
+            (width, height),
+            &mut Buffer::new((width, height), values),
+        )
+        .unwrap();
+    let jp2 = DriverManager::get_driver_by_name("JP2OpenJPEG").unwrap();
+    let path = dir.path().join("T33TUL_20210501T100021_B04_10m.jp2");
+    let copy = source
+        .create_copy(
+            &jp2,
+            &path,
+            &gdal::raster::RasterCreationOptions::from_iter(["QUALITY=100", "REVERSIBLE=YES"]),
+        )
+        .unwrap();
+    assert_eq!(
+        copy.rasterband(1).unwrap().no_data_value(),
+        None,
+        "as ESA's files"
+    );
+    drop(copy);
+    let renamed = dir.path().join("B04.jp2");
+    std::fs::copy(&path, &renamed).unwrap();
+    let stats = |p: &std::path::Path| {
+        with_test_compute(|c| c.stats(&Raster::open(p.to_str().unwrap(), 1).unwrap())).unwrap()
+    };
+    let tile = stats(&path);
+    assert_eq!((tile.count, tile.missing), (43 * 48, 21 * 48));
+    assert!(tile.min >= 1200.0, "{tile:?}");
+    let other = stats(&renamed);
+    assert_eq!(
+        other.missing, 0,
+        "a JP2 that is not a tile image keeps its zeros"
+    );
+}
