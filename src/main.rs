@@ -62,6 +62,22 @@ struct CatalogueArgs {
 enum CatalogueAction {
     /// Serve an archive's index.json over HTTP on loopback, in both dialects
     Serve(ServeArgs),
+    /// Write index.json for a folder or mount of real products (SAFE folders and zips, SEN3,
+    /// netCDF, GRIB, GeoTIFF), read from their own metadata; re-runs update it
+    Index(IndexArgs),
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// The folder or mount holding the products
+    #[arg(value_name = "DIR")]
+    archive: PathBuf,
+    /// How the folder arranges products: onda (<pseudopath>/<name>) or cdse (the S3Path, as /eodata)
+    #[arg(long, value_name = "LAYOUT", default_value = "onda", value_parser = parse_layout)]
+    layout: cleope::eo::ens::Layout,
+    /// Compute MD5 and BLAKE3 of single-file products now (reads every byte)
+    #[arg(long)]
+    checksums: bool,
 }
 
 #[derive(Args)]
@@ -318,6 +334,7 @@ fn main() -> ExitCode {
         Command::DemoArchive(args) => demo_archive(args),
         Command::Catalogue(args) => match args.action {
             CatalogueAction::Serve(args) => catalogue_serve(args),
+            CatalogueAction::Index(args) => catalogue_index(args),
         },
     };
     ExitCode::from(code as u8)
@@ -342,6 +359,42 @@ fn demo_archive(args: DemoArchiveArgs) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             exit_code::SCRIPT_ERROR
+        }
+    }
+}
+
+fn catalogue_index(args: IndexArgs) -> i32 {
+    use cleope::catalogue::indexer::{IndexOptions, index_archive};
+    if !args.archive.is_dir() {
+        eprintln!(
+            "error: {} is not a folder; give the folder or mount that holds the products",
+            args.archive.display()
+        );
+        return 2;
+    }
+    let options = IndexOptions {
+        layout: args.layout,
+        checksums: args.checksums,
+    };
+    match index_archive(&args.archive, options) {
+        Ok(report) => {
+            println!(
+                "indexed {} products into {} ({} new or changed, {} unchanged, {} gone)",
+                report.added + report.kept,
+                args.archive.join("index.json").display(),
+                report.added,
+                report.kept,
+                report.removed
+            );
+            for (path, why) in &report.skipped {
+                let shown = path.strip_prefix(&args.archive).unwrap_or(path);
+                eprintln!("skipped {}: {why}", shown.display());
+            }
+            0
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            1
         }
     }
 }

@@ -901,12 +901,35 @@ mod catalogue_api {
                 "search the catalogue with odata_search and open products with ens_open",
             ));
         };
-        Ok(crate::eo::ens::find(index, &query)
-            .into_iter()
-            .filter_map(|record| archive.ens.open(&Placement::from(record)).ok())
-            .take(max_results)
-            .map(Dynamic::from)
-            .collect())
+        let mut opened = Vec::new();
+        let mut missing = None;
+        for record in crate::eo::ens::find(index, &query) {
+            if opened.len() == max_results {
+                break;
+            }
+            match archive.ens.open(&Placement::from(record)) {
+                Ok(product) => opened.push(Dynamic::from(product)),
+                // Archived products are not in ENS until ordered.
+                Err(EnsError::Offline { .. }) => {}
+                Err(error) => {
+                    missing.get_or_insert(error);
+                }
+            }
+        }
+        // The index lists products the mount does not hold (a layout
+        // setting that does not match the archive, a product moved): say
+        // so rather than return fewer products without a word.
+        match missing {
+            Some(error) if opened.is_empty() => Err(ens_error(error)),
+            Some(error) => {
+                host.warn_once(
+                    "ens-find-missing",
+                    &format!("warning: some products of the index are not in the archive: {error}"),
+                );
+                Ok(opened)
+            }
+            None => Ok(opened),
+        }
     }
 
     /// Chooses the catalogue: `"onda"` or `"cdse"` (the same archive served

@@ -210,7 +210,7 @@ impl DataAccess {
             None => None,
         };
         let view = match (&root, &index) {
-            (Some(root), Some(index)) => Some(private_view(root, index, &self.scratch)?),
+            (Some(root), Some(index)) => Some(private_view(root, index, layout, &self.scratch)?),
             _ => None,
         };
         let seen = view
@@ -358,6 +358,7 @@ fn host_of(url: &str) -> Option<String> {
 fn private_view(
     root: &Path,
     index: &ArchiveIndex,
+    layout: Layout,
     scratch: &Path,
 ) -> Result<tempfile::TempDir, AccessError> {
     let failed = |e: std::io::Error| AccessError {
@@ -372,7 +373,7 @@ fn private_view(
         .prefix("ens-view-")
         .tempdir_in(scratch)
         .map_err(failed)?;
-    crate::eo::ens::build_view(root, index, view.path()).map_err(failed)?;
+    crate::eo::ens::build_view(root, index, layout, view.path()).map_err(failed)?;
     Ok(view)
 }
 

@@ -1223,3 +1223,185 @@ fn stop_child(child: &mut Child) {
     let _ = child.wait();
     panic!("the server did not stop on SIGINT");
 }
+
+/// Copies a file or folder tree.
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_file() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+        return;
+    }
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn run_index(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(crate::common::cleope_bin())
+        .args(["catalogue", "index"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Real products, not a hand-written index: one of each family copied
+/// from the demo archive (SAFE and SEN3 folders as ENS shows them, a
+/// zipped S5P netCDF, services' netCDF files), indexed from their own
+/// metadata, agree with the records the generator wrote for them.
+#[test]
+fn an_archive_of_real_products_is_indexed_from_their_own_metadata() {
+    let demo_dir = cleope::demo::default_dir();
+    let demo = cleope::demo::ensure(&demo_dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let onda = dir.path().join("onda");
+    let wanted = [
+        "S1A_IW_GRDH_1SDV_20200818T050705_20200818T050730_033967_03F0B8_5D77.zip",
+        "S2A_MSIL2A_20181013T082001_N0206_R121_T36SYC_20181013T102234.zip",
+        "S5P_OFFL_L2__NO2____20200311T123059_20200311T141229_12487_01_010302_20200313T034036.zip",
+    ];
+    let mut chosen: Vec<&cleope::demo::ProductRecord> = demo
+        .products
+        .iter()
+        .filter(|r| r.online && wanted.contains(&r.name.as_str()))
+        .collect();
+    for prefix in [
+        "S3A_OL_2_WFR",
+        "20190803120000-UKMO",
+        "z_cams_c_ecmf_20191215000000_prod_an_sfc_000_tcco",
+        "c_gls_NDVI",
+    ] {
+        chosen.push(
+            demo.products
+                .iter()
+                .find(|r| r.online && r.name.starts_with(prefix))
+                .unwrap(),
+        );
+    }
+    assert_eq!(chosen.len(), 7);
+    for record in &chosen {
+        copy_tree(
+            &demo_dir.join(record.ens_relative()),
+            &onda.join(record.ens_relative()),
+        );
+    }
+    // Sidecars and unrelated files are not products.
+    std::fs::write(onda.join("README.txt"), "notes").unwrap();
+
+    let (code, out, err) = run_index(&[onda.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("indexed 7 products") && err.is_empty(),
+        "{out}{err}"
+    );
+    let index = ArchiveIndex::load(&onda).unwrap();
+    for truth in &chosen {
+        let found = index
+            .products
+            .iter()
+            .find(|r| r.name == truth.name)
+            .unwrap_or_else(|| panic!("{} is not in the index", truth.name));
+        assert_eq!(found.pseudopath, truth.pseudopath, "{}", truth.name);
+        assert_eq!(found.collection, truth.collection, "{}", truth.name);
+        assert_eq!(found.mission, truth.mission, "{}", truth.name);
+        assert_eq!(found.packing, truth.packing, "{}", truth.name);
+        let (mine, theirs) = (
+            Aoi::from_wkt(&found.footprint).unwrap(),
+            Aoi::from_wkt(&truth.footprint).unwrap(),
+        );
+        assert!(
+            mine.intersects_aoi(&theirs),
+            "{}: {} vs {}",
+            truth.name,
+            found.footprint,
+            truth.footprint
+        );
+        if truth
+            .mission
+            .as_deref()
+            .is_some_and(|m| m != "Sentinel-5 Precursor")
+        {
+            // SAFE and SEN3 manifests: the generator's own times and types.
+            assert_eq!(found.begin, truth.begin, "{}", truth.name);
+            assert_eq!(found.product_type, truth.product_type, "{}", truth.name);
+            assert_eq!(found.cdse_name, truth.cdse_name, "{}", truth.name);
+        }
+    }
+    let s2 = index
+        .products
+        .iter()
+        .find(|r| r.name.starts_with("S2A"))
+        .unwrap();
+    assert_eq!(
+        s2.s3_path,
+        demo.products
+            .iter()
+            .find(|r| r.name == s2.name)
+            .unwrap()
+            .s3_path
+    );
+    assert!(
+        s2.attributes.contains_key("cloudCover"),
+        "{:?}",
+        s2.attributes
+    );
+
+    // Incremental: nothing changed, then one product gone.
+    let (_, again, _) = run_index(&[onda.to_str().unwrap()]);
+    assert!(
+        again.contains("0 new or changed, 7 unchanged, 0 gone"),
+        "{again}"
+    );
+    std::fs::remove_dir_all(onda.join(chosen[0].ens_relative())).unwrap();
+    let (_, after, _) = run_index(&[onda.to_str().unwrap()]);
+    assert!(
+        after.contains("indexed 6 products") && after.contains("1 gone"),
+        "{after}"
+    );
+
+    // A CDSE layout (/eodata's S3Path): indexed, then searched and opened
+    // by name from a session.
+    let eodata = dir.path().join("eodata");
+    let s2_truth = chosen.iter().find(|r| r.name.starts_with("S2A")).unwrap();
+    let relative = s2_truth.s3_path.trim_start_matches("/eodata/");
+    copy_tree(
+        &demo_dir
+            .join(s2_truth.ens_relative())
+            .join(&s2_truth.cdse_name),
+        &eodata.join(relative),
+    );
+    let (code, out, err) = run_index(&[eodata.to_str().unwrap(), "--layout", "cdse"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cdse = ArchiveIndex::load(&eodata).unwrap();
+    assert_eq!(cdse.products[0].s3_path, s2_truth.s3_path);
+    let name = s2_truth.name.clone();
+    let opened = crate::common::on_script_thread(Duration::from_secs(120), move || {
+        let mut t = crate::common::TestSession::new(|s| {
+            s.archive = Some(eodata);
+            s.catalogue.archive_layout = Some(cleope::eo::ens::Layout::Cdse);
+        });
+        let script = format!(
+            "let found = ens_find(#{{ mission: \"Sentinel-2\" }}); \
+             let p = ens_open(\"{name}\"); \
+             [found.len(), s2_band(p, \"B04\", #{{ resolution: 60 }}).stats().count > 0]"
+        );
+        t.run(&script)
+            .map(|v| v.to_string())
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(opened.unwrap(), "[1, true]");
+
+    let (code, _, err) = run_index(&[dir.path().join("missing").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a folder"), "{err}");
+}

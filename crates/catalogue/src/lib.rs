@@ -23,6 +23,7 @@ mod auth;
 mod cdse;
 mod download;
 mod faults;
+pub mod indexer;
 mod listener;
 pub mod odata;
 mod onda;

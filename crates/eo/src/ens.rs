@@ -598,13 +598,18 @@ pub fn name_stem(name: &str) -> &str {
 }
 
 /// Builds at `view` a private view of the archive at `archive`: the same
-/// layout, made of links to the archive's products, packed downloads and
+/// layout (ONDA's pseudopaths or CDSE's S3Paths), made of links to the archive's products, packed downloads and
 /// index. A catalogue serving the view restores an ordered product by
 /// moving its link into place, so orders change the view, never the shared
 /// archive: every session starts with the archive as it was written (its
 /// offline products offline), and parallel sessions do not see each
 /// other's orders.
-pub fn build_view(archive: &Path, index: &ArchiveIndex, view: &Path) -> std::io::Result<()> {
+pub fn build_view(
+    archive: &Path,
+    index: &ArchiveIndex,
+    layout: Layout,
+    view: &Path,
+) -> std::io::Result<()> {
     use std::os::unix::fs::symlink;
     let archive = archive.canonicalize()?;
     std::fs::create_dir_all(view)?;
@@ -614,11 +619,22 @@ pub fn build_view(archive: &Path, index: &ArchiveIndex, view: &Path) -> std::io:
             symlink(&target, view.join(file))?;
         }
     }
+    // Where each product lies, relative to the root, in the archive's layout.
+    let relative_root = Mount {
+        root: PathBuf::new(),
+        layout,
+    };
     for record in &index.products {
-        let relative = if record.online {
-            record.ens_relative()
-        } else {
-            record.offline_relative()
+        let relative = match (record.online, layout) {
+            (false, _) => PathBuf::from(record.offline_relative()),
+            (true, Layout::Onda) => PathBuf::from(record.ens_relative()),
+            (true, Layout::Cdse) => {
+                match Ens::candidate(&relative_root, &Placement::from(record)) {
+                    Ok(relative) => relative,
+                    // A record whose S3Path leads out of the archive gets no link.
+                    Err(_) => continue,
+                }
+            }
         };
         let target = archive.join(&relative);
         if !target.exists() {

@@ -1,6 +1,7 @@
 //! Product readers per mission (see README.md here). So far: what a
 //! product's name says (mission, type, sensing times, tile, orbit).
 
+pub mod metadata;
 pub mod names;
 pub mod sentinel1;
 pub mod sentinel2;

@@ -263,7 +263,7 @@ fn copy_tree(from: &Path, to: &Path) {
 fn a_view_restores_orders_without_touching_the_archive() {
     let (dir, index) = archive();
     let view = dir.path().join("view");
-    build_view(dir.path(), &index, &view).unwrap();
+    build_view(dir.path(), &index, Layout::Onda, &view).unwrap();
     let ens = onda(&view);
     let online = ens.open(&Placement::from(&index.products[0])).unwrap();
     assert_eq!(online.files("*.jp2").unwrap().len(), 3);
