@@ -191,11 +191,33 @@ fn open_gmpe_product(
     services::open_gmpe(&path).map_err(service_error)
 }
 
+/// A raster in degrees Celsius, by its unit: kelvin (or none) converted,
+/// °C kept, anything else refused.
+fn celsius_of(r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+    use crate::eo::raster::Binary;
+    match r.unit.as_str() {
+        "°C" | "C" | "degC" | "Celsius" | "celsius" | "degree_Celsius" | "degrees_Celsius" => {
+            let mut celsius = r;
+            celsius.unit = "°C".to_string();
+            Ok(celsius)
+        }
+        "" | "K" | "kelvin" | "Kelvin" | "degK" => {
+            let mut celsius = r.with_scalar(Binary::Subtract, 273.15, false);
+            celsius.unit = "°C".to_string();
+            Ok(celsius)
+        }
+        other => Err(crate::api::script_error(
+            "UnitMismatch",
+            &format!("to_celsius converts kelvin, but the raster is in \"{other}\""),
+            "to_celsius is for temperatures in kelvin; check the variable you opened",
+        )),
+    }
+}
+
 #[export_module]
 mod services_api {
     use super::*;
     use crate::eo::geometry::Aoi;
-    use crate::eo::raster::Binary;
     use rhai::{FLOAT, INT};
 
     /// Dates from `from` to `to` (both `"YYYY-MM-DD"`) every `every`: `"D"`,
@@ -426,18 +448,20 @@ mod services_api {
         dated_stack(layers, dates, "GMPE SST")
     }
 
-    /// Kelvin to degrees Celsius (the unit becomes `°C`).
+    /// Kelvin to degrees Celsius (the unit becomes `°C`). The raster's unit
+    /// decides: kelvin (or no unit, as for a matrix) is converted, a raster
+    /// already in °C (a GRIB temperature, which GDAL gives in °C) comes back
+    /// unchanged, and any other unit is a `UnitMismatch` error.
     ///
     /// ```rhai
     /// let k = matrix(2, 2, 300.15).to_raster([0.0, 0.0, 1.0, 1.0]);
-    /// let c = to_celsius(k).stats().mean;
-    /// assert(c > 26.99 && c < 27.01, "27 °C");
+    /// let c = to_celsius(k);
+    /// assert(c.stats().mean > 26.99 && c.stats().mean < 27.01, "27 °C");
+    /// assert(to_celsius(c).stats().mean < 27.01, "already °C: unchanged");
     /// ```
-    #[rhai_fn(name = "to_celsius")]
-    pub fn raster_to_celsius(r: Raster) -> Raster {
-        let mut celsius = r.with_scalar(Binary::Subtract, 273.15, false);
-        celsius.unit = "°C".to_string();
-        celsius
+    #[rhai_fn(name = "to_celsius", return_raw)]
+    pub fn raster_to_celsius(r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        celsius_of(r)
     }
 
     /// Every date of a stack from kelvin to degrees Celsius.
@@ -449,7 +473,12 @@ mod services_api {
     /// ```
     #[rhai_fn(name = "to_celsius", return_raw)]
     pub fn stack_to_celsius(s: Stack) -> Result<Stack, Box<EvalAltResult>> {
-        let layers = s.layers().iter().cloned().map(raster_to_celsius).collect();
+        let layers = s
+            .layers()
+            .iter()
+            .cloned()
+            .map(celsius_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Stack::new(layers, Some(s.dates().to_vec())).map_err(crate::api::raster::raster_error)
     }
 

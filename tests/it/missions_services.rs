@@ -343,3 +343,82 @@ fn cgls_dmp_stacks_sardinia_in_kg_per_hectare_and_day() {
         ],
     );
 }
+
+/// A GeoTIFF of `values` (4 x 2, lon/lat), its unit type `unit`.
+fn write_lonlat_tif(path: &std::path::Path, values: Vec<f32>, unit: &str) -> gdal::Dataset {
+    use gdal::raster::Buffer;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut ds = gdal::DriverManager::get_driver_by_name("GTiff")
+        .unwrap()
+        .create_with_band_type::<f32, _>(path, 4, 2, 1)
+        .unwrap();
+    ds.set_geo_transform(&[10.0, 1.0, 0.0, 46.0, 0.0, -1.0])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+        .unwrap();
+    let mut band = ds.rasterband(1).unwrap();
+    band.write((0, 0), (4, 2), &mut Buffer::new((4, 2), values))
+        .unwrap();
+    let unit = std::ffi::CString::new(unit).unwrap();
+    // SAFETY: the band is open and the string outlives the call (the gdal
+    // crate has no setter for the unit type).
+    unsafe { gdal_sys::GDALSetRasterUnitType(band.c_rasterband(), unit.as_ptr()) };
+    ds
+}
+
+#[test]
+fn to_celsius_reads_the_unit_so_a_grib_temperature_is_not_converted_twice() {
+    use crate::common::{TestSession, on_script_thread};
+    let kelvin: Vec<f32> = (0..8).map(|i| 280.0 + i as f32).collect();
+    let expected = kelvin.iter().map(|&k| f64::from(k) - 273.15).sum::<f64>() / 8.0;
+    let (grib_mean, kelvin_mean, refusal) =
+        on_script_thread(std::time::Duration::from_secs(60), move || {
+            let mut t = TestSession::new(|_| {});
+            let ws = t.workspace();
+            // A 2 m temperature in kelvin, written as GRIB 2 by GDAL's driver;
+            // GDAL reads it back in °C (GRIB_NORMALIZE_UNITS).
+            let tif = write_lonlat_tif(&ws.join("resources/t2m.tif"), kelvin.clone(), "K");
+            let options = gdal::raster::RasterCreationOptions::from_iter([
+                "INPUT_UNIT=K",
+                "DISCIPLINE=0",
+                "PDS_TEMPLATE_NUMBERS=0 0 2 0 0 0 0 0 1 0 0 0 0 1 0 0 0 0 0 255 0 0 0 0 0",
+            ]);
+            let grib_driver = gdal::DriverManager::get_driver_by_name("GRIB").unwrap();
+            tif.create_copy(&grib_driver, ws.join("resources/t2m.grib2"), &options)
+                .unwrap()
+                .close()
+                .unwrap();
+            drop(tif);
+            write_lonlat_tif(&ws.join("resources/height.tif"), vec![1.0; 8], "m");
+            let mean = |t: &mut TestSession, code: &str| {
+                t.run(code).unwrap().cast::<rhai::Map>()["mean"]
+                    .as_float()
+                    .unwrap()
+            };
+            let grib = mean(
+                &mut t,
+                "to_celsius(open_raster(\"resources/t2m.grib2\")).stats()",
+            );
+            let tif = mean(
+                &mut t,
+                "to_celsius(open_raster(\"resources/t2m.tif\")).stats()",
+            );
+            let refusal = t
+                .run("to_celsius(open_raster(\"resources/height.tif\"))")
+                .unwrap_err()
+                .to_string();
+            (grib, tif, refusal)
+        });
+    assert!(
+        (grib_mean - expected).abs() < 1e-3,
+        "GRIB: {grib_mean} vs {expected}"
+    );
+    assert!(
+        (kelvin_mean - expected).abs() < 1e-4,
+        "K: {kelvin_mean} vs {expected}"
+    );
+    assert!(
+        refusal.contains("UnitMismatch") && refusal.contains("\"m\""),
+        "{refusal}"
+    );
+}

@@ -71,7 +71,7 @@ impl BandSource {
             nodata: raster_band.no_data_value(),
             scale: raster_band.scale().unwrap_or(1.0),
             offset: raster_band.offset().unwrap_or(0.0),
-            unit: raster_band.unit(),
+            unit: unit_of(&raster_band),
         }))
     }
 
@@ -116,6 +116,24 @@ impl BandSource {
                 *value = *value * scale + offset;
             }
         }
+    }
+}
+
+/// The unit of a band's values: its unit type, or for GRIB, whose driver
+/// leaves the unit type empty, the `GRIB_UNIT` it reports. GDAL converts
+/// GRIB temperatures to degrees Celsius by default (its
+/// `GRIB_NORMALIZE_UNITS`) and says so there as `[C]`, so a GRIB 2 m
+/// temperature is "°C", never kelvin.
+fn unit_of(band: &gdal::raster::RasterBand) -> String {
+    use gdal::Metadata;
+    let declared = band.unit();
+    if !declared.is_empty() {
+        return declared;
+    }
+    let grib = band.metadata_item("GRIB_UNIT", "").unwrap_or_default();
+    match grib.trim_matches(['[', ']']) {
+        "C" => "°C".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -188,4 +206,57 @@ unsafe extern "C" fn keep_reading(
     // SAFETY: `read_band` passes a `&Cancel` that outlives the read.
     let cancel = unsafe { &*(cancel as *const Cancel) };
     c_int::from(cancel.check().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gdal::DriverManager;
+    use gdal::raster::{Buffer, RasterCreationOptions};
+    use gdal::spatial_ref::SpatialRef;
+
+    /// A 2 m temperature in kelvin written as GRIB 2 by GDAL's own driver
+    /// (product 0-0-0, temperature), as ECMWF and CAMS files hold it.
+    fn write_grib_temperature(dir: &std::path::Path) -> String {
+        let tif = dir.join("t2m.tif");
+        let mut ds = DriverManager::get_driver_by_name("GTiff")
+            .unwrap()
+            .create_with_band_type::<f32, _>(&tif, 4, 2, 1)
+            .unwrap();
+        ds.set_geo_transform(&[10.0, 1.0, 0.0, 46.0, 0.0, -1.0])
+            .unwrap();
+        ds.set_spatial_ref(&SpatialRef::from_epsg(4326).unwrap())
+            .unwrap();
+        let kelvin: Vec<f32> = (0..8).map(|i| 280.0 + i as f32).collect();
+        ds.rasterband(1)
+            .unwrap()
+            .write((0, 0), (4, 2), &mut Buffer::new((4, 2), kelvin))
+            .unwrap();
+        let grib = dir.join("t2m.grib2");
+        let options = RasterCreationOptions::from_iter([
+            "INPUT_UNIT=K",
+            "DISCIPLINE=0",
+            "PDS_TEMPLATE_NUMBERS=0 0 2 0 0 0 0 0 1 0 0 0 0 1 0 0 0 0 0 255 0 0 0 0 0",
+        ]);
+        let driver = DriverManager::get_driver_by_name("GRIB").unwrap();
+        ds.create_copy(&driver, &grib, &options)
+            .unwrap()
+            .close()
+            .unwrap();
+        grib.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_grib_temperature_says_it_is_in_celsius_as_gdal_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let grib = write_grib_temperature(dir.path());
+        let band = BandSource::open(&grib, 1, Origin::File).unwrap();
+        assert_eq!(band.unit, "°C");
+        let mut values = vec![0.0f32; 8];
+        let window = Window::full(4, 2);
+        band.read(window, (4, 2), &mut values, &Cancel::default())
+            .unwrap();
+        // The kelvins written, as GDAL normalises them: 280 K is 6.85 °C.
+        assert!((values[0] - 6.85).abs() < 1e-3, "{values:?}");
+    }
 }
