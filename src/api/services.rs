@@ -59,14 +59,15 @@ fn product_name(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Bo
 }
 
 /// The GDAL path of the product's file matching `pattern` (the product
-/// itself when it is that file), confined to the workspace and archive.
+/// itself when it is that file or any single file, whose content the
+/// opener then checks), confined to the workspace and archive.
 fn product_file(
     ctx: &NativeCallContext,
     product: &Dynamic,
     pattern: &str,
 ) -> Result<String, Box<EvalAltResult>> {
     let ens = ens_product(ctx, product)?;
-    let path = if crate::eo::ens::pattern_matches(pattern, ens.name()) {
+    let path = if crate::eo::ens::pattern_matches(pattern, ens.name()) || ens.path().is_file() {
         ens.path().display().to_string()
     } else {
         ens.files(pattern)
@@ -163,9 +164,25 @@ fn name_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<Eva
 }
 
 fn cams_time_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    services::parse_cams_name(&name_of(ctx, product)?)
-        .map(|n| n.time.format("%Y-%m-%d %H:%M").to_string())
-        .map_err(service_error)
+    if let Ok(name) = services::parse_cams_name(&name_of(ctx, product)?) {
+        return Ok(name.time.format("%Y-%m-%d %H:%M").to_string());
+    }
+    // Any other name: the first CF time of the species' variable.
+    let path = product_file(ctx, product, "z_cams_*.nc")?;
+    let code = services::cams_code_in(&path).map_err(service_error)?;
+    let bands = crate::eo::netcdf::cf::bands(&path, code)
+        .map_err(|e| service_error(ServiceError::Raster(e)))?;
+    bands
+        .first()
+        .and_then(|b| b.coordinates.iter().find(|(name, _)| name == "time"))
+        .and_then(|(_, time)| Some(time.get(..16)?.replace('T', " ")))
+        .ok_or_else(|| {
+            crate::api::script_error(
+                "BadProduct",
+                &format!("{} has no time coordinate", name_of(ctx, product).unwrap_or_default()),
+                "CAMS files are dated by their name (z_cams_c_ecmf_<YYYYMMDDHH>…) or a CF time variable",
+            )
+        })
 }
 
 fn open_cams_product(
@@ -173,12 +190,22 @@ fn open_cams_product(
     product: &Dynamic,
 ) -> Result<Raster, Box<EvalAltResult>> {
     let path = product_file(ctx, product, "z_cams_*.nc")?;
-    let name = services::parse_cams_name(&path).map_err(service_error)?;
-    services::open_cams(&path, &name.code).map_err(service_error)
+    let code = match services::parse_cams_name(&path) {
+        Ok(name) => name.code,
+        // Not CAMS's own name: recognised by the species it holds.
+        Err(_) => services::cams_code_in(&path)
+            .map_err(service_error)?
+            .to_string(),
+    };
+    services::open_cams(&path, &code).map_err(service_error)
 }
 
 fn gmpe_date_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    services::parse_gmpe_date(&name_of(ctx, product)?)
+    if let Ok(date) = services::parse_gmpe_date(&name_of(ctx, product)?) {
+        return Ok(date.to_string());
+    }
+    let path = product_file(ctx, product, "*L4_GHRSST*.nc")?;
+    services::sst_date(&path)
         .map(|d| d.to_string())
         .map_err(service_error)
 }
@@ -412,7 +439,10 @@ mod services_api {
         gmpe_date_of(&ctx, &product)
     }
 
-    /// Opens `analysed_sst` of a GMPE product, in kelvin (land missing).
+    /// Opens the sea surface temperature of a GMPE product (`analysed_sst`,
+    /// kelvin, land missing) or of any SST analysis file recognised by its
+    /// content whatever its name: GHRSST L4 (`analysed_sst`) or NOAA OISST
+    /// (`sst`, in °C as the file says).
     ///
     /// ```rhai
     /// let p = ens_find(#{ main_class: "Copernicus-marine", from: "2019-08-01", to: "2019-08-01" })[0];

@@ -422,3 +422,119 @@ fn to_celsius_reads_the_unit_so_a_grib_temperature_is_not_converted_twice() {
         "{refusal}"
     );
 }
+
+/// A global grid at 10 degrees as CAMS and OISST write them: `lat` values
+/// (in the file's order), longitudes 5..355 E, one `time`, `variable`
+/// holding `value(lon, lat)`.
+fn write_global_nc(
+    path: &std::path::Path,
+    variable: &str,
+    lats: &[f32],
+    time_units: &str,
+    unit: &str,
+    value: impl Fn(f32, f32) -> f32,
+) {
+    use cleope::eo::netcdf::{Attr, NcWriter};
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let lons: Vec<f32> = (0..36).map(|i| 5.0 + 10.0 * i as f32).collect();
+    let nc = NcWriter::create(path).unwrap();
+    {
+        let root = nc.root();
+        root.attribute(&Attr::str("Conventions", "CF-1.6")).unwrap();
+        let time = root.dimension("time", 1).unwrap();
+        let lat = root.dimension("latitude", lats.len()).unwrap();
+        let lon = root.dimension("longitude", lons.len()).unwrap();
+        root.write(
+            "time",
+            &[&time],
+            &[0.0f64],
+            &[Attr::str("units", time_units)],
+        )
+        .unwrap();
+        let north = [Attr::str("units", "degrees_north")];
+        root.write("latitude", &[&lat], lats, &north).unwrap();
+        let east = [Attr::str("units", "degrees_east")];
+        root.write("longitude", &[&lon], &lons, &east).unwrap();
+        let values: Vec<f32> = lats
+            .iter()
+            .flat_map(|&la| lons.iter().map(move |&lo| (lo, la)))
+            .map(|(lo, la)| value(lo, la))
+            .collect();
+        root.write(
+            variable,
+            &[&time, &lat, &lon],
+            &values,
+            &[Attr::str("units", unit)],
+        )
+        .unwrap();
+    }
+    nc.close().unwrap();
+}
+
+#[test]
+fn cams_and_sst_files_open_by_their_content_whatever_their_names() {
+    use crate::common::{TestSession, on_script_thread};
+    let descending: Vec<f32> = (0..18).map(|i| 85.0 - 10.0 * i as f32).collect();
+    let ascending: Vec<f32> = descending.iter().rev().copied().collect();
+    // Values at lon 15 E: one per latitude, so a flip or a shift shows.
+    let column = |la: f32| 1e-3 * (la + 100.0);
+    let (cams, sst, date, refusal) = on_script_thread(
+        std::time::Duration::from_secs(60),
+        move || {
+            let mut t = TestSession::new(|_| {});
+            let ws = t.workspace();
+            write_global_nc(
+                &ws.join("local_files/ads-download.nc"),
+                "tcco",
+                &descending,
+                "hours since 2023-03-01 12:00:00.0",
+                "kg m**-2",
+                move |lo, la| if lo == 15.0 { column(la) } else { 0.0 },
+            );
+            write_global_nc(
+                &ws.join("local_files/oisst-avhrr-v02r01.20230101.nc"),
+                "sst",
+                &ascending,
+                "days since 2023-01-01 12:00:00",
+                "Celsius",
+                |lo, la| lo / 10.0 + la,
+            );
+            let cams = t
+                .run(
+                    "let co = cams_open(\"local_files/ads-download.nc\"); \
+                  co.clip([10.0, 30.0, 20.0, 40.0]).stats().mean",
+                )
+                .unwrap()
+                .as_float()
+                .unwrap();
+            let sst = t
+            .run("to_celsius(gmpe_open(\"local_files/oisst-avhrr-v02r01.20230101.nc\")).clip([-20.0, -10.0, -10.0, 0.0]).stats().mean")
+            .unwrap()
+            .as_float()
+            .unwrap();
+            let date = t
+                .run("gmpe_date(\"local_files/oisst-avhrr-v02r01.20230101.nc\")")
+                .unwrap()
+                .into_string()
+                .unwrap();
+            let refusal = t
+                .run("gmpe_open(\"local_files/ads-download.nc\")")
+                .unwrap_err()
+                .to_string();
+            (cams, sst, date, refusal)
+        },
+    );
+    assert!(
+        (cams - f64::from(column(35.0))).abs() < 1e-9,
+        "CAMS at 35 N, 15 E: {cams}"
+    );
+    // 15 W is 345 E: 34.5 + (-5).
+    assert!((sst - 29.5).abs() < 1e-4, "OISST at 5 S, 15 W: {sst}");
+    assert_eq!(date, "2023-01-01");
+    assert!(
+        refusal.contains("holds")
+            && refusal.contains("tcco")
+            && refusal.contains("analysed_sst or sst"),
+        "{refusal}"
+    );
+}

@@ -459,6 +459,13 @@ pub fn open_raster(path: &str, variable: Option<&str>, band: usize) -> Result<Ra
     open(path, &variable, band)
 }
 
+/// The variable of a netCDF file holding only one, as a list (empty when
+/// it holds none GDAL reads as a raster).
+pub fn single_variable_of(path: &str) -> Result<Vec<String>, RasterError> {
+    let dataset = crate::gdal::dataset::open(path).map_err(|e| RasterError::opening(path, e))?;
+    Ok(single_variable(&dataset).into_iter().collect())
+}
+
 /// `NETCDF:"file":variable` as (file, variable).
 fn parse_subdataset(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("NETCDF:")?;

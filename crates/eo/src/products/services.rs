@@ -376,6 +376,81 @@ pub fn select_cams(files: &[String], code: &str, dates: &[NaiveDate], hours: &[u
     })
 }
 
+/// The variables of a netCDF file, for recognising it by its content.
+fn variables_of(path: &str) -> Result<Vec<String>, ServiceError> {
+    let variables = crate::netcdf::cf::variables(path)?;
+    if variables.is_empty() {
+        // A file of one variable offers no subdatasets: GDAL names it on its band.
+        return Ok(crate::netcdf::cf::single_variable_of(path)?);
+    }
+    Ok(variables)
+}
+
+/// The CAMS species a file holds, recognised by its variables (whatever
+/// the file is called: the ADS names regional and downloaded files freely).
+pub fn cams_code_in(path: &str) -> Result<&'static str, ServiceError> {
+    let variables = variables_of(path)?;
+    CAMS_SPECIES
+        .iter()
+        .map(|s| s.code)
+        .find(|code| variables.iter().any(|v| v == code))
+        .ok_or_else(|| {
+            let codes: Vec<&str> = CAMS_SPECIES.iter().map(|s| s.code).collect();
+            invalid(
+                format!(
+                    "{} is not a CAMS total-column file: it holds {}, none of the species ({})",
+                    base_name(path),
+                    variables.join(", "),
+                    codes.join(", ")
+                ),
+                "open another variable with open_raster(path, variable)",
+            )
+        })
+}
+
+/// The sea surface temperature variables cleope recognises: GHRSST L4
+/// (GMPE, OSTIA, …) and NOAA OISST.
+pub const SST_VARIABLES: [&str; 2] = ["analysed_sst", "sst"];
+
+/// The SST variable a file holds, recognised by its content.
+pub fn sst_variable_in(path: &str) -> Result<&'static str, ServiceError> {
+    let variables = variables_of(path)?;
+    SST_VARIABLES
+        .into_iter()
+        .find(|wanted| variables.iter().any(|v| v == wanted))
+        .ok_or_else(|| {
+            invalid(
+                format!(
+                    "{} is not a sea surface temperature analysis: it holds {}, not {}",
+                    base_name(path),
+                    variables.join(", "),
+                    SST_VARIABLES.join(" or ")
+                ),
+                "gmpe_open reads GHRSST L4 (analysed_sst) and NOAA OISST (sst) files",
+            )
+        })
+}
+
+/// The day of an SST analysis: from its GHRSST name, else from its first
+/// CF time (any file name).
+pub fn sst_date(path: &str) -> Result<NaiveDate, ServiceError> {
+    if let Ok(date) = parse_gmpe_date(path) {
+        return Ok(date);
+    }
+    let variable = sst_variable_in(path)?;
+    let bands = crate::netcdf::cf::bands(path, variable)?;
+    bands
+        .first()
+        .and_then(|band| band.coordinates.iter().find(|(name, _)| name == "time"))
+        .and_then(|(_, time)| NaiveDate::parse_from_str(time.get(..10)?, "%Y-%m-%d").ok())
+        .ok_or_else(|| {
+            invalid(
+                format!("{} has no time coordinate to date it by", base_name(path)),
+                "GHRSST files are dated by name (<YYYYMMDD>…-L4_GHRSST-…nc) or by a CF time variable",
+            )
+        })
+}
+
 /// A GDAL path to one variable of a netCDF file.
 fn netcdf_variable(path: &str, variable: &str) -> String {
     format!("NETCDF:\"{path}\":{variable}")
@@ -448,7 +523,8 @@ pub fn select_gmpe(files: &[String], dates: &[NaiveDate]) -> Selection {
 /// Opens `analysed_sst` of a GHRSST L4 file (kelvin; land and ice-free
 /// gaps are missing).
 pub fn open_gmpe(path: &str) -> Result<Raster, ServiceError> {
-    let mut raster = open_lonlat(&netcdf_variable(path, "analysed_sst"))?;
+    let variable = sst_variable_in(path)?;
+    let mut raster = open_lonlat(&netcdf_variable(path, variable))?;
     if raster.unit.is_empty() || raster.unit == "kelvin" {
         raster.unit = "K".to_string();
     }
