@@ -105,6 +105,38 @@ impl BandSource {
         Ok(())
     }
 
+    /// Reads `window` of the band as the unsigned 32-bit words it stores,
+    /// untouched (no scale, offset or nodata): for flag variables such as
+    /// OLCI's `quality_flags`, whose bit 31 (land) and low bits a float32
+    /// read would merge (2^31 + 1 is not a float32). A flag test is then
+    /// `(word & mask) != 0` on these words, before any conversion.
+    pub fn read_words(
+        &self,
+        window: Window,
+        out: &mut [u32],
+        cancel: &Cancel,
+    ) -> Result<(), RasterError> {
+        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
+            .map_err(|e| RasterError::opening(&self.path, e))?;
+        let band = dataset.rasterband(self.band).map_err(gdal_error)?;
+        assert_eq!(out.len(), window.width * window.height, "a word per pixel");
+        cancel.check()?;
+        let words = band
+            .read_as::<u32>(
+                (window.col as isize, window.row as isize),
+                (window.width, window.height),
+                (window.width, window.height),
+                None,
+            )
+            .map_err(gdal_error)?;
+        out.copy_from_slice(words.data());
+        Ok(())
+    }
+
     fn to_physical(&self, values: &mut [f32]) {
         let nodata = self.nodata.map(|n| n as f32);
         let (scale, offset) = (self.scale as f32, self.offset as f32);
@@ -244,6 +276,69 @@ mod tests {
             .close()
             .unwrap();
         grib.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn flag_words_keep_all_32_bits() {
+        use crate::netcdf::{Attr, NcWriter};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qualityFlags.nc");
+        // OLCI's quality_flags: land is bit 31, bright bit 27, ... invalid bit 25.
+        let words: Vec<u32> = vec![0x8000_0001, 0x8000_0000, 0x0800_0000, 1, 0xFFFF_FFFF, 0];
+        let nc = NcWriter::create(&path).unwrap();
+        {
+            let root = nc.root();
+            let rows = root.dimension("rows", 2).unwrap();
+            let columns = root.dimension("columns", 3).unwrap();
+            let attrs = [
+                Attr::u32s("flag_masks", &[0x8000_0000, 0x0800_0000, 1]),
+                Attr::str("flag_meanings", "land bright sun_glint_risk"),
+            ];
+            root.write("quality_flags", &[&rows, &columns], &words, &attrs)
+                .unwrap();
+        }
+        nc.close().unwrap();
+        let name = format!("NETCDF:\"{}\":quality_flags", path.display());
+        let band = BandSource {
+            path: name,
+            origin: Origin::File,
+            band: 1,
+            grid: Grid {
+                width: 3,
+                height: 2,
+                transform: GeoTransform([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+                crs: String::new(),
+            },
+            nodata: None,
+            scale: 1.0,
+            offset: 0.0,
+            unit: String::new(),
+        };
+        let mut read = vec![0u32; 6];
+        band.read_words(Window::full(3, 2), &mut read, &Cancel::default())
+            .unwrap();
+        // GDAL shows a netCDF variable without a y coordinate bottom-up:
+        // the file's second row first.
+        let shown: Vec<u32> = words[3..].iter().chain(&words[..3]).copied().collect();
+        assert_eq!(read, shown, "every bit, bit 31 with bit 0 included");
+        // What a float32 read makes of them: land-and-glint is land only.
+        let mut floats = vec![0f32; 6];
+        read_band(
+            &gdal::Dataset::open(&band.path)
+                .unwrap()
+                .rasterband(1)
+                .unwrap(),
+            Window::full(3, 2),
+            (3, 2),
+            &mut floats,
+            false,
+            &Cancel::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            floats[3], floats[4],
+            "float32 merges 0x80000001 and 0x80000000"
+        );
     }
 
     #[test]
