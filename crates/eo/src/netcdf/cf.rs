@@ -114,16 +114,31 @@ pub fn dimensions(path: &str, variable: &str) -> Result<Vec<Dimension>, RasterEr
     let dataset =
         crate::gdal::dataset::open_ex(path, options).map_err(|e| RasterError::opening(path, e))?;
     let root = dataset.root_group().map_err(unreadable)?;
-    let array = root
-        .open_md_array(variable, Default::default())
-        .map_err(|_| no_such_variable(path, variable, root.array_names(Default::default())))?;
+    // A variable in a group (S5P's `/PRODUCT/…`) is reached group by group.
+    let (groups, name) = variable
+        .trim_start_matches('/')
+        .rsplit_once('/')
+        .unwrap_or(("", variable));
+    let mut group = dataset.root_group().map_err(unreadable)?;
+    for step in groups.split('/').filter(|g| !g.is_empty()) {
+        group = group
+            .open_group(step, Default::default())
+            .map_err(|_| no_such_variable(path, variable, root.group_names(Default::default())))?;
+    }
+    let array = group
+        .open_md_array(name, Default::default())
+        .map_err(|_| no_such_variable(path, variable, group.array_names(Default::default())))?;
     let dimensions = array.dimensions().map_err(unreadable)?;
     Ok(dimensions
         .iter()
         .map(|dimension| {
             let name = dimension.name();
-            // A coordinate variable is named like its dimension (netCDF's rule).
-            match root.open_md_array(&name, Default::default()) {
+            // A coordinate variable is named like its dimension (netCDF's
+            // rule), in the variable's group or at the root.
+            let coordinate = group
+                .open_md_array(&name, Default::default())
+                .or_else(|_| root.open_md_array(&name, Default::default()));
+            match coordinate {
                 Ok(coordinate) => Dimension {
                     axis: axis_of(&coordinate),
                     values: coordinate
@@ -779,6 +794,43 @@ mod tests {
             matches!(refused, RasterError::NotGeoreferenced { .. }),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn a_variable_in_a_group_is_found_by_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("S5P_clip.nc");
+        let nc = NcWriter::create(&path).unwrap();
+        {
+            let product = nc.root().group("PRODUCT").unwrap();
+            let time = product.dimension("time", 1).unwrap();
+            let scanline = product.dimension("scanline", 2).unwrap();
+            let pixel = product.dimension("ground_pixel", 3).unwrap();
+            let seconds = [Attr::str("units", "seconds since 2010-01-01 00:00:00")];
+            product
+                .write("time", &[&time], &[3.0e8f64], &seconds)
+                .unwrap();
+            let dims = [&time, &scanline, &pixel];
+            let attrs = [Attr::str("units", "mol m-2")];
+            product
+                .write("carbonmonoxide_total_column", &dims, &[0.03f32; 6], &attrs)
+                .unwrap();
+        }
+        nc.close().unwrap();
+        let text = path.to_str().unwrap();
+        let names: Vec<(String, Axis)> = dimensions(text, "/PRODUCT/carbonmonoxide_total_column")
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.name, d.axis))
+            .collect();
+        let expected = [
+            ("time", Axis::Time),
+            ("scanline", Axis::Other),
+            ("ground_pixel", Axis::Other),
+        ];
+        assert_eq!(names, expected.map(|(n, a)| (n.to_string(), a)));
+        let missing = dimensions(text, "/PRODUCT/ozone").unwrap_err().to_string();
+        assert!(missing.contains("carbonmonoxide_total_column"), "{missing}");
     }
 
     #[test]
