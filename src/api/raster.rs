@@ -2,6 +2,7 @@
 //! functions, clip, and compute statistics or save; nothing is read until a
 //! result is asked for, and then only block by block.
 
+use crate::eo::netcdf::cf;
 use crate::eo::raster::{Binary, Compute, Raster, RasterError};
 use crate::runtime::Host;
 use rhai::plugin::*;
@@ -106,6 +107,33 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
         RasterError::GdalUnavailable(unavailable) => {
             script_error("GdalUnavailable", &message, &unavailable.hint())
         }
+    }
+}
+
+/// `open_raster`'s door: a workspace path (or `NETCDF:"file":variable`),
+/// an optional netCDF variable and a band, through [`cf::open_raster`].
+pub(crate) fn open_in_workspace(
+    ctx: &NativeCallContext,
+    path: &str,
+    variable: Option<&str>,
+    band: usize,
+) -> Result<Raster, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let gdal_path = crate::api::gdal_path(&host.workspace(), path)?;
+    cf::open_raster(&gdal_path, variable, band).map_err(|e| shown_as(e, path))
+}
+
+/// A raster error naming the file as the script did.
+pub(crate) fn shown_as(error: RasterError, path: &str) -> Box<EvalAltResult> {
+    match error {
+        RasterError::Gdal { message, .. } => raster_error(RasterError::Gdal {
+            path: path.to_string(),
+            message,
+        }),
+        RasterError::FormatNotAllowed(refusal) => {
+            raster_error(RasterError::FormatNotAllowed(refusal.named(path)))
+        }
+        other => raster_error(other),
     }
 }
 
@@ -251,9 +279,12 @@ fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
 
 #[export_module]
 mod raster_api {
-    use super::{as_raster, combine, compute, raster_error, rasters_of};
+    use super::{
+        as_raster, combine, compute, open_in_workspace, raster_error, rasters_of, shown_as,
+    };
     use crate::api::file_error;
     use crate::eo::matrix::Matrix;
+    use crate::eo::netcdf::cf;
     use crate::eo::raster::{
         Binary, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack, Unary, crs,
     };
@@ -261,9 +292,11 @@ mod raster_api {
     use crate::sandbox::Stop;
     use rhai::{Array, FLOAT, INT, Map};
 
-    /// Opens band 1 of a raster file (GeoTIFF, JP2, netCDF, or a member of a
-    /// zip archive as `/vsizip/archive.zip/path/in/zip`). Nothing is read
-    /// until a result is asked for.
+    /// Opens band 1 of a raster file (GeoTIFF, JP2, netCDF, GRIB, or a member
+    /// of a zip archive as `/vsizip/archive.zip/path/in/zip`). Nothing is read
+    /// until a result is asked for. A netCDF file holding several variables
+    /// needs the variable's name: `open_raster("file.nc", "sst")` (or the GDAL
+    /// spelling `open_raster("NETCDF:\"file.nc\":sst")`).
     ///
     /// ```rhai
     /// matrix(20, 30, 0.25).to_raster([12.0, 41.0, 13.0, 42.0]).save("output/field.tif");
@@ -272,7 +305,7 @@ mod raster_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn open_raster(ctx: NativeCallContext, path: &str) -> Result<Raster, Box<EvalAltResult>> {
-        open_band(ctx, path, 1)
+        open_in_workspace(&ctx, path, None, 1)
     }
 
     /// Opens band `band` (counted from 1) of a raster file.
@@ -288,19 +321,85 @@ mod raster_api {
         path: &str,
         band: INT,
     ) -> Result<Raster, Box<EvalAltResult>> {
+        open_in_workspace(&ctx, path, None, usize::try_from(band).unwrap_or(0))
+    }
+
+    /// Opens one variable of a netCDF file by name, its first band (its
+    /// first time step and depth). A grid whose coordinates are longitude and
+    /// latitude (CF `units` `degrees_east`/`degrees_north` or `standard_name`)
+    /// is in EPSG:4326 even when the file names no CRS, north up whichever
+    /// way its latitudes run, and longitudes stored from 0 to 360 come back
+    /// from -180 to 180 (see docs/netcdf.md). `nc_bands` lists the bands.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ main_class: "Copernicus-marine", from: "2019-08-01", to: "2019-08-01" })[0];
+    /// let path = odata_download(p.name);
+    /// let sst = open_raster(path, "analysed_sst");
+    /// assert(sst.crs == "EPSG:4326" && sst.bounds.x_min == -180.0, "a lon/lat grid");
+    /// ```
+    #[rhai_fn(name = "open_raster", return_raw)]
+    pub fn open_variable(
+        ctx: NativeCallContext,
+        path: &str,
+        variable: &str,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        open_in_workspace(&ctx, path, Some(variable), 1)
+    }
+
+    /// Opens band `band` (counted from 1) of one variable of a netCDF file:
+    /// one per time step (and depth), in the order `nc_bands` lists them.
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ main_class: "Copernicus-marine", from: "2019-08-01", to: "2019-08-01" })[0];
+    /// let path = odata_download(p.name);
+    /// let first_day = open_raster(path, "analysed_sst", 1);
+    /// assert(first_day.stats().max < 310.0, "kelvin, as the file says");
+    /// ```
+    #[rhai_fn(name = "open_raster", return_raw)]
+    pub fn open_variable_band(
+        ctx: NativeCallContext,
+        path: &str,
+        variable: &str,
+        band: INT,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        open_in_workspace(
+            &ctx,
+            path,
+            Some(variable),
+            usize::try_from(band).unwrap_or(0),
+        )
+    }
+
+    /// The bands of a netCDF variable, one map per band:
+    /// `#{ band, time, zlev, ... }` with each extra dimension's coordinate
+    /// (times decoded from their CF units as ISO date-times).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ main_class: "Copernicus-marine", from: "2019-08-01", to: "2019-08-01" })[0];
+    /// let path = odata_download(p.name);
+    /// let bands = nc_bands(path, "analysed_sst");
+    /// assert(bands[0].time == "2019-08-01T12:00:00", "CF time decoded");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn nc_bands(
+        ctx: NativeCallContext,
+        path: &str,
+        variable: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
         let gdal_path = crate::api::gdal_path(&host.workspace(), path)?;
-        let band = usize::try_from(band).unwrap_or(0);
-        Raster::open(&gdal_path, band).map_err(|e| match e {
-            RasterError::Gdal { message, .. } => raster_error(RasterError::Gdal {
-                path: path.to_string(),
-                message,
-            }),
-            RasterError::FormatNotAllowed(refusal) => {
-                raster_error(RasterError::FormatNotAllowed(refusal.named(path)))
-            }
-            other => raster_error(other),
-        })
+        let labels = cf::bands(&gdal_path, variable).map_err(|e| shown_as(e, path))?;
+        Ok(labels
+            .into_iter()
+            .map(|label| {
+                let mut map = Map::new();
+                map.insert("band".into(), Dynamic::from_int(label.band as INT));
+                for (dimension, value) in label.coordinates {
+                    map.insert(dimension.into(), value.into());
+                }
+                Dynamic::from_map(map)
+            })
+            .collect())
     }
 
     /// A raster in lon/lat (EPSG:4326) from a matrix: row 0 is the north

@@ -59,14 +59,15 @@ fn product_name(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Bo
 }
 
 /// The GDAL path of the product's file matching `pattern` (the product
-/// itself when it is that file), confined to the workspace and archive.
+/// itself when it is that file or any single file, whose content the
+/// opener then checks), confined to the workspace and archive.
 fn product_file(
     ctx: &NativeCallContext,
     product: &Dynamic,
     pattern: &str,
 ) -> Result<String, Box<EvalAltResult>> {
     let ens = ens_product(ctx, product)?;
-    let path = if crate::eo::ens::pattern_matches(pattern, ens.name()) {
+    let path = if crate::eo::ens::pattern_matches(pattern, ens.name()) || ens.path().is_file() {
         ens.path().display().to_string()
     } else {
         ens.files(pattern)
@@ -163,9 +164,25 @@ fn name_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<Eva
 }
 
 fn cams_time_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    services::parse_cams_name(&name_of(ctx, product)?)
-        .map(|n| n.time.format("%Y-%m-%d %H:%M").to_string())
-        .map_err(service_error)
+    if let Ok(name) = services::parse_cams_name(&name_of(ctx, product)?) {
+        return Ok(name.time.format("%Y-%m-%d %H:%M").to_string());
+    }
+    // Any other name: the first CF time of the species' variable.
+    let path = product_file(ctx, product, "z_cams_*.nc")?;
+    let code = services::cams_code_in(&path).map_err(service_error)?;
+    let bands = crate::eo::netcdf::cf::bands(&path, code)
+        .map_err(|e| service_error(ServiceError::Raster(e)))?;
+    bands
+        .first()
+        .and_then(|b| b.coordinates.iter().find(|(name, _)| name == "time"))
+        .and_then(|(_, time)| Some(time.get(..16)?.replace('T', " ")))
+        .ok_or_else(|| {
+            crate::api::script_error(
+                "BadProduct",
+                &format!("{} has no time coordinate", name_of(ctx, product).unwrap_or_default()),
+                "CAMS files are dated by their name (z_cams_c_ecmf_<YYYYMMDDHH>…) or a CF time variable",
+            )
+        })
 }
 
 fn open_cams_product(
@@ -173,12 +190,22 @@ fn open_cams_product(
     product: &Dynamic,
 ) -> Result<Raster, Box<EvalAltResult>> {
     let path = product_file(ctx, product, "z_cams_*.nc")?;
-    let name = services::parse_cams_name(&path).map_err(service_error)?;
-    services::open_cams(&path, &name.code).map_err(service_error)
+    let code = match services::parse_cams_name(&path) {
+        Ok(name) => name.code,
+        // Not CAMS's own name: recognised by the species it holds.
+        Err(_) => services::cams_code_in(&path)
+            .map_err(service_error)?
+            .to_string(),
+    };
+    services::open_cams(&path, &code).map_err(service_error)
 }
 
 fn gmpe_date_of(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    services::parse_gmpe_date(&name_of(ctx, product)?)
+    if let Ok(date) = services::parse_gmpe_date(&name_of(ctx, product)?) {
+        return Ok(date.to_string());
+    }
+    let path = product_file(ctx, product, "*L4_GHRSST*.nc")?;
+    services::sst_date(&path)
         .map(|d| d.to_string())
         .map_err(service_error)
 }
@@ -191,11 +218,33 @@ fn open_gmpe_product(
     services::open_gmpe(&path).map_err(service_error)
 }
 
+/// A raster in degrees Celsius, by its unit: kelvin (or none) converted,
+/// °C kept, anything else refused.
+fn celsius_of(r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+    use crate::eo::raster::Binary;
+    match r.unit.as_str() {
+        "°C" | "C" | "degC" | "Celsius" | "celsius" | "degree_Celsius" | "degrees_Celsius" => {
+            let mut celsius = r;
+            celsius.unit = "°C".to_string();
+            Ok(celsius)
+        }
+        "" | "K" | "kelvin" | "Kelvin" | "degK" => {
+            let mut celsius = r.with_scalar(Binary::Subtract, 273.15, false);
+            celsius.unit = "°C".to_string();
+            Ok(celsius)
+        }
+        other => Err(crate::api::script_error(
+            "UnitMismatch",
+            &format!("to_celsius converts kelvin, but the raster is in \"{other}\""),
+            "to_celsius is for temperatures in kelvin; check the variable you opened",
+        )),
+    }
+}
+
 #[export_module]
 mod services_api {
     use super::*;
     use crate::eo::geometry::Aoi;
-    use crate::eo::raster::Binary;
     use rhai::{FLOAT, INT};
 
     /// Dates from `from` to `to` (both `"YYYY-MM-DD"`) every `every`: `"D"`,
@@ -390,7 +439,10 @@ mod services_api {
         gmpe_date_of(&ctx, &product)
     }
 
-    /// Opens `analysed_sst` of a GMPE product, in kelvin (land missing).
+    /// Opens the sea surface temperature of a GMPE product (`analysed_sst`,
+    /// kelvin, land missing) or of any SST analysis file recognised by its
+    /// content whatever its name: GHRSST L4 (`analysed_sst`) or NOAA OISST
+    /// (`sst`, in °C as the file says).
     ///
     /// ```rhai
     /// let p = ens_find(#{ main_class: "Copernicus-marine", from: "2019-08-01", to: "2019-08-01" })[0];
@@ -426,18 +478,20 @@ mod services_api {
         dated_stack(layers, dates, "GMPE SST")
     }
 
-    /// Kelvin to degrees Celsius (the unit becomes `°C`).
+    /// Kelvin to degrees Celsius (the unit becomes `°C`). The raster's unit
+    /// decides: kelvin (or no unit, as for a matrix) is converted, a raster
+    /// already in °C (a GRIB temperature, which GDAL gives in °C) comes back
+    /// unchanged, and any other unit is a `UnitMismatch` error.
     ///
     /// ```rhai
     /// let k = matrix(2, 2, 300.15).to_raster([0.0, 0.0, 1.0, 1.0]);
-    /// let c = to_celsius(k).stats().mean;
-    /// assert(c > 26.99 && c < 27.01, "27 °C");
+    /// let c = to_celsius(k);
+    /// assert(c.stats().mean > 26.99 && c.stats().mean < 27.01, "27 °C");
+    /// assert(to_celsius(c).stats().mean < 27.01, "already °C: unchanged");
     /// ```
-    #[rhai_fn(name = "to_celsius")]
-    pub fn raster_to_celsius(r: Raster) -> Raster {
-        let mut celsius = r.with_scalar(Binary::Subtract, 273.15, false);
-        celsius.unit = "°C".to_string();
-        celsius
+    #[rhai_fn(name = "to_celsius", return_raw)]
+    pub fn raster_to_celsius(r: Raster) -> Result<Raster, Box<EvalAltResult>> {
+        celsius_of(r)
     }
 
     /// Every date of a stack from kelvin to degrees Celsius.
@@ -449,7 +503,12 @@ mod services_api {
     /// ```
     #[rhai_fn(name = "to_celsius", return_raw)]
     pub fn stack_to_celsius(s: Stack) -> Result<Stack, Box<EvalAltResult>> {
-        let layers = s.layers().iter().cloned().map(raster_to_celsius).collect();
+        let layers = s
+            .layers()
+            .iter()
+            .cloned()
+            .map(celsius_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Stack::new(layers, Some(s.dates().to_vec())).map_err(crate::api::raster::raster_error)
     }
 

@@ -343,3 +343,198 @@ fn cgls_dmp_stacks_sardinia_in_kg_per_hectare_and_day() {
         ],
     );
 }
+
+/// A GeoTIFF of `values` (4 x 2, lon/lat), its unit type `unit`.
+fn write_lonlat_tif(path: &std::path::Path, values: Vec<f32>, unit: &str) -> gdal::Dataset {
+    use gdal::raster::Buffer;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut ds = gdal::DriverManager::get_driver_by_name("GTiff")
+        .unwrap()
+        .create_with_band_type::<f32, _>(path, 4, 2, 1)
+        .unwrap();
+    ds.set_geo_transform(&[10.0, 1.0, 0.0, 46.0, 0.0, -1.0])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+        .unwrap();
+    let mut band = ds.rasterband(1).unwrap();
+    band.write((0, 0), (4, 2), &mut Buffer::new((4, 2), values))
+        .unwrap();
+    let unit = std::ffi::CString::new(unit).unwrap();
+    // SAFETY: the band is open and the string outlives the call (the gdal
+    // crate has no setter for the unit type).
+    unsafe { gdal_sys::GDALSetRasterUnitType(band.c_rasterband(), unit.as_ptr()) };
+    ds
+}
+
+#[test]
+fn to_celsius_reads_the_unit_so_a_grib_temperature_is_not_converted_twice() {
+    use crate::common::{TestSession, on_script_thread};
+    let kelvin: Vec<f32> = (0..8).map(|i| 280.0 + i as f32).collect();
+    let expected = kelvin.iter().map(|&k| f64::from(k) - 273.15).sum::<f64>() / 8.0;
+    let (grib_mean, kelvin_mean, refusal) =
+        on_script_thread(std::time::Duration::from_secs(60), move || {
+            let mut t = TestSession::new(|_| {});
+            let ws = t.workspace();
+            // A 2 m temperature in kelvin, written as GRIB 2 by GDAL's driver;
+            // GDAL reads it back in °C (GRIB_NORMALIZE_UNITS).
+            let tif = write_lonlat_tif(&ws.join("resources/t2m.tif"), kelvin.clone(), "K");
+            let options = gdal::raster::RasterCreationOptions::from_iter([
+                "INPUT_UNIT=K",
+                "DISCIPLINE=0",
+                "PDS_TEMPLATE_NUMBERS=0 0 2 0 0 0 0 0 1 0 0 0 0 1 0 0 0 0 0 255 0 0 0 0 0",
+            ]);
+            let grib_driver = gdal::DriverManager::get_driver_by_name("GRIB").unwrap();
+            tif.create_copy(&grib_driver, ws.join("resources/t2m.grib2"), &options)
+                .unwrap()
+                .close()
+                .unwrap();
+            drop(tif);
+            write_lonlat_tif(&ws.join("resources/height.tif"), vec![1.0; 8], "m");
+            let mean = |t: &mut TestSession, code: &str| {
+                t.run(code).unwrap().cast::<rhai::Map>()["mean"]
+                    .as_float()
+                    .unwrap()
+            };
+            let grib = mean(
+                &mut t,
+                "to_celsius(open_raster(\"resources/t2m.grib2\")).stats()",
+            );
+            let tif = mean(
+                &mut t,
+                "to_celsius(open_raster(\"resources/t2m.tif\")).stats()",
+            );
+            let refusal = t
+                .run("to_celsius(open_raster(\"resources/height.tif\"))")
+                .unwrap_err()
+                .to_string();
+            (grib, tif, refusal)
+        });
+    assert!(
+        (grib_mean - expected).abs() < 1e-3,
+        "GRIB: {grib_mean} vs {expected}"
+    );
+    assert!(
+        (kelvin_mean - expected).abs() < 1e-4,
+        "K: {kelvin_mean} vs {expected}"
+    );
+    assert!(
+        refusal.contains("UnitMismatch") && refusal.contains("\"m\""),
+        "{refusal}"
+    );
+}
+
+/// A global grid at 10 degrees as CAMS and OISST write them: `lat` values
+/// (in the file's order), longitudes 5..355 E, one `time`, `variable`
+/// holding `value(lon, lat)`.
+fn write_global_nc(
+    path: &std::path::Path,
+    variable: &str,
+    lats: &[f32],
+    time_units: &str,
+    unit: &str,
+    value: impl Fn(f32, f32) -> f32,
+) {
+    use cleope::eo::netcdf::{Attr, NcWriter};
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let lons: Vec<f32> = (0..36).map(|i| 5.0 + 10.0 * i as f32).collect();
+    let nc = NcWriter::create(path).unwrap();
+    {
+        let root = nc.root();
+        root.attribute(&Attr::str("Conventions", "CF-1.6")).unwrap();
+        let time = root.dimension("time", 1).unwrap();
+        let lat = root.dimension("latitude", lats.len()).unwrap();
+        let lon = root.dimension("longitude", lons.len()).unwrap();
+        root.write(
+            "time",
+            &[&time],
+            &[0.0f64],
+            &[Attr::str("units", time_units)],
+        )
+        .unwrap();
+        let north = [Attr::str("units", "degrees_north")];
+        root.write("latitude", &[&lat], lats, &north).unwrap();
+        let east = [Attr::str("units", "degrees_east")];
+        root.write("longitude", &[&lon], &lons, &east).unwrap();
+        let values: Vec<f32> = lats
+            .iter()
+            .flat_map(|&la| lons.iter().map(move |&lo| (lo, la)))
+            .map(|(lo, la)| value(lo, la))
+            .collect();
+        root.write(
+            variable,
+            &[&time, &lat, &lon],
+            &values,
+            &[Attr::str("units", unit)],
+        )
+        .unwrap();
+    }
+    nc.close().unwrap();
+}
+
+#[test]
+fn cams_and_sst_files_open_by_their_content_whatever_their_names() {
+    use crate::common::{TestSession, on_script_thread};
+    let descending: Vec<f32> = (0..18).map(|i| 85.0 - 10.0 * i as f32).collect();
+    let ascending: Vec<f32> = descending.iter().rev().copied().collect();
+    // Values at lon 15 E: one per latitude, so a flip or a shift shows.
+    let column = |la: f32| 1e-3 * (la + 100.0);
+    let (cams, sst, date, refusal) = on_script_thread(
+        std::time::Duration::from_secs(60),
+        move || {
+            let mut t = TestSession::new(|_| {});
+            let ws = t.workspace();
+            write_global_nc(
+                &ws.join("local_files/ads-download.nc"),
+                "tcco",
+                &descending,
+                "hours since 2023-03-01 12:00:00.0",
+                "kg m**-2",
+                move |lo, la| if lo == 15.0 { column(la) } else { 0.0 },
+            );
+            write_global_nc(
+                &ws.join("local_files/oisst-avhrr-v02r01.20230101.nc"),
+                "sst",
+                &ascending,
+                "days since 2023-01-01 12:00:00",
+                "Celsius",
+                |lo, la| lo / 10.0 + la,
+            );
+            let cams = t
+                .run(
+                    "let co = cams_open(\"local_files/ads-download.nc\"); \
+                  co.clip([10.0, 30.0, 20.0, 40.0]).stats().mean",
+                )
+                .unwrap()
+                .as_float()
+                .unwrap();
+            let sst = t
+            .run("to_celsius(gmpe_open(\"local_files/oisst-avhrr-v02r01.20230101.nc\")).clip([-20.0, -10.0, -10.0, 0.0]).stats().mean")
+            .unwrap()
+            .as_float()
+            .unwrap();
+            let date = t
+                .run("gmpe_date(\"local_files/oisst-avhrr-v02r01.20230101.nc\")")
+                .unwrap()
+                .into_string()
+                .unwrap();
+            let refusal = t
+                .run("gmpe_open(\"local_files/ads-download.nc\")")
+                .unwrap_err()
+                .to_string();
+            (cams, sst, date, refusal)
+        },
+    );
+    assert!(
+        (cams - f64::from(column(35.0))).abs() < 1e-9,
+        "CAMS at 35 N, 15 E: {cams}"
+    );
+    // 15 W is 345 E: 34.5 + (-5).
+    assert!((sst - 29.5).abs() < 1e-4, "OISST at 5 S, 15 W: {sst}");
+    assert_eq!(date, "2023-01-01");
+    assert!(
+        refusal.contains("holds")
+            && refusal.contains("tcco")
+            && refusal.contains("analysed_sst or sst"),
+        "{refusal}"
+    );
+}

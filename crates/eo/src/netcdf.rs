@@ -21,6 +21,8 @@
 //! nc.close().unwrap();
 //! ```
 
+pub mod cf;
+
 use std::ffi::{CString, c_void};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};

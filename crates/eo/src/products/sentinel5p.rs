@@ -203,12 +203,11 @@ impl L2 {
         )
         .trim_end_matches(".nc")
         .to_string();
-        let species = Species::of_product(&name).ok_or_else(|| {
-            S5pError::product(
-                format!("{name} is not a Sentinel-5P Level-2 product of a known species"),
-                "give an S5P_…_L2__CO____, NO2, SO2, HCHO, CH4 or O3 product",
-            )
-        })?;
+        let species = match Species::of_product(&name) {
+            Some(species) => species,
+            // Clipped or renamed files keep the groups, not the name.
+            None => species_in(&file, &name)?,
+        };
         let dataset = crate::gdal::dataset::open(netcdf_path(&file, species.variable())).map_err(
             |e| match e {
                 OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal).into(),
@@ -348,6 +347,35 @@ pub fn area_mean(swath: &Swath, positive_only: bool) -> (f64, usize) {
     } else {
         (sum / count as f64, count)
     }
+}
+
+/// The species of a Level-2 file recognised by its content: the column
+/// variable its `PRODUCT` group holds.
+fn species_in(file: &str, name: &str) -> Result<Species, S5pError> {
+    let variables = crate::netcdf::cf::variables(file)?;
+    let holds = |species: &Species| {
+        let wanted = format!("/PRODUCT/{}", species.variable());
+        variables.contains(&wanted)
+    };
+    Species::ALL.into_iter().find(holds).ok_or_else(|| {
+        let expected: Vec<String> = Species::ALL
+            .iter()
+            .map(|s| format!("/PRODUCT/{}", s.variable()))
+            .collect();
+        let found = if variables.is_empty() {
+            "no variables".to_string()
+        } else {
+            variables.join(", ")
+        };
+        S5pError::product(
+            format!(
+                "{name} is not a Sentinel-5P Level-2 product of a known species: it holds {found}, \
+                 none of {}",
+                expected.join(", ")
+            ),
+            "give an S5P L2 product (CO, NO2, SO2, HCHO, CH4 or O3) or a clip of one that keeps its PRODUCT group",
+        )
+    })
 }
 
 /// `NETCDF:"file":/PRODUCT/variable`.

@@ -376,6 +376,81 @@ pub fn select_cams(files: &[String], code: &str, dates: &[NaiveDate], hours: &[u
     })
 }
 
+/// The variables of a netCDF file, for recognising it by its content.
+fn variables_of(path: &str) -> Result<Vec<String>, ServiceError> {
+    let variables = crate::netcdf::cf::variables(path)?;
+    if variables.is_empty() {
+        // A file of one variable offers no subdatasets: GDAL names it on its band.
+        return Ok(crate::netcdf::cf::single_variable_of(path)?);
+    }
+    Ok(variables)
+}
+
+/// The CAMS species a file holds, recognised by its variables (whatever
+/// the file is called: the ADS names regional and downloaded files freely).
+pub fn cams_code_in(path: &str) -> Result<&'static str, ServiceError> {
+    let variables = variables_of(path)?;
+    CAMS_SPECIES
+        .iter()
+        .map(|s| s.code)
+        .find(|code| variables.iter().any(|v| v == code))
+        .ok_or_else(|| {
+            let codes: Vec<&str> = CAMS_SPECIES.iter().map(|s| s.code).collect();
+            invalid(
+                format!(
+                    "{} is not a CAMS total-column file: it holds {}, none of the species ({})",
+                    base_name(path),
+                    variables.join(", "),
+                    codes.join(", ")
+                ),
+                "open another variable with open_raster(path, variable)",
+            )
+        })
+}
+
+/// The sea surface temperature variables cleope recognises: GHRSST L4
+/// (GMPE, OSTIA, …) and NOAA OISST.
+pub const SST_VARIABLES: [&str; 2] = ["analysed_sst", "sst"];
+
+/// The SST variable a file holds, recognised by its content.
+pub fn sst_variable_in(path: &str) -> Result<&'static str, ServiceError> {
+    let variables = variables_of(path)?;
+    SST_VARIABLES
+        .into_iter()
+        .find(|wanted| variables.iter().any(|v| v == wanted))
+        .ok_or_else(|| {
+            invalid(
+                format!(
+                    "{} is not a sea surface temperature analysis: it holds {}, not {}",
+                    base_name(path),
+                    variables.join(", "),
+                    SST_VARIABLES.join(" or ")
+                ),
+                "gmpe_open reads GHRSST L4 (analysed_sst) and NOAA OISST (sst) files",
+            )
+        })
+}
+
+/// The day of an SST analysis: from its GHRSST name, else from its first
+/// CF time (any file name).
+pub fn sst_date(path: &str) -> Result<NaiveDate, ServiceError> {
+    if let Ok(date) = parse_gmpe_date(path) {
+        return Ok(date);
+    }
+    let variable = sst_variable_in(path)?;
+    let bands = crate::netcdf::cf::bands(path, variable)?;
+    bands
+        .first()
+        .and_then(|band| band.coordinates.iter().find(|(name, _)| name == "time"))
+        .and_then(|(_, time)| NaiveDate::parse_from_str(time.get(..10)?, "%Y-%m-%d").ok())
+        .ok_or_else(|| {
+            invalid(
+                format!("{} has no time coordinate to date it by", base_name(path)),
+                "GHRSST files are dated by name (<YYYYMMDD>…-L4_GHRSST-…nc) or by a CF time variable",
+            )
+        })
+}
+
 /// A GDAL path to one variable of a netCDF file.
 fn netcdf_variable(path: &str, variable: &str) -> String {
     format!("NETCDF:\"{path}\":{variable}")
@@ -392,129 +467,10 @@ pub fn open_cams(path: &str, code: &str) -> Result<Raster, ServiceError> {
     Ok(raster)
 }
 
-/// Opens band 1 of a lon/lat grid: a file that declares no CRS (netCDF
-/// files without a `grid_mapping`, as ECMWF and GHRSST write them) is
-/// placed in WGS 84 lon/lat, and a global grid stored from 0 to 360
-/// degrees east comes back from -180 to 180 (its eastern half moved west).
-/// Both go through a VRT, so nothing is read now.
+/// Band 1 of a lon/lat grid, in WGS 84 when the file declares no CRS and
+/// from -180 to 180 degrees east (see [`crate::netcdf::cf`]).
 fn open_lonlat(source: &str) -> Result<Raster, ServiceError> {
-    let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
-        path: source.to_string(),
-        message: e.to_string(),
-    };
-    let dataset =
-        crate::gdal::dataset::open(source).map_err(|e| RasterError::opening(source, e))?;
-    let (width, height) = dataset.raster_size();
-    let transform = dataset.geo_transform().map_err(gdal_error)?;
-    let crs = dataset.projection();
-    let (x0, dx) = (transform[0], transform[1]);
-    let east_edge = x0 + dx * width as f64;
-    let global_0_360 = transform[2] == 0.0
-        && dx > 0.0
-        && x0 > -dx
-        && east_edge > 180.0 + dx / 2.0
-        && ((east_edge - x0) - 360.0).abs() < dx;
-    if !global_0_360 && !crs.is_empty() {
-        return Ok(Raster::open(source, 1)?);
-    }
-    // Columns whose centre lies west of 180 degrees stay east of Greenwich.
-    let split = if global_0_360 {
-        ((180.0 - x0) / dx - 0.5).ceil().clamp(0.0, width as f64) as usize
-    } else {
-        0
-    };
-    let west = if global_0_360 {
-        x0 + dx * split as f64 - 360.0
-    } else {
-        x0
-    };
-    let crs = if crs.is_empty() {
-        crate::raster::crs::wgs84_wkt()?
-    } else {
-        crs
-    };
-    let band = dataset.rasterband(1).map_err(gdal_error)?;
-    let xml = rolled_vrt(
-        source,
-        &RolledBand {
-            width,
-            height,
-            split,
-            transform: [west, dx, 0.0, transform[3], 0.0, transform[5]],
-            crs,
-            data_type: band.band_type().name(),
-            nodata: band.no_data_value(),
-            scale: band.scale().unwrap_or(1.0),
-            offset: band.offset().unwrap_or(0.0),
-            unit: band.unit(),
-        },
-    );
-    Ok(Raster::open_built(&xml, 1)?)
-}
-
-/// What the moved-halves VRT needs to know of the source band.
-struct RolledBand {
-    width: usize,
-    height: usize,
-    split: usize,
-    transform: [f64; 6],
-    crs: String,
-    data_type: String,
-    nodata: Option<f64>,
-    scale: f64,
-    offset: f64,
-    unit: String,
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A VRT (given to GDAL as its text) placing source columns `split..` first
-/// and `..split` after them (all of them in place when `split` is 0).
-fn rolled_vrt(source: &str, band: &RolledBand) -> String {
-    let source_xml = |src_col: usize, dst_col: usize, columns: usize| {
-        format!(
-            "<SimpleSource><SourceFilename relativeToVRT=\"0\">{}</SourceFilename>\
-             <SourceBand>1</SourceBand>\
-             <SrcRect xOff=\"{src_col}\" yOff=\"0\" xSize=\"{columns}\" ySize=\"{h}\"/>\
-             <DstRect xOff=\"{dst_col}\" yOff=\"0\" xSize=\"{columns}\" ySize=\"{h}\"/></SimpleSource>",
-            xml_escape(source),
-            h = band.height
-        )
-    };
-    let east = band.width - band.split;
-    let mut sources = source_xml(band.split, 0, east);
-    if band.split > 0 {
-        sources += &source_xml(0, east, band.split);
-    }
-    let nodata = band
-        .nodata
-        .map(|n| format!("<NoDataValue>{n}</NoDataValue>"))
-        .unwrap_or_default();
-    let t = band.transform;
-    format!(
-        "<VRTDataset rasterXSize=\"{}\" rasterYSize=\"{}\"><SRS>{}</SRS>\
-         <GeoTransform>{}, {}, {}, {}, {}, {}</GeoTransform>\
-         <VRTRasterBand dataType=\"{}\" band=\"1\">{nodata}<UnitType>{}</UnitType>\
-         <Offset>{}</Offset><Scale>{}</Scale>{sources}</VRTRasterBand></VRTDataset>",
-        band.width,
-        band.height,
-        xml_escape(&band.crs),
-        t[0],
-        t[1],
-        t[2],
-        t[3],
-        t[4],
-        t[5],
-        band.data_type,
-        xml_escape(&band.unit),
-        band.offset,
-        band.scale,
-    )
+    Ok(crate::netcdf::cf::open_lonlat(source, 1)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -567,7 +523,8 @@ pub fn select_gmpe(files: &[String], dates: &[NaiveDate]) -> Selection {
 /// Opens `analysed_sst` of a GHRSST L4 file (kelvin; land and ice-free
 /// gaps are missing).
 pub fn open_gmpe(path: &str) -> Result<Raster, ServiceError> {
-    let mut raster = open_lonlat(&netcdf_variable(path, "analysed_sst"))?;
+    let variable = sst_variable_in(path)?;
+    let mut raster = open_lonlat(&netcdf_variable(path, variable))?;
     if raster.unit.is_empty() || raster.unit == "kelvin" {
         raster.unit = "K".to_string();
     }

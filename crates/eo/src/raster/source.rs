@@ -81,7 +81,7 @@ impl BandSource {
                 .or_else(|| nodata_from_product_metadata(path)),
             scale: raster_band.scale().unwrap_or(1.0),
             offset: raster_band.offset().unwrap_or(0.0),
-            unit: raster_band.unit(),
+            unit: unit_of(&raster_band),
         }))
     }
 
@@ -115,6 +115,38 @@ impl BandSource {
         Ok(())
     }
 
+    /// Reads `window` of the band as the unsigned 32-bit words it stores,
+    /// untouched (no scale, offset or nodata): for flag variables such as
+    /// OLCI's `quality_flags`, whose bit 31 (land) and low bits a float32
+    /// read would merge (2^31 + 1 is not a float32). A flag test is then
+    /// `(word & mask) != 0` on these words, before any conversion.
+    pub fn read_words(
+        &self,
+        window: Window,
+        out: &mut [u32],
+        cancel: &Cancel,
+    ) -> Result<(), RasterError> {
+        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
+            .map_err(|e| RasterError::opening(&self.path, e))?;
+        let band = dataset.rasterband(self.band).map_err(gdal_error)?;
+        assert_eq!(out.len(), window.width * window.height, "a word per pixel");
+        cancel.check()?;
+        let words = band
+            .read_as::<u32>(
+                (window.col as isize, window.row as isize),
+                (window.width, window.height),
+                (window.width, window.height),
+                None,
+            )
+            .map_err(gdal_error)?;
+        out.copy_from_slice(words.data());
+        Ok(())
+    }
+
     fn to_physical(&self, values: &mut [f32]) {
         let nodata = self.nodata.map(|n| n as f32);
         let (scale, offset) = (self.scale as f32, self.offset as f32);
@@ -126,6 +158,24 @@ impl BandSource {
                 *value = *value * scale + offset;
             }
         }
+    }
+}
+
+/// The unit of a band's values: its unit type, or for GRIB, whose driver
+/// leaves the unit type empty, the `GRIB_UNIT` it reports. GDAL converts
+/// GRIB temperatures to degrees Celsius by default (its
+/// `GRIB_NORMALIZE_UNITS`) and says so there as `[C]`, so a GRIB 2 m
+/// temperature is "°C", never kelvin.
+fn unit_of(band: &gdal::raster::RasterBand) -> String {
+    use gdal::Metadata;
+    let declared = band.unit();
+    if !declared.is_empty() {
+        return declared;
+    }
+    let grib = band.metadata_item("GRIB_UNIT", "").unwrap_or_default();
+    match grib.trim_matches(['[', ']']) {
+        "C" => "°C".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -198,4 +248,120 @@ unsafe extern "C" fn keep_reading(
     // SAFETY: `read_band` passes a `&Cancel` that outlives the read.
     let cancel = unsafe { &*(cancel as *const Cancel) };
     c_int::from(cancel.check().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gdal::DriverManager;
+    use gdal::raster::{Buffer, RasterCreationOptions};
+    use gdal::spatial_ref::SpatialRef;
+
+    /// A 2 m temperature in kelvin written as GRIB 2 by GDAL's own driver
+    /// (product 0-0-0, temperature), as ECMWF and CAMS files hold it.
+    fn write_grib_temperature(dir: &std::path::Path) -> String {
+        let tif = dir.join("t2m.tif");
+        let mut ds = DriverManager::get_driver_by_name("GTiff")
+            .unwrap()
+            .create_with_band_type::<f32, _>(&tif, 4, 2, 1)
+            .unwrap();
+        ds.set_geo_transform(&[10.0, 1.0, 0.0, 46.0, 0.0, -1.0])
+            .unwrap();
+        ds.set_spatial_ref(&SpatialRef::from_epsg(4326).unwrap())
+            .unwrap();
+        let kelvin: Vec<f32> = (0..8).map(|i| 280.0 + i as f32).collect();
+        ds.rasterband(1)
+            .unwrap()
+            .write((0, 0), (4, 2), &mut Buffer::new((4, 2), kelvin))
+            .unwrap();
+        let grib = dir.join("t2m.grib2");
+        let options = RasterCreationOptions::from_iter([
+            "INPUT_UNIT=K",
+            "DISCIPLINE=0",
+            "PDS_TEMPLATE_NUMBERS=0 0 2 0 0 0 0 0 1 0 0 0 0 1 0 0 0 0 0 255 0 0 0 0 0",
+        ]);
+        let driver = DriverManager::get_driver_by_name("GRIB").unwrap();
+        ds.create_copy(&driver, &grib, &options)
+            .unwrap()
+            .close()
+            .unwrap();
+        grib.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn flag_words_keep_all_32_bits() {
+        use crate::netcdf::{Attr, NcWriter};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qualityFlags.nc");
+        // OLCI's quality_flags: land is bit 31, bright bit 27, ... invalid bit 25.
+        let words: Vec<u32> = vec![0x8000_0001, 0x8000_0000, 0x0800_0000, 1, 0xFFFF_FFFF, 0];
+        let nc = NcWriter::create(&path).unwrap();
+        {
+            let root = nc.root();
+            let rows = root.dimension("rows", 2).unwrap();
+            let columns = root.dimension("columns", 3).unwrap();
+            let attrs = [
+                Attr::u32s("flag_masks", &[0x8000_0000, 0x0800_0000, 1]),
+                Attr::str("flag_meanings", "land bright sun_glint_risk"),
+            ];
+            root.write("quality_flags", &[&rows, &columns], &words, &attrs)
+                .unwrap();
+        }
+        nc.close().unwrap();
+        let name = format!("NETCDF:\"{}\":quality_flags", path.display());
+        let band = BandSource {
+            path: name,
+            origin: Origin::File,
+            band: 1,
+            grid: Grid {
+                width: 3,
+                height: 2,
+                transform: GeoTransform([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+                crs: String::new(),
+            },
+            nodata: None,
+            scale: 1.0,
+            offset: 0.0,
+            unit: String::new(),
+        };
+        let mut read = vec![0u32; 6];
+        band.read_words(Window::full(3, 2), &mut read, &Cancel::default())
+            .unwrap();
+        // GDAL shows a netCDF variable without a y coordinate bottom-up:
+        // the file's second row first.
+        let shown: Vec<u32> = words[3..].iter().chain(&words[..3]).copied().collect();
+        assert_eq!(read, shown, "every bit, bit 31 with bit 0 included");
+        // What a float32 read makes of them: land-and-glint is land only.
+        let mut floats = vec![0f32; 6];
+        read_band(
+            &gdal::Dataset::open(&band.path)
+                .unwrap()
+                .rasterband(1)
+                .unwrap(),
+            Window::full(3, 2),
+            (3, 2),
+            &mut floats,
+            false,
+            &Cancel::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            floats[3], floats[4],
+            "float32 merges 0x80000001 and 0x80000000"
+        );
+    }
+
+    #[test]
+    fn a_grib_temperature_says_it_is_in_celsius_as_gdal_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let grib = write_grib_temperature(dir.path());
+        let band = BandSource::open(&grib, 1, Origin::File).unwrap();
+        assert_eq!(band.unit, "°C");
+        let mut values = vec![0.0f32; 8];
+        let window = Window::full(4, 2);
+        band.read(window, (4, 2), &mut values, &Cancel::default())
+            .unwrap();
+        // The kelvins written, as GDAL normalises them: 280 K is 6.85 °C.
+        assert!((values[0] - 6.85).abs() < 1e-3, "{values:?}");
+    }
 }

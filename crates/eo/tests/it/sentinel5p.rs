@@ -155,3 +155,74 @@ fn a_folder_without_netcdf_is_refused_clearly() {
         other => panic!("expected a product error, got {other:?}"),
     }
 }
+
+/// The `.nc` of a demo product copied out of its zip under `new_name`, as a
+/// subsetting service or a download tool leaves it (groups kept, name lost).
+fn renamed_copy(l2: &L2, dir: &std::path::Path, new_name: &str) -> String {
+    let target = dir.join(new_name);
+    match l2.file.strip_prefix("/vsizip/") {
+        Some(inside) => {
+            let (zip_path, member) = inside.split_once(".zip/").unwrap();
+            let archive = std::fs::File::open(format!("{zip_path}.zip")).unwrap();
+            let mut archive = zip::ZipArchive::new(archive).unwrap();
+            let mut file = archive.by_name(member).unwrap();
+            std::io::copy(&mut file, &mut std::fs::File::create(&target).unwrap()).unwrap();
+        }
+        None => {
+            std::fs::copy(&l2.file, &target).unwrap();
+        }
+    }
+    target.display().to_string()
+}
+
+#[test]
+fn a_renamed_product_file_is_recognised_by_its_product_group() {
+    let name = truth("s5p_krakatoa")["products"][0].as_str().unwrap();
+    let original = product(name);
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = L2::open(&renamed_copy(&original, dir.path(), "subset_krakatoa.nc")).unwrap();
+    assert_eq!(renamed.species, Species::So2);
+    assert_eq!(
+        renamed.date(),
+        original.date(),
+        "the date from the file's attributes"
+    );
+    let request = ReadRequest {
+        bounds: None,
+        qa: Some(0.0),
+        unit: Unit::Native,
+    };
+    let (a, b) = (
+        area_mean(&original.read(&request, &budget()).unwrap(), false),
+        area_mean(&renamed.read(&request, &budget()).unwrap(), false),
+    );
+    assert_eq!(a, b, "the same retrievals");
+}
+
+#[test]
+fn a_file_without_a_product_group_is_refused_with_what_it_holds() {
+    use cleope_eo::netcdf::{Attr, NcWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not_s5p.nc");
+    let nc = NcWriter::create(&path).unwrap();
+    {
+        let root = nc.root();
+        let x = root.dimension("x", 2).unwrap();
+        let y = root.dimension("y", 2).unwrap();
+        root.write(
+            "albedo",
+            &[&y, &x],
+            &[0.1f32; 4],
+            &[Attr::str("units", "1")],
+        )
+        .unwrap();
+        root.write("cloud", &[&y, &x], &[0.1f32; 4], &[]).unwrap();
+    }
+    nc.close().unwrap();
+    let message = L2::open(path.to_str().unwrap()).unwrap_err().to_string();
+    assert!(
+        message.contains("albedo, cloud")
+            && message.contains("/PRODUCT/carbonmonoxide_total_column"),
+        "{message}"
+    );
+}
