@@ -359,9 +359,9 @@ mod sentinel_api {
     /// ```rhai
     /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-18", to: "2020-08-18" })[0];
     /// let s0 = s1_clip(p, "VH", [13.639219, 45.615343, 13.780783, 45.682543], #{ calibration: "sigma0", noise: true });
-    /// let db = db(s0).stats();
-    /// assert(db.max < 10.0 && db.min < -15.0, "sigma0 in dB");
-    /// print(db);
+    /// let sea = db(s0).quantiles([0.5])[0];
+    /// assert(sea < -20.0, "calm sea near -25 dB in VH");
+    /// print(db(s0).stats());
     /// ```
     #[rhai_fn(name = "s1_clip", return_raw)]
     pub fn s1_clip_with(
