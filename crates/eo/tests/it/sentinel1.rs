@@ -367,7 +367,8 @@ fn expected_sigma0(pixel: usize, line: usize, remove_noise: bool) -> f64 {
 }
 
 /// The reference: the whole image calibrated independently, written as a
-/// float32 GeoTIFF with the same GCPs and warped by GDAL onto the box.
+/// float32 GeoTIFF with the same GCPs and warped onto the box by the
+/// `gdalwarp` program.
 fn reference_clip(
     dir: &std::path::Path,
     bounds: (f64, f64, f64, f64),
@@ -380,16 +381,24 @@ fn reference_clip(
         })
         .collect();
     write_image(&path, values, true, Some(f64::NAN));
-    let raster = warp_onto_box(
-        &path.display().to_string(),
-        1,
-        bounds,
-        box_size(bounds, 10.0),
-        cleope_eo::raster::Resampling::Bilinear,
-        None,
-    )
-    .unwrap();
-    with_test_compute(|c| c.plane(&raster)).unwrap().values
+    let warped = dir.join(format!("reference-{remove_noise}-warped.tif"));
+    let (width, height) = box_size(bounds, 10.0);
+    let status = std::process::Command::new("gdalwarp")
+        .args(["-q", "-overwrite", "-t_srs", "EPSG:4326", "-r", "bilinear"])
+        .args(["-ot", "Float32", "-dstnodata", "nan", "-te"])
+        .args([bounds.0, bounds.1, bounds.2, bounds.3].map(|v| v.to_string()))
+        .args(["-ts".to_string(), width.to_string(), height.to_string()])
+        .arg(&path)
+        .arg(&warped)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dataset = gdal::Dataset::open(&warped).unwrap();
+    let band = dataset.rasterband(1).unwrap();
+    band.read_as::<f32>((0, 0), (width, height), (width, height), None)
+        .unwrap()
+        .data()
+        .to_vec()
 }
 
 /// The area: most of the image, including its zero borders.

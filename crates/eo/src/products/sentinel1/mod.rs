@@ -407,31 +407,34 @@ pub fn warp_onto_box(
     resampling: Resampling,
     source_nodata: Option<f64>,
 ) -> Result<Raster, RasterError> {
-    let mut args = Vec::new();
-    if band != 1 {
-        args.extend(["-b".to_string(), band.to_string()]);
-    }
+    let target = crate::gdal::dataset::built_path("box");
     warp_box(
         source,
         Origin::File,
-        bounds,
-        size,
+        band,
+        (bounds, size),
         resampling,
         source_nodata,
-        args,
-    )
+        &target,
+    )?;
+    Raster::open_built(&target, 1)
 }
 
-/// [`warp_onto_box`] of a dataset made by `origin`, with more arguments.
+/// [`warp_onto_box`] of a dataset made by `origin` into `target`: a warped
+/// VRT (read lazily) when it ends in `.vrt`, else a GeoTIFF computed at
+/// once. The two differ slightly with bilinear resampling: a warped VRT
+/// warps block by block, and GDAL widens the kernel of each block by the
+/// ratio of its source window (larger for a rotated GRD) to its size; a
+/// GeoTIFF is warped as `gdalwarp -te -ts` to a file does it.
 fn warp_box(
     source: &str,
     origin: Origin,
-    (x0, y0, x1, y1): (f64, f64, f64, f64),
-    (width, height): (usize, usize),
+    band: usize,
+    ((x0, y0, x1, y1), (width, height)): ((f64, f64, f64, f64), (usize, usize)),
     resampling: Resampling,
     source_nodata: Option<f64>,
-    extra: Vec<String>,
-) -> Result<Raster, RasterError> {
+    target: &str,
+) -> Result<(), RasterError> {
     let method = match resampling {
         Resampling::Nearest => "near",
         Resampling::Bilinear => "bilinear",
@@ -439,9 +442,14 @@ fn warp_box(
         Resampling::Average => "average",
         Resampling::Mode => "mode",
     };
+    let format = if target.ends_with(".vrt") {
+        "VRT"
+    } else {
+        "GTiff"
+    };
     let mut args: Vec<String> = [
         "-of",
-        "VRT",
+        format,
         "-t_srs",
         "EPSG:4326",
         "-r",
@@ -460,10 +468,10 @@ fn warp_box(
     if let Some(nodata) = source_nodata {
         args.extend(["-srcnodata".into(), nodata.to_string()]);
     }
-    args.extend(extra);
-    let target = crate::gdal::dataset::built_path("box");
-    utilities::warp(source, origin, &args, &target).map_err(|e| RasterError::utility(source, e))?;
-    Raster::open_built(&target, 1)
+    if band != 1 {
+        args.extend(["-b".into(), band.to_string()]);
+    }
+    utilities::warp(source, origin, &args, target).map_err(|e| RasterError::utility(source, e))
 }
 
 /// The measurement of `polarisation` warped through its GCPs onto the
@@ -497,8 +505,10 @@ pub fn clip(
 /// Only the image window the area needs is calibrated, strip by strip,
 /// into a float32 GeoTIFF in GDAL's memory (charged to the budget) that
 /// has the measurement's size and GCPs but holds only that window (a
-/// sparse file); the warp onto the box is then read into memory and the
-/// temporary files are deleted.
+/// sparse file). It is warped onto the box as `gdalwarp -te -ts` into a
+/// GeoTIFF does (not through a lazy warped VRT, whose bilinear kernel GDAL
+/// widens block by block: up to several dB apart on speckle), read into
+/// memory, and the temporary files are deleted.
 pub fn clip_calibrated(
     grd: &Grd,
     polarisation: &str,
@@ -512,24 +522,26 @@ pub fn clip_calibrated(
     located.check_overlaps(bounds)?;
     let tables = grd.tables(polarisation, calibration)?;
     let window = located.window_over(bounds);
-    let calibrated = TemporaryFile(format!(
-        "/vsimem/cleope/s1-{}-{}.tif",
-        calibration.coefficient.name(),
-        TEMPORARY.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
+    let temporary = |kind: &str| {
+        TemporaryFile(format!(
+            "/vsimem/cleope/s1-{kind}-{}.tif",
+            TEMPORARY.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ))
+    };
+    let calibrated = temporary(calibration.coefficient.name());
     write_calibrated(&measurement, &calibrated.0, window, &tables, compute)?;
-    let warped = warp_box(
+    let warped_file = temporary("warped");
+    warp_box(
         &calibrated.0,
         Origin::Cleope,
-        bounds,
-        box_size(bounds, pixel),
+        1,
+        (bounds, box_size(bounds, pixel)),
         Resampling::Bilinear,
         None,
-        Vec::new(),
+        &warped_file.0,
     )?;
-    let warp_file = TemporaryFile(warped_path(&warped));
+    let warped = Raster::open_built(&warped_file.0, 1)?;
     let values = compute.plane(&warped)?.values;
-    drop(warp_file);
     let mut raster = Raster::from_values(warped.grid().clone(), values, compute.budget)?;
     raster.unit = calibration.coefficient.name().into();
     Ok(raster)
@@ -544,16 +556,6 @@ impl Drop for TemporaryFile {
     fn drop(&mut self) {
         let _ = gdal::vsi::unlink_mem_file(&self.0);
     }
-}
-
-/// The path of the file a raster read straight from a file reads.
-fn warped_path(raster: &Raster) -> String {
-    raster
-        .root()
-        .sources()
-        .first()
-        .map(|s| s.path.clone())
-        .unwrap_or_default()
 }
 
 /// Rows calibrated at once.
