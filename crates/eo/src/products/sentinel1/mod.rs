@@ -422,10 +422,11 @@ pub fn warp_onto_box(
 
 /// [`warp_onto_box`] of a dataset made by `origin` into `target`: a warped
 /// VRT (read lazily) when it ends in `.vrt`, else a GeoTIFF computed at
-/// once. The two differ slightly with bilinear resampling: a warped VRT
-/// warps block by block, and GDAL widens the kernel of each block by the
-/// ratio of its source window (larger for a rotated GRD) to its size; a
-/// GeoTIFF is warped as `gdalwarp -te -ts` to a file does it.
+/// once. With bilinear resampling of a rotated GRD the two differ: the
+/// warped VRT, warped block by block, comes out smoother (on the demo's
+/// speckle, a standard deviation of 4.16 DN rather than 4.48, a median
+/// difference of 2.6 %), most likely because GDAL scales the kernel by each
+/// block's source window; a GeoTIFF is what `gdalwarp -te -ts` to a file gives.
 fn warp_box(
     source: &str,
     origin: Origin,
@@ -506,9 +507,8 @@ pub fn clip(
 /// into a float32 GeoTIFF in GDAL's memory (charged to the budget) that
 /// has the measurement's size and GCPs but holds only that window (a
 /// sparse file). It is warped onto the box as `gdalwarp -te -ts` into a
-/// GeoTIFF does (not through a lazy warped VRT, whose bilinear kernel GDAL
-/// widens block by block: up to several dB apart on speckle), read into
-/// memory, and the temporary files are deleted.
+/// GeoTIFF does (not through a lazy warped VRT, which comes out smoother:
+/// see [`warp_box`]), read into memory, and the temporary files are deleted.
 pub fn clip_calibrated(
     grd: &Grd,
     polarisation: &str,
