@@ -5,7 +5,7 @@
 //! path (a folder, a zip, or for Sentinel-1 a measurement file).
 
 use crate::api::args::{self, Options};
-use crate::eo::products::sentinel1::{Grd, GrdError};
+use crate::eo::products::sentinel1::{Calibration, Coefficient, Grd, GrdError};
 use crate::eo::products::sentinel2::{BandRequest, Msi, MsiError};
 use crate::eo::raster::{Compute, Raster, RasterError};
 use crate::runtime::Host;
@@ -18,12 +18,69 @@ pub fn module() -> Module {
 
 /// A Sentinel-1 failure as a script error.
 fn grd_error(error: GrdError) -> Box<EvalAltResult> {
+    let message = error.to_string();
     match error {
         GrdError::Product { message, hint } => {
             crate::api::script_error("BadProduct", &message, &hint)
         }
+        GrdError::AoiOutsideProduct { .. } => crate::api::script_error(
+            "AoiOutsideProduct",
+            &message,
+            "check the area's order (lon_min, lat_min, lon_max, lat_max) and that the product covers it: search with the area (ens_find(#{ aoi: ... }))",
+        ),
+        GrdError::NotGeoreferenced { .. } => crate::api::script_error(
+            "NotGeoreferenced",
+            &message,
+            "Sentinel-1 measurements are located by their ground control points: use the measurement as ESA delivers it (a clipped or converted copy may have lost them)",
+        ),
         GrdError::Raster(e) => crate::api::raster::raster_error(e),
     }
+}
+
+/// The pixel size and calibration a Sentinel-1 clip's options ask for:
+/// `pixel` (metres), `calibration` ("sigma0", "beta0", "gamma0"; none
+/// gives amplitude DN) and `noise` (remove the thermal noise first).
+fn grd_request(options: &Map) -> Result<(f64, Option<Calibration>), Box<EvalAltResult>> {
+    Options::check(options, &["pixel", "calibration", "noise"])?;
+    let pixel = match options.get("pixel") {
+        Some(v) => number(v, "pixel")?,
+        None => 10.0,
+    };
+    let remove_noise = match options.get("noise") {
+        None => false,
+        Some(v) => v.as_bool().map_err(|_| {
+            crate::api::script_error(
+                "BadOption",
+                &format!("noise must be true or false, not {v}"),
+                "",
+            )
+        })?,
+    };
+    let coefficient = match options.get("calibration") {
+        None => None,
+        Some(v) => {
+            let name = v.clone().into_string().unwrap_or_else(|_| v.to_string());
+            Some(Coefficient::named(&name).ok_or_else(|| {
+                crate::api::script_error(
+                    "BadOption",
+                    &format!("\"{name}\" is not a calibration"),
+                    &format!("the calibrations are {}", Coefficient::NAMES.join(", ")),
+                )
+            })?)
+        }
+    };
+    if remove_noise && coefficient.is_none() {
+        return Err(crate::api::script_error(
+            "BadOption",
+            "noise: true needs a calibration",
+            "the thermal noise is removed from calibrated values: add calibration: \"sigma0\"",
+        ));
+    }
+    let calibration = coefficient.map(|coefficient| Calibration {
+        coefficient,
+        remove_noise,
+    });
+    Ok((pixel, calibration))
 }
 
 /// A Sentinel-2 failure as a script error.
@@ -127,6 +184,46 @@ fn compute<T>(
         cancel: &host.cancel,
     };
     work(&compute).map_err(crate::api::raster::raster_error)
+}
+
+/// Runs Sentinel-1 work that computes, on the session's pool and budget.
+fn compute_grd<T>(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(&Compute) -> Result<T, GrdError>,
+) -> Result<T, Box<EvalAltResult>> {
+    let host = Host::of(ctx)?;
+    let compute = Compute {
+        pool: &host.pool,
+        budget: &host.memory,
+        cancel: &host.cancel,
+    };
+    work(&compute).map_err(grd_error)
+}
+
+/// The products clipped to `area` and stacked in sensing order.
+fn stack_products(
+    ctx: &NativeCallContext,
+    products: &Array,
+    polarisation: &str,
+    area: &Dynamic,
+    pixel: f64,
+    calibration: Option<Calibration>,
+) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
+    let area = args::bounds(area)?;
+    if products.is_empty() {
+        return Err(crate::api::script_error(
+            "BadValue",
+            "there are no products to stack",
+            "check the search: ens_find returned nothing for your area and dates",
+        ));
+    }
+    let grds = products
+        .iter()
+        .map(|p| open_grd(ctx, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    compute_grd(ctx, |c| {
+        crate::eo::products::sentinel1::stack_with(&grds, polarisation, area, pixel, calibration, c)
+    })
 }
 
 fn open_grd(ctx: &NativeCallContext, product: &Dynamic) -> Result<Grd, Box<EvalAltResult>> {
@@ -241,7 +338,9 @@ mod sentinel_api {
     /// The measurement of a polarisation warped through its ground control
     /// points onto the lon/lat grid over `area` (an aoi or `[lon_min,
     /// lat_min, lon_max, lat_max]`) with 10 m pixels: CLEOPE's `gdalwarp -te`
-    /// clip. Values are the GRD's amplitude DN (no calibration).
+    /// clip. Values are the GRD's amplitude DN (no calibration; see the
+    /// options form for σ⁰). An area outside the product's footprint is an
+    /// `AoiOutsideProduct` error.
     ///
     /// ```rhai
     /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-18", to: "2020-08-18" })[0];
@@ -279,6 +378,37 @@ mod sentinel_api {
         sentinel1::clip(&open_grd(&ctx, &product)?, polarisation, area, pixel).map_err(grd_error)
     }
 
+    /// The clip with options: `calibration` ("sigma0", "beta0" or "gamma0":
+    /// DN² / A², A interpolated bilinearly from the product's calibration
+    /// annotation, applied on the image grid before the warp), `noise: true`
+    /// (subtract the thermal noise of the noise annotation first), `pixel`
+    /// (metres, default 10). Calibrated values are linear powers: `db()`
+    /// gives dB. Zero DN (image borders) and powers ≤ 0 once the noise is
+    /// removed are missing (SNAP writes a tiny floor value there instead).
+    ///
+    /// ```rhai
+    /// let p = ens_find(#{ mission: "Sentinel-1", from: "2020-08-18", to: "2020-08-18" })[0];
+    /// let s0 = s1_clip(p, "VH", [13.639219, 45.615343, 13.780783, 45.682543], #{ calibration: "sigma0", noise: true });
+    /// let sea = db(s0).quantiles([0.5])[0];
+    /// assert(sea < -20.0, "calm sea near -25 dB in VH");
+    /// print(db(s0).stats());
+    /// ```
+    #[rhai_fn(name = "s1_clip", return_raw)]
+    pub fn s1_clip_with(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        polarisation: &str,
+        area: Dynamic,
+        options: Map,
+    ) -> Result<Raster, Box<EvalAltResult>> {
+        let area = args::bounds(&area)?;
+        let (pixel, calibration) = grd_request(&options)?;
+        let grd = open_grd(&ctx, &product)?;
+        compute_grd(&ctx, |c| {
+            sentinel1::clip_with(&grd, polarisation, area, pixel, calibration, c)
+        })
+    }
+
     /// Products clipped to the same area (10 m pixels), stacked in sensing
     /// order (from the product names; CLEOPE used the TIFF processing time,
     /// which misorders reprocessed products), dated "YYYY-MM-DD HH:MM".
@@ -313,20 +443,28 @@ mod sentinel_api {
         area: Dynamic,
         pixel: FLOAT,
     ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
-        let area = args::bounds(&area)?;
         let pixel = number(&Dynamic::from_float(pixel), "the pixel size")?;
-        if products.is_empty() {
-            return Err(crate::api::script_error(
-                "BadValue",
-                "there are no products to stack",
-                "check the search: ens_find returned nothing for your area and dates",
-            ));
-        }
-        let grds = products
-            .iter()
-            .map(|p| open_grd(&ctx, p))
-            .collect::<Result<Vec<_>, _>>()?;
-        sentinel1::stack(&grds, polarisation, area, pixel).map_err(grd_error)
+        stack_products(&ctx, &products, polarisation, &area, pixel, None)
+    }
+
+    /// The stack with the options of `s1_clip` (`calibration`, `noise`,
+    /// `pixel`): σ⁰ per date, ready for `db()`.
+    ///
+    /// ```rhai
+    /// let found = ens_find(#{ mission: "Sentinel-1", aoi: aoi_bbox(114.07, 30.53, 114.09, 30.54) });
+    /// let s = s1_stack(found, "VH", [114.06722222, 30.52527778, 114.095, 30.54], #{ calibration: "sigma0" });
+    /// print(db(s[0]).stats());
+    /// ```
+    #[rhai_fn(name = "s1_stack", return_raw)]
+    pub fn s1_stack_with(
+        ctx: NativeCallContext,
+        products: Array,
+        polarisation: &str,
+        area: Dynamic,
+        options: Map,
+    ) -> Result<crate::eo::raster::Stack, Box<EvalAltResult>> {
+        let (pixel, calibration) = grd_request(&options)?;
+        stack_products(&ctx, &products, polarisation, &area, pixel, calibration)
     }
 
     /// CLEOPE's bright-spot (ship) detection on a clipped SAR image: a 2–98 %

@@ -188,6 +188,18 @@ impl Geometry {
         points
     }
 
+    /// True on the image's border of zero DN: real GRD images have no data
+    /// in their first and last samples and lines (outside every area, which
+    /// lies `MARGIN` inside the image).
+    fn on_border(&self, sample: usize, line: usize) -> bool {
+        const SAMPLES: usize = 8;
+        const LINES: usize = 4;
+        sample < SAMPLES
+            || sample + SAMPLES >= self.samples
+            || line < LINES
+            || line + LINES >= self.lines
+    }
+
     /// The image corners on the ground (first line first).
     fn footprint(&self) -> Vec<(f64, f64)> {
         let (s, l) = ((self.samples - 1) as f64, (self.lines - 1) as f64);
@@ -403,7 +415,8 @@ impl Backscatter for Wuhan {
 // ---------------------------------------------------------------------------
 // Writing a product
 
-/// The measurement image of one polarisation, with speckle.
+/// The measurement image of one polarisation, with speckle, and zero DN
+/// (no data) on its borders as real GRD images have.
 fn render(geometry: &Geometry, scene: &dyn Backscatter, vv: bool, seed: u64) -> Vec<u16> {
     let speckle = Gamma::new(LOOKS, 1.0 / LOOKS).expect("valid looks");
     let rows: Vec<Vec<u16>> = (0..geometry.lines)
@@ -413,6 +426,9 @@ fn render(geometry: &Geometry, scene: &dyn Backscatter, vv: bool, seed: u64) -> 
                 rand::rngs::StdRng::seed_from_u64(texture::hash(seed, line as i64, vv as i64, 0));
             (0..geometry.samples)
                 .map(|sample| {
+                    if geometry.on_border(sample, line) {
+                        return 0;
+                    }
                     let (lon, lat) = geometry.ground(sample as f64, line as f64);
                     let mean = scene.amplitude(lon, lat, vv);
                     let intensity: f64 = speckle.sample(&mut rng);
@@ -584,34 +600,144 @@ fn annotation(
     )
 }
 
-/// Calibration vectors (constant over the small image): sigma0 = DN² / A².
+/// The incidence angle (degrees) at an image position: 30.5° at near range
+/// to 45.5° at far range, as the geolocation grid says, drifting a little
+/// along the lines.
+fn incidence(geometry: &Geometry, sample: f64, line: f64) -> f64 {
+    30.5 + 15.0 * sample / (geometry.samples - 1) as f64 + 0.2 * line / geometry.lines as f64
+}
+
+/// β⁰'s table: constant, as in real IW GRD products.
+const BETA_TABLE: f64 = 474.0;
+
+/// The lines that carry calibration or noise vectors: about `count` steps
+/// apart, the first line and the last one included (real products give one
+/// vector about every second of azimuth time, the last at the image end).
+fn vector_lines(geometry: &Geometry, count: usize) -> Vec<usize> {
+    let step = geometry.lines.div_ceil(count).max(1);
+    let mut lines: Vec<usize> = (0..geometry.lines).step_by(step).collect();
+    if lines.last() != Some(&(geometry.lines - 1)) {
+        lines.push(geometry.lines - 1);
+    }
+    lines
+}
+
+/// The pixels vectors give values at: every 40, and the last one.
+fn vector_pixels(geometry: &Geometry) -> Vec<usize> {
+    let mut pixels: Vec<usize> = (0..geometry.samples).step_by(40).collect();
+    if pixels.last() != Some(&(geometry.samples - 1)) {
+        pixels.push(geometry.samples - 1);
+    }
+    pixels
+}
+
+/// Numbers as ESA's annotation writes them ("6.123457e+02").
+fn scientific(values: impl IntoIterator<Item = f64>) -> String {
+    values
+        .into_iter()
+        .map(|v| format!("{v:.6e}"))
+        .map(|v| match v.split_once('e') {
+            Some((mantissa, exponent)) => {
+                let exponent: i32 = exponent.parse().unwrap_or(0);
+                format!(
+                    "{mantissa}e{}{:02}",
+                    if exponent < 0 { '-' } else { '+' },
+                    exponent.abs()
+                )
+            }
+            None => v,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn integers(values: &[usize]) -> String {
+    values
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The azimuth time of an image line.
+fn line_time(acquisition: &Acquisition, geometry: &Geometry, line: usize) -> NaiveDateTime {
+    let span = (acquisition.stop() - acquisition.start)
+        .num_microseconds()
+        .unwrap_or(0);
+    acquisition.start + Duration::microseconds(span * line as i64 / geometry.lines.max(1) as i64)
+}
+
+/// The calibration annotation: for each vector line, the σ⁰, β⁰ and γ⁰
+/// tables at every 40th pixel (σ⁰ = DN² / A²): A_β constant, A_σ = A_β /
+/// √sin θ (about 560 to 665 across the image) and A_γ = A_σ √cos θ.
 fn calibration(acquisition: &Acquisition, polarisation: &str, geometry: &Geometry) -> String {
-    let pixels = format!("0 {}", geometry.samples - 1);
-    let vector = |line: usize, time: NaiveDateTime| {
-        format!(
-            "    <calibrationVector>\n      <azimuthTime>{}</azimuthTime>\n      <line>{line}</line>\n      <pixel count=\"2\">{pixels}</pixel>\n      <sigmaNought count=\"2\">4.750000e+02 4.750000e+02</sigmaNought>\n      <betaNought count=\"2\">2.370000e+02 2.370000e+02</betaNought>\n      <gamma count=\"2\">4.300000e+02 4.300000e+02</gamma>\n      <dn count=\"2\">2.370000e+02 2.370000e+02</dn>\n    </calibrationVector>\n",
-            iso_micros(time)
-        )
-    };
+    let pixels = vector_pixels(geometry);
+    let count = pixels.len();
+    let lines = vector_lines(geometry, 8);
+    let mut vectors = String::new();
+    for &line in &lines {
+        let angles: Vec<f64> = pixels
+            .iter()
+            .map(|&p| incidence(geometry, p as f64, line as f64).to_radians())
+            .collect();
+        let sigma: Vec<f64> = angles.iter().map(|a| BETA_TABLE / a.sin().sqrt()).collect();
+        let gamma = sigma.iter().zip(&angles).map(|(s, a)| s * a.cos().sqrt());
+        vectors += &format!(
+            "    <calibrationVector>\n      <azimuthTime>{}</azimuthTime>\n      <line>{line}</line>\n      <pixel count=\"{count}\">{}</pixel>\n      <sigmaNought count=\"{count}\">{}</sigmaNought>\n      <betaNought count=\"{count}\">{}</betaNought>\n      <gamma count=\"{count}\">{}</gamma>\n      <dn count=\"{count}\">{}</dn>\n    </calibrationVector>\n",
+            iso_micros(line_time(acquisition, geometry, line)),
+            integers(&pixels),
+            scientific(sigma.iter().copied()),
+            scientific(pixels.iter().map(|_| BETA_TABLE)),
+            scientific(gamma),
+            scientific(pixels.iter().map(|_| BETA_TABLE)),
+        );
+    }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<calibration>\n  <adsHeader>\n    <missionId>{}</missionId>\n    <productType>GRD</productType>\n    <polarisation>{}</polarisation>\n    <mode>IW</mode>\n    <swath>IW</swath>\n    <startTime>{}</startTime>\n    <stopTime>{}</stopTime>\n  </adsHeader>\n  <calibrationVectorList count=\"2\">\n{}{}  </calibrationVectorList>\n</calibration>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<calibration>\n  <adsHeader>\n    <missionId>{}</missionId>\n    <productType>GRD</productType>\n    <polarisation>{}</polarisation>\n    <mode>IW</mode>\n    <swath>IW</swath>\n    <startTime>{}</startTime>\n    <stopTime>{}</stopTime>\n  </adsHeader>\n  <calibrationInformation>\n    <absoluteCalibrationConstant>1.000000e+00</absoluteCalibrationConstant>\n  </calibrationInformation>\n  <calibrationVectorList count=\"{}\">\n{vectors}  </calibrationVectorList>\n</calibration>\n",
         acquisition.platform,
         polarisation.to_uppercase(),
         iso_micros(acquisition.start),
         iso_micros(acquisition.stop()),
-        vector(0, acquisition.start),
-        vector(geometry.lines - 1, acquisition.stop()),
+        lines.len(),
     )
 }
 
-/// Thermal noise vectors (a constant low floor).
+/// The thermal noise annotation (IPF ≥ 2.9): range vectors giving a noise
+/// floor near −30 dB in σ⁰ with the scalloping of the sub-swath beams, and
+/// one azimuth block (the image lies in IW2) varying by a few percent.
 fn noise(acquisition: &Acquisition, polarisation: &str, geometry: &Geometry) -> String {
+    let pixels = vector_pixels(geometry);
+    let count = pixels.len();
+    let range_lines = vector_lines(geometry, 5);
+    let mut range = String::new();
+    for &line in &range_lines {
+        let eta = pixels.iter().map(|&p| {
+            let angle = incidence(geometry, p as f64, line as f64).to_radians();
+            let floor_db = -30.0 + 1.5 * (p as f64 / 180.0 * std::f64::consts::PI).cos();
+            10f64.powf(floor_db / 10.0) * BETA_TABLE * BETA_TABLE / angle.sin()
+        });
+        range += &format!(
+            "    <noiseRangeVector>\n      <azimuthTime>{}</azimuthTime>\n      <line>{line}</line>\n      <pixel count=\"{count}\">{}</pixel>\n      <noiseRangeLut count=\"{count}\">{}</noiseRangeLut>\n    </noiseRangeVector>\n",
+            iso_micros(line_time(acquisition, geometry, line)),
+            integers(&pixels),
+            scientific(eta),
+        );
+    }
+    let azimuth_lines = vector_lines(geometry, 12);
+    let factors = azimuth_lines
+        .iter()
+        .map(|&l| 1.0 + 0.04 * (l as f64 / 90.0).sin());
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<noise>\n  <adsHeader>\n    <missionId>{}</missionId>\n    <productType>GRD</productType>\n    <polarisation>{}</polarisation>\n    <mode>IW</mode>\n    <swath>IW</swath>\n  </adsHeader>\n  <noiseRangeVectorList count=\"1\">\n    <noiseRangeVector>\n      <azimuthTime>{}</azimuthTime>\n      <line>0</line>\n      <pixel count=\"2\">0 {}</pixel>\n      <noiseRangeLut count=\"2\">1.000000e+02 1.000000e+02</noiseRangeLut>\n    </noiseRangeVector>\n  </noiseRangeVectorList>\n</noise>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<noise>\n  <adsHeader>\n    <missionId>{}</missionId>\n    <productType>GRD</productType>\n    <polarisation>{}</polarisation>\n    <mode>IW</mode>\n    <swath>IW</swath>\n  </adsHeader>\n  <noiseRangeVectorList count=\"{}\">\n{range}  </noiseRangeVectorList>\n  <noiseAzimuthVectorList count=\"1\">\n    <noiseAzimuthVector>\n      <swath>IW2</swath>\n      <firstAzimuthLine>0</firstAzimuthLine>\n      <firstRangeSample>0</firstRangeSample>\n      <lastAzimuthLine>{}</lastAzimuthLine>\n      <lastRangeSample>{}</lastRangeSample>\n      <line count=\"{}\">{}</line>\n      <noiseAzimuthLut count=\"{}\">{}</noiseAzimuthLut>\n    </noiseAzimuthVector>\n  </noiseAzimuthVectorList>\n</noise>\n",
         acquisition.platform,
         polarisation.to_uppercase(),
-        iso_micros(acquisition.start),
-        geometry.samples - 1
+        range_lines.len(),
+        geometry.lines - 1,
+        geometry.samples - 1,
+        azimuth_lines.len(),
+        integers(&azimuth_lines),
+        azimuth_lines.len(),
+        scientific(factors),
     )
 }
 

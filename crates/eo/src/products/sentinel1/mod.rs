@@ -6,6 +6,15 @@
 //! CLEOPE sorted its stack by the TIFF `DateTime` tag, which is when the
 //! product was *processed*; a reprocessed product then lands in the wrong
 //! place. Here stacks are sorted by the sensing start written in the name.
+//!
+//! Clips can be calibrated to σ⁰, β⁰ or γ⁰ ([`calibration`]), and every
+//! clip first checks that its area meets the product ([`footprint`]).
+
+pub mod calibration;
+pub mod footprint;
+
+pub use calibration::{Calibration, Coefficient};
+pub use footprint::Georeferencing;
 
 use super::names;
 use crate::ens::EnsProduct;
@@ -22,6 +31,12 @@ pub enum GrdError {
     /// The product is not what the routine needs; `hint` says what to do.
     #[error("{message}")]
     Product { message: String, hint: String },
+    /// The area to clip does not meet the product.
+    #[error("the area ({area}) does not intersect the product's footprint ({footprint})")]
+    AoiOutsideProduct { area: String, footprint: String },
+    /// The measurement has neither (enough) GCPs nor a geotransform.
+    #[error("{file} has no georeferencing: {gcps} ground control points and no geotransform")]
+    NotGeoreferenced { file: String, gcps: usize },
     #[error(transparent)]
     Raster(#[from] RasterError),
 }
@@ -120,8 +135,9 @@ impl Grd {
             )),
             Source::Product(product) => {
                 // Only the measurements themselves: GDAL's `.tiff.aux.xml`
-                // statistics (gdalinfo -stats, QGIS) lie beside them.
-                let pattern = format!("measurement/*-{polarisation}-*.tif*");
+                // statistics (gdalinfo -stats, QGIS), `.ovr` overviews and
+                // `.msk` masks lie beside them.
+                let pattern = format!("measurement/s1?-*-{polarisation}-*.tif*");
                 let mut found: Vec<String> = product
                     .files(&pattern)
                     .map_err(|e| GrdError::product(e.to_string(), ""))?
@@ -154,7 +170,7 @@ impl Grd {
             Source::Measurement(_, own) => vec![own.to_uppercase()],
             Source::Product(product) => {
                 let mut found: Vec<String> = product
-                    .files("measurement/*.tif*")
+                    .files("measurement/s1?-*.tif*")
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|f| measurement_name(f.rsplit('/').next().unwrap_or(f)))
@@ -165,6 +181,50 @@ impl Grd {
                 found
             }
         }
+    }
+
+    /// The tables that calibrate a polarisation: the calibration annotation
+    /// and, to remove the thermal noise, the noise annotation, both named
+    /// after the measurement (`annotation/calibration/calibration-<stem>.xml`
+    /// and `noise-<stem>.xml` beside `measurement/<stem>.tiff`).
+    pub fn tables(
+        &self,
+        polarisation: &str,
+        calibration: Calibration,
+    ) -> Result<calibration::Tables, GrdError> {
+        let measurement = self.measurement(polarisation)?;
+        let read = |kind: &str| {
+            let path = annotation_file(&measurement, kind);
+            let text = read_text(&path).map_err(|e| {
+                GrdError::product(
+                    format!("{} has no {kind} annotation for its {polarisation} measurement ({e})", self.name),
+                    format!("calibration reads annotation/calibration/{kind}-<measurement name>.xml: open the whole product (its folder or zip), not the measurement file alone"),
+                )
+            })?;
+            Ok::<_, GrdError>((path, text))
+        };
+        let (calibration_path, calibration_text) = read("calibration")?;
+        let noise = calibration
+            .remove_noise
+            .then(|| read("noise"))
+            .transpose()?;
+        calibration::Tables::parse(
+            &calibration_text,
+            calibration.coefficient,
+            noise.as_ref().map(|(_, text)| text.as_str()),
+        )
+        .map_err(|e| {
+            let file = noise
+                .as_ref()
+                .map_or(calibration_path, |(path, _)| path.clone());
+            GrdError::product(
+                format!(
+                    "cannot read the calibration tables ({e}) in {}",
+                    base_name(&file)
+                ),
+                "the annotation does not follow ESA's Sentinel-1 product specification",
+            )
+        })
     }
 
     /// The pass direction the manifest records ("ASCENDING"/"DESCENDING").
@@ -226,6 +286,22 @@ fn measurement_name(file: &str) -> Option<(String, NaiveDateTime)> {
     let start =
         NaiveDateTime::parse_from_str(&parts[4].to_ascii_uppercase(), "%Y%m%dT%H%M%S").ok()?;
     Some((parts[3].to_string(), start))
+}
+
+/// The annotation file of `kind` ("calibration", "noise") that belongs to
+/// a measurement: `<SAFE>/annotation/calibration/<kind>-<stem>.xml`.
+fn annotation_file(measurement: &str, kind: &str) -> String {
+    let (folder, file) = measurement.rsplit_once('/').unwrap_or((".", measurement));
+    let safe = folder.strip_suffix("/measurement").unwrap_or(folder);
+    let stem = file
+        .strip_suffix(".tiff")
+        .or_else(|| file.strip_suffix(".tif"))
+        .unwrap_or(file);
+    format!("{safe}/annotation/calibration/{kind}-{stem}.xml")
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// The most a product's metadata file may hold: manifests are kilobytes, so
@@ -326,11 +402,40 @@ pub fn box_size((x0, y0, x1, y1): (f64, f64, f64, f64), pixel: f64) -> (usize, u
 pub fn warp_onto_box(
     source: &str,
     band: usize,
-    (x0, y0, x1, y1): (f64, f64, f64, f64),
-    (width, height): (usize, usize),
+    bounds: (f64, f64, f64, f64),
+    size: (usize, usize),
     resampling: Resampling,
     source_nodata: Option<f64>,
 ) -> Result<Raster, RasterError> {
+    let target = crate::gdal::dataset::built_path("box");
+    warp_box(
+        source,
+        Origin::File,
+        band,
+        (bounds, size),
+        resampling,
+        source_nodata,
+        &target,
+    )?;
+    Raster::open_built(&target, 1)
+}
+
+/// [`warp_onto_box`] of a dataset made by `origin` into `target`: a warped
+/// VRT (read lazily) when it ends in `.vrt`, else a GeoTIFF computed at
+/// once. With bilinear resampling of a rotated GRD the two differ: the
+/// warped VRT, warped block by block, comes out smoother (on the demo's
+/// speckle, a standard deviation of 4.16 DN rather than 4.48, a median
+/// difference of 2.6 %), most likely because GDAL scales the kernel by each
+/// block's source window; a GeoTIFF is what `gdalwarp -te -ts` to a file gives.
+fn warp_box(
+    source: &str,
+    origin: Origin,
+    band: usize,
+    ((x0, y0, x1, y1), (width, height)): ((f64, f64, f64, f64), (usize, usize)),
+    resampling: Resampling,
+    source_nodata: Option<f64>,
+    target: &str,
+) -> Result<(), RasterError> {
     let method = match resampling {
         Resampling::Nearest => "near",
         Resampling::Bilinear => "bilinear",
@@ -338,9 +443,14 @@ pub fn warp_onto_box(
         Resampling::Average => "average",
         Resampling::Mode => "mode",
     };
+    let format = if target.ends_with(".vrt") {
+        "VRT"
+    } else {
+        "GTiff"
+    };
     let mut args: Vec<String> = [
         "-of",
-        "VRT",
+        format,
         "-t_srs",
         "EPSG:4326",
         "-r",
@@ -362,14 +472,13 @@ pub fn warp_onto_box(
     if band != 1 {
         args.extend(["-b".into(), band.to_string()]);
     }
-    let target = crate::gdal::dataset::built_path("box");
-    utilities::warp(source, Origin::File, &args, &target)
-        .map_err(|e| RasterError::utility(source, e))?;
-    Raster::open_built(&target, 1)
+    utilities::warp(source, origin, &args, target).map_err(|e| RasterError::utility(source, e))
 }
 
 /// The measurement of `polarisation` warped through its GCPs onto the
-/// lon/lat box, `pixel` metres a side (bilinear; the GRD's 0 = no data).
+/// lon/lat box, `pixel` metres a side (bilinear; the GRD's 0 = no data):
+/// amplitude DN. An area outside the product's footprint, or a measurement
+/// without georeferencing, is an error rather than a raster of nothing.
 pub fn clip(
     grd: &Grd,
     polarisation: &str,
@@ -377,17 +486,175 @@ pub fn clip(
     pixel: f64,
 ) -> Result<Raster, GrdError> {
     let measurement = grd.measurement(polarisation)?;
-    let size = box_size(bounds, pixel);
+    Georeferencing::of(&measurement)?.check_overlaps(bounds)?;
     let mut raster = warp_onto_box(
         &measurement,
         1,
         bounds,
-        size,
+        box_size(bounds, pixel),
         Resampling::Bilinear,
         Some(0.0),
     )?;
     raster.unit = "DN".into();
     Ok(raster)
+}
+
+/// The measurement of `polarisation` calibrated (see [`calibration`]) on
+/// its own image grid, then warped like [`clip`]: the tables are given in
+/// image lines and pixels, so calibration comes before the warp.
+///
+/// Only the image window the area needs is calibrated, strip by strip,
+/// into a float32 GeoTIFF in GDAL's memory (charged to the budget) that
+/// has the measurement's size and GCPs but holds only that window (a
+/// sparse file). It is warped onto the box as `gdalwarp -te -ts` into a
+/// GeoTIFF does (not through a lazy warped VRT, which comes out smoother:
+/// see [`warp_box`]), read into memory, and the temporary files are deleted.
+pub fn clip_calibrated(
+    grd: &Grd,
+    polarisation: &str,
+    bounds: (f64, f64, f64, f64),
+    pixel: f64,
+    calibration: Calibration,
+    compute: &Compute,
+) -> Result<Raster, GrdError> {
+    let measurement = grd.measurement(polarisation)?;
+    let located = Georeferencing::of(&measurement)?;
+    located.check_overlaps(bounds)?;
+    let tables = grd.tables(polarisation, calibration)?;
+    let window = located.window_over(bounds);
+    let temporary = |kind: &str| {
+        TemporaryFile(format!(
+            "/vsimem/cleope/s1-{kind}-{}.tif",
+            TEMPORARY.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ))
+    };
+    let calibrated = temporary(calibration.coefficient.name());
+    write_calibrated(&measurement, &calibrated.0, window, &tables, compute)?;
+    let warped_file = temporary("warped");
+    warp_box(
+        &calibrated.0,
+        Origin::Cleope,
+        1,
+        (bounds, box_size(bounds, pixel)),
+        Resampling::Bilinear,
+        None,
+        &warped_file.0,
+    )?;
+    let warped = Raster::open_built(&warped_file.0, 1)?;
+    let values = compute.plane(&warped)?.values;
+    let mut raster = Raster::from_values(warped.grid().clone(), values, compute.budget)?;
+    raster.unit = calibration.coefficient.name().into();
+    Ok(raster)
+}
+
+static TEMPORARY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A file in GDAL's memory, deleted when dropped.
+struct TemporaryFile(String);
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        let _ = gdal::vsi::unlink_mem_file(&self.0);
+    }
+}
+
+/// Rows calibrated at once.
+const STRIP_ROWS: usize = 256;
+
+/// Writes `window` of `measurement` calibrated by `tables` into a new
+/// float32 GeoTIFF at `target` of the measurement's size, georeferencing
+/// and GCPs, NaN (no data) elsewhere.
+fn write_calibrated(
+    measurement: &str,
+    target: &str,
+    window: crate::raster::Window,
+    tables: &calibration::Tables,
+    compute: &Compute,
+) -> Result<(), GrdError> {
+    use gdal::raster::{Buffer, RasterCreationOptions};
+    let purpose = format!(
+        "a calibrated {} x {} window of a Sentinel-1 image (clip a smaller area)",
+        window.width, window.height
+    );
+    let _charge = compute
+        .budget
+        .charge(
+            (window.pixels() * 2 * std::mem::size_of::<f32>()) as u64,
+            &purpose,
+        )
+        .map_err(RasterError::from)?;
+    let gdal_error = |e: gdal::errors::GdalError| {
+        GrdError::Raster(RasterError::Gdal {
+            path: measurement.to_string(),
+            message: e.to_string(),
+        })
+    };
+    let source = crate::gdal::dataset::open(measurement)
+        .map_err(|e| GrdError::Raster(RasterError::opening(measurement, e)))?;
+    let (width, height) = source.raster_size();
+    let options = RasterCreationOptions::from_iter(["TILED=YES", "SPARSE_OK=TRUE"]);
+    let driver = gdal::DriverManager::get_driver_by_name("GTiff").map_err(gdal_error)?;
+    let mut target_set = driver
+        .create_with_band_type_with_options::<f32, _>(target, width, height, 1, &options)
+        .map_err(gdal_error)?;
+    if let Some(reference) = source.gcp_spatial_ref() {
+        target_set
+            .set_gcps(source.gcps().iter().map(Into::into).collect(), &reference)
+            .map_err(gdal_error)?;
+    } else {
+        let transform = source.geo_transform().map_err(gdal_error)?;
+        target_set
+            .set_geo_transform(&transform)
+            .map_err(gdal_error)?;
+        target_set
+            .set_projection(&source.projection())
+            .map_err(gdal_error)?;
+    }
+    let dn_band = source.rasterband(1).map_err(gdal_error)?;
+    let mut band = target_set.rasterband(1).map_err(gdal_error)?;
+    band.set_no_data_value(Some(f64::NAN)).map_err(gdal_error)?;
+    let columns = window.col..window.col + window.width;
+    for top in (window.row..window.row + window.height).step_by(STRIP_ROWS) {
+        compute.cancel.check().map_err(RasterError::Stopped)?;
+        let rows = STRIP_ROWS.min(window.row + window.height - top);
+        let size = (window.width, rows);
+        let dn = dn_band
+            .read_as::<f32>((window.col as isize, top as isize), size, size, None)
+            .map_err(gdal_error)?;
+        let mut out = vec![f32::NAN; window.width * rows];
+        for (i, (dn_row, out_row)) in dn
+            .data()
+            .chunks(window.width)
+            .zip(out.chunks_mut(window.width))
+            .enumerate()
+        {
+            tables.calibrate_row(top + i, columns.clone(), dn_row, out_row);
+        }
+        band.write(
+            (window.col as isize, top as isize),
+            size,
+            &mut Buffer::new(size, out),
+        )
+        .map_err(gdal_error)?;
+    }
+    Ok(())
+}
+
+/// [`clip`], or [`clip_calibrated`] when a calibration is asked for.
+pub fn clip_with(
+    grd: &Grd,
+    polarisation: &str,
+    bounds: (f64, f64, f64, f64),
+    pixel: f64,
+    calibration: Option<Calibration>,
+    compute: &Compute,
+) -> Result<Raster, GrdError> {
+    match calibration {
+        None => clip(grd, polarisation, bounds, pixel),
+        Some(calibration) => {
+            clip_calibrated(grd, polarisation, bounds, pixel, calibration, compute)
+        }
+    }
 }
 
 /// The products clipped to the same box, stacked in sensing order, each
@@ -398,10 +665,31 @@ pub fn stack(
     bounds: (f64, f64, f64, f64),
     pixel: f64,
 ) -> Result<Stack, GrdError> {
+    stack_of(grds, |grd| clip(grd, polarisation, bounds, pixel))
+}
+
+/// [`stack`] of clips calibrated as asked (see [`clip_with`]).
+pub fn stack_with(
+    grds: &[Grd],
+    polarisation: &str,
+    bounds: (f64, f64, f64, f64),
+    pixel: f64,
+    calibration: Option<Calibration>,
+    compute: &Compute,
+) -> Result<Stack, GrdError> {
+    stack_of(grds, |grd| {
+        clip_with(grd, polarisation, bounds, pixel, calibration, compute)
+    })
+}
+
+fn stack_of(
+    grds: &[Grd],
+    mut clip_one: impl FnMut(&Grd) -> Result<Raster, GrdError>,
+) -> Result<Stack, GrdError> {
     let mut layers = Vec::new();
     let mut dates = Vec::new();
     for grd in grds {
-        layers.push(clip(grd, polarisation, bounds, pixel)?);
+        layers.push(clip_one(grd)?);
         dates.push(grd.sensing().format("%Y-%m-%d %H:%M").to_string());
     }
     Ok(Stack::new(layers, Some(dates))?)
