@@ -17,8 +17,25 @@ pub fn default_dir() -> PathBuf {
         .join("demo-archive")
 }
 
+/// The generation of the demo archive's content: raised whenever the
+/// generator writes different products (2: Sentinel-1 calibration and
+/// noise annotations, zero borders), so an archive written by an older
+/// cleope is written again, even though its index still reads.
+pub const GENERATION: u32 = 2;
+
+/// The file beside the index that records the generation.
+const GENERATION_FILE: &str = "generation";
+
+/// The index of the archive at `dir` when it was written by this
+/// generation of the generator.
+fn current(dir: &Path) -> Option<ArchiveIndex> {
+    let stamp = std::fs::read_to_string(dir.join(GENERATION_FILE)).ok()?;
+    (stamp.trim() == GENERATION.to_string()).then_some(())?;
+    ArchiveIndex::load(dir).ok()
+}
+
 /// The demo archive at `dir`, generated first when it is missing or was
-/// written with another index version. A lock file beside it makes
+/// written with another index version or generation. A lock file beside it makes
 /// parallel processes (test binaries, two notebooks) generate it once: the
 /// others wait and then read it. The archive is written to a sibling
 /// folder and renamed into place, so a crash never leaves half an archive.
@@ -31,7 +48,7 @@ pub fn ensure_with(
     dir: &Path,
     generate: impl FnOnce(&Path) -> Result<ArchiveIndex, DemoError>,
 ) -> Result<ArchiveIndex, DemoError> {
-    if let Ok(index) = ArchiveIndex::load(dir) {
+    if let Some(index) = current(dir) {
         return Ok(index);
     }
     let parent = dir.parent().unwrap_or(Path::new("."));
@@ -41,7 +58,7 @@ pub fn ensure_with(
     let lock = std::fs::File::create(&lock_path).map_err(|e| DemoError::io(&lock_path, e))?;
     lock.lock().map_err(|e| DemoError::io(&lock_path, e))?;
     // Another process may have written it while this one waited.
-    if let Ok(index) = ArchiveIndex::load(dir) {
+    if let Some(index) = current(dir) {
         return Ok(index);
     }
     let partial = parent.join(format!(".{name}.partial-{}", std::process::id()));
@@ -49,6 +66,8 @@ pub fn ensure_with(
         std::fs::remove_dir_all(&partial).map_err(|e| DemoError::io(&partial, e))?;
     }
     generate(&partial)?;
+    let stamp = partial.join(GENERATION_FILE);
+    std::fs::write(&stamp, GENERATION.to_string()).map_err(|e| DemoError::io(&stamp, e))?;
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| DemoError::io(dir, e))?;
     }

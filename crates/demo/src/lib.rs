@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 
 use cleope_eo::archive::checksums;
 pub use cleope_eo::archive::{ArchiveIndex, ProductRecord};
-pub use install::{default_dir, ensure, ensure_with};
+pub use install::{GENERATION, default_dir, ensure, ensure_with};
 
 /// Options of one generation run.
 #[derive(Debug, Clone, Default)]

@@ -336,6 +336,32 @@ fn an_archive_of_another_index_version_is_regenerated() {
     assert!(ArchiveIndex::load(&demo).is_ok());
 }
 
+/// An archive an older generator wrote reads as an index, but lacks what
+/// the current one writes (Sentinel-1 calibration tables): written again.
+#[test]
+fn an_archive_of_an_older_generation_is_regenerated() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let write = |folder: &Path| {
+        let (source, _) = archive();
+        copy_tree(source.path(), folder);
+        Ok(ArchiveIndex::load(folder)?)
+    };
+    cleope_demo::ensure_with(&demo, write).unwrap();
+    let stamp = std::fs::read_to_string(demo.join("generation")).unwrap();
+    assert_eq!(stamp, cleope_demo::GENERATION.to_string());
+    std::fs::write(demo.join("generation"), "1").unwrap();
+    std::fs::write(demo.join("stale.txt"), "old").unwrap();
+    cleope_demo::ensure_with(&demo, write).unwrap();
+    assert!(!demo.join("stale.txt").exists(), "written again");
+    std::fs::remove_file(demo.join("generation")).unwrap();
+    cleope_demo::ensure_with(&demo, write).unwrap();
+    assert!(
+        demo.join("generation").is_file(),
+        "an unstamped archive is written again"
+    );
+}
+
 #[test]
 fn name_stems_drop_the_packing_extension() {
     assert_eq!(name_stem("S2A_X.zip"), "S2A_X");
