@@ -679,6 +679,30 @@ mod raster_api {
         combine(r, Binary::And, other, true)
     }
 
+    /// A bit test on a flag band (e.g. OLCI's `quality_flags`): 1 where any
+    /// bit of `mask` is set in the stored 32-bit integer, 0 where none is,
+    /// missing where the word is the fill value. The test runs on the
+    /// integers as the file stores them, so all 32 bits count.
+    ///
+    /// ```rhai
+    /// let flags = matrix(1, 2, 0.0);
+    /// flags.set(0, 1, 4.0);
+    /// flags.to_raster([0.0, 0.0, 1.0, 1.0]).save("output/flags.tif");
+    /// let bit2 = open_raster("output/flags.tif") & 4;
+    /// assert(bit2.stats().mean == 0.5, "one of the two pixels has bit 2");
+    /// ```
+    #[rhai_fn(name = "&", return_raw, pure)]
+    pub fn bit_test(r: &mut Raster, mask: INT) -> Result<Raster, Box<EvalAltResult>> {
+        let mask = u32::try_from(mask).map_err(|_| {
+            crate::api::script_error(
+                "BadValue",
+                &format!("{mask} is not a 32-bit flag mask"),
+                "write a mask between 0 and 0xFFFFFFFF, e.g. 0x80000000 for OLCI's land bit",
+            )
+        })?;
+        r.flag_test(mask).map_err(raster_error)
+    }
+
     /// A mask: 1 where either mask is non-zero.
     ///
     /// ```rhai

@@ -406,3 +406,72 @@ fn reading_netcdf_prints_no_hdf5_diagnostics() {
         &stderr[..stderr.len().min(2000)]
     );
 }
+
+/// OLCI's `quality_flags` is uint32 with the land bit at 0x80000000: read
+/// as float32, 2^31 + 1 is 2^31 and bit tests on the low bits go wrong.
+/// Bit tests run on the stored words.
+#[test]
+fn bit_tests_on_a_uint32_flag_band_use_all_32_bits() {
+    let words: [u32; 6] = [
+        0x8000_0000,
+        0x8000_0001,
+        0x0000_0001,
+        0xFFFF_FFFF,
+        0x4000_0000,
+        0,
+    ];
+    let counts = on_script_thread(BOUND, move || {
+        let mut t = TestSession::new(|_| {});
+        let path = t.workspace().join("resources/quality_flags.tif");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut dataset = driver
+            .create_with_band_type_with_options::<u32, _>(
+                &path,
+                3,
+                2,
+                1,
+                &RasterCreationOptions::default(),
+            )
+            .unwrap();
+        dataset
+            .set_geo_transform(&[10.0, 0.1, 0.0, 45.0, 0.0, -0.1])
+            .unwrap();
+        dataset
+            .set_spatial_ref(&SpatialRef::from_epsg(4326).unwrap())
+            .unwrap();
+        let mut band = dataset.rasterband(1).unwrap();
+        band.set_no_data_value(Some(f64::from(u32::MAX))).unwrap();
+        band.write((0, 0), (3, 2), &mut Buffer::new((3, 2), words.to_vec()))
+            .unwrap();
+        drop(dataset);
+        t.run(
+            "let q = open_raster(\"resources/quality_flags.tif\"); \
+             [(q & 0x80000000).stats(), (q & 1).stats(), (q & 0x80000001).stats(), \
+              (q.clip_xy([10.0, 44.8, 10.2, 45.0]) & 1).stats()]",
+        )
+        .unwrap()
+        .cast::<rhai::Array>()
+        .into_iter()
+        .map(|s| {
+            let s = s.cast::<rhai::Map>();
+            (
+                s["count"].as_int().unwrap(),
+                (s["mean"].as_float().unwrap() * s["count"].as_int().unwrap() as f64).round()
+                    as i64,
+            )
+        })
+        .collect::<Vec<_>>()
+    });
+    let set = |mask: u32| {
+        words
+            .iter()
+            .filter(|&&w| w != u32::MAX && w & mask != 0)
+            .count() as i64
+    };
+    assert_eq!(counts[0], (5, set(0x8000_0000)), "land bit: {counts:?}");
+    assert_eq!(counts[1], (5, set(1)), "bit 0 apart from bit 31");
+    assert_eq!(counts[2], (5, set(0x8000_0001)));
+    // The window's pixels: 0x80000000, 0x80000001, the fill, 0x40000000.
+    assert_eq!(counts[3], (3, 1), "a window of the band");
+}

@@ -75,6 +75,16 @@ pub enum Node {
     Reduce(Reduction, Vec<Arc<Node>>),
     /// 1 where the pixel centre is inside a polygon, else 0.
     Inside(Arc<super::mask::PolygonMask>),
+    /// A bit test on a band's stored words, before any conversion to
+    /// float (which merges the low bits of large flags): 1 where any bit of
+    /// `mask` is set, 0 where none is, missing where the word is the fill
+    /// value. Pixel (0, 0) is (`col`, `row`) of the band.
+    FlagTest {
+        source: Arc<BandSource>,
+        col: usize,
+        row: usize,
+        mask: u32,
+    },
 }
 
 /// Per-pixel summaries across the layers of a stack.
@@ -204,6 +214,8 @@ impl Node {
     pub fn buffers(&self) -> usize {
         match self {
             Node::Band { .. } | Node::Constant(_) | Node::Memory(_) | Node::Inside(_) => 1,
+            // The words, and the values made of them.
+            Node::FlagTest { .. } => 2,
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.buffers(),
             Node::Binary(_, a, b) => a.buffers().max(b.buffers() + 1),
             Node::Choose(c, a, b) => c.buffers().max(a.buffers() + 1).max(b.buffers() + 2),
@@ -216,7 +228,7 @@ impl Node {
     /// The files the expression reads.
     pub fn sources(&self) -> Vec<Arc<BandSource>> {
         match self {
-            Node::Band { source, .. } => vec![Arc::clone(source)],
+            Node::Band { source, .. } | Node::FlagTest { source, .. } => vec![Arc::clone(source)],
             Node::Constant(_) | Node::Memory(_) | Node::Inside(_) => Vec::new(),
             Node::Unary(_, a) | Node::Shift { node: a, .. } => a.sources(),
             Node::Binary(_, a, b) => [a.sources(), b.sources()].concat(),
@@ -241,6 +253,27 @@ impl Node {
             }
             Node::Constant(value) => {
                 out.fill(*value);
+                Ok(())
+            }
+            Node::FlagTest {
+                source,
+                col,
+                row,
+                mask,
+            } => {
+                let mut words = vec![0u32; out.len()];
+                source.read_words(window.offset(*col, *row), out_size, &mut words, cancel)?;
+                let fill = source
+                    .nodata
+                    .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+                    .map(|n| n as u32);
+                for (x, &word) in out.iter_mut().zip(&words) {
+                    *x = if Some(word) == fill {
+                        f32::NAN
+                    } else {
+                        f32::from(u8::from(word & mask != 0))
+                    };
+                }
                 Ok(())
             }
             Node::Memory(band) => {

@@ -311,6 +311,38 @@ impl Raster {
         Ok(raster)
     }
 
+    /// A bit test on the stored words of a band read from a file (or a
+    /// window of one): 1 where any bit of `mask` is set. The test runs on
+    /// the 32-bit integers before any conversion, so OLCI's land bit
+    /// (0x80000000) and its low bits stay apart. Computed values have no
+    /// stored words: the error says to test the band itself.
+    pub fn flag_test(&self, mask: u32) -> Result<Raster, RasterError> {
+        fn on_words(node: &Node, mask: u32) -> Option<Node> {
+            match node {
+                Node::Band { source, col, row } => Some(Node::FlagTest {
+                    source: Arc::clone(source),
+                    col: *col,
+                    row: *row,
+                    mask,
+                }),
+                Node::Shift { node, col, row } => Some(Node::Shift {
+                    node: Arc::new(on_words(node, mask)?),
+                    col: *col,
+                    row: *row,
+                }),
+                _ => None,
+            }
+        }
+        let root = on_words(&self.root, mask).ok_or_else(|| {
+            RasterError::Invalid(
+                "bits can only be tested on a flag band as read from its file (e.g. \
+                 open_raster(\"f.nc\", \"quality_flags\") & 0x80000000), not on computed values"
+                    .into(),
+            )
+        })?;
+        Ok(self.derived(root))
+    }
+
     /// The raster resampled onto `reference`'s grid (its CRS, extent and
     /// size), so that the two combine: e.g. two clips of one product that
     /// differ by a pixel. Already aligned rasters come back unchanged.

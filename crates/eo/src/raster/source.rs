@@ -120,9 +120,13 @@ impl BandSource {
     /// OLCI's `quality_flags`, whose bit 31 (land) and low bits a float32
     /// read would merge (2^31 + 1 is not a float32). A flag test is then
     /// `(word & mask) != 0` on these words, before any conversion.
+    ///
+    /// `out` holds `out_size` words: the window, or a decimated version of
+    /// it (GDAL takes the nearest word, never a mean of flags).
     pub fn read_words(
         &self,
         window: Window,
+        out_size: (usize, usize),
         out: &mut [u32],
         cancel: &Cancel,
     ) -> Result<(), RasterError> {
@@ -133,13 +137,13 @@ impl BandSource {
         let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
             .map_err(|e| RasterError::opening(&self.path, e))?;
         let band = dataset.rasterband(self.band).map_err(gdal_error)?;
-        assert_eq!(out.len(), window.width * window.height, "a word per pixel");
+        assert_eq!(out.len(), out_size.0 * out_size.1, "a word per pixel");
         cancel.check()?;
         let words = band
             .read_as::<u32>(
                 (window.col as isize, window.row as isize),
                 (window.width, window.height),
-                (window.width, window.height),
+                out_size,
                 None,
             )
             .map_err(gdal_error)?;
@@ -325,7 +329,7 @@ mod tests {
             unit: String::new(),
         };
         let mut read = vec![0u32; 6];
-        band.read_words(Window::full(3, 2), &mut read, &Cancel::default())
+        band.read_words(Window::full(3, 2), (3, 2), &mut read, &Cancel::default())
             .unwrap();
         // GDAL shows a netCDF variable without a y coordinate bottom-up:
         // the file's second row first.
