@@ -156,6 +156,15 @@ impl ScriptError {
         }
     }
 
+    /// Writes the host's folders in the message and hint as the learner
+    /// knows them: paths in the workspace relative to it, the archive as
+    /// `<archive>`, the session's own temporary folder as `<scratch>`
+    /// (`roots` pairs each folder with its name, the workspace's being empty).
+    pub fn shorten_paths(&mut self, roots: &[(std::path::PathBuf, &str)]) {
+        self.message = shortened(&self.message, roots);
+        self.hint = self.hint.take().map(|hint| shortened(&hint, roots));
+    }
+
     /// A script error raised outside the engine (e.g. a file that cannot be read).
     pub fn plain(name: &str, class: ErrorClass, message: String, hint: Option<String>) -> Self {
         ScriptError {
@@ -176,6 +185,30 @@ impl ScriptError {
             ErrorClass::Interrupted => exit_code::INTERRUPTED,
         }
     }
+}
+
+/// `text` with every `root/` (and its canonical spelling) written as its name.
+fn shortened(text: &str, roots: &[(std::path::PathBuf, &str)]) -> String {
+    let mut text = text.to_string();
+    for (root, name) in roots {
+        let spellings = [Some(root.clone()), root.canonicalize().ok()];
+        for spelling in spellings.into_iter().flatten() {
+            let prefix = format!("{}/", spelling.display());
+            let replacement = if name.is_empty() {
+                String::new()
+            } else {
+                format!("{name}/")
+            };
+            text = text.replace(&prefix, &replacement);
+        }
+    }
+    // The session's view of the archive lives in its scratch folder.
+    while let Some(at) = text.find("<scratch>/ens-view-") {
+        let rest = &text[at + "<scratch>/ens-view-".len()..];
+        let end = rest.find('/').map_or(rest.len(), |slash| slash + 1);
+        text.replace_range(at..at + "<scratch>/ens-view-".len() + end, "<archive>/");
+    }
+    text
 }
 
 fn locate(source: &str, pos: Position, sources: &SourceMap) -> Option<Location> {
@@ -389,4 +422,25 @@ fn write_location(f: &mut fmt::Formatter<'_>, location: &Location) -> fmt::Resul
     writeln!(f, " {gutter} |")?;
     writeln!(f, " {number} | {text}")?;
     writeln!(f, " {gutter} | {pad}^")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_folders_are_written_as_the_learner_knows_them() {
+        let roots = [
+            (std::path::PathBuf::from("/home/ada/cleope"), ""),
+            (
+                std::path::PathBuf::from("/tmp/cleope-session-x1"),
+                "<scratch>",
+            ),
+            (std::path::PathBuf::from("/mnt/Copernicus"), "<archive>"),
+        ];
+        let text = "cannot read \"/home/ada/cleope/resources/b.tif\" nor \
+                    /tmp/cleope-session-x1/ens-view-Ab12/RADAR/x.zip nor /mnt/Copernicus/OPTICAL/y.zip";
+        assert_eq!(
+            super::shortened(text, &roots),
+            "cannot read \"resources/b.tif\" nor <archive>/RADAR/x.zip nor <archive>/OPTICAL/y.zip"
+        );
+    }
 }

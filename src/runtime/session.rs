@@ -395,7 +395,16 @@ impl Session {
     }
 
     fn error(&self, error: EvalAltResult, source: &str) -> ScriptError {
-        ScriptError::from_eval(error, source, &self.sources, &self.settings.limits)
+        let mut error = ScriptError::from_eval(error, source, &self.sources, &self.settings.limits);
+        let mut roots = vec![
+            (self.host.workspace().root().to_path_buf(), ""),
+            (self.host.scratch().to_path_buf(), "<scratch>"),
+        ];
+        if let Some(archive) = &self.settings.archive {
+            roots.push((archive.clone(), "<archive>"));
+        }
+        error.shorten_paths(&roots);
+        error
     }
 }
 

@@ -475,3 +475,18 @@ fn bit_tests_on_a_uint32_flag_band_use_all_32_bits() {
     // The window's pixels: 0x80000000, 0x80000001, the fill, 0x40000000.
     assert_eq!(counts[3], (3, 1), "a window of the band");
 }
+
+/// Errors name files as the learner knows them, not by the host's path.
+#[test]
+fn errors_show_paths_relative_to_the_workspace() {
+    let (message, root) = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        let root = t.workspace();
+        std::fs::create_dir_all(root.join("resources")).unwrap();
+        std::fs::write(root.join("resources/broken.tif"), "not a GeoTIFF").unwrap();
+        let error = t.run("open_raster(\"resources/broken.tif\")").unwrap_err();
+        (format!("{error}"), root)
+    });
+    assert!(message.contains("resources/broken.tif"), "{message}");
+    assert!(!message.contains(&root.display().to_string()), "{message}");
+}

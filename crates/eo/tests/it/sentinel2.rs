@@ -276,9 +276,11 @@ fn a_tile_image_opened_on_its_own_treats_0_as_nodata() {
             }
         })
         .collect();
-    let memory = DriverManager::get_driver_by_name("MEM").unwrap();
-    let mut source = memory
-        .create_with_band_type::<u16, _>("", width, height, 1)
+    // GeoTIFF, then JPEG 2000 (cleope's set-up keeps only the drivers of
+    // the formats scripts open, so not GDAL's in-memory one).
+    let tiff = DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut source = tiff
+        .create_with_band_type::<u16, _>(dir.path().join("source.tif"), width, height, 1)
         .unwrap();
     source
         .set_geo_transform(&[300_000.0, 10.0, 0.0, 5_000_040.0, 0.0, -10.0])
