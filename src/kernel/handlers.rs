@@ -22,6 +22,10 @@ use jupyter_zmq_client::Connection;
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 
+/// How long after a failed cell the execute requests sent before the
+/// failure may still arrive and be aborted (see `Shell::abort_queued`).
+const STOP_ON_ERROR_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// What the shell loop does after a request.
 #[derive(Debug, PartialEq, Eq)]
 enum Flow {
@@ -104,10 +108,12 @@ impl<S: zeromq::SocketSend> Shell<S> {
     /// Handles requests in the order they arrived until a shutdown.
     pub async fn serve(mut self, mut requests: mpsc::UnboundedReceiver<JupyterMessage>) {
         while let Some(request) = requests.recv().await {
-            match self.dispatch(&request).await {
-                Flow::Continue => {}
-                Flow::AbortQueued => self.abort_queued(&mut requests).await,
-                Flow::Stop => return,
+            let mut flow = self.dispatch(&request).await;
+            while flow == Flow::AbortQueued {
+                flow = self.abort_queued(&mut requests).await;
+            }
+            if flow == Flow::Stop {
+                return;
             }
         }
     }
@@ -121,9 +127,22 @@ impl<S: zeromq::SocketSend> Shell<S> {
         flow
     }
 
-    async fn abort_queued(&mut self, requests: &mut mpsc::UnboundedReceiver<JupyterMessage>) {
-        while let Ok(request) = requests.try_recv() {
-            if message_type(&request) == "execute_request" {
+    /// Answers `aborted` to the execute requests sent before a cell failed
+    /// ("Run All" sends every cell at once, as ipykernel aborts them), also
+    /// those still on their way from the socket on a loaded machine: for
+    /// [`STOP_ON_ERROR_GRACE`], a request created before the failure (its
+    /// header's date) is aborted. One created after it (the learner read
+    /// the error and runs a cell) runs, and its flow is returned; other
+    /// requests are served as usual.
+    async fn abort_queued(
+        &mut self,
+        requests: &mut mpsc::UnboundedReceiver<JupyterMessage>,
+    ) -> Flow {
+        let failed_at = chrono::Utc::now();
+        let until = tokio::time::Instant::now() + STOP_ON_ERROR_GRACE;
+        while let Ok(Some(request)) = tokio::time::timeout_at(until, requests.recv()).await {
+            let sent_before_the_failure = request.header.date <= failed_at;
+            if message_type(&request) == "execute_request" && sent_before_the_failure {
                 self.kernel.iopub.status(&request, true);
                 let reply = ExecuteReply {
                     status: ReplyStatus::Aborted,
@@ -132,10 +151,14 @@ impl<S: zeromq::SocketSend> Shell<S> {
                 };
                 self.reply(&request, reply).await;
                 self.kernel.iopub.status(&request, false);
-            } else if self.dispatch(&request).await == Flow::Stop {
-                return;
+                continue;
+            }
+            let flow = self.dispatch(&request).await;
+            if flow != Flow::Continue || message_type(&request) == "execute_request" {
+                return flow;
             }
         }
+        Flow::Continue
     }
 
     async fn handle(&mut self, request: &JupyterMessage) -> Flow {

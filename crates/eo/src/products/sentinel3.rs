@@ -89,6 +89,23 @@ pub struct Sen3 {
     files: Vec<String>,
 }
 
+/// The product a Sentinel-3 netCDF file says it belongs to: ESA writes
+/// the global attribute `product_name` (`S3A_OL_2_WFR____…SEN3`) in every
+/// file, so a renamed folder or a subset keeps its identity.
+fn product_name_inside(file: &str) -> Option<String> {
+    use gdal::Metadata;
+    let dataset = crate::gdal::dataset::open(file).ok()?;
+    dataset
+        .metadata_domain("")
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|entry| {
+            entry
+                .strip_prefix("NC_GLOBAL#product_name=")
+                .map(str::to_string)
+        })
+}
+
 impl Sen3 {
     /// The product called `name` (a SEN3 folder or zip name) whose netCDF
     /// files are `files`.
@@ -150,13 +167,21 @@ impl Sen3 {
             ));
         }
         // The name inside the folder (the .SEN3) is the product's own name;
-        // the outer folder may be renamed.
+        // the outer folder may be renamed. A subset from a service may be
+        // renamed whole: its files still say which product they come from.
         let name = files[0]
             .split('/')
             .find(|part| part.ends_with(".SEN3"))
             .unwrap_or(product.name())
             .to_string();
-        Sen3::new(crate::ens::name_stem(&name), files)
+        let stem = crate::ens::name_stem(&name);
+        match Sen3::new(stem, files.clone()) {
+            Err(not_named) => match product_name_inside(&files[0]) {
+                Some(inside) => Sen3::new(crate::ens::name_stem(&inside), files),
+                None => Err(not_named),
+            },
+            named => named,
+        }
     }
 
     /// What kind of product this is.

@@ -374,3 +374,35 @@ fn krakatoa_plume_is_a_cold_spot_as_the_truth_says() {
     assert!((plume.at.0 - vent[0].as_f64().unwrap()).abs() < 0.1);
     assert!((plume.at.1 - vent[1].as_f64().unwrap()).abs() < 0.1);
 }
+
+/// A subset from a service, or a folder a student renamed: the files still
+/// say which product they belong to (ESA's global `product_name`).
+#[test]
+fn a_renamed_product_is_known_by_its_files() {
+    let original = product(&stem("s3_olci", "wfr", 0));
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("my_olci_subset");
+    std::fs::create_dir_all(&renamed).unwrap();
+    for file in original.files() {
+        let name = file.rsplit('/').next().unwrap();
+        std::fs::copy(file, renamed.join(name)).unwrap();
+    }
+    let opened = Sen3::open(renamed.to_str().unwrap()).unwrap();
+    assert_eq!(opened.family(), original.family());
+    assert_eq!(opened.date(), original.date());
+    // Files that are not Sentinel-3's: the error says what was expected.
+    let other = dir.path().join("not_s3");
+    std::fs::create_dir_all(&other).unwrap();
+    let foreign = original
+        .files()
+        .iter()
+        .find(|f| f.ends_with("geo_coordinates.nc"))
+        .unwrap();
+    let bytes = std::fs::read(foreign).unwrap();
+    std::fs::write(other.join("data.nc"), &bytes[..bytes.len().min(64)]).unwrap();
+    let error = Sen3::open(other.to_str().unwrap()).unwrap_err().to_string();
+    assert!(
+        error.contains("is not a Sentinel-3 product name"),
+        "{error}"
+    );
+}
