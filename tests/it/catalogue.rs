@@ -1297,6 +1297,13 @@ fn an_archive_of_real_products_is_indexed_from_their_own_metadata() {
     }
     // Sidecars and unrelated files are not products.
     std::fs::write(onda.join("README.txt"), "notes").unwrap();
+    // A mount put together with links: a mission's folder elsewhere, and a
+    // link back up the tree (followed once, not forever).
+    let bucket = dir.path().join("bucket");
+    std::fs::create_dir_all(&bucket).unwrap();
+    std::fs::rename(onda.join("RADAR"), bucket.join("RADAR")).unwrap();
+    std::os::unix::fs::symlink(bucket.join("RADAR"), onda.join("RADAR")).unwrap();
+    std::os::unix::fs::symlink(&onda, onda.join("RADAR/loop")).unwrap();
 
     let (code, out, err) = run_index(&[onda.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
@@ -1362,7 +1369,8 @@ fn an_archive_of_real_products_is_indexed_from_their_own_metadata() {
         again.contains("0 new or changed, 7 unchanged, 0 gone"),
         "{again}"
     );
-    std::fs::remove_dir_all(onda.join(chosen[0].ens_relative())).unwrap();
+    let first = onda.join(chosen[0].ens_relative()).canonicalize().unwrap();
+    std::fs::remove_dir_all(first).unwrap();
     let (_, after, _) = run_index(&[onda.to_str().unwrap()]);
     assert!(
         after.contains("indexed 6 products") && after.contains("1 gone"),

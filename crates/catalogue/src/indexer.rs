@@ -88,15 +88,25 @@ pub fn index_archive(root: &Path, options: IndexOptions) -> Result<IndexReport, 
 /// looked into.
 fn candidates(root: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
     let mut found = Vec::new();
+    // Mounts are often put together with symbolic links (a folder per
+    // mission linking to a bucket); a link back up the tree is skipped.
     let mut walker = walkdir::WalkDir::new(root)
         .min_depth(1)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter();
     while let Some(entry) = walker.next() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            ArchiveError::io(&path, std::io::Error::other(e.to_string()))
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) if error.loop_ancestor().is_some() => continue,
+            Err(error) => {
+                let path = error.path().unwrap_or(root).to_path_buf();
+                return Err(ArchiveError::io(
+                    &path,
+                    std::io::Error::other(error.to_string()),
+                ));
+            }
+        };
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         if name.starts_with('.') {
             if entry.file_type().is_dir() {
@@ -128,7 +138,7 @@ fn size_of(path: &Path) -> std::io::Result<u64> {
         return Ok(std::fs::metadata(path)?.len());
     }
     let mut total = 0;
-    for entry in walkdir::WalkDir::new(path) {
+    for entry in walkdir::WalkDir::new(path).follow_links(true) {
         let entry = entry.map_err(std::io::Error::other)?;
         if entry.file_type().is_file() {
             total += entry.metadata().map_err(std::io::Error::other)?.len();

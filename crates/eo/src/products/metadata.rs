@@ -256,15 +256,8 @@ fn describe_file(
                 .collect::<Vec<_>>()
                 .join(" ");
             let (collection, class) = service_of(&format!("{content} {stem}"));
-            let variable = subdatasets
-                .first()
-                .map(|s| {
-                    s.rsplit(':')
-                        .next()
-                        .unwrap_or(s)
-                        .trim_start_matches('/')
-                        .to_string()
-                })
+            let variable = service_type_in_name(&stem)
+                .or_else(|| subdatasets.first().map(|s| variable_of_subdataset(s)))
                 .or_else(|| only_variable(&dataset))
                 .unwrap_or_else(|| stem.clone());
             (None, collection.into(), class.map(String::from), variable)
@@ -281,6 +274,22 @@ fn describe_file(
         footprint,
         attributes: serde_json::Map::new(),
     })
+}
+
+/// The product type the Copernicus Land names carry: `c_gls_NDVI_…`,
+/// `g2_BIOPAR_DMP_…` (their files hold it as a variable, or a GeoTIFF).
+fn service_type_in_name(stem: &str) -> Option<String> {
+    let rest = stem
+        .strip_prefix("c_gls_")
+        .or_else(|| stem.strip_prefix("g2_BIOPAR_"))?;
+    let kind = rest.split('_').next()?;
+    (!kind.is_empty()).then(|| kind.to_string())
+}
+
+/// `analysed_sst` of `NETCDF:"file.nc":analysed_sst` (or `:/PRODUCT/x`).
+fn variable_of_subdataset(name: &str) -> String {
+    let variable = name.rsplit(':').next().unwrap_or(name);
+    variable.trim_start_matches('/').to_string()
 }
 
 /// The variable of a single-variable netCDF file (its first band's).
@@ -470,6 +479,20 @@ mod tests {
         assert_eq!(service_of("Met Office GHRSST GMPE").0, "CMEMS");
         assert_eq!(service_of("Copernicus Global Land Service NDVI").0, "CLMS");
         assert_eq!(service_of("NOAA OISST").0, "OTHER");
+        let kind = |stem| service_type_in_name(stem);
+        assert_eq!(
+            kind("g2_BIOPAR_DMP_202001010000_EURO_PROBAV_V1.0").as_deref(),
+            Some("DMP")
+        );
+        assert_eq!(
+            kind("c_gls_NDVI_202004210000_GLOBE_PROBAV_V2.2.1").as_deref(),
+            Some("NDVI")
+        );
+        assert_eq!(kind("z_cams_c_ecmf_x"), None);
+        assert_eq!(
+            variable_of_subdataset("NETCDF:\"a.nc\":/PRODUCT/latitude"),
+            "PRODUCT/latitude"
+        );
         assert_eq!(
             box_ring((0.125, -89.875, 359.875, 89.875))[0],
             (-180.0, -89.875)
