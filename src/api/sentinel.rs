@@ -16,6 +16,15 @@ pub fn module() -> Module {
     exported_module!(sentinel_api)
 }
 
+/// An area that misses the product, for every mission.
+fn area_outside_error(message: &str) -> Box<EvalAltResult> {
+    crate::api::script_error(
+        "AoiOutsideProduct",
+        message,
+        "check the area's order (lon_min, lat_min, lon_max, lat_max) and that the product covers it: search with the area (ens_find(#{ aoi: ... }))",
+    )
+}
+
 /// A Sentinel-1 failure as a script error.
 fn grd_error(error: GrdError) -> Box<EvalAltResult> {
     let message = error.to_string();
@@ -23,11 +32,7 @@ fn grd_error(error: GrdError) -> Box<EvalAltResult> {
         GrdError::Product { message, hint } => {
             crate::api::script_error("BadProduct", &message, &hint)
         }
-        GrdError::AoiOutsideProduct { .. } => crate::api::script_error(
-            "AoiOutsideProduct",
-            &message,
-            "check the area's order (lon_min, lat_min, lon_max, lat_max) and that the product covers it: search with the area (ens_find(#{ aoi: ... }))",
-        ),
+        GrdError::AoiOutsideProduct { .. } => area_outside_error(&message),
         GrdError::NotGeoreferenced { .. } => crate::api::script_error(
             "NotGeoreferenced",
             &message,
@@ -89,6 +94,7 @@ fn msi_error(error: MsiError) -> Box<EvalAltResult> {
         MsiError::Product { message, hint } => {
             crate::api::script_error("BadProduct", &message, &hint)
         }
+        MsiError::Outside(outside) => area_outside_error(&outside.to_string()),
         MsiError::Raster(e) => crate::api::raster::raster_error(e),
     }
 }

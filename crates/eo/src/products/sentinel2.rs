@@ -29,6 +29,8 @@ pub enum MsiError {
     #[error("{message}")]
     Product { message: String, hint: String },
     #[error(transparent)]
+    Outside(#[from] super::AreaOutside),
+    #[error(transparent)]
     Raster(#[from] RasterError),
 }
 
@@ -248,6 +250,11 @@ impl Msi {
             Level::L2A => resolution,
         };
         let file = self.band_file(&band, Some(file_resolution))?;
+        if let Some(area) = request.area {
+            let grid = Raster::open(&file, 1)?.grid().clone();
+            let tile = crs::bounds_to_lonlat(&grid.crs, grid.bounds())?;
+            super::check_area_meets(area, tile)?;
+        }
         let (quantification, offset) = self.scaling(&band);
         let categorical = band == "SCL";
         let raster = match request.lonlat_pixel {

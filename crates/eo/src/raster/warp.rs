@@ -83,6 +83,9 @@ pub fn onto_grid(
             "both rasters need a coordinate reference system to be aligned".into(),
         ));
     }
+    // The reference's CRS came from a file: one naming another file or a
+    // URL is refused as a script's would be.
+    super::crs::check_definition(&grid.crs).map_err(RasterError::FormatNotAllowed)?;
     let (path, band, origin) = band_path(raster)?;
     let (x0, y0, x1, y1) = grid.bounds();
     let mut args = lazy_float_warp(resampling, band);

@@ -326,3 +326,25 @@ fn a_tile_image_opened_on_its_own_treats_0_as_nodata() {
         "a JP2 that is not a tile image keeps its zeros"
     );
 }
+
+/// An area far from the tile: a named error naming both extents, not a
+/// raster of 1.2 million missing pixels (warped) or UTM numbers (clipped).
+#[test]
+fn an_area_outside_the_tile_is_a_named_error() {
+    let (_dir, plain, _) = archive();
+    let msi = Msi::open(&plain).unwrap();
+    for lonlat_pixel in [Some(20.0), None] {
+        let request = BandRequest {
+            resolution: Some(20),
+            area: Some((0.0, 0.0, 0.1, 0.1)),
+            lonlat_pixel,
+        };
+        let error = msi.band("B04", &request).unwrap_err();
+        assert!(matches!(error, MsiError::Outside(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("lon 0.0000…0.1000") && message.contains("lon 35."),
+            "{message}"
+        );
+    }
+}

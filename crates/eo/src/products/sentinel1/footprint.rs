@@ -64,15 +64,12 @@ impl Georeferencing {
 
     /// Refuses an area that does not intersect the footprint.
     pub fn check_overlaps(&self, area: (f64, f64, f64, f64)) -> Result<(), GrdError> {
-        let f = self.footprint;
-        let apart = area.2 < f.0 || area.0 > f.2 || area.3 < f.1 || area.1 > f.3;
-        if apart {
-            return Err(GrdError::AoiOutsideProduct {
-                area: describe(area),
-                footprint: describe(f),
-            });
-        }
-        Ok(())
+        crate::products::check_area_meets(area, self.footprint).map_err(|outside| {
+            GrdError::AoiOutsideProduct {
+                area: outside.area,
+                footprint: outside.footprint,
+            }
+        })
     }
 
     /// The image window (whole pixels) that holds every pixel a bilinear
@@ -111,10 +108,6 @@ impl Georeferencing {
 
 fn file_name(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
-}
-
-fn describe((x0, y0, x1, y1): (f64, f64, f64, f64)) -> String {
-    format!("lon {x0:.4}…{x1:.4}, lat {y0:.4}…{y1:.4}")
 }
 
 fn bounding_box(points: impl Iterator<Item = (f64, f64)>) -> (f64, f64, f64, f64) {
