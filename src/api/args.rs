@@ -113,7 +113,7 @@ impl Options {
 /// at most a third of its letters (and at least one) changed, added,
 /// removed or swapped with a neighbour (strsim's optimal string alignment),
 /// ignoring case.
-fn closest<'a>(typed: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(typed: &str, known: &[&'a str]) -> Option<&'a str> {
     let typed = typed.to_lowercase();
     let allowed = (typed.chars().count() / 3).max(1);
     known

@@ -50,7 +50,9 @@ pub fn help_page(session: &Session, name: &str) -> CellOutcome {
             "NoHelp",
             ErrorClass::Runtime,
             format!("no documentation for `{name}`"),
-            Some("check the spelling; Tab completes the names cleope knows".into()),
+            Some(session.call_hint(name).unwrap_or_else(|| {
+                "check the spelling; Tab completes the names cleope knows".into()
+            })),
         )),
     }
 }

@@ -297,8 +297,12 @@ fn unknown_name(session: &Session, name: &str) -> String {
         .take(8)
         .collect();
     if similar.is_empty() {
+        let typo = session
+            .call_hint(name)
+            .map(|hint| format!(" ({hint})"))
+            .unwrap_or_default();
         format!(
-            "No function or variable is named `{name}`; `cleope docs` writes the whole reference."
+            "No function or variable is named `{name}`{typo}; `cleope docs` writes the whole reference."
         )
     } else {
         format!(

@@ -110,6 +110,52 @@ impl Session {
         (!signatures.is_empty()).then(|| signatures.join("\n"))
     }
 
+    /// How to call `name` when a call matched none of its forms: its
+    /// signatures; or, when no function has that name, the nearest name.
+    pub fn call_hint(&self, name: &str) -> Option<String> {
+        let signatures: Vec<String> = self
+            .engine()
+            .gen_fn_signatures(true)
+            .into_iter()
+            .filter(|s| function_name(s) == name)
+            .map(|s| script_signature(&s))
+            .collect();
+        if !signatures.is_empty() {
+            return Some(format!("{name} is called as: {}", signatures.join("; ")));
+        }
+        let names = self.global_names();
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        crate::api::args::closest(name, &known).map(|near| format!("did you mean {near}?"))
+    }
+
+    /// The properties values of type `type_name` have (`area_km2`,
+    /// `bounds`, …), the nearest to `typed` first when one is near.
+    pub fn property_hint(&self, type_name: &str, typed: &str) -> Option<String> {
+        let wanted = script_types(type_name);
+        let mut properties: Vec<String> = self
+            .engine()
+            .gen_fn_signatures(true)
+            .iter()
+            .filter(|s| first_parameter_type(s).as_deref() == Some(wanted.as_str()))
+            .filter_map(|s| function_name(s).strip_prefix("get$").map(str::to_string))
+            .collect();
+        properties.sort();
+        properties.dedup();
+        if properties.is_empty() {
+            return None;
+        }
+        let known: Vec<&str> = properties.iter().map(String::as_str).collect();
+        // A typo, or the start of a longer name (`area` for `area_km2`).
+        let near = crate::api::args::closest(typed, &known)
+            .or_else(|| known.iter().copied().find(|p| p.starts_with(typed)))
+            .map(|near| format!("did you mean {near}? "))
+            .unwrap_or_default();
+        Some(format!(
+            "{near}the properties of {wanted}: {}",
+            properties.join(", ")
+        ))
+    }
+
     /// The text `print(value)` shows: strings as they are, custom types
     /// through their registered `to_string` (a raster's summary).
     pub fn print_text(&self, value: &Dynamic) -> String {

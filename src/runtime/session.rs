@@ -404,7 +404,45 @@ impl Session {
             roots.push((archive.clone(), "<archive>"));
         }
         error.shorten_paths(&roots);
+        self.explain_unknown_name(&mut error);
         error
+    }
+
+    /// A call or a property that matched nothing: the message in script
+    /// types (`float`, not `f64`), and a hint with the forms that exist or
+    /// the nearest name.
+    fn explain_unknown_name(&self, error: &mut ScriptError) {
+        if error.message.starts_with("Unknown property '") {
+            // Rhai reports a missing getter as a plain runtime error.
+            error.name = "PropertyNotFound".into();
+        }
+        match error.name.as_str() {
+            "FunctionNotFound" => {
+                let Some(call) = error.message.strip_prefix("Function not found: ") else {
+                    return;
+                };
+                let name = call.split([' ', '(']).next().unwrap_or(call).to_string();
+                let arguments = call[name.len()..].trim();
+                error.message = format!(
+                    "no function {name} takes {}",
+                    crate::docs::script_types(arguments)
+                );
+                if let Some(hint) = self.call_hint(&name) {
+                    error.hint = Some(hint);
+                }
+            }
+            "PropertyNotFound" => {
+                // "Unknown property 'area' - a getter is not registered for type 'Aoi'"
+                let quoted: Vec<&str> = error.message.split('\'').skip(1).step_by(2).collect();
+                if let [property, type_name] = quoted[..]
+                    && let Some(hint) = self.property_hint(type_name, property)
+                {
+                    error.message = format!("{type_name} has no property {property}");
+                    error.hint = Some(hint);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -220,6 +220,14 @@ fn help_shows_documentation_and_who_lists_variables() {
         "{screen}"
     );
     assert!(line_of(&screen, "sites ").contains("array"), "{screen}");
+
+    // A typo gets the nearest name.
+    repl.enter(":help plott");
+    let screen = repl.wait_for("did you mean plot?");
+    assert!(
+        screen.contains("No function or variable is named `plott`"),
+        "{screen}"
+    );
 }
 
 #[test]

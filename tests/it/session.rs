@@ -139,3 +139,34 @@ fn help_shows_the_doc_and_example() {
     );
     assert!(t.session.help("no_such_function").is_none());
 }
+
+/// A call or a property that matches nothing says, in script types, what
+/// exists: the function's forms, or the nearest name.
+#[test]
+fn unknown_calls_and_properties_suggest_what_exists() {
+    let errors = on_script_thread(Duration::from_secs(60), || {
+        let mut t = TestSession::new(|_| {});
+        t.exec("let a = aoi_bbox(10.0, 40.0, 11.0, 41.0);").unwrap();
+        ["aoi_bbox(1.0, 2.0, 3.0)", "a.area", "plott(a)"]
+            .map(|code| t.run(code).unwrap_err())
+            .map(|e| (e.name, e.message, e.hint.unwrap_or_default()))
+    });
+    let [
+        (name, message, hint),
+        (property, about, properties),
+        (_, _, spelling),
+    ] = errors;
+    assert_eq!(name, "FunctionNotFound");
+    assert_eq!(message, "no function aoi_bbox takes (float, float, float)");
+    assert!(
+        hint.starts_with("aoi_bbox is called as: aoi_bbox(lon_min"),
+        "{hint}"
+    );
+    assert_eq!(property, "PropertyNotFound");
+    assert_eq!(about, "Aoi has no property area");
+    assert!(
+        properties.starts_with("did you mean area_km2?"),
+        "{properties}"
+    );
+    assert_eq!(spelling, "did you mean plot?");
+}
