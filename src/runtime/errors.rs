@@ -19,6 +19,9 @@ pub enum ErrorClass {
     Limit,
     /// The user interrupted the run.
     Interrupted,
+    /// The command asked for something the script does not have (cells
+    /// past its end): a usage error, not a failure of the code.
+    Usage,
 }
 
 /// Exit codes of `cleope run` (documented in the README and `--help`).
@@ -183,6 +186,7 @@ impl ScriptError {
             ErrorClass::Syntax | ErrorClass::Runtime => exit_code::SCRIPT_ERROR,
             ErrorClass::Limit => exit_code::LIMIT,
             ErrorClass::Interrupted => exit_code::INTERRUPTED,
+            ErrorClass::Usage => exit_code::USAGE,
         }
     }
 }

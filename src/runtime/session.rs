@@ -225,7 +225,7 @@ impl Session {
         {
             return Err(ScriptError::plain(
                 "NoSuchCells",
-                ErrorClass::Runtime,
+                ErrorClass::Usage,
                 format!(
                     "{source} has {} cells; the range {range} selects none",
                     cells.len()

@@ -174,6 +174,11 @@ fn cells_selects_a_range_and_lines_stay_those_of_the_file() {
     );
     let none = dir.run(&script, &["--cells", "9"]);
     assert!(stderr(&none).contains("selects none"), "{}", stderr(&none));
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "a range past the end is a usage error"
+    );
 }
 
 #[test]
