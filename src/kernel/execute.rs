@@ -87,10 +87,11 @@ pub fn unavailable(reason: Unavailable) -> CellOutcome {
     CellOutcome::failed(unavailable_error(reason))
 }
 
-/// How a cell's value is shown: nothing for `()`, strings quoted (so `"42"`
-/// and `42` look different), tables as tables, the rest as `to_string` gives.
+/// How a cell's value is shown: nothing for `()` nor for a figure (`plot`
+/// has shown it as an image already), strings quoted (so `"42"` and `42`
+/// look different), tables as tables, the rest as `to_string` gives.
 pub fn result_item(session: &Session, value: &Dynamic) -> Option<DisplayItem> {
-    if value.is_unit() {
+    if value.is_unit() || value.is::<crate::eo::plot::Figure>() {
         return None;
     }
     if value.is_string() {

@@ -82,6 +82,17 @@ class NotebookTests(unittest.TestCase):
         self.assertEqual(len(progress), 1, "the update replaced the display in place")
         self.assertEqual(progress[0].data["text/plain"], "2 of 2 tiles")
 
+    def test_a_cell_ending_in_a_plot_shows_the_figure_once(self):
+        """The plot is shown as an image; its value, the same figure, adds
+        no `Figure("…", 900 x 969 px)` line under it."""
+        notebook = self.run_notebook(
+            [new_code_cell("matrix(20, 20, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]).plot(#{ title: \"once\" })")]
+        )
+        outputs = notebook.cells[0].outputs
+        images = [o for o in outputs if "image/png" in o.get("data", {})]
+        self.assertEqual(len(images), 1, outputs)
+        self.assertEqual([o for o in outputs if o.output_type == "execute_result"], [])
+
     def test_an_error_shows_the_line_and_caret_and_stops_the_run(self):
         cells = [
             new_code_cell("let bands = [4, 8];"),
