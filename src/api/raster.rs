@@ -142,13 +142,23 @@ pub(crate) fn compute<T>(
     ctx: &NativeCallContext,
     work: impl FnOnce(&Compute) -> Result<T, RasterError>,
 ) -> Result<T, Box<EvalAltResult>> {
+    compute_as(ctx, work, raster_error)
+}
+
+/// [`compute`] for work that fails with another error (a mission's),
+/// turned into a script error by `to_script`.
+pub(crate) fn compute_as<T, E>(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(&Compute) -> Result<T, E>,
+    to_script: fn(E) -> Box<EvalAltResult>,
+) -> Result<T, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let compute = Compute {
         pool: &host.pool,
         budget: &host.memory,
         cancel: &host.cancel,
     };
-    work(&compute).map_err(raster_error)
+    work(&compute).map_err(to_script)
 }
 
 /// A script value used as a raster operand: a raster, or a number

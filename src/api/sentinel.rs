@@ -5,9 +5,10 @@
 //! path (a folder, a zip, or for Sentinel-1 a measurement file).
 
 use crate::api::args::{self, Options};
+use crate::api::raster::compute;
 use crate::eo::products::sentinel1::{Calibration, Coefficient, Grd, GrdError};
 use crate::eo::products::sentinel2::{BandRequest, Msi, MsiError};
-use crate::eo::raster::{Compute, Raster, RasterError};
+use crate::eo::raster::{Compute, Raster};
 use crate::runtime::Host;
 use rhai::plugin::*;
 use rhai::{Array, FLOAT, Map};
@@ -179,31 +180,12 @@ fn nir_band(nir: Option<&'static str>, band: &'static str) -> &'static str {
     }
 }
 
-fn compute<T>(
-    ctx: &NativeCallContext,
-    work: impl FnOnce(&Compute) -> Result<T, RasterError>,
-) -> Result<T, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let compute = Compute {
-        pool: &host.pool,
-        budget: &host.memory,
-        cancel: &host.cancel,
-    };
-    work(&compute).map_err(crate::api::raster::raster_error)
-}
-
 /// Runs Sentinel-1 work that computes, on the session's pool and budget.
 fn compute_grd<T>(
     ctx: &NativeCallContext,
     work: impl FnOnce(&Compute) -> Result<T, GrdError>,
 ) -> Result<T, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let compute = Compute {
-        pool: &host.pool,
-        budget: &host.memory,
-        cancel: &host.cancel,
-    };
-    work(&compute).map_err(grd_error)
+    crate::api::raster::compute_as(ctx, work, grd_error)
 }
 
 /// The products clipped to `area` and stacked in sensing order.

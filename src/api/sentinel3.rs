@@ -134,13 +134,7 @@ fn compute<T>(
     ctx: &NativeCallContext,
     work: impl FnOnce(&Compute) -> Result<T, S3Error>,
 ) -> Result<T, Box<EvalAltResult>> {
-    let host = Host::of(ctx)?;
-    let compute = Compute {
-        pool: &host.pool,
-        budget: &host.memory,
-        cancel: &host.cancel,
-    };
-    work(&compute).map_err(s3_error)
+    crate::api::raster::compute_as(ctx, work, s3_error)
 }
 
 /// A brightness-temperature variable from a band name: `"S9"` →

@@ -100,26 +100,24 @@ impl Session {
         if !documented.is_empty() {
             return Some(documented.join("\n\n---\n\n"));
         }
-        let signatures: Vec<String> = self
-            .engine()
+        let signatures = self.signatures_of(name);
+        (!signatures.is_empty()).then(|| signatures.join("\n"))
+    }
+
+    /// Every registered form of the function `name`, in script types.
+    fn signatures_of(&self, name: &str) -> Vec<String> {
+        self.engine()
             .gen_fn_signatures(true)
             .into_iter()
             .filter(|s| function_name(s) == name)
             .map(|s| script_signature(&s))
-            .collect();
-        (!signatures.is_empty()).then(|| signatures.join("\n"))
+            .collect()
     }
 
     /// How to call `name` when a call matched none of its forms: its
     /// signatures; or, when no function has that name, the nearest name.
     pub fn call_hint(&self, name: &str) -> Option<String> {
-        let signatures: Vec<String> = self
-            .engine()
-            .gen_fn_signatures(true)
-            .into_iter()
-            .filter(|s| function_name(s) == name)
-            .map(|s| script_signature(&s))
-            .collect();
+        let signatures = self.signatures_of(name);
         if !signatures.is_empty() {
             return Some(format!("{name} is called as: {}", signatures.join("; ")));
         }

@@ -97,12 +97,8 @@ impl BandSource {
         out: &mut [f32],
         cancel: &Cancel,
     ) -> Result<(), RasterError> {
-        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
-        let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
-            .map_err(|e| RasterError::opening(&self.path, e))?;
+        let gdal_error = |e| self.gdal_error(e);
+        let dataset = self.dataset()?;
         let band = dataset.rasterband(self.band).map_err(gdal_error)?;
         let decimated = out_size != (window.width, window.height);
         read_band(&band, window, out_size, out, decimated, cancel).map_err(
@@ -130,12 +126,8 @@ impl BandSource {
         out: &mut [u32],
         cancel: &Cancel,
     ) -> Result<(), RasterError> {
-        let gdal_error = |e: gdal::errors::GdalError| RasterError::Gdal {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
-        let dataset = crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
-            .map_err(|e| RasterError::opening(&self.path, e))?;
+        let gdal_error = |e| self.gdal_error(e);
+        let dataset = self.dataset()?;
         let band = dataset.rasterband(self.band).map_err(gdal_error)?;
         assert_eq!(out.len(), out_size.0 * out_size.1, "a word per pixel");
         cancel.check()?;
@@ -149,6 +141,20 @@ impl BandSource {
             .map_err(gdal_error)?;
         out.copy_from_slice(words.data());
         Ok(())
+    }
+
+    /// The file, opened through the door as made by `origin` (each read
+    /// opens its own: GDAL datasets are not thread-safe).
+    fn dataset(&self) -> Result<gdal::Dataset, RasterError> {
+        crate::gdal::dataset::open_as(&self.path, self.origin, Default::default())
+            .map_err(|e| RasterError::opening(&self.path, e))
+    }
+
+    fn gdal_error(&self, error: gdal::errors::GdalError) -> RasterError {
+        RasterError::Gdal {
+            path: self.path.clone(),
+            message: error.to_string(),
+        }
     }
 
     fn to_physical(&self, values: &mut [f32]) {
