@@ -1,15 +1,20 @@
-"""Builds crates/eo/src/plot/basemap/ne-50m.bin, the coastlines and country borders
-cleope draws on maps, from Natural Earth 1:50m (public domain) as packaged in
-the npm package world-atlas 2.0.2 (TopoJSON, ISC licence).
+"""Builds crates/eo/src/plot/basemap/ne-{10m,50m,110m}.bin.gz, the coastlines and
+country borders cleope draws on maps, from Natural Earth 1:10m, 1:50m and
+1:110m (public domain) as packaged in the npm package world-atlas 2.0.2
+(TopoJSON quantised to 1e5 steps: 0.0036 deg of longitude, ISC licence).
 
     cd /tmp && npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
-    python3 scripts/make_basemap.py /tmp/package/countries-50m.json crates/eo/src/plot/basemap/ne-50m.bin
+    for scale in 10m 50m 110m; do
+        python3 scripts/make_basemap.py /tmp/package/countries-$scale.json \
+            crates/eo/src/plot/basemap/ne-$scale.bin.gz
+    done
 
 Arcs used by one country are coastline, arcs shared by two are borders.
 Format (little endian): b"CLBM1", f64 scale x, scale y, translate x,
 translate y, u32 line count; per line: u8 kind (0 coast, 1 border), u32
 point count, then the TopoJSON quantized deltas as zigzag varints (x, y).
 """
+import gzip
 import json
 import struct
 import sys
@@ -57,8 +62,11 @@ def main(source, target):
         out += struct.pack("<BI", kind, len(arc))
         for dx, dy in arc:
             out += varint(dx) + varint(dy)
-    open(target, "wb").write(out)
-    print(f"{len(arcs)} lines, {sum(len(a) for a in arcs)} points, {len(out)} bytes")
+    # gzip with a fixed mtime, so the same data gives the same bytes.
+    with open(target, "wb") as file:
+        with gzip.GzipFile(fileobj=file, mode="wb", compresslevel=9, mtime=0) as packed:
+            packed.write(out)
+    print(f"{len(arcs)} lines, {sum(len(a) for a in arcs)} points, {len(out)} bytes before gzip")
 
 
 if __name__ == "__main__":

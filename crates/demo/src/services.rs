@@ -20,6 +20,7 @@
 use super::{ArchiveBuilder, DemoError, Packing, ProductSpec, scene_rng};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use cleope_eo::netcdf::{Attr, NcWriter};
+use cleope_eo::plot::basemap::{LandMask, Scale};
 use cleope_eo::products::services::{
     self as products, CAMS_SPECIES, CAMS_UNITS, MEDSEA, ring_contains,
 };
@@ -28,7 +29,6 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::f64::consts::PI;
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// Writes every service product the CAMS, CMEMS and CGLS tutorials use.
 pub fn write(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
@@ -165,83 +165,16 @@ fn to_180(lon: f64) -> f64 {
     if wrapped == -180.0 { 180.0 } else { wrapped }
 }
 
-/// The coastline segments crossing each 1° band of latitude, so a row of
-/// pixels tests only the segments near it. A coast that crosses the
-/// antimeridian (Chukotka, Fiji) jumps from 180° to -180°: the jump is cut
-/// there, and the cuts are joined pairwise along the 180° meridian so each
-/// side of the land closes on itself.
-fn coast_bands() -> &'static Vec<Vec<[f64; 4]>> {
-    static BANDS: OnceLock<Vec<Vec<[f64; 4]>>> = OnceLock::new();
-    BANDS.get_or_init(|| {
-        let mut segments = Vec::new();
-        let mut cuts = Vec::new();
-        for line in cleope_eo::plot::basemap::lines()
-            .iter()
-            .filter(|l| !l.border)
-        {
-            for pair in line.points.windows(2) {
-                let [(x1, y1), (x2, y2)] = [pair[0], pair[1]];
-                if (x2 - x1).abs() <= 180.0 {
-                    segments.push([x1, y1, x2, y2]);
-                    continue;
-                }
-                let (edge, unwrapped) = if x1 > 0.0 {
-                    (180.0, x2 + 360.0)
-                } else {
-                    (-180.0, x2 - 360.0)
-                };
-                let y = if x1.abs() == 180.0 {
-                    y1
-                } else {
-                    y1 + (edge - x1) / (unwrapped - x1) * (y2 - y1)
-                };
-                segments.push([x1, y1, edge, y]);
-                segments.push([-edge, y, x2, y2]);
-                cuts.push(y);
-            }
-        }
-        cuts.sort_by(f64::total_cmp);
-        for pair in cuts.chunks_exact(2) {
-            segments.push([180.0, pair[0], 180.0, pair[1]]);
-        }
-        let mut bands = vec![Vec::new(); 180];
-        let band = |y: f64| ((y + 90.0).floor().max(0.0) as usize).min(179);
-        for segment in segments {
-            let [_, y1, _, y2] = segment;
-            let (first, last) = (band(y1.min(y2)), band(y1.max(y2)));
-            for crossed in &mut bands[first..=last] {
-                crossed.push(segment);
-            }
-        }
-        bands
-    })
-}
-
-/// Land (true) or sea for every pixel, from the Natural Earth coastlines:
-/// the coastline arcs are each used by one country, so together they bound
-/// the land, and a point is on land when a ray east of it crosses them an
-/// odd number of times. South of 80° S is all Antarctic land or ice shelf
-/// (the data's ring around the pole does not close there).
+/// Land (true) or sea for every pixel, from the Natural Earth 1:50m
+/// coastlines (the maps' land mask, so the archive's sea is the maps' sea).
 fn land_mask(grid: &LonLatGrid) -> Vec<bool> {
-    let bands = coast_bands();
+    let mask = LandMask::at(Scale::Medium);
     (0..grid.height)
         .into_par_iter()
         .flat_map_iter(|row| {
-            let lat = grid.lat(row);
-            let polar = lat <= -80.0;
-            let band = &bands[((lat + 90.0).floor().max(0.0) as usize).min(179)];
-            let mut crossings: Vec<f64> = band
-                .iter()
-                .filter(|[_, y1, _, y2]| (*y1 > lat) != (*y2 > lat))
-                .map(|[x1, y1, x2, y2]| x1 + (lat - y1) / (y2 - y1) * (x2 - x1))
-                .collect();
-            crossings.sort_by(f64::total_cmp);
+            let parallel = mask.parallel(grid.lat(row));
             (0..grid.width)
-                .map(|col| {
-                    let lon = to_180(grid.lon(col));
-                    let east = crossings.len() - crossings.partition_point(|x| *x <= lon);
-                    polar || east % 2 == 1
-                })
+                .map(|col| parallel.is_land(grid.lon(col)))
                 .collect::<Vec<_>>()
         })
         .collect()
