@@ -359,6 +359,7 @@ fn documented(name: &str) -> impl Iterator<Item = &'static docs::FunctionDoc> {
         .iter()
         .flat_map(|module| &module.functions)
         .filter(move |f| f.name.trim_start_matches('.') == name)
+        .filter(|f| is_script_signature(&f.signature))
 }
 
 /// True for a signature a student can call as written: no `()` parameter
