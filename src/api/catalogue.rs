@@ -1052,6 +1052,8 @@ mod catalogue_api {
     }
 
     /// Logs in as `username`, asking only for the password (not shown).
+    /// Both forms confirm with "Logged in to HOST as USER"; the password is
+    /// checked by the catalogue at the first request that needs it.
     ///
     /// ```rhai
     /// try {
@@ -1064,10 +1066,19 @@ mod catalogue_api {
     pub fn login_as(ctx: NativeCallContext, username: &str) -> Result<(), Box<EvalAltResult>> {
         let password = ask(&ctx, &format!("Password for {username}: "), true)?;
         let host = Host::of(&ctx)?;
-        host.data.login(crate::eo::odata::client::Credentials::new(
-            username.trim(),
-            password,
-        ));
+        let username = username.trim();
+        let catalogue = host
+            .data
+            .login(crate::eo::odata::client::Credentials::new(
+                username, password,
+            ))
+            .unwrap_or_else(|| "the local archive".into());
+        host.display.stream(
+            crate::runtime::display::Stream::Stdout,
+            &format!(
+                "Logged in to {catalogue} as {username} (the password is checked at the first request).\n"
+            ),
+        );
         Ok(())
     }
 

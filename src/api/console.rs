@@ -1,7 +1,8 @@
 //! Printing to the error stream, showing values (tables, images) and checking values.
 
 use crate::runtime::Host;
-use crate::runtime::display::DisplayItem;
+use crate::runtime::display::{DisplayItem, rows_of, table_columns};
+use rhai::Array;
 use rhai::plugin::*;
 
 pub fn module() -> Module {
@@ -21,6 +22,29 @@ fn text_of(ctx: &NativeCallContext, value: &Dynamic) -> String {
 /// A script value as a display: tables as HTML and plain text, the rest as text.
 fn item_of(ctx: &NativeCallContext, value: &Dynamic) -> DisplayItem {
     DisplayItem::of_value(value, |v| text_of(ctx, v))
+}
+
+/// A table of `rows` (an array of object maps) with `columns` (or, when
+/// `None`, the columns [`table_columns`] chooses), or an error saying what a
+/// table is.
+fn table_item(
+    ctx: &NativeCallContext,
+    rows: Array,
+    columns: Option<Array>,
+) -> Result<DisplayItem, Box<EvalAltResult>> {
+    let rows_value = Dynamic::from_array(rows);
+    let Some(rows) = rows_of(&rows_value) else {
+        return Err(crate::api::script_error(
+            "NotATable",
+            "print_table shows an array of maps, one map per row",
+            "e.g. print_table([#{ tile: \"T33SVB\", cloud: 12.5 }], [\"tile\", \"cloud\"])",
+        ));
+    };
+    let columns: Vec<String> = match columns {
+        Some(columns) => columns.iter().map(|c| text_of(ctx, c)).collect(),
+        None => table_columns(&rows),
+    };
+    Ok(DisplayItem::of_rows(&rows, &columns, |v| text_of(ctx, v)))
 }
 
 /// The 8 bytes every PNG file starts with.
@@ -83,7 +107,7 @@ fn ask(
 
 #[export_module]
 mod console_api {
-    use super::{ask, item_of, png_item, text_of};
+    use super::{ask, item_of, png_item, table_item, text_of};
     use crate::api::script_error;
     use crate::runtime::Host;
     use crate::runtime::display::Stream;
@@ -119,6 +143,68 @@ mod console_api {
     #[rhai_fn(name = "display", return_raw)]
     pub fn display(ctx: NativeCallContext, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
         Host::of(&ctx)?.display.display(&item_of(&ctx, &value));
+        Ok(())
+    }
+
+    /// Prints an array of maps as a table, one row per map (in a notebook,
+    /// one HTML table). Maps keep their keys in alphabetical order, not the
+    /// order they were written in, so the columns come alphabetically
+    /// (a catalogue product's fields in the catalogue's order); give the
+    /// columns to choose them and their order.
+    ///
+    /// ```rhai
+    /// print_table([#{ date: "2020-08-18", ships: 12 }, #{ date: "2020-08-24", ships: 9 }]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn print_table(ctx: NativeCallContext, rows: Array) -> Result<(), Box<EvalAltResult>> {
+        if rows.is_empty() {
+            let host = Host::of(&ctx)?;
+            host.display.stream(Stream::Stdout, "(no rows)\n");
+            return Ok(());
+        }
+        let item = table_item(&ctx, rows, None)?;
+        Host::of(&ctx)?.display.display(&item);
+        Ok(())
+    }
+
+    /// Prints an array of maps as a table with the given columns, in that
+    /// order (in a notebook, one HTML table); a missing value is an empty cell.
+    ///
+    /// ```rhai
+    /// let scenes = [#{ tile: "T30SVG", cloud: 3.5 }, #{ tile: "T56HKF", cloud: 41.0 }];
+    /// print_table(scenes, ["tile", "cloud"]);
+    /// ```
+    #[rhai_fn(name = "print_table", return_raw)]
+    pub fn print_table_with_columns(
+        ctx: NativeCallContext,
+        rows: Array,
+        columns: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
+        if rows.is_empty() {
+            let host = Host::of(&ctx)?;
+            host.display.stream(Stream::Stdout, "(no rows)\n");
+            return Ok(());
+        }
+        let item = table_item(&ctx, rows, Some(columns))?;
+        Host::of(&ctx)?.display.display(&item);
+        Ok(())
+    }
+
+    /// Shows an array of maps as a table with the given columns, in that
+    /// order; in a notebook as a formatted HTML table.
+    ///
+    /// ```rhai
+    /// let scenes = [#{ tile: "T33SVB", cloud: 12.5 }, #{ tile: "T33SVC", cloud: 3.1 }];
+    /// display(scenes, ["tile", "cloud"]);
+    /// ```
+    #[rhai_fn(name = "display", return_raw)]
+    pub fn display_with_columns(
+        ctx: NativeCallContext,
+        rows: Array,
+        columns: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let item = table_item(&ctx, rows, Some(columns))?;
+        Host::of(&ctx)?.display.display(&item);
         Ok(())
     }
 

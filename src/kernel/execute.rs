@@ -4,6 +4,7 @@
 
 use super::executor::Unavailable;
 use crate::runtime::display::DisplayItem;
+use crate::runtime::pretty::{self, ResultStyle};
 use crate::runtime::{Chunk, ErrorClass, ScriptError, Session};
 use jupyter_protocol::{ExpressionResult, Media, MediaType, Payload};
 use rhai::{AST, CallFnOptions, Dynamic, ImmutableString, Scope};
@@ -89,7 +90,9 @@ pub fn unavailable(reason: Unavailable) -> CellOutcome {
 
 /// How a cell's value is shown: nothing for `()` nor for a figure (`plot`
 /// has shown it as an image already), strings quoted (so `"42"` and `42`
-/// look different), tables as tables, the rest as `to_string` gives.
+/// look different), tables as tables, floats, arrays and maps as the REPL
+/// shows them (floats at six significant digits; `print` shows every
+/// digit), the rest as `to_string` gives.
 pub fn result_item(session: &Session, value: &Dynamic) -> Option<DisplayItem> {
     if value.is_unit() || value.is::<crate::eo::plot::Figure>() {
         return None;
@@ -97,7 +100,18 @@ pub fn result_item(session: &Session, value: &Dynamic) -> Option<DisplayItem> {
     if value.is_string() {
         return Some(DisplayItem::text(format!("{:?}", value.to_string())));
     }
-    Some(DisplayItem::of_value(value, |v| text_of(session, v)))
+    let item = DisplayItem::of_value(value, |v| match v.as_float() {
+        Ok(x) => pretty::short_float(x),
+        Err(_) => text_of(session, v),
+    });
+    // Floats at six significant digits, long arrays and maps spread over
+    // lines; tables and custom types (a raster's summary) as they are.
+    let is_plain_data = value.is_float() || value.is_array() || value.is_map();
+    if item.html.is_none() && is_plain_data {
+        let text = pretty::result_text(session.engine(), value, ResultStyle::default());
+        return Some(DisplayItem::text(text));
+    }
+    Some(item)
 }
 
 /// The text the script's own `to_string` gives (custom types such as

@@ -319,16 +319,27 @@ impl<S: zeromq::SocketSend> Shell<S> {
 
     async fn inspect(&mut self, request: &JupyterMessage, inspect: &InspectRequest) {
         let name = name_at(&inspect.code, inspect.cursor_pos);
+        // JupyterLab's inspector renders the Markdown; the plain text is for
+        // consoles and pagers.
         let help = self
             .kernel
             .code
-            .call(move |session| session.help(&name))
+            .call(move |session| {
+                let plain = session.help(&name)?;
+                Some((plain, session.help_markdown(&name)))
+            })
             .await
             .ok()
             .flatten();
+        let data = match &help {
+            Some((plain, markdown)) => std::iter::once(MediaType::Plain(plain.clone()))
+                .chain(markdown.clone().map(MediaType::Markdown))
+                .collect(),
+            None => Vec::new(),
+        };
         let reply = InspectReply {
             found: help.is_some(),
-            data: Media::new(help.into_iter().map(MediaType::Plain).collect()),
+            data: Media::new(data),
             metadata: Default::default(),
             status: ReplyStatus::Ok,
             error: None,

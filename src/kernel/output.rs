@@ -10,6 +10,7 @@ use jupyter_protocol::{
     ClearOutput, IoPubWelcome, JupyterMessage, JupyterMessageContent, Status, Stdio, StreamContent,
 };
 use jupyter_zmq_client::{KernelIoPubXPubConnection, SubscriptionEvent};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +30,8 @@ enum Outgoing {
 pub struct Broadcaster {
     queue: mpsc::UnboundedSender<Outgoing>,
     executing: Mutex<Option<JupyterMessage>>,
+    /// The display ids the executing cell has shown (see `display`).
+    shown_ids: Mutex<HashSet<String>>,
     stdin: StdinBridge,
 }
 
@@ -42,6 +45,7 @@ impl Broadcaster {
         let broadcaster = Self {
             queue,
             executing: Mutex::new(None),
+            shown_ids: Mutex::new(HashSet::new()),
             stdin,
         };
         (broadcaster, publish(iopub, outgoing))
@@ -68,6 +72,20 @@ impl Broadcaster {
     /// Makes `request` the parent of the session's output (None: no cell runs).
     pub fn set_executing(&self, request: Option<JupyterMessage>) {
         *self.executing.lock().unwrap_or_else(|e| e.into_inner()) = request;
+        self.forget_shown_ids();
+    }
+
+    /// True the first time the executing cell shows the display `id`.
+    fn first_shown(&self, id: &str) -> bool {
+        let mut shown = self.shown_ids.lock().unwrap_or_else(|e| e.into_inner());
+        shown.insert(id.to_string())
+    }
+
+    fn forget_shown_ids(&self) {
+        self.shown_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Waits until everything queued so far has been sent.
@@ -98,8 +116,16 @@ impl DisplaySink for Broadcaster {
         });
     }
 
+    /// Shows `item`. A display id the cell has shown already is updated in
+    /// place instead: Jupyter would show a second output under the same id
+    /// and update both (a download's progress bar, started again for each
+    /// file or retry, appeared twice).
     fn display(&self, item: &DisplayItem) {
-        self.send_output(display_content(item, false));
+        let again = item
+            .display_id
+            .as_deref()
+            .is_some_and(|id| !self.first_shown(id));
+        self.send_output(display_content(item, again));
     }
 
     fn shows_images(&self) -> bool {
@@ -115,6 +141,8 @@ impl DisplaySink for Broadcaster {
     }
 
     fn clear_output(&self, wait: bool) {
+        // The cleared displays are gone: their ids are shown anew.
+        self.forget_shown_ids();
         self.send_output(ClearOutput { wait });
     }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// Every command, for completion.
 pub const COMMAND_NAMES: &[&str] = &[
-    ":help", ":who", ":time", ":load", ":step", ":quota", ":grants", ":reset", ":quit",
+    ":help", ":who", ":exact", ":time", ":load", ":step", ":quota", ":grants", ":reset", ":quit",
 ];
 
 const HELP: &str = "\
@@ -22,8 +22,11 @@ Type Rhai code and press Enter to run it. Unfinished code (an open bracket,
 block or string) continues on the next line; a blank line runs it anyway.
 Tab completes names, and after `value.` the methods of that value.
 
-  :help NAME   a function's documentation and example
-  :who         the variables defined so far, with their types
+  :help NAME   a function's documentation and example (yours too: write
+               `/// what it does` lines above `fn`)
+  :who         the variables and functions defined so far, with their types
+  :exact       show floats with every digit, or again at 6 significant digits
+               (the default: 0.000225141, 1.75303e18); print(x) shows every digit
   :time CODE   run CODE and show how long it took and how many operations it used
   :load FILE   run a script's cells in this session (its variables stay)
   :step FILE   step through a script cell by cell
@@ -41,6 +44,8 @@ pub enum Command<'a> {
     Help(Option<&'a str>),
     /// `:who`: the variables and their types.
     Who,
+    /// `:exact`: floats with every digit, or at six significant digits again.
+    Exact,
     /// `:time CODE`: run CODE, then show its wall time and operations.
     Time(&'a str),
     /// `:load FILE`: run a script's code cells in this session.
@@ -68,6 +73,7 @@ impl<'a> Command<'a> {
         let command = match name {
             "help" | "h" | "?" => Command::Help((!argument.is_empty()).then_some(argument)),
             "who" => Command::Who,
+            "exact" => Command::Exact,
             "time" if argument.is_empty() => return Err(needs("code to run")),
             "time" => Command::Time(argument),
             "load" | "step" if argument.is_empty() => return Err(needs("a file")),
@@ -112,9 +118,18 @@ impl Repl {
             }
         };
         match command {
-            Command::Help(None) => println!("{HELP}"),
+            Command::Help(None) => self.help_overview(),
             Command::Help(Some(name)) => self.help(name),
             Command::Who => self.who(),
+            Command::Exact => {
+                if show::toggle_exact() {
+                    println!("Results show floats with every digit; :exact again for 6 digits.");
+                } else {
+                    println!(
+                        "Results show floats at 6 significant digits; :exact for every digit."
+                    );
+                }
+            }
             Command::Time(code) => self.time(code),
             Command::Load(file) => self.load(Path::new(file)),
             Command::Step(file) => self.step(Path::new(file)),
@@ -131,6 +146,26 @@ impl Repl {
         Flow::Continue
     }
 
+    /// The commands, then the functions the student defined.
+    fn help_overview(&self) {
+        println!("{HELP}");
+        let functions = self.session.borrow().user_functions();
+        if functions.is_empty() {
+            return;
+        }
+        println!("\nYour functions (:help NAME shows one):");
+        let width = functions
+            .iter()
+            .map(|f| f.signature.chars().count())
+            .max()
+            .unwrap_or(0);
+        for function in &functions {
+            let summary = function.doc.lines().next().unwrap_or("");
+            let signature = format!("{:<width$}", function.signature);
+            println!("  {}  {summary}", self.style.bold(&signature));
+        }
+    }
+
     fn help(&self, name: &str) {
         let session = self.session.borrow();
         if let Some(text) = session.help(name) {
@@ -145,7 +180,8 @@ impl Repl {
 
     fn who(&self) {
         let session = self.session.borrow();
-        let rows = variable_rows(&session);
+        let mut rows = variable_rows(&session);
+        rows.extend(function_rows(&session));
         if rows.is_empty() {
             println!("No variables yet: `let x = 1;` defines one.");
             return;
@@ -274,9 +310,27 @@ fn variable_rows(session: &Session) -> Vec<VariableRow> {
             let value = session.variable(&name)?;
             Some(VariableRow {
                 type_name: type_of(session, &value),
-                preview: show::shorten_line(&session.debug_text(&value), 60),
+                preview: show::preview(session.engine(), &value, 60),
                 name,
             })
+        })
+        .collect()
+}
+
+/// One line of `:who` per function the student defined: its signature and
+/// the first line of its doc comment.
+fn function_rows(session: &Session) -> Vec<VariableRow> {
+    session
+        .user_functions()
+        .into_iter()
+        .map(|function| {
+            let summary = function.doc.lines().next().unwrap_or("");
+            let preview = format!("{}  {summary}", function.signature);
+            VariableRow {
+                name: function.name,
+                type_name: "function".into(),
+                preview: show::shorten_line(preview.trim_end(), 60),
+            }
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! The REPL's line-editor helper: completion from the session, hints from
-//! the history, bracket and keyword highlighting, and multi-line input
-//! decided by the Rhai parser.
+//! the history, bracket and keyword highlighting, and whether an entry is
+//! finished (decided by the Rhai parser; the REPL then reads more lines).
 
 use super::SharedSession;
 use super::commands::COMMAND_NAMES;
@@ -8,7 +8,7 @@ use super::style::Style;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter, MatchingBracketHighlighter};
 use rustyline::hint::{Hinter, HistoryHinter};
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::{ValidationResult, Validator};
 use rustyline::{Context, Helper};
 use std::borrow::Cow;
 
@@ -145,14 +145,9 @@ impl Highlighter for ReplHelper {
     }
 }
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        let Ok(session) = self.session.try_borrow() else {
-            return Ok(ValidationResult::Valid(None));
-        };
-        Ok(entry_status(ctx.input(), |code| session.is_complete(code)))
-    }
-}
+/// Enter always ends the line: the REPL reads unfinished code's next line
+/// itself, after a continuation prompt rustyline has no place for.
+impl Validator for ReplHelper {}
 
 /// Whether Enter runs the entry or starts a new line: code the parser finds
 /// unfinished continues, unless the last line is blank (a way out of a

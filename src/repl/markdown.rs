@@ -10,18 +10,73 @@ use super::style::Style;
 pub fn render(markdown: &str, style: Style) -> String {
     let mut lines = Vec::new();
     let mut in_fence = false;
+    // The lines of the paragraph or list item being read: emphasis and
+    // code spans may continue on its next lines (`**Normalized⏎Difference**`).
+    let mut block: Vec<&str> = Vec::new();
     for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
+        let fence = line.trim_start().starts_with("```");
+        let blank = line.trim().is_empty();
+        if fence || in_fence || blank || starts_block(line) {
+            lines.extend(render_block(&block, style));
+            block.clear();
         }
-        if in_fence {
+        if fence {
+            in_fence = !in_fence;
+        } else if in_fence {
             lines.push(format!("    {}", style.code(line)));
+        } else if blank {
+            lines.push(String::new());
         } else {
-            lines.extend(render_line(line, style));
+            block.push(line);
         }
     }
+    lines.extend(render_block(&block, style));
     lines.join("\n")
+}
+
+/// True when `line` starts a block of its own rather than continuing the
+/// paragraph above: a heading, rule, list item or quote.
+fn starts_block(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    heading(trimmed).is_some()
+        || is_rule(trimmed)
+        || bullet(trimmed).is_some()
+        || numbered(trimmed)
+        || trimmed.starts_with('>')
+}
+
+/// `1. text` or `2) text`.
+fn numbered(line: &str) -> bool {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && (line[digits..].starts_with(". ") || line[digits..].starts_with(") "))
+}
+
+/// A paragraph or list item and the lines that continue it, rendered with
+/// its line breaks kept; continuation lines of a list item are indented
+/// under its text.
+fn render_block(block: &[&str], style: Style) -> Vec<String> {
+    let Some((first, rest)) = block.split_first() else {
+        return Vec::new();
+    };
+    let trimmed = first.trim_start();
+    // Headings, rules and quotes are one line each: what follows is prose.
+    let single = heading(trimmed).is_some() || is_rule(trimmed) || trimmed.starts_with('>');
+    if rest.is_empty() || single {
+        return block
+            .iter()
+            .flat_map(|line| render_line(line, style))
+            .collect();
+    }
+    let indent = &first[..first.len() - trimmed.len()];
+    let continued: Vec<&str> = rest.iter().map(|line| line.trim()).collect();
+    let (lead, text) = match bullet(trimmed) {
+        Some(item) => (format!("{indent}  • "), item),
+        None => (indent.to_string(), trimmed),
+    };
+    let joined = format!("{text}\n{}", continued.join("\n"));
+    let under = " ".repeat(lead.chars().count());
+    let rendered = inline(&joined, style).replace('\n', &format!("\n{under}"));
+    vec![format!("{lead}{rendered}")]
 }
 
 /// One line of prose; a heading may become two lines (text and underline).
@@ -183,6 +238,19 @@ mod tests {
             text,
             "  • one\n    • two\n│ note\nSee the docs (https://rhai.rs).\n    let x = 1;"
         );
+    }
+
+    #[test]
+    fn emphasis_and_code_continue_on_the_next_line_of_a_paragraph_or_item() {
+        let markdown = "The **Normalized\nDifference Snow Index** uses it.\n\
+                        - Use `s1::stack(p,\n  \"VH\")` then *look*.\n- next";
+        let text = render(markdown, Style::plain());
+        assert_eq!(
+            text,
+            "The Normalized\nDifference Snow Index uses it.\n  \u{2022} Use s1::stack(p,\n    \"VH\") then look.\n  \u{2022} next"
+        );
+        let coloured = render("a **b\nc** d", Style::forced());
+        assert!(coloured.starts_with("a \x1b[1mb\nc\x1b[0m"), "{coloured:?}");
     }
 
     #[test]

@@ -24,12 +24,16 @@ use rustyline::Editor;
 use rustyline::config::{BellStyle, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
+use rustyline::validate::ValidationResult;
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use style::Style;
+
+/// The prompt of an entry's continuation lines (right-aligned under `[3]> `).
+const CONTINUATION: &str = "...> ";
 
 /// The session the REPL, its helper and the step runner share.
 pub type SharedSession = Rc<RefCell<Session>>;
@@ -139,10 +143,9 @@ impl Repl {
     /// Reads and runs entries until Ctrl-D or `:quit`.
     pub fn run(&mut self) {
         loop {
-            let prompt = format!("[{}]> ", next_entry_number());
-            let entry = match self.editor.readline(&prompt) {
+            let entry = match self.read_entry() {
                 Ok(entry) => entry,
-                // Ctrl-C at the prompt drops the line being typed.
+                // Ctrl-C at a prompt drops the entry being typed.
                 Err(ReadlineError::Interrupted) => continue,
                 Err(ReadlineError::Eof) => break,
                 Err(e) => {
@@ -158,6 +161,27 @@ impl Repl {
                 break;
             }
         }
+    }
+
+    /// Reads one entry: a line, and more lines after a continuation prompt
+    /// (`...>`, as wide as the entry's prompt so the code lines up) while
+    /// the code is unfinished (see [`helper::entry_status`]).
+    fn read_entry(&mut self) -> rustyline::Result<String> {
+        let prompt = format!("[{}]> ", next_entry_number());
+        let continuation = format!("{CONTINUATION:>width$}", width = prompt.chars().count());
+        let mut entry = self.editor.readline(&prompt)?;
+        while self.is_unfinished(&entry) {
+            let line = self.editor.readline(&continuation)?;
+            entry.push('\n');
+            entry.push_str(&line);
+        }
+        Ok(entry)
+    }
+
+    fn is_unfinished(&self, entry: &str) -> bool {
+        let session = self.session.borrow();
+        let status = helper::entry_status(entry, |code| session.is_complete(code));
+        matches!(status, ValidationResult::Incomplete)
     }
 
     fn handle(&mut self, entry: &str) -> Flow {

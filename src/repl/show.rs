@@ -3,9 +3,11 @@
 
 use super::style::Style;
 use cleope::runtime::display::DisplayItem;
+use cleope::runtime::pretty::{self, ResultStyle};
 use cleope::runtime::{ErrorClass, ScriptError, Session};
 use rhai::Dynamic;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Results longer than this are cut, so a stray huge value cannot flood the
 /// class's screen.
@@ -24,20 +26,59 @@ pub fn report(session: &Session, result: Result<Dynamic, ScriptError>, style: St
     }
 }
 
+/// Results show every digit of their floats (`:exact`), for the whole process
+/// (the REPL and the step runner show results alike).
+static EXACT: AtomicBool = AtomicBool::new(false);
+
+/// Switches between floats at six significant digits and every digit;
+/// returns true when every digit is now shown.
+pub fn toggle_exact() -> bool {
+    !EXACT.fetch_xor(true, Ordering::Relaxed)
+}
+
+/// True when results show floats with every digit.
+pub fn exact() -> bool {
+    EXACT.load(Ordering::Relaxed)
+}
+
 /// The text shown for a value, or `None` for `()` (statements show nothing).
 pub fn result_text(session: &Session, value: &Dynamic) -> Option<String> {
     if value.is_unit() {
         return None;
     }
-    let item = DisplayItem::of_value(value, |v| session.print_text(v));
+    let style = ResultStyle {
+        exact: exact(),
+        width: terminal_width(),
+    };
+    let item = DisplayItem::of_value(value, |v| match v.as_float() {
+        Ok(x) if !style.exact => pretty::short_float(x),
+        _ => session.print_text(v),
+    });
     // Only tables get an HTML form: show those as columns, anything else as
     // `debug` would, so that "42" and 42 look different.
     let text = if item.html.is_some() {
         item.plain.trim_end().to_string()
     } else {
-        session.debug_text(value)
+        pretty::result_text(session.engine(), value, style)
     };
     Some(shorten(&text))
+}
+
+/// A value on one line for a preview (`:who`, `v` while stepping).
+pub fn preview(engine: &rhai::Engine, value: &Dynamic, max_chars: usize) -> String {
+    shorten_line(&pretty::one_line_text(engine, value, exact()), max_chars)
+}
+
+/// The terminal's width in characters (100 when stdout is not a terminal).
+fn terminal_width() -> usize {
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct it is given.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        100
+    }
 }
 
 fn print_result(text: &str, style: Style) {

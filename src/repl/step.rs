@@ -5,7 +5,7 @@
 //! tutorial's variables, `q` quits.
 
 use super::input::{Answer, ask};
-use super::stepper::StatementStepper;
+use super::stepper::{StatementPlaces, StatementStepper};
 use super::style::Style;
 use super::{Repl, SharedSession, clear_interrupt, markdown, show};
 use cleope::runtime::{Cell, CellKind, CellRange, split_cells};
@@ -158,9 +158,13 @@ fn run_cell(
 ) -> Ran {
     let mut session = session.borrow_mut();
     let stepper = statement_by_statement.then(|| {
+        // The cell as the session compiles it: at its own lines of the file.
+        let code = format!("{}{}", "\n".repeat(cell.first_line - 1), cell.text);
+        let places = StatementPlaces::of(session.engine(), session.scope(), &code);
         let stepper = StatementStepper::new(
             &tutorial.source,
             &tutorial.text,
+            places,
             style,
             Arc::clone(session.host()),
         );

@@ -160,14 +160,16 @@ impl DataAccess {
         self.accounts.summary()
     }
 
-    /// Uses this account, for the catalogue in use, from now on.
-    pub fn login(&self, credentials: Credentials) {
+    /// Uses this account, for the catalogue in use, from now on; returns
+    /// the catalogue's host (`None` for a local archive).
+    pub fn login(&self, credentials: Credentials) -> Option<String> {
         let mut state = self.lock();
         let host = self.selection_of(&state).url.as_deref().and_then(host_of);
         if let Some(client) = &state.client {
             client.set_credentials(credentials.clone());
         }
-        state.login = Some((host, credentials));
+        state.login = Some((host.clone(), credentials));
+        host
     }
 
     /// The account for the catalogue `selection` names: one given with

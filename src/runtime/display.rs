@@ -67,43 +67,74 @@ impl DisplayItem {
     /// `read_csv` returns) as a table, anything else as text. `text` turns
     /// a value into the text a script's `to_string` would give.
     pub fn of_value(value: &Dynamic, text: impl Fn(&Dynamic) -> String) -> Self {
-        match table_of(value) {
-            Some((columns, rows)) => {
-                let cells: Vec<Vec<String>> = rows
-                    .iter()
-                    .map(|row| {
-                        columns
-                            .iter()
-                            .map(|c| row.get(c.as_str()).map(&text).unwrap_or_default())
-                            .collect()
-                    })
-                    .collect();
-                Self::table(&columns, &cells)
-            }
+        match rows_of(value) {
+            Some(rows) => Self::of_rows(&rows, &table_columns(&rows), text),
             None => Self::text(text(value)),
         }
     }
+
+    /// A table of `rows` (object maps) with `columns` in that order; a
+    /// missing value is an empty cell.
+    pub fn of_rows(rows: &[Map], columns: &[String], text: impl Fn(&Dynamic) -> String) -> Self {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                columns
+                    .iter()
+                    .map(|c| row.get(c.as_str()).map(&text).unwrap_or_default())
+                    .collect()
+            })
+            .collect();
+        Self::table(columns, &cells)
+    }
 }
 
-/// The columns and rows of a value that is a non-empty array of object maps.
-/// Columns come in the first row's key order (Rhai keeps map keys sorted),
-/// then keys that only later rows have.
-fn table_of(value: &Dynamic) -> Option<(Vec<String>, Vec<Map>)> {
+/// The rows of a value that is a non-empty array of object maps.
+pub fn rows_of(value: &Dynamic) -> Option<Vec<Map>> {
     let array = value.read_lock::<Array>()?;
     if array.is_empty() {
         return None;
     }
-    let rows: Vec<Map> = array
+    array
         .iter()
         .map(|row| row.read_lock::<Map>().map(|m| m.clone()))
-        .collect::<Option<_>>()?;
-    let mut columns: Vec<String> = Vec::new();
+        .collect()
+}
+
+/// The fields of a catalogue product, in the catalogue's order (the rows
+/// `products_table` gives).
+const PRODUCT_FIELDS: [&str; 12] = [
+    "id",
+    "name",
+    "mission",
+    "product_type",
+    "sensing_start",
+    "sensing_end",
+    "size",
+    "online",
+    "pseudopath",
+    "s3_path",
+    "cloud_cover",
+    "footprint",
+];
+
+/// The columns of a table whose columns were not given. The order the
+/// script wrote a map's keys in is lost (Rhai keeps map keys sorted), so:
+/// a catalogue product's fields in the catalogue's order, then the other
+/// keys alphabetically, keys that only later rows have last. Scripts that
+/// want their own order give the columns (`print_table(rows, columns)`).
+pub fn table_columns(rows: &[Map]) -> Vec<String> {
+    let mut columns: Vec<String> = PRODUCT_FIELDS
+        .iter()
+        .filter(|field| rows[0].contains_key(**field))
+        .map(|field| field.to_string())
+        .collect();
     for key in rows.iter().flat_map(|row| row.keys()) {
         if !columns.iter().any(|c| c == key.as_str()) {
             columns.push(key.to_string());
         }
     }
-    Some((columns, rows))
+    columns
 }
 
 fn plain_table(columns: &[String], rows: &[Vec<String>]) -> String {
@@ -316,6 +347,21 @@ mod tests {
         let html = item.html.unwrap();
         assert!(html.contains("<th>cloud</th>"), "{html}");
         assert!(html.contains("<td>&lt;T34&gt;</td>"), "escaped: {html}");
+    }
+
+    #[test]
+    fn product_rows_keep_the_catalogues_field_order() {
+        let rows: Array = vec![row(&[
+            ("size", Dynamic::from(3_i64)),
+            ("name", "S2A".into()),
+            ("id", "7".into()),
+            ("note", "x".into()),
+            ("mission", "Sentinel-2".into()),
+        ])];
+        let item = DisplayItem::of_value(&Dynamic::from_array(rows), |v| v.to_string());
+        let header = item.plain.lines().next().unwrap().to_string();
+        let words: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(words, ["id", "name", "mission", "size", "note"]);
     }
 
     #[test]

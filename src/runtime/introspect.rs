@@ -27,6 +27,29 @@ pub struct Completion {
     pub candidates: Vec<String>,
 }
 
+/// A function the student defined (`fn twice(x) { … }`), with the `///`
+/// comment lines written above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFunction {
+    pub name: String,
+    /// `twice(x)`.
+    pub signature: String,
+    /// The doc comment without its `///` marks; empty when there is none.
+    pub doc: String,
+}
+
+impl UserFunction {
+    /// What `:help NAME` shows: the signature, then the doc comment.
+    pub fn help(&self) -> String {
+        let doc = if self.doc.is_empty() {
+            "(no documentation: write `/// what it does` lines above its `fn`)"
+        } else {
+            &self.doc
+        };
+        format!("{}  (your function)\n\n{doc}", self.signature)
+    }
+}
+
 const KEYWORDS: &[&str] = &[
     "as", "break", "catch", "const", "continue", "do", "else", "export", "false", "fn", "for",
     "global", "if", "import", "in", "let", "loop", "private", "return", "switch", "this", "throw",
@@ -48,6 +71,10 @@ impl Session {
             | ParseErrorType::BadInput(LexError::UnterminatedString) => Completeness::Incomplete,
             ParseErrorType::VariableUndefined(_) | ParseErrorType::ModuleUndefined(_) => {
                 Completeness::Complete
+            }
+            // `/// Doubles x.` typed on its own: the `fn` it documents comes next.
+            ParseErrorType::WrongDocComment if ends_with_doc_comment(code) => {
+                Completeness::Incomplete
             }
             _ if at_end(code, position) => Completeness::Incomplete,
             _ => Completeness::Invalid(kind.to_string()),
@@ -81,14 +108,36 @@ impl Session {
         Completion { start, candidates }
     }
 
+    /// The functions the session's scripts defined, by signature.
+    pub fn user_functions(&self) -> Vec<UserFunction> {
+        let mut functions: Vec<UserFunction> = self
+            .script_functions()
+            .iter_functions()
+            .map(|f| UserFunction {
+                name: f.name.to_string(),
+                signature: format!("{}({})", f.name, f.params.join(", ")),
+                doc: doc_text(&f.comments),
+            })
+            .collect();
+        functions.sort_by(|a, b| a.signature.cmp(&b.signature));
+        functions
+    }
+
     /// The documentation of a function (signature, description, example),
-    /// or its signatures when it is a built-in without documentation.
+    /// or its signatures when it is a built-in without documentation. The
+    /// student's own functions come first, with their doc comments.
     pub fn help(&self, name: &str) -> Option<String> {
         let name = name.trim().trim_start_matches('.');
-        let documented: Vec<String> = reference()
+        let own: Vec<String> = self
+            .user_functions()
             .iter()
-            .flat_map(|module| &module.functions)
-            .filter(|f| f.name.trim_start_matches('.') == name)
+            .filter(|f| f.name == name)
+            .map(UserFunction::help)
+            .collect();
+        if !own.is_empty() {
+            return Some(own.join("\n\n---\n\n"));
+        }
+        let documented: Vec<String> = documented(name)
             .map(|f| {
                 let examples = f.examples.iter().map(|e| format!("Example:\n{e}"));
                 std::iter::once(format!("{}\n\n{}", f.signature, f.text))
@@ -104,14 +153,55 @@ impl Session {
         (!signatures.is_empty()).then(|| signatures.join("\n"))
     }
 
-    /// Every registered form of the function `name`, in script types.
+    /// [`Session::help`] as Markdown (a notebook's inspector): signatures as
+    /// code, the description as written (it is Markdown), examples as Rhai
+    /// code blocks.
+    pub fn help_markdown(&self, name: &str) -> Option<String> {
+        let name = name.trim().trim_start_matches('.');
+        let code = |text: &str| format!("```rhai\n{}\n```", text.trim_end());
+        let own: Vec<String> = self
+            .user_functions()
+            .iter()
+            .filter(|f| f.name == name)
+            .map(|f| format!("{}\n\n{}", code(&f.signature), f.doc))
+            .collect();
+        let sections: Vec<String> = if !own.is_empty() {
+            own
+        } else {
+            documented(name)
+                .map(|f| {
+                    let examples = f
+                        .examples
+                        .iter()
+                        .map(|e| format!("**Example**\n\n{}", code(e)));
+                    std::iter::once(format!("{}\n\n{}", code(&f.signature), f.text))
+                        .chain(examples)
+                        .collect::<Vec<_>>()
+                        .join("\n\n")
+                })
+                .collect()
+        };
+        if !sections.is_empty() {
+            return Some(sections.join("\n\n---\n\n"));
+        }
+        let signatures = self.signatures_of(name);
+        (!signatures.is_empty()).then(|| code(&signatures.join("\n")))
+    }
+
+    /// Every form of the function `name` a script can call, in script types:
+    /// internal forms (taking `()`, or Rust types that have no script name)
+    /// are left out.
     fn signatures_of(&self, name: &str) -> Vec<String> {
-        self.engine()
+        let mut signatures: Vec<String> = self
+            .engine()
             .gen_fn_signatures(true)
             .into_iter()
             .filter(|s| function_name(s) == name)
             .map(|s| script_signature(&s))
-            .collect()
+            .filter(|s| is_script_signature(s))
+            .collect();
+        signatures.dedup();
+        signatures
     }
 
     /// How to call `name` when a call matched none of its forms: its
@@ -221,6 +311,32 @@ impl Session {
     }
 }
 
+/// A doc comment's text: `/// Doubles x.` lines, or a `/** … */` block,
+/// without the comment marks.
+fn doc_text(comments: &[&str]) -> String {
+    let lines: Vec<&str> = comments
+        .iter()
+        .flat_map(|comment| {
+            let block = comment
+                .strip_prefix("/**")
+                .map(|c| c.trim_end_matches("*/"));
+            match block {
+                Some(block) => block
+                    .lines()
+                    .map(|l| l.trim().trim_start_matches('*'))
+                    .collect::<Vec<_>>(),
+                // Rhai may keep consecutive `///` lines as one comment.
+                None => comment
+                    .lines()
+                    .map(|l| l.trim_start().trim_start_matches('/'))
+                    .collect(),
+            }
+        })
+        .map(|line: &str| line.strip_prefix(' ').unwrap_or(line).trim_end())
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
 /// [`Session::debug_text`] with an engine at hand instead of the session,
 /// e.g. inside a debugger callback while the session is running.
 pub fn debug_text_with(engine: &Engine, value: &Dynamic) -> String {
@@ -235,6 +351,29 @@ fn call_conversion(engine: &Engine, function: &str, value: &Dynamic) -> Option<S
         .call::<ImmutableString>(engine, &AST::empty(), (value.clone(),))
         .ok()
         .map(|text| text.to_string())
+}
+
+/// The documented functions named `name` (the reference's entries).
+fn documented(name: &str) -> impl Iterator<Item = &'static docs::FunctionDoc> {
+    reference()
+        .iter()
+        .flat_map(|module| &module.functions)
+        .filter(move |f| f.name.trim_start_matches('.') == name)
+        .filter(|f| is_script_signature(&f.signature))
+}
+
+/// True for a signature a student can call as written: no `()` parameter
+/// (Rhai's internal forms, such as `print(unit: ())`), no Rust paths or
+/// generics.
+fn is_script_signature(signature: &str) -> bool {
+    let params = signature.split_once('(').map_or("", |(_, rest)| {
+        rest.rsplit_once(')').map_or(rest, |(p, _)| p)
+    });
+    let rust_like = ["()", "::", "<", "&", "NativeCallContext", "Position"];
+    !params.split(',').any(|param| {
+        let kind = param.split_once(':').map_or(param, |(_, kind)| kind).trim();
+        rust_like.iter().any(|mark| kind.contains(mark))
+    })
 }
 
 /// The reference, built once per process (it does not change at run time).
@@ -280,6 +419,14 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
         index -= 1;
     }
     index
+}
+
+/// True when the last line of `code` is a `///` doc comment.
+fn ends_with_doc_comment(code: &str) -> bool {
+    code.trim_end()
+        .lines()
+        .last()
+        .is_some_and(|line| line.trim_start().starts_with("///"))
 }
 
 /// True when `position` is at or after the last character of `code`.

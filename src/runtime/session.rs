@@ -373,6 +373,12 @@ impl Session {
         &self.scope
     }
 
+    /// The functions the scripts of this session defined (`fn` in a cell or
+    /// an entry), with their `///` doc comments.
+    pub fn script_functions(&self) -> &AST {
+        &self.functions
+    }
+
     /// Modules imported by earlier chunks, as `(alias, module)`.
     pub fn imported_modules(&self) -> impl Iterator<Item = (&str, &Shared<Module>)> {
         self.imports

@@ -756,6 +756,10 @@ mod rhai_api {
         );
         assert!(out.contains("student"), "{out}");
         assert!(
+            out.contains("Logged in to ") && out.contains(" as student (the password is checked"),
+            "login() confirms: {out}"
+        );
+        assert!(
             out.contains("LoginFailed: the catalogue refused the login of user \"student\""),
             "{out}"
         );

@@ -177,7 +177,13 @@ fn unfinished_input_continues_until_it_is_complete() {
     let repl = Terminal::start(home.path(), "");
     repl.enter("fn twice(x) {");
     repl.enter("x * 2");
-    // Still the same entry: no result and no new prompt yet.
+    // Still the same entry: no result and no new prompt yet, and the
+    // continuation lines have their own prompt.
+    let screen = repl.wait_for("...> x * 2");
+    assert!(
+        screen.contains("[1]> fn twice(x) {\n...> x * 2"),
+        "{screen}"
+    );
     std::thread::sleep(Duration::from_millis(100));
     let screen = repl.screen();
     assert!(
@@ -192,6 +198,7 @@ fn unfinished_input_continues_until_it_is_complete() {
 
     // A blank line runs an unfinished entry anyway, and shows where it stops.
     repl.enter("let broken = [1, 2");
+    repl.wait_for("[3]> let broken = [1, 2\n...>");
     repl.press("Enter");
     repl.wait_for("error[SyntaxError]");
 }
@@ -228,6 +235,83 @@ fn help_shows_documentation_and_who_lists_variables() {
         screen.contains("No function or variable is named `plott`"),
         "{screen}"
     );
+}
+
+#[test]
+fn help_and_who_list_the_students_functions_with_their_doc_comments() {
+    let home = home();
+    let repl = Terminal::start(home.path(), "");
+    // A doc comment continues the entry: the `fn` comes on the next line.
+    repl.enter("/// Normalised difference of two bands.");
+    repl.wait_for("bands.\n...>");
+    repl.enter("/// Between -1 and 1.");
+    repl.wait_for("...> /// Between -1 and 1.\n...>");
+    repl.enter("fn nd(a, b) { (a - b) / (a + b) }");
+    repl.wait_for_prompt(2);
+    repl.enter("fn helper() { 1 }");
+    repl.wait_for_prompt(3);
+
+    repl.enter(":help");
+    let screen = repl.wait_for("Your functions");
+    assert!(
+        screen.contains("  helper()  \n") || screen.contains("  helper()\n"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  nd(a, b)  Normalised difference of two bands."),
+        "{screen}"
+    );
+    repl.press("C-l");
+    repl.enter(":help nd");
+    let screen = repl.wait_for("Between -1 and 1.");
+    assert!(
+        screen
+            .contains("nd(a, b)  (your function)\n\nNormalised difference of two bands.\nBetween"),
+        "{screen}"
+    );
+    repl.enter(":who");
+    let screen = repl.wait_for("function");
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with("nd "))
+        .unwrap_or_default();
+    assert!(
+        line.contains("function") && line.contains("nd(a, b)  Normalised difference"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn floats_are_short_unless_exact_and_long_values_wrap_to_the_terminal() {
+    let home = home();
+    let repl = Terminal::start(home.path(), "");
+    repl.enter("let ratio = 0.00022514071294559118;");
+    repl.wait_for_prompt(2);
+    repl.enter("[ratio, 1.75302719957514e18, 0.1, 3.0]");
+    repl.wait_for("=> [0.000225141, 1.75303e18, 0.1, 3.0]");
+    repl.enter(":who");
+    let screen = repl.wait_for("ratio  float");
+    assert!(screen.contains("ratio  float  0.000225141"), "{screen}");
+    // print() keeps every digit.
+    repl.enter("print(ratio)");
+    repl.wait_for("\n0.00022514071294559118");
+    repl.enter(":exact");
+    repl.wait_for("every digit");
+    repl.enter("ratio");
+    repl.wait_for("=> 0.00022514071294559118");
+    repl.enter(":exact");
+    repl.press("C-l");
+
+    // A map of maps longer than the 120-column terminal: one key a line.
+    repl.enter(
+        "let m = #{ name: \"Sentinel-2\", kind: \"multispectral optical\", launched: 2015 };",
+    );
+    repl.wait_for_prompt(6);
+    repl.enter("#{ s2a: m, s2b: m }");
+    let screen = repl.wait_for("\n}");
+    let expected = "=>\n#{\n    \"s2a\": #{\"kind\": \"multispectral optical\", \"launched\": 2015, \"name\": \"Sentinel-2\"},\n";
+    assert!(screen.contains(expected), "{screen}");
+    assert!(screen.lines().all(|l| l.chars().count() <= 120), "{screen}");
 }
 
 #[test]

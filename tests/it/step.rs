@@ -136,6 +136,50 @@ fn s_steps_statement_by_statement_and_c_runs_to_the_end() {
 }
 
 #[test]
+fn s_stops_at_expression_statements_and_chains_with_the_caret_on_their_first_token() {
+    let class = Class::new();
+    let file = class.tutorial(
+        "// %% Chains
+let a = [3, 1, 2];
+a.sort();
+a.map(|x| x * 2)
+    .filter(|x| x > 2)
+    .len();
+let b = 1; b += 1;
+print(`b is ${b}`);
+",
+    );
+    // s, then Enter at each stop (six of them), then the end.
+    let output = class.step(&file, &[], "s\n\n\n\n\n\n\n");
+    let out = stdout(&output);
+    let stops: Vec<&str> = out.lines().filter(|l| l.starts_with('→')).collect();
+    assert_eq!(
+        stops,
+        [
+            "→   2 │ let a = [3, 1, 2];",
+            "→   3 │ a.sort();",
+            "→   4 │ a.map(|x| x * 2)",
+            "→   7 │ let b = 1; b += 1;",
+            "→   7 │ let b = 1; b += 1;",
+            "→   8 │ print(`b is ${b}`);",
+        ],
+        "{out}"
+    );
+    // The second stop on line 7 points at `b += 1`, under its `b`.
+    let lines: Vec<&str> = out.lines().collect();
+    let second = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("→   7"))
+        .nth(1)
+        .map(|(i, _)| i)
+        .unwrap();
+    let under = lines[second + 1].trim_end();
+    assert_eq!(under, format!("      │ {}^", " ".repeat(11)), "{out}");
+    assert!(out.contains("b is 2"), "{out}");
+}
+
+#[test]
 fn q_while_stepping_stops_the_tutorial() {
     let class = Class::new();
     let file = class.tutorial(TUTORIAL);
@@ -168,6 +212,36 @@ fn markdown_cells_are_shown_as_formatted_text() {
     );
     assert!(
         !out.contains("// ") && !out.contains("**"),
+        "no raw markup:\n{out}"
+    );
+}
+
+#[test]
+fn markdown_emphasis_and_code_continue_across_lines() {
+    let class = Class::new();
+    let file = class.tutorial(
+        "// %% [markdown]
+// The **Normalized
+// Difference Snow Index** uses `s1::stack(p,
+// \"VH\")` and *not
+// much* more.
+// - a **long
+//   item**
+
+// %% Code
+let a = 1;
+",
+    );
+    let output = class.step(&file, &[], "q\n");
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "The Normalized\nDifference Snow Index uses s1::stack(p,\n\"VH\") and not\nmuch more.\n  • a long\n    item\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.contains("**") && !out.contains('`'),
         "no raw markup:\n{out}"
     );
 }

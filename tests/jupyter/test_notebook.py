@@ -66,6 +66,7 @@ class NotebookTests(unittest.TestCase):
                 new_code_cell('print(`NDVI = ${ndvi(red, nir)}`);\nndvi(red, nir) > 0.5'),
                 new_code_cell('display([#{band: "B4", value: red}, #{band: "B8", value: nir}]);'),
                 new_code_cell('display("0 of 2 tiles", "progress");\nupdate_display("2 of 2 tiles", "progress");'),
+                new_code_cell('display("file 1: 0 %", "bar");\ndisplay("file 2: 0 %", "bar");\nupdate_display("file 2: 100 %", "bar");'),
             ]
         )
         cells = notebook.cells
@@ -81,6 +82,9 @@ class NotebookTests(unittest.TestCase):
         progress = cells[5].outputs
         self.assertEqual(len(progress), 1, "the update replaced the display in place")
         self.assertEqual(progress[0].data["text/plain"], "2 of 2 tiles")
+        restarted = cells[6].outputs
+        self.assertEqual(len(restarted), 1, "a display id shown again is updated in place, not shown twice")
+        self.assertEqual(restarted[0].data["text/plain"], "file 2: 100 %")
 
     def test_a_cell_ending_in_a_plot_shows_the_figure_once(self):
         """The plot is shown as an image; its value, the same figure, adds
@@ -92,6 +96,47 @@ class NotebookTests(unittest.TestCase):
         images = [o for o in outputs if "image/png" in o.get("data", {})]
         self.assertEqual(len(images), 1, outputs)
         self.assertEqual([o for o in outputs if o.output_type == "execute_result"], [])
+
+    def test_tables_are_one_html_table_and_floats_are_short(self):
+        notebook = self.run_notebook(
+            [
+                new_code_cell('print_table([#{ tile: "T33", cloud: 12.5 }, #{ tile: "T34", cloud: 3.0 }], ["tile", "cloud"]);'),
+                new_code_cell("0.00022514071294559118"),
+                new_code_cell("[1.75302719957514e18, 0.1, 3.0]"),
+                new_code_cell("print(0.00022514071294559118);"),
+            ]
+        )
+        cells = notebook.cells
+        self.assertEqual(len(cells[0].outputs), 1, cells[0].outputs)
+        table = cells[0].outputs[0]
+        self.assertEqual(table.output_type, "display_data")
+        html = table.data["text/html"]
+        self.assertEqual(html.count("<table>"), 1)
+        self.assertLess(html.index("<th>tile</th>"), html.index("<th>cloud</th>"), "the columns' order as given")
+        self.assertTrue(table.data["text/plain"].startswith("tile  cloud\n"), table.data)
+        self.assertEqual(cells[1].outputs[0].data["text/plain"], "0.000225141")
+        self.assertEqual(cells[2].outputs[0].data["text/plain"], "[1.75303e18, 0.1, 3.0]")
+        self.assertEqual(outputs_text(cells[3]), "0.00022514071294559118\n", "print keeps every digit")
+
+    def test_the_inspector_shows_markdown_and_no_internal_forms(self):
+        km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60)
+        try:
+            kc.execute_interactive("/// Doubles x.\nfn twice(x) { x * 2 }", timeout=20, output_hook=lambda m: None)
+            documented = kc.inspect("read_csv", 3, reply=True, timeout=20)["content"]
+            self.assertTrue(documented["found"])
+            markdown = documented["data"]["text/markdown"]
+            self.assertTrue(markdown.startswith("```rhai\nread_csv(path: string)"), markdown)
+            self.assertIn("**Example**\n\n```rhai\n", markdown)
+            self.assertIn("text/plain", documented["data"])
+            own = kc.inspect("twice", 2, reply=True, timeout=20)["content"]
+            self.assertEqual(own["data"]["text/markdown"], "```rhai\ntwice(x)\n```\n\nDoubles x.")
+            builtin = kc.inspect("print", 2, reply=True, timeout=20)["content"]
+            self.assertTrue(builtin["found"], builtin)
+            for text in builtin["data"].values():
+                self.assertNotIn(": ()", text, "the internal print(unit: ()) form is hidden")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
 
     def test_an_error_shows_the_line_and_caret_and_stops_the_run(self):
         cells = [
