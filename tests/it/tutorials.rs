@@ -71,3 +71,57 @@ fn the_tutorial_index_lists_every_tutorial_with_its_figure() {
     }
     assert_eq!(listed, 20, "CLEOPE had 20 notebooks");
 }
+
+/// The longest line a tutorial or module may have: wider lines scroll
+/// sideways in JupyterLab and wrap in a terminal.
+const MAX_LINE_CHARS: usize = 100;
+
+/// The `.rhai` files directly in `folder`.
+fn rhai_files(folder: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "rhai")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every `file:line (N characters)` of `files` longer than [`MAX_LINE_CHARS`].
+fn long_lines(root: &Path, files: &[std::path::PathBuf]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(root).unwrap().display();
+        for (number, line) in text.lines().enumerate() {
+            let chars = line.chars().count();
+            if chars > MAX_LINE_CHARS {
+                found.push(format!("{name}:{} ({chars} characters)", number + 1));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn tutorials_and_modules_keep_lines_within_100_characters() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = rhai_files(&root.join("tutorials"));
+    for folder in std::fs::read_dir(root.join("tutorials")).unwrap() {
+        let folder = folder.unwrap().path();
+        if folder.is_dir() {
+            files.extend(rhai_files(&folder));
+        }
+    }
+    files.extend(rhai_files(&root.join("modules")));
+    assert!(files.len() >= 31, "found only {} scripts", files.len());
+    let long = long_lines(root, &files);
+    assert!(
+        long.is_empty(),
+        "lines longer than {MAX_LINE_CHARS} characters (wrap them):\n{}",
+        long.join("\n")
+    );
+}
