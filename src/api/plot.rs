@@ -68,10 +68,30 @@ fn map_style(
         "coastlines",
         "grid",
         "colorbar",
+        "diverging",
+        "center",
+        "symmetric",
+        "scale_bar",
+        "classes",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
     Options::check_as(options, KNOWN, "BadOption", "a plot option")?;
-    let cmap = text(options, "cmap").unwrap_or_else(|| "viridis".into());
+    let centre = match (
+        number(options, "center")?,
+        flag(options, "diverging")? || flag(options, "symmetric")?,
+    ) {
+        (Some(centre), _) => Some(centre),
+        (None, true) => Some(0.0),
+        (None, false) => None,
+    };
+    // A diverging map for anomalies and differences, viridis otherwise;
+    // rainbow and jet only when a script names them.
+    let default_cmap = if centre.is_some() {
+        "RdBu_r"
+    } else {
+        "viridis"
+    };
+    let cmap = text(options, "cmap").unwrap_or_else(|| default_cmap.into());
     let colormap = Colormap::named(&cmap).ok_or_else(|| {
         option_error(
             "cmap",
@@ -106,10 +126,13 @@ fn map_style(
             "",
         ));
     }
+    let (overlays_asked, legend) = overlays(options, crs)?;
     Ok(MapStyle {
         title: text(options, "title").unwrap_or_default(),
+        classes: classes(options, &colormap)?,
         colormap,
         limits,
+        centre,
         gamma: match number(options, "gamma")? {
             Some(gamma) if gamma > 0.0 && gamma <= 10.0 => Some(gamma),
             Some(_) => {
@@ -121,12 +144,11 @@ fn map_style(
             }
             None => None,
         },
-        log: options
-            .get("log")
-            .is_some_and(|v| v.as_bool().unwrap_or(false)),
+        log: flag(options, "log")?,
         units: text(options, "units").unwrap_or_else(|| unit.to_string()),
         width: width as u32,
         geographic,
+        scale_bar: flag(options, "scale_bar")?,
         colour_bar: match options.get("colorbar") {
             None => true,
             Some(value) => value
@@ -136,10 +158,93 @@ fn map_style(
         overlays: [
             basemap_overlays(options, crs, bounds)?,
             graticule_overlays(options, crs, bounds)?,
-            overlays(options, crs)?,
+            overlays_asked,
         ]
         .concat(),
+        legend,
     })
+}
+
+/// A true/false option, false when absent.
+fn flag(options: &Map, key: &str) -> Result<bool, Box<EvalAltResult>> {
+    match options.get(key) {
+        None => Ok(false),
+        Some(value) => value
+            .as_bool()
+            .map_err(|_| option_error(key, "must be true or false", "")),
+    }
+}
+
+/// The `classes` option: a legend of classes instead of a colour bar.
+/// `#{ "0": ["no snow", "grey"], "1": ["snow", "white"] }` names and
+/// colours values; `["water", "land"]` names the values 0, 1, … and takes
+/// their colours from the colormap.
+fn classes(
+    options: &Map,
+    colormap: &Colormap,
+) -> Result<Option<Vec<crate::eo::plot::Class>>, Box<EvalAltResult>> {
+    use crate::eo::plot::{Class, colour_named};
+    let hint = "e.g. classes: #{ \"0\": [\"no snow\", \"grey\"], \"1\": [\"snow\", \"white\"] } \
+                or classes: [\"no snow\", \"snow\"]";
+    let Some(value) = options.get("classes") else {
+        return Ok(None);
+    };
+    let entries: Vec<(f64, Dynamic)> = if let Some(map) = value.clone().try_cast::<Map>() {
+        let mut entries = Vec::new();
+        for (key, entry) in map {
+            let value: f64 = key.trim().parse().map_err(|_| {
+                option_error(
+                    "classes",
+                    &format!("the key \"{key}\" is not a number"),
+                    hint,
+                )
+            })?;
+            entries.push((value, entry));
+        }
+        entries.sort_by(|a, b| a.0.total_cmp(&b.0));
+        entries
+    } else if let Some(array) = value.clone().try_cast::<rhai::Array>() {
+        array
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| (i as f64, entry))
+            .collect()
+    } else {
+        return Err(option_error("classes", "must be a map or an array", hint));
+    };
+    let last = entries.len().saturating_sub(1).max(1) as f64;
+    let mut result = Vec::new();
+    for (i, (value, entry)) in entries.into_iter().enumerate() {
+        let default_colour = colormap.at(i as f64 / last);
+        let (label, colour) = match entry.clone().try_cast::<rhai::Array>().as_deref() {
+            Some([label]) => (label.to_string(), default_colour),
+            Some([label, colour]) => {
+                let name = colour.to_string();
+                let colour = colour_named(&name).ok_or_else(|| {
+                    option_error(
+                        "classes",
+                        &format!("there is no colour \"{name}\""),
+                        "use a name such as grey, white, blue, or #rrggbb",
+                    )
+                })?;
+                (label.to_string(), colour)
+            }
+            Some(_) => {
+                return Err(option_error(
+                    "classes",
+                    "has an entry that is not [name, colour]",
+                    hint,
+                ));
+            }
+            None => (entry.to_string(), default_colour),
+        };
+        result.push(Class {
+            value,
+            label,
+            colour,
+        });
+    }
+    Ok(Some(result))
 }
 
 /// The `overlays` option: an array of maps, each one of
@@ -147,11 +252,23 @@ fn map_style(
 /// (markers at `[lon, lat]` pairs or at the `x`/`y` of `components()`),
 /// `#{ circles, color, width }` (the enclosing circles of `components()`),
 /// `#{ footprints }` (products with a WKT `footprint`, coloured by mission)
-/// or `#{ text, at: [lon, lat], color }`.
-fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, Box<EvalAltResult>> {
-    use crate::eo::plot::{Overlay, colour_named};
+/// or `#{ text, at: [lon, lat], color }`. `colour` spells `color` too; an
+/// aoi with `fill: true` (or a fill colour) is shaded; `halo: true` puts a
+/// contrasting line under an outline; a `label` adds the overlay to the
+/// legend box on the map.
+fn overlays(
+    options: &Map,
+    crs: &str,
+) -> Result<
+    (
+        Vec<crate::eo::plot::Overlay>,
+        Vec<crate::eo::plot::LegendEntry>,
+    ),
+    Box<EvalAltResult>,
+> {
+    use crate::eo::plot::{LegendEntry, Overlay, Symbol, colour_named};
     let Some(list) = options.get("overlays") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let hint = "each overlay is a map such as #{ aoi: a, color: \"red\" }, #{ points: [[lon, lat]] }, \
                 #{ circles: ships } or #{ text: \"Etna\", at: [15.0, 37.75] }";
@@ -164,27 +281,72 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
             .map_err(crate::api::raster::raster_error)
     };
     let mut result = Vec::new();
+    let mut legend = Vec::new();
+    let named = |name: String| {
+        colour_named(&name).ok_or_else(|| {
+            option_error(
+                "color",
+                &format!("there is no colour \"{name}\""),
+                "use a name such as red, yellow, cyan, white, black, or #rrggbb",
+            )
+        })
+    };
     for item in items {
         let item = item
             .try_cast::<Map>()
             .ok_or_else(|| option_error("overlays", "holds something that is not a map", hint))?;
-        let colour_name = text(&item, "color").unwrap_or_else(|| "red".into());
-        let colour = colour_named(&colour_name).ok_or_else(|| {
-            option_error(
-                "color",
-                &format!("there is no colour \"{colour_name}\""),
-                "use a name such as red, yellow, cyan, white, black, or #rrggbb",
-            )
-        })?;
+        let colour_name = text(&item, "color")
+            .or_else(|| text(&item, "colour"))
+            .unwrap_or_else(|| "red".into());
+        let colour = named(colour_name)?;
         let width = number(&item, "width")?.unwrap_or(2.0).clamp(1.0, 20.0) as u32;
+        let symbol = if item.contains_key("aoi") && item.contains_key("fill") {
+            Symbol::Area
+        } else if item.contains_key("points") {
+            Symbol::Marker
+        } else if item.contains_key("circles") {
+            Symbol::Circle
+        } else {
+            Symbol::Line
+        };
+        if let Some(label) = text(&item, "label") {
+            legend.push(LegendEntry {
+                label,
+                colour,
+                symbol,
+            });
+        }
         if let Some(aoi) = item.get("aoi") {
             let aoi = crate::api::args::area(aoi)?;
-            for ring in crate::api::aoi::rings(&aoi) {
-                result.push(Overlay::Line {
-                    points: to_crs(ring)?,
+            let fill = match item.get("fill") {
+                None => None,
+                Some(fill) => match fill.as_bool() {
+                    Ok(true) => Some(colour),
+                    Ok(false) => None,
+                    Err(_) => Some(named(fill.to_string())?),
+                },
+            };
+            let rings = crate::api::aoi::rings(&aoi)
+                .into_iter()
+                .map(&to_crs)
+                .collect::<Result<Vec<_>, _>>()?;
+            if fill.is_some() {
+                result.push(Overlay::Polygon {
+                    rings,
                     colour,
                     width,
+                    fill,
                 });
+            } else {
+                let halo = flag(&item, "halo")?;
+                for points in rings {
+                    result.push(Overlay::Line {
+                        points,
+                        colour,
+                        width,
+                        halo,
+                    });
+                }
             }
         } else if let Some(products) = item.get("footprints") {
             result.extend(footprint_overlays(products, width, &to_crs)?);
@@ -219,7 +381,7 @@ fn overlays(options: &Map, crs: &str) -> Result<Vec<crate::eo::plot::Overlay>, B
             ));
         }
     }
-    Ok(result)
+    Ok((result, legend))
 }
 
 /// Coastlines (black) and borders (grey) for a map of `bounds` in `crs`:
@@ -266,6 +428,8 @@ fn basemap_overlays(
             points,
             colour,
             width: 1,
+            // Black coastlines on a dark map show by their white halo.
+            halo: !line.border,
         });
     }
     Ok(overlays)
@@ -321,6 +485,7 @@ fn graticule_overlays(
             points,
             colour,
             width: 1,
+            halo: false,
         });
         if !geographic {
             lines.push(Overlay::Label {
@@ -392,6 +557,7 @@ fn footprint_overlays(
                 points: to_crs(ring)?,
                 colour,
                 width,
+                halo: false,
             });
         }
     }
@@ -590,34 +756,118 @@ fn y_columns(options: &Map) -> Result<Vec<String>, Box<EvalAltResult>> {
     }
 }
 
-fn rgb_stretch(options: &Map) -> Result<crate::eo::plot::Stretch, Box<EvalAltResult>> {
+fn rgb_stretch(
+    options: &Map,
+    default: crate::eo::plot::Stretch,
+) -> Result<crate::eo::plot::Stretch, Box<EvalAltResult>> {
     use crate::eo::plot::Stretch;
-    let hint = "give two quantiles such as [0.02, 0.98], or \"equalize\"";
+    let hint = "give two quantiles such as [0.02, 0.98] (each band stretched by its own), \
+                \"joint\" (one stretch for the three bands) or \"equalize\"";
     match options.get("stretch") {
-        None => Ok(Stretch::Quantiles(0.02, 0.98)),
+        None => Ok(default),
         Some(v) if v.to_string().starts_with("equali") => Ok(Stretch::Equalise),
+        Some(v) if v.to_string() == "joint" => Ok(Stretch::Joint(0.02, 0.98)),
         Some(v) => match v.clone().into_typed_array::<FLOAT>().as_deref() {
             Ok(&[low, high])
                 if (0.0..=1.0).contains(&low) && (0.0..=1.0).contains(&high) && low < high =>
             {
-                Ok(Stretch::Quantiles(low, high))
+                match default {
+                    Stretch::Joint(..) => Ok(Stretch::Joint(low, high)),
+                    _ => Ok(Stretch::Quantiles(low, high)),
+                }
             }
             _ => Err(option_error("stretch", "is not a stretch", hint)),
         },
     }
 }
 
+/// Draws three aligned rasters as red, green and blue.
+fn composite(
+    ctx: &NativeCallContext,
+    [red, green, blue]: [&crate::eo::raster::Raster; 3],
+    options: &Map,
+    default_stretch: crate::eo::plot::Stretch,
+) -> Result<Figure, Box<EvalAltResult>> {
+    use crate::eo::plot::{RgbStyle, render_rgb};
+    use crate::eo::raster::{Compute, crs};
+    Options::check_as(
+        options,
+        &[
+            "title",
+            "stretch",
+            "width",
+            "overlays",
+            "coastlines",
+            "scale_bar",
+        ],
+        "BadOption",
+        "a plot option",
+    )?;
+    for other in [green, blue] {
+        if !red.grid().aligns_with(other.grid()) {
+            return Err(crate::api::script_error(
+                "GridMismatch",
+                "the three bands of a composite must be on the same grid",
+                "use bands of the same resolution, or resample the coarser ones first",
+            ));
+        }
+    }
+    let host = Host::of(ctx)?;
+    let compute = Compute {
+        pool: &host.pool,
+        budget: &host.memory,
+        cancel: &host.cancel,
+    };
+    let mut bands = Vec::new();
+    for band in [red, green, blue] {
+        bands.push(
+            compute
+                .decimated(band, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
+                .map_err(crate::api::raster::raster_error)?,
+        );
+    }
+    let (cols, rows) = (bands[0].1, bands[0].2);
+    let (overlays_asked, legend) = overlays(options, &red.grid().crs)?;
+    let style = RgbStyle {
+        title: text(options, "title").unwrap_or_default(),
+        stretch: rgb_stretch(options, default_stretch)?,
+        width: number(options, "width")?
+            .unwrap_or(900.0)
+            .clamp(400.0, 3000.0) as u32,
+        geographic: crs::is_geographic(&red.grid().crs),
+        overlays: [
+            basemap_overlays(options, &red.grid().crs, red.grid().bounds())?,
+            overlays_asked,
+        ]
+        .concat(),
+        legend,
+        scale_bar: flag(options, "scale_bar")?,
+    };
+    let _canvas = charge_canvas(ctx, (style.width, MAP_HEIGHT_AT_MOST))?;
+    let figure = render_rgb(
+        [&bands[0].0, &bands[1].0, &bands[2].0],
+        cols,
+        rows,
+        red.grid().bounds(),
+        &style,
+    )
+    .map_err(plot_error)?;
+    show(ctx, &figure)?;
+    Ok(figure)
+}
+
 #[export_module]
 mod plot_api {
     use super::{
-        Options, QUICKLOOK_PIXELS, chart_style, map_style, number, plot_error, rgb_stretch, show,
+        Options, QUICKLOOK_PIXELS, chart_style, composite, map_style, number, plot_error, show,
         text, y_columns,
     };
     use crate::api::raster::raster_error;
     use crate::api::script_error;
+    use crate::eo::plot::Stretch;
     use crate::eo::plot::{Figure, render_map};
-    use crate::eo::plot::{RgbStyle, render_boxes, render_histogram, render_lines, render_rgb};
-    use crate::eo::raster::{Compute, Raster, crs};
+    use crate::eo::plot::{render_boxes, render_histogram, render_lines};
+    use crate::eo::raster::{Compute, Raster};
     use crate::runtime::Host;
     use rhai::{Array, FLOAT};
     use rhai::{INT, Map};
@@ -637,18 +887,28 @@ mod plot_api {
     }
 
     /// Draws and shows a map of the raster with options: `cmap` (a colormap
-    /// name such as `"RdYlGn"`, `"inferno"` or `"Spectral_r"`), `title`,
-    /// colour limits `vmin` and `vmax` or a quantile `stretch` such as
-    /// `[0.02, 0.98]`, `log: true` for a log colour scale, `units` for the
-    /// colour bar, `gamma` for a power-law colour scale, `width` in pixels,
-    /// `coastlines` (true or false; by default drawn on maps spanning a
-    /// degree or more), `grid: true` for latitude/longitude lines,
-    /// `colorbar: false` to leave out the colour bar, and
-    /// `overlays`: an array of
-    /// `#{ aoi, color, width }` outlines, `#{ footprints: products }`
-    /// (footprints coloured by mission), `#{ points, color, size }` markers
-    /// (`[lon, lat]` pairs or `components()`), `#{ circles, color }` (the
-    /// enclosing circles of `components()`) and `#{ text, at: [lon, lat] }` labels.
+    /// name such as `"viridis"` (the default), `"cividis"`, `"magma"`,
+    /// `"RdYlGn"` or `"Spectral_r"`), `title`, colour limits `vmin` and
+    /// `vmax` or a quantile `stretch` such as `[0.02, 0.98]` (the default:
+    /// the 2–98 % quantiles of the valid pixels), `log: true` for a log colour
+    /// scale, `diverging: true` or `center: 0.0` for a red-blue scale
+    /// symmetric about that value (anomalies, differences), `symmetric: true`
+    /// for limits ±max(|low|, |high|), `units` for the colour bar's title,
+    /// `classes` for a legend of classes instead of a colour bar
+    /// (`#{ "0": ["no snow", "grey"], "1": ["snow", "white"] }` or
+    /// `["water", "land"]` for the values 0, 1, …; a 0/1 raster gets a
+    /// two-class legend by itself), `gamma` for a power-law colour scale,
+    /// `width` in pixels, `coastlines` (true or false; by default drawn on
+    /// maps spanning a degree or more), `grid: true` for latitude/longitude
+    /// lines, `scale_bar: true`, `colorbar: false` to leave out the colour
+    /// bar, and `overlays`: an array of
+    /// `#{ aoi, color, width }` outlines (`fill: true` shades the area,
+    /// `halo: true` lines it in a contrasting colour),
+    /// `#{ footprints: products }` (footprints coloured by mission),
+    /// `#{ points, color, size }` markers (`[lon, lat]` pairs or
+    /// `components()`), `#{ circles, color }` (the enclosing circles of
+    /// `components()`) and `#{ text, at: [lon, lat] }` labels; an overlay
+    /// with a `label` appears in a legend box on the map.
     ///
     /// ```rhai
     /// let nbr = matrix(50, 50, 0.3).to_raster([150.1, -35.6, 150.5, -35.2]);
@@ -698,8 +958,10 @@ mod plot_api {
     }
 
     /// Shows an RGB composite with options: `title`, `stretch` (two
-    /// quantiles such as `[0.02, 0.98]`, or `"equalize"` for histogram
-    /// equalisation) and `width`.
+    /// quantiles such as `[0.02, 0.98]` stretching each band by its own,
+    /// `"joint"` for one stretch of the three bands together, so equal
+    /// values look grey, or `"equalize"` for histogram equalisation),
+    /// `width`, `scale_bar: true`, `coastlines` and `overlays` (as for `plot`).
     ///
     /// ```rhai
     /// let r = matrix(40, 40, 0.1).to_raster([150.0, -35.5, 150.4, -35.1]);
@@ -713,60 +975,48 @@ mod plot_api {
         blue: Raster,
         options: Map,
     ) -> Result<Figure, Box<EvalAltResult>> {
-        Options::check_as(
+        composite(
+            &ctx,
+            [&red, &green, &blue],
             &options,
-            &["title", "stretch", "width", "overlays", "coastlines"],
-            "BadOption",
-            "a plot option",
-        )?;
-        for other in [&green, &blue] {
-            if !red.grid().aligns_with(other.grid()) {
-                return Err(script_error(
-                    "GridMismatch",
-                    "the three bands of a composite must be on the same grid",
-                    "use bands of the same resolution, or resample the coarser ones first",
-                ));
-            }
-        }
-        let host = Host::of(&ctx)?;
-        let compute = Compute {
-            pool: &host.pool,
-            budget: &host.memory,
-            cancel: &host.cancel,
-        };
-        let mut bands = Vec::new();
-        for band in [&red, &green, &blue] {
-            bands.push(
-                compute
-                    .decimated(band, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
-                    .map_err(raster_error)?,
-            );
-        }
-        let (cols, rows) = (bands[0].1, bands[0].2);
-        let style = RgbStyle {
-            title: text(&options, "title").unwrap_or_default(),
-            stretch: rgb_stretch(&options)?,
-            width: number(&options, "width")?
-                .unwrap_or(900.0)
-                .clamp(400.0, 3000.0) as u32,
-            geographic: crs::is_geographic(&red.grid().crs),
-            overlays: [
-                super::basemap_overlays(&options, &red.grid().crs, red.grid().bounds())?,
-                super::overlays(&options, &red.grid().crs)?,
-            ]
-            .concat(),
-        };
-        let _canvas = charge_canvas(&ctx, (style.width, MAP_HEIGHT_AT_MOST))?;
-        let figure = render_rgb(
-            [&bands[0].0, &bands[1].0, &bands[2].0],
-            cols,
-            rows,
-            red.grid().bounds(),
-            &style,
+            Stretch::Quantiles(0.02, 0.98),
         )
-        .map_err(plot_error)?;
-        show(&ctx, &figure)?;
-        Ok(figure)
+    }
+
+    /// Shows a multitemporal composite of a stack of three dates of one
+    /// band: the first date in red, the second in green, the third in
+    /// blue. One stretch for all three (the 2–98 % quantiles of the dates
+    /// together), so what stays the same is grey and what changed takes the
+    /// colour of the dates it was bright in. Options as for `plot_rgb`
+    /// (`stretch: [0.02, 0.98]` keeps the joint stretch between those quantiles).
+    ///
+    /// ```rhai
+    /// let a = matrix(40, 40, 0.1).to_raster([150.0, -35.5, 150.4, -35.1]);
+    /// let s = stack([a, a, a * 3.0], ["2020-01-01", "2020-01-13", "2020-01-25"]);
+    /// plot_rgb(s, #{ title: "Change in January" });
+    /// ```
+    #[rhai_fn(name = "plot_rgb", return_raw, pure)]
+    pub fn plot_rgb_stack(
+        ctx: NativeCallContext,
+        s: &mut crate::eo::raster::Stack,
+        options: Map,
+    ) -> Result<Figure, Box<EvalAltResult>> {
+        let [red, green, blue] = s.layers() else {
+            return Err(script_error(
+                "BadValue",
+                &format!(
+                    "a multitemporal composite needs a stack of three dates, not {}",
+                    s.layers().len()
+                ),
+                "make a stack of the three dates to show in red, green and blue",
+            ));
+        };
+        composite(
+            &ctx,
+            [red, green, blue],
+            &options,
+            Stretch::Joint(0.02, 0.98),
+        )
     }
 
     /// Shows a line chart of a table (an array of maps, e.g. a stack's
@@ -902,8 +1152,10 @@ mod plot_api {
 
     /// Shows one small map per date of a stack, all on one colour scale
     /// (from `vmin`/`vmax`, or by default the 2–98 % quantiles of every
-    /// date together), with the dates as panel titles. Options as for a
-    /// raster's `plot`.
+    /// date together), with the dates as panel titles, in a balanced grid
+    /// whose canvas grows with the number of dates. Options as for a
+    /// raster's `plot` (`width` is for single maps: each panel here is
+    /// 300 to 420 pixels wide).
     ///
     /// ```rhai
     /// let jan = matrix(20, 20, 14.0).to_raster([2.0, 38.0, 6.0, 42.0]);
@@ -947,23 +1199,13 @@ mod plot_api {
             .flat_map(|(v, _, _)| v.iter().copied())
             .collect();
         let first = &s.layers()[0];
-        let mut options = options;
-        if !options.contains_key("vmin") && !options.contains_key("stretch") {
-            options.insert(
-                "stretch".into(),
-                Dynamic::from_array(vec![Dynamic::from_float(0.02), Dynamic::from_float(0.98)]),
-            );
-        }
-        let mut style = map_style(
+        let style = map_style(
             &options,
             &everything,
             &first.unit,
             &first.grid().crs,
             first.grid().bounds(),
         )?;
-        if style.limits.is_none() {
-            style.limits = Some((0.0, 1.0));
-        }
         let panels: Vec<Panel> = s
             .dates()
             .iter()

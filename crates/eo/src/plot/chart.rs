@@ -87,6 +87,7 @@ pub fn render_lines(
         width,
         height,
         png: encode_png(&rgb, width, height)?,
+        layout: Default::default(),
     })
 }
 
@@ -247,6 +248,7 @@ pub fn render_histogram(
         width,
         height,
         png: encode_png(&rgb, width, height)?,
+        layout: Default::default(),
     })
 }
 
@@ -347,6 +349,7 @@ pub fn render_boxes(
         width,
         height,
         png: encode_png(&rgb, width, height)?,
+        layout: Default::default(),
     })
 }
 

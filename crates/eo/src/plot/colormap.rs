@@ -54,6 +54,20 @@ const RDYLGN: &[u32] = &[
 const GNBU: &[u32] = &[
     0xf7fcf0, 0xe0f3db, 0xccebc5, 0xa8ddb5, 0x7bccc4, 0x4eb3d3, 0x2b8cbe, 0x0868ac, 0x084081,
 ];
+const CIVIDIS: &[u32] = &[
+    0x00224e, 0x123570, 0x3b496c, 0x575d6d, 0x707173, 0x8a8779, 0xa69d75, 0xc4b56c, 0xe4cf5b,
+    0xfee838,
+];
+/// ColorBrewer's red-blue, diverging through white (reversed: blue low).
+const RDBU: &[u32] = &[
+    0x67001f, 0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xf7f7f7, 0xd1e5f0, 0x92c5de, 0x4393c3,
+    0x2166ac, 0x053061,
+];
+/// The old MATLAB default: kept for scripts that ask for it by name, it
+/// is not perceptually uniform (bands of yellow and cyan look like edges).
+const JET: &[u32] = &[
+    0x000080, 0x0000ff, 0x0080ff, 0x00ffff, 0x80ff80, 0xffff00, 0xff8000, 0xff0000, 0x800000,
+];
 const GRAY: &[u32] = &[0x000000, 0xffffff];
 
 /// Every name [`Colormap::named`] knows; `_r` reverses any of them.
@@ -62,7 +76,10 @@ pub const NAMES: &[&str] = &[
     "inferno",
     "plasma",
     "magma",
+    "cividis",
+    "RdBu",
     "rainbow",
+    "jet",
     "Spectral",
     "gist_earth",
     "terrain",
@@ -86,7 +103,10 @@ impl Colormap {
             "inferno" => INFERNO.to_vec(),
             "plasma" => PLASMA.to_vec(),
             "magma" => MAGMA.to_vec(),
+            "cividis" => CIVIDIS.to_vec(),
+            "RdBu" => RDBU.to_vec(),
             "rainbow" => RAINBOW.to_vec(),
+            "jet" => JET.to_vec(),
             "Spectral" => SPECTRAL.to_vec(),
             "gist_earth" => GIST_EARTH.to_vec(),
             "terrain" => TERRAIN.to_vec(),
@@ -140,7 +160,10 @@ mod tests {
         );
         assert_eq!(Colormap::named("binary_r").unwrap().at(0.0), [0, 0, 0]);
         assert_eq!(Colormap::named("gray").unwrap().at(0.5), [128, 128, 128]);
-        assert!(Colormap::named("jet").is_none());
+        assert!(Colormap::named("hsv").is_none());
+        let diverging = Colormap::named("RdBu_r").unwrap();
+        assert_eq!(diverging.at(0.5), [0xf7, 0xf7, 0xf7], "white at the centre");
+        assert!(diverging.at(0.0)[2] > diverging.at(0.0)[0], "blue below");
     }
 
     #[test]

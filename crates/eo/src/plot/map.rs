@@ -1,11 +1,13 @@
 //! Maps of a raster: the values through a colormap, georeferenced axes, a
 //! colour bar with units, and a title.
 
-use super::{Colormap, FONT, Figure, PlotError, drawing_error, encode_png, register_fonts};
+use super::colormap::Rgb;
+use super::layout::PanelKind;
+use super::legend::{Class, ColourBar, Key, LegendEntry};
+use super::sheet::{Sheet, draw_sheet};
+use super::{Colormap, Figure, PlotError};
 use crate::raster::Bounds;
 use crate::validity::is_valid_f64;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
 
 /// How to draw a map.
@@ -13,34 +15,62 @@ use std::ops::Range;
 pub struct MapStyle {
     pub title: String,
     pub colormap: Colormap,
-    /// Colour limits; `None` uses the data's minimum and maximum.
+    /// Colour limits; `None` uses the 2 % and 98 % quantiles of the valid
+    /// pixels (a few extreme pixels do not flatten the rest).
     pub limits: Option<(f64, f64)>,
     /// Colour by log10 of the values (positive values only).
     pub log: bool,
     /// Power-law colour scale: colours follow `t^gamma` of the linear
     /// position (below 1 brightens faint values, e.g. 0.5 for plumes).
     pub gamma: Option<f64>,
+    /// Limits made symmetric about this value (a diverging map of an
+    /// anomaly or a difference centred on 0).
+    pub centre: Option<f64>,
     /// The unit shown beside the colour bar.
     pub units: String,
-    /// Figure width in pixels (the height follows the map's shape).
+    /// Figure width in pixels of a single map (the height follows the
+    /// map's shape); facet grids size their panels by their count.
     pub width: u32,
     /// Outlines, markers, circles and labels drawn over the map.
     pub overlays: Vec<super::Overlay>,
+    /// Entries of the legend box of labelled overlays.
+    pub legend: Vec<LegendEntry>,
     /// Whether the colour bar is drawn (not for maps that only carry
     /// overlays, such as footprints over a blank background).
     pub colour_bar: bool,
     /// True when x/y are longitude/latitude (the map is then drawn with
     /// east-west distances shrunk by cos(latitude), as on the ground).
     pub geographic: bool,
+    /// A scale bar in the lower left corner.
+    pub scale_bar: bool,
+    /// Classes of a categorical raster, shown with a legend instead of a
+    /// colour bar; `None` finds them only for a binary (0/1) raster.
+    pub classes: Option<Vec<Class>>,
+}
+
+impl Default for MapStyle {
+    fn default() -> Self {
+        MapStyle {
+            title: String::new(),
+            colormap: Colormap::named("viridis").unwrap_or_else(|| unreachable!("viridis exists")),
+            limits: None,
+            log: false,
+            gamma: None,
+            centre: None,
+            units: String::new(),
+            width: 900,
+            overlays: Vec::new(),
+            legend: Vec::new(),
+            colour_bar: true,
+            geographic: false,
+            scale_bar: false,
+            classes: None,
+        }
+    }
 }
 
 /// Colour of missing pixels.
-const MISSING: [u8; 3] = [235, 235, 235];
-const COLORBAR_WIDTH: u32 = 120;
-/// Right margin of a map without a colour bar: half of a "150.460"-wide
-/// longitude label at 13 px, plus the 12 px margin of every side.
-const LAST_LABEL_ROOM: u32 = 36;
-const TITLE_HEIGHT: u32 = 40;
+pub(crate) const MISSING: [u8; 3] = [235, 235, 235];
 
 /// Draws `values` (`cols` x `rows`, row 0 at the top) covering `bounds`.
 pub fn render_map(
@@ -56,75 +86,163 @@ pub fn render_map(
             values.len()
         )));
     }
-    register_fonts();
-    let (vmin, vmax) = colour_limits(values, style)?;
-    let normalise = |v: f64| -> f64 {
-        if style.log {
-            if v <= 0.0 {
-                f64::NAN
-            } else {
-                (v.log10() - vmin.log10()) / (vmax.log10() - vmin.log10())
-            }
-        } else if vmax > vmin {
-            let t = ((v - vmin) / (vmax - vmin)).clamp(0.0, 1.0);
-            style.gamma.map_or(t, |gamma| t.powf(gamma))
-        } else {
-            0.5
-        }
-    };
-    let (width, height) = figure_size(bounds, style.width, style.geographic, style.colour_bar);
-    let mut rgb = vec![255u8; (width * height * 3) as usize];
-    let bar = ColourBar {
-        limits: (vmin, vmax),
-        log: style.log,
-        units: &style.units,
-        colormap: &style.colormap,
-    };
-    let (map_x, map_y, bar_x, bar_y) = draw_frame(
-        &mut rgb,
-        (width, height),
+    let scale = Scale::of(&[values], style)?;
+    let key = scale.key(style);
+    let sheet = Sheet {
+        title: &style.title,
+        captions: &[String::new()],
         bounds,
-        &style.title,
-        style.colour_bar.then_some(&bar),
-    )?;
-    paint(&mut rgb, width, &map_x, &map_y, |x, y| {
-        let col = (x * cols as f64) as usize;
-        let row = (y * rows as f64) as usize;
-        let value = f64::from(values[row.min(rows - 1) * cols + col.min(cols - 1)]);
-        if !is_valid_f64(value) {
-            MISSING
-        } else {
-            style.colormap.at(normalise(value))
-        }
-    });
-    paint(&mut rgb, width, &bar_x, &bar_y, |_, y| {
-        bar.colormap.at(1.0 - y)
-    });
-    super::overlay::draw_overlays(
-        &mut rgb,
-        (width, height),
-        (&map_x, &map_y),
-        bounds,
-        &style.overlays,
-    )?;
-    Ok(Figure {
-        title: style.title.clone(),
-        width,
-        height,
-        png: encode_png(&rgb, width, height)?,
+        geographic: style.geographic,
+        key,
+        kind: scale.kind(),
+        width: Some(style.width.max(400)),
+        scale_bar: style.scale_bar,
+        overlays: &style.overlays,
+        legend: &style.legend,
+    };
+    draw_sheet(&sheet, |_, x, y| {
+        let col = ((x * cols as f64) as usize).min(cols - 1);
+        let row = ((y * rows as f64) as usize).min(rows - 1);
+        scale.colour(f64::from(values[row * cols + col]), style)
     })
 }
 
-fn colour_limits(values: &[f32], style: &MapStyle) -> Result<(f64, f64), PlotError> {
+/// How values become colours: through the colormap between limits, or
+/// through the colours of classes.
+pub(crate) struct Scale {
+    pub limits: (f64, f64),
+    pub extend: (bool, bool),
+    pub classes: Option<Vec<Class>>,
+}
+
+impl Scale {
+    /// The scale of panels of values drawn with `style`.
+    pub fn of(panels: &[&[f32]], style: &MapStyle) -> Result<Scale, PlotError> {
+        let valid = || {
+            panels
+                .iter()
+                .flat_map(|p| p.iter())
+                .map(|&v| f64::from(v))
+                .filter(|&v| is_valid_f64(v) && (!style.log || v > 0.0))
+        };
+        let classes = match &style.classes {
+            Some(classes) => Some(classes.clone()),
+            None if style.limits.is_none() && style.colour_bar => binary_classes(valid(), style),
+            None => None,
+        };
+        let limits = colour_limits(valid(), style)?;
+        let (below, above) = valid().fold((false, false), |(b, a), v| {
+            (b || v < limits.0, a || v > limits.1)
+        });
+        Ok(Scale {
+            limits,
+            extend: (below, above),
+            classes,
+        })
+    }
+
+    fn kind(&self) -> PanelKind {
+        if self.classes.is_some() {
+            PanelKind::Classes
+        } else {
+            PanelKind::Continuous
+        }
+    }
+
+    pub fn key<'a>(&'a self, style: &'a MapStyle) -> Key<'a> {
+        match &self.classes {
+            Some(classes) => Key::Classes {
+                title: &style.units,
+                classes,
+            },
+            None if style.colour_bar => Key::Bar(ColourBar {
+                limits: self.limits,
+                log: style.log,
+                units: &style.units,
+                colormap: &style.colormap,
+                extend: self.extend,
+            }),
+            None => Key::None,
+        }
+    }
+
+    /// A value's colour (missing values grey).
+    pub fn colour(&self, value: f64, style: &MapStyle) -> Rgb {
+        if !is_valid_f64(value) {
+            return MISSING;
+        }
+        if let Some(classes) = &self.classes {
+            return classes
+                .iter()
+                .find(|c| c.value == value)
+                .map_or(MISSING, |c| c.colour);
+        }
+        let (vmin, vmax) = self.limits;
+        let t = if style.log {
+            if value <= 0.0 {
+                return MISSING;
+            }
+            (value.log10() - vmin.log10()) / (vmax.log10() - vmin.log10())
+        } else if vmax > vmin {
+            let t = ((value - vmin) / (vmax - vmin)).clamp(0.0, 1.0);
+            style.gamma.map_or(t, |gamma| t.powf(gamma))
+        } else {
+            0.5
+        };
+        style.colormap.at(t)
+    }
+}
+
+/// Two classes when every valid value is 0 or 1 and both occur (a mask):
+/// 0 and 1 in the colormap's end colours.
+fn binary_classes(values: impl Iterator<Item = f64>, style: &MapStyle) -> Option<Vec<Class>> {
+    let (mut zero, mut one) = (false, false);
+    for v in values {
+        match v {
+            0.0 => zero = true,
+            1.0 => one = true,
+            _ => return None,
+        }
+    }
+    (zero && one).then(|| {
+        [0.0, 1.0]
+            .map(|value| Class {
+                value,
+                label: format!("{value}"),
+                colour: style.colormap.at(value),
+            })
+            .to_vec()
+    })
+}
+
+/// The value at quantile `q` of sorted values.
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The limits asked for, or the 2–98 % quantiles of the valid values;
+/// made symmetric about the centre when one is asked for.
+fn colour_limits(
+    values: impl Iterator<Item = f64>,
+    style: &MapStyle,
+) -> Result<(f64, f64), PlotError> {
     let (vmin, vmax) = match style.limits {
         Some(limits) => limits,
-        None => values
-            .iter()
-            .map(|&v| f64::from(v))
-            .filter(|&v| is_valid_f64(v) && (!style.log || v > 0.0))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            }),
+        None => {
+            let mut sorted: Vec<f64> = values.collect();
+            if sorted.is_empty() {
+                return Ok((0.0, 1.0));
+            }
+            sorted.sort_by(f64::total_cmp);
+            (quantile(&sorted, 0.02), quantile(&sorted, 0.98))
+        }
+    };
+    let (vmin, vmax) = match style.centre {
+        Some(centre) => {
+            let half = (vmin - centre).abs().max((vmax - centre).abs());
+            (centre - half, centre + half)
+        }
+        None => (vmin, vmax),
     };
     if !vmin.is_finite() || !vmax.is_finite() {
         return Ok((0.0, 1.0));
@@ -140,141 +258,6 @@ fn colour_limits(values: &[f32], style: &MapStyle) -> Result<(f64, f64), PlotErr
         )));
     }
     Ok((vmin, vmax))
-}
-
-/// Width as asked; height from the map's shape, within 300 to 1400 pixels.
-pub(crate) fn figure_size(
-    bounds: Bounds,
-    width: u32,
-    geographic: bool,
-    colour_bar: bool,
-) -> (u32, u32) {
-    let (x0, y0, x1, y1) = bounds;
-    let shrink = if geographic {
-        ((y0 + y1) / 2.0).to_radians().cos().max(0.05)
-    } else {
-        1.0
-    };
-    let aspect = ((y1 - y0) / ((x1 - x0) * shrink)).clamp(0.2, 5.0);
-    let bar = if colour_bar { COLORBAR_WIDTH } else { 0 };
-    let map_width = f64::from(width.max(400) - bar - 90);
-    let height = (map_width * aspect + f64::from(TITLE_HEIGHT) + 60.0).clamp(300.0, 1400.0);
-    (width.max(400), height as u32)
-}
-
-/// What the colour bar beside a map shows.
-pub(crate) struct ColourBar<'a> {
-    pub limits: (f64, f64),
-    pub log: bool,
-    pub units: &'a str,
-    pub colormap: &'a Colormap,
-}
-
-pub(crate) type PixelRanges = (Range<i32>, Range<i32>, Range<i32>, Range<i32>);
-
-/// Draws title, axes and (if any) the colour-bar axis; returns the pixel
-/// ranges of the map and of the colour bar (empty without one), which are
-/// then painted directly.
-pub(crate) fn draw_frame(
-    rgb: &mut [u8],
-    size: (u32, u32),
-    bounds: Bounds,
-    title: &str,
-    colour_bar: Option<&ColourBar>,
-) -> Result<PixelRanges, PlotError> {
-    let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
-    let root = root
-        .titled(title, (FONT, 22).into_font().style(FontStyle::Bold))
-        .map_err(drawing_error)?;
-    let bar_width = if colour_bar.is_some() {
-        COLORBAR_WIDTH
-    } else {
-        0
-    };
-    let (map_area, bar_area) = root.split_horizontally(size.0 - bar_width);
-    let (x0, y0, x1, y1) = bounds;
-    let mut map = ChartBuilder::on(&map_area)
-        .margin(12)
-        // Without a colour bar beside it, the last longitude label, centred
-        // on the map's right edge, needs room of its own.
-        .margin_right(if colour_bar.is_some() {
-            12
-        } else {
-            LAST_LABEL_ROOM
-        })
-        .x_label_area_size(35)
-        .y_label_area_size(75)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(drawing_error)?;
-    let (x_step, y_step) = ((x1 - x0) / 6.0, (y1 - y0) / 6.0);
-    map.configure_mesh()
-        .disable_mesh()
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| tick_label(*v, x_step))
-        .y_label_formatter(&|v| tick_label(*v, y_step))
-        .label_style((FONT, 13))
-        .draw()
-        .map_err(drawing_error)?;
-    let (map_x, map_y) = map.plotting_area().get_pixel_range();
-    let (bar_x, bar_y) = match colour_bar {
-        Some(bar) => draw_colour_bar_axis(&bar_area, bar)?,
-        None => (0..0, 0..0),
-    };
-    root.present().map_err(drawing_error)?;
-    Ok((map_x, map_y, bar_x, bar_y))
-}
-
-pub(crate) fn draw_colour_bar_axis<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    bar: &ColourBar,
-) -> Result<(Range<i32>, Range<i32>), PlotError> {
-    let (vmin, vmax) = bar.limits;
-    let (bar_min, bar_max) = if bar.log {
-        (vmin.log10(), vmax.log10())
-    } else {
-        (vmin, vmax)
-    };
-    let bar_max = if bar_max > bar_min {
-        bar_max
-    } else {
-        bar_min + 1.0
-    };
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(34)
-        .margin_bottom(47)
-        .margin_right(10)
-        .right_y_label_area_size(70)
-        .build_cartesian_2d(0.0..1.0, bar_min..bar_max)
-        .map_err(drawing_error)?;
-    let units = if bar.log {
-        format!("log10 {}", bar.units)
-    } else {
-        bar.units.to_string()
-    };
-    let step = (bar_max - bar_min) / 8.0;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(8)
-        .y_label_formatter(&|v| tick_label(*v, step))
-        .label_style((FONT, 12))
-        .draw()
-        .map_err(drawing_error)?;
-    let (bar_x, bar_y) = chart.plotting_area().get_pixel_range();
-    // The units read horizontally above the bar, where a learner looks first.
-    let units_style = (FONT, 15)
-        .into_font()
-        .style(FontStyle::Bold)
-        .into_text_style(area)
-        .pos(Pos::new(HPos::Center, VPos::Bottom));
-    let (area_x, _) = area.get_pixel_range();
-    let centre = (bar_x.start + bar_x.end) / 2 - area_x.start;
-    let above_bar = bar_y.start - area.get_base_pixel().1 - 8;
-    area.draw_text(&units, &units_style, (centre, above_bar))
-        .map_err(drawing_error)?;
-    Ok((bar_x, bar_y))
 }
 
 /// A tick label with as many decimals as the tick spacing needs
@@ -295,6 +278,8 @@ pub(crate) fn tick_label(value: f64, step: f64) -> String {
     } else {
         (-step.abs().log10()).ceil() as usize + 1
     };
+    // A step of 2.5 needs its decimal: -7.5, not -8.
+    let decimals = decimals.max(super::axes::decimals_for(step.abs()));
     let text = format!("{value:.decimals$}");
     if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
         text[1..].to_string()
@@ -336,9 +321,8 @@ mod tests {
             gamma: None,
             units: "K".into(),
             width: 700,
-            overlays: Vec::new(),
             geographic: true,
-            colour_bar: true,
+            ..MapStyle::default()
         }
     }
 
@@ -467,13 +451,155 @@ mod tests {
     }
 
     #[test]
-    fn tick_labels_follow_the_spacing() {
+    fn bar_tick_labels_follow_the_spacing() {
         assert_eq!(tick_label(4_500_000.0, 20_000.0), "4500000");
         assert_eq!(tick_label(37.25, 0.1), "37.25");
         assert_eq!(tick_label(-0.0, 0.1), "0.00");
         assert_eq!(tick_label(2.5e18, 5e17), "2.5e18");
         assert_eq!(tick_label(4.0e-5, 2e-5), "4e-5");
         assert_eq!(tick_label(0.0, 2e-5), "0");
+        assert_eq!(tick_label(-7.5, 2.5), "-7.5");
+    }
+
+    fn pixel(figure: &Figure, rgb: &[u8], (x, y): (i32, i32)) -> [u8; 3] {
+        let o = (y as usize * figure.width as usize + x as usize) * 3;
+        [rgb[o], rgb[o + 1], rgb[o + 2]]
+    }
+
+    #[test]
+    fn a_few_extreme_pixels_do_not_flatten_the_rest() {
+        // 0..99 and one plume pixel of 1e6: the default 2–98 % stretch
+        // spreads 0..99 over the colormap, and arrows show the clipped ends.
+        let mut values: Vec<f32> = (0..100).map(|v| v as f32).collect();
+        values[55] = 1e6;
+        let figure = render_map(&values, 10, 10, (10.0, 40.0, 11.0, 41.0), &style()).unwrap();
+        let (_, _, rgb) = decode(&figure.png);
+        let map = figure.layout.panels[0].rect;
+        // Pixel (2, 5) holds 52: mid-scale, not the bottom colour.
+        let mid = pixel(
+            &figure,
+            &rgb,
+            (
+                map.x0 + map.width() * 5 / 20,
+                map.y0 + map.height() * 11 / 20,
+            ),
+        );
+        assert_ne!(mid, [0x44, 0x01, 0x54]);
+        let bar = figure.layout.colour_bar.expect("a colour bar");
+        let centre = (bar.x0 + bar.x1) / 2;
+        assert_eq!(
+            pixel(&figure, &rgb, (centre, bar.y0 - 5)),
+            [0xfd, 0xe7, 0x25],
+            "arrow above"
+        );
+        assert_eq!(
+            pixel(&figure, &rgb, (centre, bar.y1 + 4)),
+            [0x44, 0x01, 0x54],
+            "arrow below"
+        );
+    }
+
+    #[test]
+    fn a_diverging_scale_is_centred_on_zero() {
+        let values: Vec<f32> = (0..100).map(|v| v as f32 / 10.0 - 2.0).collect();
+        let figure = render_map(
+            &values,
+            10,
+            10,
+            (10.0, 40.0, 11.0, 41.0),
+            &MapStyle {
+                colormap: Colormap::named("RdBu_r").unwrap(),
+                centre: Some(0.0),
+                ..style()
+            },
+        )
+        .unwrap();
+        let (_, _, rgb) = decode(&figure.png);
+        let bar = figure.layout.colour_bar.unwrap();
+        let middle = pixel(
+            &figure,
+            &rgb,
+            ((bar.x0 + bar.x1) / 2, (bar.y0 + bar.y1) / 2),
+        );
+        assert!(middle.iter().all(|&c| c > 235), "white at 0: {middle:?}");
+        let labels: Vec<&str> = figure
+            .layout
+            .texts
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect();
+        let after_unit = &labels[labels.iter().position(|&l| l == "K").unwrap() + 1..];
+        assert!(after_unit.contains(&"0.0"), "{labels:?}");
+        for label in after_unit.iter().filter(|l| l.starts_with('-')) {
+            assert!(
+                after_unit.contains(&&label[1..]),
+                "{label} has its opposite"
+            );
+        }
+    }
+
+    #[test]
+    fn a_binary_mask_gets_a_legend_of_two_classes() {
+        let values: Vec<f32> = (0..100).map(|v| (v % 2) as f32).collect();
+        let figure = render_map(&values, 10, 10, (10.0, 40.0, 11.0, 41.0), &style()).unwrap();
+        assert_eq!(figure.layout.colour_bar, None);
+        assert_eq!(figure.layout.panels[0].legend_entries, 2);
+        let named = render_map(
+            &values,
+            10,
+            10,
+            (10.0, 40.0, 11.0, 41.0),
+            &MapStyle {
+                classes: Some(vec![
+                    Class {
+                        value: 0.0,
+                        label: "no snow".into(),
+                        colour: [128, 128, 128],
+                    },
+                    Class {
+                        value: 1.0,
+                        label: "snow".into(),
+                        colour: [255, 255, 255],
+                    },
+                ]),
+                ..style()
+            },
+        )
+        .unwrap();
+        let snow = named
+            .layout
+            .texts
+            .iter()
+            .find(|t| t.text == "snow")
+            .expect("a snow entry");
+        let (_, _, rgb) = decode(&named.png);
+        // Its swatch, left of the label, is white with a grey border.
+        let swatch = pixel(
+            &named,
+            &rgb,
+            (snow.rect.x0 - 16, (snow.rect.y0 + snow.rect.y1) / 2),
+        );
+        assert_eq!(swatch, [255, 255, 255]);
+        assert!(named.layout.texts.iter().any(|t| t.text == "no snow"));
+        assert_eq!(crate::plot::check_figure(&named), Vec::new());
+    }
+
+    #[test]
+    fn a_log_bar_says_log10_of_the_unit() {
+        let values: Vec<f32> = (1..=100).map(|v| v as f32).collect();
+        let figure = render_map(
+            &values,
+            10,
+            10,
+            (10.0, 40.0, 11.0, 41.0),
+            &MapStyle {
+                log: true,
+                units: "g m-3".into(),
+                ..style()
+            },
+        )
+        .unwrap();
+        assert!(figure.layout.texts.iter().any(|t| t.text == "log10(g m-3)"));
     }
 
     #[test]

@@ -1,17 +1,25 @@
 //! Figures drawn with plotters into PNG images, with an embedded font so no
 //! system fonts are needed (see README.md here).
 
+pub mod axes;
 pub mod basemap;
 pub mod chart;
+pub mod check;
 pub mod colormap;
 pub mod facets;
+pub mod layout;
+pub mod legend;
 pub mod map;
 pub mod overlay;
 pub mod rgb;
+mod sheet;
 pub mod x_axis;
 
 pub use chart::{ChartStyle, render_boxes, render_histogram, render_lines};
+pub use check::{Problem, check_figure};
 pub use colormap::Colormap;
+pub use layout::Layout;
+pub use legend::{Class, LegendEntry, Symbol};
 pub use map::{MapStyle, render_map};
 pub use overlay::{Overlay, colour_named};
 pub use rgb::{RgbStyle, Stretch, render_rgb};
@@ -25,6 +33,8 @@ pub struct Figure {
     pub width: u32,
     pub height: u32,
     pub png: Vec<u8>,
+    /// What was laid out (text boxes, panels, keys), for [`check_figure`].
+    pub layout: Layout,
 }
 
 /// Why a figure could not be drawn.

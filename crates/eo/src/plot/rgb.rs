@@ -1,8 +1,10 @@
 //! Colour composites: three bands as red, green and blue (true colour,
 //! false colour), each stretched between two quantiles or equalised.
 
-use super::map::{draw_frame, figure_size, paint};
-use super::{Figure, PlotError, encode_png, register_fonts};
+use super::layout::PanelKind;
+use super::legend::{Key, LegendEntry};
+use super::sheet::{Sheet, draw_sheet};
+use super::{Figure, PlotError};
 use crate::raster::Bounds;
 use crate::validity::{is_valid, valid};
 
@@ -11,6 +13,10 @@ use crate::validity::{is_valid, valid};
 pub enum Stretch {
     /// Linear between the given quantiles of the band (e.g. 2 % and 98 %).
     Quantiles(f64, f64),
+    /// Linear between the given quantiles of the three bands pooled: one
+    /// pair of limits for all, so equal values look grey (the colours of a
+    /// multitemporal composite then mean change, not a band's own range).
+    Joint(f64, f64),
     /// Histogram equalisation: every display level gets as many pixels.
     Equalise,
 }
@@ -24,6 +30,9 @@ pub struct RgbStyle {
     pub geographic: bool,
     /// Outlines, markers, circles and labels drawn over the image.
     pub overlays: Vec<super::Overlay>,
+    /// Entries of the legend box of labelled overlays.
+    pub legend: Vec<LegendEntry>,
+    pub scale_bar: bool,
 }
 
 /// Draws three bands (`cols` x `rows` each, row 0 at the top) as an RGB image.
@@ -39,15 +48,33 @@ pub fn render_rgb(
             "the three bands must have the same size".into(),
         ));
     }
-    register_fonts();
-    let channels: Vec<Vec<Option<u8>>> = bands
-        .iter()
-        .map(|band| display_levels(band, style.stretch))
-        .collect();
-    let (width, height) = figure_size(bounds, style.width, style.geographic, false);
-    let mut rgb = vec![255u8; (width * height * 3) as usize];
-    let (map_x, map_y, _, _) = draw_frame(&mut rgb, (width, height), bounds, &style.title, None)?;
-    paint(&mut rgb, width, &map_x, &map_y, |x, y| {
+    let channels: Vec<Vec<Option<u8>>> = match style.stretch {
+        Stretch::Joint(low, high) => {
+            let pooled: Vec<f32> = bands.iter().flat_map(|b| valid(b)).collect();
+            let limits = quantile_limits(pooled, (low, high));
+            bands
+                .iter()
+                .map(|band| linear_levels(band, limits))
+                .collect()
+        }
+        stretch => bands
+            .iter()
+            .map(|band| display_levels(band, stretch))
+            .collect(),
+    };
+    let sheet = Sheet {
+        title: &style.title,
+        captions: &[String::new()],
+        bounds,
+        geographic: style.geographic,
+        key: Key::None,
+        kind: PanelKind::Colours,
+        width: Some(style.width.max(400)),
+        scale_bar: style.scale_bar,
+        overlays: &style.overlays,
+        legend: &style.legend,
+    };
+    draw_sheet(&sheet, |_, x, y| {
         let col = ((x * cols as f64) as usize).min(cols - 1);
         let row = ((y * rows as f64) as usize).min(rows - 1);
         let i = row * cols + col;
@@ -55,20 +82,32 @@ pub fn render_rgb(
             (Some(r), Some(g), Some(b)) => [r, g, b],
             _ => [255, 255, 255],
         }
-    });
-    super::overlay::draw_overlays(
-        &mut rgb,
-        (width, height),
-        (&map_x, &map_y),
-        bounds,
-        &style.overlays,
-    )?;
-    Ok(Figure {
-        title: style.title.clone(),
-        width,
-        height,
-        png: encode_png(&rgb, width, height)?,
     })
+}
+
+/// The values at two quantiles of `values` (`None` when there are none).
+fn quantile_limits(mut values: Vec<f32>, (low, high): (f64, f64)) -> Option<(f32, f32)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f32::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    Some((at(low), at(high)))
+}
+
+/// Display levels linear between `limits` (mid-grey when they are equal).
+fn linear_levels(band: &[f32], limits: Option<(f32, f32)>) -> Vec<Option<u8>> {
+    band.iter()
+        .map(|&v| {
+            let (a, b) = limits.filter(|_| is_valid(v))?;
+            let t = if b > a {
+                f64::from((v - a) / (b - a))
+            } else {
+                0.5
+            };
+            Some((t.clamp(0.0, 1.0) * 255.0).round() as u8)
+        })
+        .collect()
 }
 
 /// Each value's display level (None where missing).
@@ -86,7 +125,7 @@ fn display_levels(band: &[f32], stretch: Stretch) -> Vec<Option<u8>> {
                 return None;
             }
             let t = match stretch {
-                Stretch::Quantiles(low, high) => {
+                Stretch::Quantiles(low, high) | Stretch::Joint(low, high) => {
                     let (a, b) = (at(low), at(high));
                     if b > a {
                         f64::from((v - a) / (b - a))
@@ -139,6 +178,8 @@ mod tests {
             width: 500,
             geographic: false,
             overlays: Vec::new(),
+            legend: Vec::new(),
+            scale_bar: false,
         };
         let figure = render_rgb(
             [&high, &zero, &zero],
@@ -173,6 +214,8 @@ mod tests {
             width: 500,
             geographic: false,
             overlays: Vec::new(),
+            legend: Vec::new(),
+            scale_bar: false,
         };
         let figure = render_rgb(
             [&band, &band, &band],
