@@ -43,6 +43,9 @@ pub enum PanelKind {
     Classes,
     /// Colours of their own (an RGB composite, a chart).
     Colours,
+    /// A backdrop for overlays (footprints, outlines): the script left the
+    /// colour bar out (`colorbar: false`), as its colours mean nothing.
+    Backdrop,
 }
 
 /// One map panel as laid out.
@@ -152,7 +155,9 @@ pub fn choose_grid(panels: usize, canvas: impl Fn(usize, usize) -> (u32, u32)) -
     for columns in 1..=panels.min(8) {
         let rows = panels.div_ceil(columns);
         let last_row = panels - (rows - 1) * columns;
-        if rows > 1 && last_row < columns.div_ceil(2) {
+        // A last row half empty or worse (2 + 1, 4 + 1, 4 + 2) leaves a hole
+        // in the canvas: such grids are not considered.
+        if rows > 1 && 2 * last_row <= columns {
             continue;
         }
         let (w, h) = canvas(columns, rows);
@@ -180,6 +185,7 @@ mod tests {
     fn grids_are_balanced() {
         assert_eq!(choose_grid(1, square), (1, 1));
         assert_eq!(choose_grid(2, square), (2, 1));
+        assert_eq!(choose_grid(3, square), (3, 1), "never 2 + 1");
         assert_eq!(choose_grid(4, square), (2, 2));
         assert_eq!(choose_grid(5, square), (3, 2), "3 + 2, never 4 + 1");
         assert_eq!(choose_grid(6, square), (3, 2));
@@ -189,10 +195,7 @@ mod tests {
         for n in 1..=30 {
             let (columns, rows) = choose_grid(n, square);
             let last = n - (rows - 1) * columns;
-            assert!(
-                rows == 1 || last >= columns.div_ceil(2),
-                "{n}: {columns} x {rows}"
-            );
+            assert!(rows == 1 || 2 * last > columns, "{n}: {columns} x {rows}");
         }
     }
 

@@ -94,7 +94,11 @@ pub fn render_map(
         bounds,
         geographic: style.geographic,
         key,
-        kind: scale.kind(),
+        kind: if style.colour_bar {
+            scale.kind()
+        } else {
+            PanelKind::Backdrop
+        },
         width: Some(style.width.max(400)),
         scale_bar: style.scale_bar,
         overlays: &style.overlays,
