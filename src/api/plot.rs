@@ -45,6 +45,67 @@ fn text(options: &Map, key: &str) -> Option<String> {
     options.get(key).map(|v| v.to_string())
 }
 
+/// A figure breaking the layout rules (`check_figure`: text too small or
+/// at the edge, a map without a titled colour bar, a panel too narrow) gets
+/// a warning, once a session, saying what to change: teachers see it while
+/// writing a tutorial, and the tests run every tutorial without one.
+fn warn_of_layout_problems(host: &Host, figure: &Figure) {
+    let problems = crate::eo::plot::check_figure(figure);
+    if let Some(first) = problems.first() {
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        host.warn_once(
+            "figure-layout",
+            &format!("warning: figure \"{}\": {first}{more}", figure.title),
+        );
+    }
+}
+
+/// Option `only: "sea"` or `"land"`: the other side of the coastline
+/// becomes missing (from the Natural Earth land mask at the map's scale),
+/// so a sea-surface field does not run past the coast where its grid cells
+/// straddle it. Applied before the colour stretch, which then sees only the
+/// side kept.
+fn keep_only(
+    options: &Map,
+    values: &mut [f32],
+    (cols, rows): (usize, usize),
+    crs: &str,
+    bounds: (f64, f64, f64, f64),
+) -> Result<(), Box<EvalAltResult>> {
+    use crate::eo::plot::basemap::{LandMask, Scale};
+    let Some(side) = text(options, "only") else {
+        return Ok(());
+    };
+    let keep_land = match side.as_str() {
+        "land" => true,
+        "sea" => false,
+        other => {
+            return Err(option_error(
+                "only",
+                &format!("must be \"sea\" or \"land\", not {other:?}"),
+                "only: \"sea\" hides the land, only: \"land\" hides the sea",
+            ));
+        }
+    };
+    if !crate::eo::raster::crs::is_geographic(crs) {
+        return Err(option_error(
+            "only",
+            &format!("needs a lon/lat map, and this one is in {crs}"),
+            "reproject the raster to EPSG:4326 first",
+        ));
+    }
+    let land = LandMask::at(Scale::for_extent(bounds)).grid(bounds, cols, rows);
+    for (value, on_land) in values.iter_mut().zip(land) {
+        if on_land != keep_land {
+            *value = f32::NAN;
+        }
+    }
+    Ok(())
+}
+
 /// The style a script's options ask for; colour limits from `vmin`/`vmax`,
 /// or from the quantiles in `stretch` (e.g. `[0.02, 0.98]`) of `values`.
 fn map_style(
@@ -73,6 +134,7 @@ fn map_style(
         "symmetric",
         "scale_bar",
         "classes",
+        "only",
     ];
     let geographic = crate::eo::raster::crs::is_geographic(crs);
     Options::check_as(options, KNOWN, "BadOption", "a plot option")?;
@@ -407,7 +469,9 @@ fn basemap_overlays(
         Some(value) => value
             .as_bool()
             .map_err(|_| option_error("coastlines", "must be true or false", ""))?,
-        None => (lonlat.2 - lonlat.0).max(lonlat.3 - lonlat.1) >= 1.0,
+        // The 1:10m coast is drawn on maps down to 0.2° across (at 400 m
+        // steps, finer maps would show its quantisation).
+        None => (lonlat.2 - lonlat.0).max(lonlat.3 - lonlat.1) >= 0.2,
     };
     if !wanted {
         return Ok(Vec::new());
@@ -675,6 +739,7 @@ fn charge_canvas(
 
 fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
+    warn_of_layout_problems(&host, figure);
     let number = host.next_figure_number();
     let summary = format!(
         "[figure {number}] {} ({} x {} px)",
@@ -705,16 +770,13 @@ fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResul
     } else {
         format!("figure-{number:02}-{slug}")
     };
-    let path = format!("output/figures/{name}.png");
-    crate::sandbox::files::write_bytes(&host.workspace(), &host.disk, &path, &figure.png)
-        .map_err(crate::api::file_error)?;
-    host.display.stream(
-        Stream::Stdout,
-        &format!(
-            "[figure {number}] {path} ({} x {} px)\n",
-            figure.width, figure.height
-        ),
-    );
+    // Written when the run ends, unless the script saves it by then.
+    host.hold_figure(crate::runtime::host::UnsavedFigure {
+        number,
+        path: format!("output/figures/{name}.png"),
+        png: figure.png.clone(),
+        size: (figure.width, figure.height),
+    });
     Ok(())
 }
 
@@ -899,7 +961,9 @@ mod plot_api {
     /// `["water", "land"]` for the values 0, 1, …; a 0/1 raster gets a
     /// two-class legend by itself), `gamma` for a power-law colour scale,
     /// `width` in pixels, `coastlines` (true or false; by default drawn on
-    /// maps spanning a degree or more), `grid: true` for latitude/longitude
+    /// maps spanning 0.2° or more, at the Natural Earth scale of the map's
+    /// extent), `only: "sea"` or `"land"` (the other side of the coast is
+    /// left blank, lon/lat maps), `grid: true` for latitude/longitude
     /// lines, `scale_bar: true`, `colorbar: false` to leave out the colour
     /// bar, and `overlays`: an array of
     /// `#{ aoi, color, width }` outlines (`fill: true` shades the area,
@@ -928,10 +992,12 @@ mod plot_api {
             budget: &host.memory,
             cancel: &host.cancel,
         };
-        let (values, cols, rows) = compute
+        let (mut values, cols, rows) = compute
             .decimated(r, QUICKLOOK_PIXELS, QUICKLOOK_PIXELS)
             .map_err(raster_error)?;
-        let style = map_style(&options, &values, &r.unit, &r.grid().crs, r.grid().bounds())?;
+        let (crs, bounds) = (&r.grid().crs, r.grid().bounds());
+        keep_only(&options, &mut values, (cols, rows), crs, bounds)?;
+        let style = map_style(&options, &values, &r.unit, crs, bounds)?;
         let _canvas = charge_canvas(&ctx, (style.width, MAP_HEIGHT_AT_MOST))?;
         let figure =
             render_map(&values, cols, rows, r.grid().bounds(), &style).map_err(plot_error)?;
@@ -1192,7 +1258,11 @@ mod plot_api {
             .map_err(crate::api::breach_error)?;
         let mut reads = Vec::new();
         for layer in s.layers() {
-            reads.push(compute.decimated(layer, 400, 400).map_err(raster_error)?);
+            let (mut values, cols, rows) =
+                compute.decimated(layer, 400, 400).map_err(raster_error)?;
+            let (crs, bounds) = (&layer.grid().crs, layer.grid().bounds());
+            keep_only(&options, &mut values, (cols, rows), crs, bounds)?;
+            reads.push((values, cols, rows));
         }
         let everything: Vec<f32> = reads
             .iter()
@@ -1379,8 +1449,17 @@ mod plot_api {
     ) -> Result<(), Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
         crate::sandbox::files::write_bytes(&host.workspace(), &host.disk, path, &figure.png)
-            .map(|_| ())
-            .map_err(crate::api::file_error)
+            .map_err(crate::api::file_error)?;
+        if let Some(number) = host.figure_saved(&figure.png) {
+            host.display.stream(
+                Stream::Stdout,
+                &format!(
+                    "[figure {number}] {path} ({} x {} px)\n",
+                    figure.width, figure.height
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// The figure's width in pixels.

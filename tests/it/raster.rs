@@ -490,3 +490,61 @@ fn errors_show_paths_relative_to_the_workspace() {
     assert!(message.contains("resources/broken.tif"), "{message}");
     assert!(!message.contains(&root.display().to_string()), "{message}");
 }
+
+/// `only: "sea"` blanks the land of a map (Sardinia, from the Natural Earth
+/// land mask), `only: "land"` the sea, and a projected map is refused with
+/// the way out.
+#[test]
+fn a_map_can_show_only_the_sea_or_only_the_land() {
+    let grey_pixels = on_script_thread(BOUND, || {
+        let mut t = TestSession::new(|_| {});
+        let mut grey = Vec::new();
+        for only in ["", ", only: \"sea\"", ", only: \"land\""] {
+            t.exec(&format!(
+                "let r = matrix(120, 120, 5.0).to_raster([7.5, 38.5, 10.5, 41.5]);
+                 r.plot(#{{ units: \"°C\", coastlines: false{only} }}).save(\"output/map.png\");"
+            ))
+            .unwrap();
+            let png = gdal::Dataset::open(t.workspace().join("output/map.png")).unwrap();
+            let band = |i| {
+                png.rasterband(i)
+                    .unwrap()
+                    .read_band_as::<u8>()
+                    .unwrap()
+                    .data()
+                    .to_vec()
+            };
+            let (r, g, b) = (band(1), band(2), band(3));
+            // Missing pixels are drawn in the light grey (235, 235, 235).
+            grey.push(
+                (0..r.len())
+                    .filter(|&i| (r[i], g[i], b[i]) == (235, 235, 235))
+                    .count(),
+            );
+        }
+        let error = t
+            .run(
+                "matrix(10, 10, 1.0).to_raster([7.5, 38.5, 10.5, 41.5]).save(\"output/ll.tif\");
+                 open_raster(\"output/ll.tif\").reproject(\"EPSG:32632\").plot(#{ only: \"sea\" })",
+            )
+            .unwrap_err()
+            .to_string();
+        (grey, error)
+    });
+    let (grey, error) = grey_pixels;
+    // Without the option only a few pixels of the frame's text share the
+    // missing pixels' grey. Sardinia covers about a quarter of the 3° x 3°
+    // box, the sea the rest.
+    assert!(
+        grey[0] < 1_000,
+        "nothing is missing without the option: {grey:?}"
+    );
+    assert!(
+        grey[1] > 10_000 + grey[0] && grey[2] > 2 * grey[1],
+        "{grey:?}"
+    );
+    assert!(
+        error.contains("needs a lon/lat map") && error.contains("reproject"),
+        "{error}"
+    );
+}
