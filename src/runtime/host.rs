@@ -31,6 +31,18 @@ pub struct Host {
     notices: Mutex<Vec<String>>,
     /// The warnings already given (see [`Host::warn_once`]).
     warned: Mutex<std::collections::HashSet<&'static str>>,
+    /// Figures a terminal session showed in this run and the script has
+    /// not saved (yet): written to output/figures/ when the run ends.
+    unsaved_figures: Mutex<Vec<UnsavedFigure>>,
+}
+
+/// A figure shown where no image can be displayed (a terminal).
+pub struct UnsavedFigure {
+    pub number: usize,
+    /// Where it goes if the script does not save it: `output/figures/…`.
+    pub path: String,
+    pub png: Vec<u8>,
+    pub size: (u32, u32),
 }
 
 /// What confines the process, or that nothing does.
@@ -73,6 +85,7 @@ impl Host {
             prepared,
             notices: Mutex::new(Vec::new()),
             warned: Mutex::new(std::collections::HashSet::new()),
+            unsaved_figures: Mutex::new(Vec::new()),
         }
     }
 
@@ -155,6 +168,51 @@ impl Host {
     /// The workspace and read-only roots.
     pub fn workspace(&self) -> RwLockReadGuard<'_, Workspace> {
         self.workspace.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a shown figure until the run ends (see [`Host::write_unsaved_figures`]).
+    pub fn hold_figure(&self, figure: UnsavedFigure) {
+        self.lock_unsaved().push(figure);
+    }
+
+    /// The script saved a figure with these bytes: a held one is not
+    /// written again (a terminal showed every saved figure twice, as the
+    /// script's file and as output/figures/figure-NN). Returns its number.
+    pub fn figure_saved(&self, png: &[u8]) -> Option<usize> {
+        let mut unsaved = self.lock_unsaved();
+        let at = unsaved.iter().position(|f| f.png == png)?;
+        Some(unsaved.remove(at).number)
+    }
+
+    /// Writes the figures the run showed and did not save to
+    /// output/figures/, each with a line naming its file.
+    pub fn write_unsaved_figures(&self) {
+        let unsaved = std::mem::take(&mut *self.lock_unsaved());
+        for figure in unsaved {
+            let (width, height) = figure.size;
+            let line = match crate::sandbox::files::write_bytes(
+                &self.workspace(),
+                &self.disk,
+                &figure.path,
+                &figure.png,
+            ) {
+                Ok(_) => format!(
+                    "[figure {}] {} ({width} x {height} px)\n",
+                    figure.number, figure.path
+                ),
+                Err(error) => format!(
+                    "[figure {}] not written to {}: {error}\n",
+                    figure.number, figure.path
+                ),
+            };
+            self.display.stream(super::display::Stream::Stdout, &line);
+        }
+    }
+
+    fn lock_unsaved(&self) -> std::sync::MutexGuard<'_, Vec<UnsavedFigure>> {
+        self.unsaved_figures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The next figure number of this session (1, 2, ...).

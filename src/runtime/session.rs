@@ -189,6 +189,7 @@ impl Session {
         program.clear_statements();
         self.functions = program;
         self.keep_imports(&imports);
+        self.host.write_unsaved_figures();
         result.map_err(|e| self.error(*e, chunk.source))
     }
 

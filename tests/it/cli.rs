@@ -352,3 +352,37 @@ fn a_module_imported_in_one_cell_is_usable_in_the_next() {
     let out = dir.run(&script, &["--read", lesson.to_str().unwrap()]);
     assert_eq!(stdout(&out), "42\n", "{}", stderr(&out));
 }
+
+/// A figure the script saves is written once, where the script says; one
+/// it only shows goes to output/figures/ when the run ends (a terminal
+/// wrote every saved figure twice).
+#[test]
+fn a_saved_figure_is_written_once_and_a_shown_one_in_output_figures() {
+    let dir = Dir::new();
+    let script = dir.script(
+        "figures.rhai",
+        "let r = matrix(20, 20, 1.0).to_raster([10.0, 40.0, 11.0, 41.0]);\n\
+         r.plot(#{ title: \"one\", units: \"K\" }).save(\"output/one.png\");\n\
+         r.plot(#{ title: \"two\", units: \"K\" });\n",
+    );
+    let out = dir.run(&script, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.contains("[figure 1] output/one.png ("), "{printed}");
+    assert!(
+        printed.contains("[figure 2] output/figures/figure-02-two.png ("),
+        "{printed}"
+    );
+    let output = dir.workspace().join("output");
+    assert!(output.join("one.png").is_file());
+    let mut shown: Vec<String> = std::fs::read_dir(output.join("figures"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    shown.sort();
+    assert_eq!(
+        shown,
+        ["figure-02-two.png"],
+        "the saved figure is not written again"
+    );
+}
