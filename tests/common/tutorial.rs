@@ -64,6 +64,13 @@ pub fn run_script(script: &Path) -> Run {
         "{} failed:\n{stdout}\n{stderr}",
         script.display()
     );
+    // Every figure a tutorial shows passes the layout rules (check_figure):
+    // a figure that breaks one prints this warning.
+    assert!(
+        !stderr.contains("warning: figure"),
+        "{}: a figure breaks the layout rules:\n{stderr}",
+        script.display()
+    );
     Run {
         stdout,
         stderr,
