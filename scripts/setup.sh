@@ -17,9 +17,10 @@ set -euo pipefail
 # libsqlite3-dev is the SQLite the catalogue and the kernel's history use
 # (libgdal-dev brings it too; named for its own sake).
 packages=(libgdal-dev libsqlite3-dev gdal-bin pkg-config libssl-dev tmux python3-venv chromium chromium-driver time)
-# `scripts/setup.sh bench` adds the Python stack the benchmarks compare with.
+# `scripts/setup.sh bench` adds the Python stack the benchmarks compare with
+# (and Pillow, which scripts/contact-sheet.py lays the tutorial figures out with).
 if [ "${1:-}" = bench ]; then
-    packages+=(python3-gdal python3-numpy python3-scipy)
+    packages+=(python3-gdal python3-numpy python3-scipy python3-pil)
 fi
 
 missing=()

@@ -3,13 +3,19 @@
 # archive) and keeps one figure of it (the telling one named below, else the
 # first `.save("output/….png")` in the script, else the first figure it
 # showed, output/figures/figure-01-…), shrunk to 900 px wide, as
-# docs/figures/<folder>-<tutorial>.png, the picture docs/tutorials.md shows.
+# docs/figures/<folder>-<tutorial>.png, the picture docs/tutorials.md shows,
+# then docs/figures/contact-sheet.png, all of them on one page for review.
 #
-#   scripts/tutorial-figures.sh
+#   scripts/tutorial-figures.sh            # release build
+#   CLEOPE_BIN=target/debug/cleope scripts/tutorial-figures.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-cleope=$PWD/target/release/cleope
+if [ -n "${CLEOPE_BIN:-}" ]; then
+    cleope=$(realpath "$CLEOPE_BIN")
+else
+    cargo build --release --quiet
+    cleope=$PWD/target/release/cleope
+fi
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 mkdir -p docs/figures
@@ -46,3 +52,4 @@ while IFS= read -r tutorial; do
     rm -f "docs/figures/$folder-$name.png.aux.xml"
     echo "docs/figures/$folder-$name.png  <- $figure"
 done < <(find tutorials -mindepth 2 -name '*.rhai' | sort)
+/usr/bin/python3 scripts/contact-sheet.py docs/figures docs/figures/contact-sheet.png
