@@ -771,11 +771,19 @@ fn show(ctx: &NativeCallContext, figure: &Figure) -> Result<(), Box<EvalAltResul
         format!("figure-{number:02}-{slug}")
     };
     // Written when the run ends, unless the script saves it by then.
+    let charge = host
+        .memory
+        .charge(
+            figure.png.len() as u64,
+            &format!("figure {number}, held until the cell ends"),
+        )
+        .map_err(crate::api::breach_error)?;
     host.hold_figure(crate::runtime::host::UnsavedFigure {
         number,
         path: format!("output/figures/{name}.png"),
         png: figure.png.clone(),
         size: (figure.width, figure.height),
+        charge,
     });
     Ok(())
 }

@@ -43,6 +43,9 @@ pub struct UnsavedFigure {
     pub path: String,
     pub png: Vec<u8>,
     pub size: (u32, u32),
+    /// The held bytes count against the memory quota until written (a
+    /// loop showing thousands of figures is stopped, not held unchecked).
+    pub charge: crate::sandbox::MemoryCharge,
 }
 
 /// What confines the process, or that nothing does.

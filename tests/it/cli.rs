@@ -386,3 +386,33 @@ fn a_saved_figure_is_written_once_and_a_shown_one_in_output_figures() {
         "the saved figure is not written again"
     );
 }
+
+/// A figure held until its cell ends counts against the memory quota while
+/// held, and no longer once written.
+#[test]
+fn a_held_figure_counts_against_the_memory_quota_until_written() {
+    let dir = Dir::new();
+    let script = dir.script(
+        "held.rhai",
+        "// %% show\n\
+         let r = matrix(200, 200).to_raster([10.0, 40.0, 11.0, 41.0]);\n\
+         let before = quota().memory_native;\n\
+         r.plot(#{ title: \"noise\", units: \"K\" });\n\
+         let held = quota().memory_native - before;\n\
+         print(`held ${held}`);\n\
+         // %% after\n\
+         print(`after ${quota().memory_native - before}`);\n",
+    );
+    let out = dir.run(&script, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let number = |prefix: &str| -> i64 {
+        let line = printed.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line[prefix.len()..].trim().parse().unwrap()
+    };
+    let png = std::fs::metadata(dir.workspace().join("output/figures/figure-01-noise.png"))
+        .unwrap()
+        .len() as i64;
+    assert!(number("held ") >= png, "{printed} (the PNG is {png} bytes)");
+    assert!(number("after ") < png, "{printed}");
+}
