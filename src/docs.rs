@@ -164,6 +164,7 @@ pub fn script_types(text: &str) -> String {
         ("Array", "array"),
         ("Map", "map"),
         ("Dynamic", "any"),
+        ("Blob", "blob"),
         ("crate::eo::matrix::", ""),
         ("cleope::eo::matrix::", ""),
         ("crate::eo::raster::", ""),
