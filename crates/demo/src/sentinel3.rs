@@ -317,37 +317,14 @@ impl LandMask {
     }
 }
 
-/// Coastline segments crossing the latitude band [south, north], the arcs
-/// that jump across the antimeridian cut there and closed along it, plus
-/// the rings of `flips` (lakes, islands).
+/// Coastline segments crossing the latitude band [south, north] (closed
+/// along the antimeridian, see `basemap::coast_segments`), plus the rings
+/// of `flips` (lakes, islands).
 fn coast_segments(south: f64, north: f64, flips: &[&[(f64, f64)]]) -> Vec<[f64; 4]> {
-    let mut segments = Vec::new();
-    let mut cuts = Vec::new();
-    for line in cleope_eo::plot::basemap::lines()
+    let near = cleope_eo::plot::basemap::lines()
         .iter()
-        .filter(|l| !l.border && l.bounds.1 <= north && l.bounds.3 >= south)
-    {
-        for pair in line.points.windows(2) {
-            let [(x1, y1), (x2, y2)] = [pair[0], pair[1]];
-            if (x2 - x1).abs() <= 180.0 {
-                segments.push([x1, y1, x2, y2]);
-                continue;
-            }
-            let (edge, unwrapped) = if x1 > 0.0 {
-                (180.0, x2 + 360.0)
-            } else {
-                (-180.0, x2 - 360.0)
-            };
-            let y = y1 + (edge - x1) / (unwrapped - x1) * (y2 - y1);
-            segments.push([x1, y1, edge, y]);
-            segments.push([-edge, y, x2, y2]);
-            cuts.push(y);
-        }
-    }
-    cuts.sort_by(f64::total_cmp);
-    for pair in cuts.chunks_exact(2) {
-        segments.push([180.0, pair[0], 180.0, pair[1]]);
-    }
+        .filter(|l| l.bounds.1 <= north && l.bounds.3 >= south);
+    let mut segments = cleope_eo::plot::basemap::coast_segments(near);
     for ring in flips {
         for i in 0..ring.len() {
             let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);

@@ -128,44 +128,9 @@ impl LandMask {
         MASKS[scale.index()].get_or_init(|| LandMask::new(lines_at(scale)))
     }
 
-    /// A coast that crosses the antimeridian (Chukotka, Fiji) jumps from
-    /// 180° to -180°: the jump is cut there, and the cuts are joined
-    /// pairwise along the 180° meridian so each side of the land closes.
     fn new(lines: &[BasemapLine]) -> LandMask {
-        let mut segments = Vec::new();
-        let mut cuts = Vec::new();
-        for line in lines.iter().filter(|l| !l.border) {
-            for pair in line.points.windows(2) {
-                let [(x1, y1), (x2, y2)] = [pair[0], pair[1]];
-                if (x2 - x1).abs() <= 180.0 {
-                    segments.push([x1, y1, x2, y2]);
-                    continue;
-                }
-                let (edge, unwrapped) = if x1 > 0.0 {
-                    (180.0, x2 + 360.0)
-                } else {
-                    (-180.0, x2 - 360.0)
-                };
-                let y = if x1.abs() == 180.0 {
-                    y1
-                } else {
-                    y1 + (edge - x1) / (unwrapped - x1) * (y2 - y1)
-                };
-                segments.push([x1, y1, edge, y]);
-                segments.push([-edge, y, x2, y2]);
-                cuts.push(y);
-            }
-        }
-        // Antarctica's cuts are left out: its ring does not close at the
-        // pole (1:10m cuts it once, 1:50m twice), and south of 80° S is
-        // land whatever the crossings say.
-        cuts.retain(|&y| y > -80.0);
-        cuts.sort_by(f64::total_cmp);
-        for pair in cuts.chunks_exact(2) {
-            segments.push([180.0, pair[0], 180.0, pair[1]]);
-        }
         let mut bands = vec![Vec::new(); 180];
-        for segment in segments {
+        for segment in coast_segments(lines) {
             let [_, y1, _, y2] = segment;
             let (first, last) = (band_of(y1.min(y2)), band_of(y1.max(y2)));
             for crossed in &mut bands[first..=last] {
@@ -208,6 +173,46 @@ impl LandMask {
         }
         land
     }
+}
+
+/// The coastline segments `[x1, y1, x2, y2]` of `lines` (borders left
+/// out), closed for even-odd tests of land. A coast that crosses the
+/// antimeridian (Chukotka, Fiji) jumps from 180° to -180°: the jump is cut
+/// there, and the cuts are joined pairwise along the 180° meridian so each
+/// side of the land closes. Antarctica's cuts are left out: its ring does
+/// not close at the pole (1:10m cuts it once, 1:50m twice), and south of
+/// 80° S is land whatever the crossings say.
+pub fn coast_segments<'a>(lines: impl IntoIterator<Item = &'a BasemapLine>) -> Vec<[f64; 4]> {
+    let mut segments = Vec::new();
+    let mut cuts = Vec::new();
+    for line in lines.into_iter().filter(|l| !l.border) {
+        for pair in line.points.windows(2) {
+            let [(x1, y1), (x2, y2)] = [pair[0], pair[1]];
+            if (x2 - x1).abs() <= 180.0 {
+                segments.push([x1, y1, x2, y2]);
+                continue;
+            }
+            let (edge, unwrapped) = if x1 > 0.0 {
+                (180.0, x2 + 360.0)
+            } else {
+                (-180.0, x2 - 360.0)
+            };
+            let y = if x1.abs() == 180.0 {
+                y1
+            } else {
+                y1 + (edge - x1) / (unwrapped - x1) * (y2 - y1)
+            };
+            segments.push([x1, y1, edge, y]);
+            segments.push([-edge, y, x2, y2]);
+            cuts.push(y);
+        }
+    }
+    cuts.retain(|&y| y > -80.0);
+    cuts.sort_by(f64::total_cmp);
+    for pair in cuts.chunks_exact(2) {
+        segments.push([180.0, pair[0], 180.0, pair[1]]);
+    }
+    segments
 }
 
 /// Where the coastlines cross one parallel of latitude.
