@@ -2,6 +2,8 @@
 //! functions, clip, and compute statistics or save; nothing is read until a
 //! result is asked for, and then only block by block.
 
+use std::sync::Arc;
+
 use crate::eo::netcdf::cf;
 use crate::eo::raster::{Binary, Compute, Raster, RasterError};
 use crate::runtime::Host;
@@ -107,11 +109,16 @@ pub(crate) fn raster_error(error: RasterError) -> Box<EvalAltResult> {
         RasterError::GdalUnavailable(unavailable) => {
             script_error("GdalUnavailable", &message, &unavailable.hint())
         }
+        RasterError::Remote(failure) => match failure.stop {
+            Some(stop) => stop_error(stop),
+            None => script_error(failure.kind, &failure.message, &failure.hint),
+        },
     }
 }
 
 /// `open_raster`'s door: a workspace path (or `NETCDF:"file":variable`),
-/// an optional netCDF variable and a band, through [`cf::open_raster`].
+/// or an http(s) URL read by ranges ([`open_remote`]); an optional netCDF
+/// variable and a band, through [`cf::open_raster`].
 pub(crate) fn open_in_workspace(
     ctx: &NativeCallContext,
     path: &str,
@@ -119,8 +126,32 @@ pub(crate) fn open_in_workspace(
     band: usize,
 ) -> Result<Raster, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
-    let gdal_path = crate::api::gdal_path(&host.workspace(), path)?;
+    let gdal_path = if is_url(path) {
+        open_remote(&host, path)?
+    } else {
+        crate::api::gdal_path(&host.workspace(), path)?
+    };
     cf::open_raster(&gdal_path, variable, band).map_err(|e| shown_as(e, path))
+}
+
+/// Whether a script's name for a raster is a web address.
+fn is_url(name: &str) -> bool {
+    let lower = name.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Registers the file at `url` with GDAL's `/vsicleope/` file system, read
+/// by ranges through the session's HTTP client (the network grant, the
+/// account for its own hosts only, retries, the run's deadline), and gives
+/// the name GDAL opens it by. Reads the file's head (one request).
+fn open_remote(host: &Host, url: &str) -> Result<String, Box<EvalAltResult>> {
+    let client = host
+        .data
+        .http_client(host)
+        .map_err(|e| crate::api::script_error(e.kind, &e.message, &e.hint))?;
+    let reader = crate::eo::odata::remote::RemoteBytes::new(client, Arc::clone(&host.cancel), url);
+    crate::eo::gdal::remote::register(url, Box::new(reader))
+        .map_err(|error| raster_error(RasterError::Remote(error)))
 }
 
 /// A raster error naming the file as the script did.
@@ -304,7 +335,11 @@ mod raster_api {
 
     /// Opens band 1 of a raster file (GeoTIFF, JP2, netCDF, GRIB, or a member
     /// of a zip archive as `/vsizip/archive.zip/path/in/zip`). Nothing is read
-    /// until a result is asked for. A netCDF file holding several variables
+    /// until a result is asked for. An `https://` address opens a file on a
+    /// web server or object store (a cloud-optimised GeoTIFF, an asset of a
+    /// STAC item) without downloading it: only the header and the blocks a
+    /// result needs are read, by HTTP range requests, from hosts the
+    /// session's network grant allows. A netCDF file holding several variables
     /// needs the variable's name: `open_raster("file.nc", "sst")` (or the GDAL
     /// spelling `open_raster("NETCDF:\"file.nc\":sst")`).
     ///

@@ -89,6 +89,8 @@ struct State {
     /// The local catalogue's sockets, bound before the wall, until it starts.
     listeners: Option<crate::catalogue::Listeners>,
     client: Option<Arc<Client>>,
+    /// A client with no catalogue and no account, for public remote files.
+    anonymous: Option<Arc<Client>>,
     /// The account given with `login()`, and the host it was given for
     /// (None: the local catalogue).
     login: Option<(Option<String>, Credentials)>,
@@ -267,6 +269,32 @@ impl DataAccess {
         let client = Arc::new(Client::new(config, credentials));
         state.client = Some(Arc::clone(&client));
         Ok(client)
+    }
+
+    /// The client remote files are read with (`open_raster("https://…")`):
+    /// the catalogue's client when there is one or a catalogue is
+    /// configured (its account goes to its own hosts only), else a client
+    /// with no account, so that reading a public file does not start the
+    /// local catalogue. Either way, inside the session's network grant.
+    pub fn http_client(&self, host: &Host) -> Result<Arc<Client>, AccessError> {
+        let configured = {
+            let state = self.lock();
+            if let Some(client) = &state.client {
+                return Ok(Arc::clone(client));
+            }
+            self.selection_of(&state).url.is_some()
+        };
+        if configured {
+            return self.client(host);
+        }
+        let mut state = self.lock();
+        let client = state.anonymous.get_or_insert_with(|| {
+            // No catalogue: the base URL is never asked; the grant is.
+            let mut config = ClientConfig::new(Dialect::Cdse, "http://127.0.0.1/");
+            config.net = Some(Arc::clone(&self.net));
+            Arc::new(Client::new(config, None))
+        });
+        Ok(Arc::clone(client))
     }
 
     /// The local catalogue over the archive, started on first use.

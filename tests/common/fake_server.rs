@@ -10,11 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// One request as the server read it (the tests look at its target only).
+/// One request as the server read it.
 #[derive(Debug, Clone)]
 pub struct Seen {
     /// Path and query, as sent.
     pub target: String,
+    /// The `Range` header, if any.
+    pub range: Option<String>,
 }
 
 impl Seen {
@@ -60,6 +62,35 @@ impl Reply {
         }
     }
 
+    /// `file` as a static file server sends it: the range the request asks
+    /// for (`bytes=a-b` or `bytes=a-`) as a 206 with `Content-Range`, the
+    /// whole file as a 200 without one, 416 past the end.
+    pub fn file(file: &[u8], seen: &Seen) -> Reply {
+        let size = file.len() as u64;
+        let Some(spec) = seen.range.as_deref().and_then(|r| r.strip_prefix("bytes=")) else {
+            return Reply::bytes(file.to_vec());
+        };
+        let (first, last) = spec.split_once('-').unwrap_or((spec, ""));
+        let first: u64 = first.trim().parse().unwrap_or(u64::MAX);
+        let last: u64 = last.trim().parse().unwrap_or(size.saturating_sub(1));
+        if first >= size {
+            let total = format!("bytes */{size}");
+            return Reply::status(416, &[("Content-Range", total.as_str())], "");
+        }
+        let last = last.min(size - 1);
+        Reply::Answer {
+            status: 206,
+            headers: vec![
+                ("Content-Type".into(), "image/tiff".into()),
+                (
+                    "Content-Range".into(),
+                    format!("bytes {first}-{last}/{size}"),
+                ),
+            ],
+            body: file[first as usize..=last as usize].to_vec(),
+        }
+    }
+
     /// Any status with a text body and extra headers.
     pub fn status(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
         Reply::Answer {
@@ -102,6 +133,11 @@ impl FakeServer {
             }
         });
         FakeServer { port, seen, stop }
+    }
+
+    /// The port it listens on (for `--allow-net 127.0.0.1:<port>`).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `http://127.0.0.1:<port>` followed by `path`.
@@ -218,5 +254,9 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
         .unwrap_or(0);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(Seen { target })
+    let range = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
+        .map(|(_, v)| v.clone());
+    Some(Seen { target, range })
 }

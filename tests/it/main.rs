@@ -32,6 +32,7 @@ mod missions_services;
 mod notebook;
 mod raster;
 mod readme;
+mod remote_raster;
 mod repl;
 mod session;
 mod step;

@@ -85,6 +85,10 @@ pub enum OpenError {
     /// GDAL itself could not be loaded.
     #[error(transparent)]
     Unavailable(#[from] GdalUnavailable),
+    /// A remote file ([`crate::gdal::remote`]) could not be read: refused
+    /// by the network grant, the server, or the run's deadline.
+    #[error(transparent)]
+    Remote(#[from] crate::gdal::remote::RemoteError),
 }
 
 /// A dataset a script may not open: what was found, where, and what to do.
@@ -145,11 +149,15 @@ pub fn open_as(
         allowed_drivers: Some(formats),
         ..options
     };
-    Dataset::open_ex(path, options).map_err(|error| match origin {
-        Origin::File => {
-            refusal_of_content(&path.to_string_lossy()).map_or(error.into(), OpenError::NotAllowed)
+    Dataset::open_ex(path, options).map_err(|error| {
+        let name = path.to_string_lossy();
+        if let Some(failure) = crate::gdal::remote::take_failure(&name) {
+            return OpenError::Remote(failure);
         }
-        Origin::Cleope => error.into(),
+        match origin {
+            Origin::File => refusal_of_content(&name).map_or(error.into(), OpenError::NotAllowed),
+            Origin::Cleope => error.into(),
+        }
     })
 }
 
@@ -195,9 +203,14 @@ pub fn check_script_name(name: &str) -> Result<(), Refusal> {
 
 /// Accepts the paths `Workspace::resolve_gdal` makes: an absolute file
 /// path, `/vsizip/` and an absolute zip path, or `NETCDF:"<either>"` with an
-/// optional `:variable`. Every other string is a connection string, inline
-/// XML or a virtual file system GDAL would reach through.
+/// optional `:variable`; and the names of remote files cleope registered
+/// ([`crate::gdal::remote::register`]), which GDAL reads through cleope's
+/// own client. Every other string is a connection string, inline XML or a
+/// virtual file system GDAL would reach through.
 fn check_file_path(path: &str) -> Result<(), Refusal> {
+    if crate::gdal::remote::is_registered(path) {
+        return Ok(());
+    }
     if let Some(rest) = path.strip_prefix("NETCDF:\"") {
         let file = rest.split_once('"').map(|(file, _)| file);
         return match file {
@@ -334,6 +347,9 @@ mod tests {
             "/vsizip//vsicurl/http://127.0.0.1/x.zip/a.tif",
             "/vsimem/cleope/warp-0.vrt",
             "/vsistdin/",
+            // Not registered by cleope: no remote file of that name.
+            "/vsicleope/999999/x.tif",
+            "/vsizip//vsicleope/1/x.zip/a.tif",
             "http://127.0.0.1/x.tif",
             "NETCDF:\"http://127.0.0.1/x.nc\":v",
             "NETCDF:\"/vsicurl/http://127.0.0.1/x.nc\":v",
@@ -370,6 +386,9 @@ mod tests {
             "/vsizip/http://127.0.0.1/x.zip/a.tif",
             "/vsimem/cleope/warp-0.vrt",
             "/vsis3/bucket/x.tif",
+            // Even a registered remote file: scripts open URLs, which go
+            // through the grant, never GDAL names.
+            "/vsicleope/1/x.tif",
             "http://127.0.0.1/x.tif",
             "NETCDF:\"http://127.0.0.1/x.nc\":v",
             "NETCDF:\"/vsicurl/http://127.0.0.1/x.nc\":v",

@@ -97,6 +97,7 @@ fn load_and_set_up() -> Result<(), GdalUnavailable> {
     SET_UP.call_once(|| {
         crate::gdal::messages::install();
         harden();
+        crate::gdal::remote::install();
         apply_cache_limit();
     });
     Ok(())
@@ -113,6 +114,7 @@ static CACHE_MEGABYTES: AtomicU64 = AtomicU64::new(0);
 /// would otherwise take 5 % of the machine's RAM): 64 MiB of a 2 GiB quota,
 /// enough to keep decoded JP2 tiles between neighbouring blocks.
 pub fn configure(memory_quota: u64) {
+    crate::gdal::remote::configure(memory_quota);
     CACHE_MEGABYTES.store(cache_megabytes(memory_quota), Ordering::Release);
     if SET_UP.is_completed() {
         apply_cache_limit();

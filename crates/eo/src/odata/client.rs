@@ -510,7 +510,7 @@ impl fmt::Debug for Client {
 }
 
 /// The most redirects one download follows.
-const MAX_REDIRECTS: usize = 5;
+pub(super) const MAX_REDIRECTS: usize = 5;
 
 impl Client {
     /// A client for `config`, with `credentials` when known.
@@ -547,6 +547,11 @@ impl Client {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The HTTP client requests are built with (sent through [`Client::send`]).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Replaces the account (after `login()`); a token of the old one is dropped.
@@ -776,7 +781,7 @@ impl Client {
 
     /// The `Authorization` header value: Basic for ONDA, a fresh Bearer
     /// token for CDSE (logging in or refreshing as needed).
-    fn authorization(&self, what: &str, cancel: &Cancel) -> Result<String, ClientError> {
+    pub(super) fn authorization(&self, what: &str, cancel: &Cancel) -> Result<String, ClientError> {
         let credentials = self
             .credentials
             .lock()
@@ -940,7 +945,7 @@ impl Client {
     /// failure; 401/403 become [`ClientError::Unauthorized`], other 4xx
     /// [`ClientError::Rejected`]. Every wait ends at the run's deadline or
     /// interrupt ([`ClientError::Stopped`]).
-    fn send(
+    pub(super) fn send(
         &self,
         build: impl Fn() -> RequestBuilder,
         url: &str,
@@ -1016,7 +1021,7 @@ impl Client {
     /// service and download hosts, never a host a redirect names otherwise.
     /// A library client without a grant trusts wherever its catalogue
     /// redirects (the caller chose the catalogue).
-    fn may_authorize(&self, url: &str) -> bool {
+    pub(super) fn may_authorize(&self, url: &str) -> bool {
         match &self.config.net {
             Some(net) => net.carries_credentials(url),
             None => true,
@@ -1066,15 +1071,32 @@ impl Client {
     /// when the server announces its length).
     fn read_text(
         &self,
-        mut response: Response,
+        response: Response,
         url: &str,
         limit: u64,
         cancel: &Cancel,
     ) -> Result<String, ClientError> {
+        let body = self.read_bytes(response, url, (limit, "a catalogue answer may be"), cancel)?;
+        String::from_utf8(body).map_err(|_| ClientError::BadResponse {
+            url: url.to_string(),
+            detail: "the answer is not UTF-8 text".into(),
+        })
+    }
+
+    /// An answer's body, refused past `limit` bytes (before reading when
+    /// the server announces its length); `what` says what the limit is for
+    /// ("a catalogue answer may be").
+    pub(super) fn read_bytes(
+        &self,
+        mut response: Response,
+        url: &str,
+        (limit, what): (u64, &str),
+        cancel: &Cancel,
+    ) -> Result<Vec<u8>, ClientError> {
         let too_long = |bytes: u64| ClientError::BadResponse {
             url: url.to_string(),
             detail: format!(
-                "the answer is {} long, more than the {} a catalogue answer may be",
+                "the answer is {} long, more than the {} {what}",
                 cleope_sandbox::human_disk_bytes(bytes),
                 cleope_sandbox::human_disk_bytes(limit)
             ),
@@ -1094,7 +1116,7 @@ impl Client {
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => return Ok(body),
                 Err(error) => {
                     return Err(ClientError::Unreachable {
                         url: url.to_string(),
@@ -1103,10 +1125,6 @@ impl Client {
                 }
             }
         }
-        String::from_utf8(body).map_err(|_| ClientError::BadResponse {
-            url: url.to_string(),
-            detail: "the answer is not UTF-8 text".into(),
-        })
     }
 
     /// The first line of a failure's text (read up to a small cap).
@@ -1239,7 +1257,7 @@ impl Read for StreamedBody<'_> {
 }
 
 /// The absolute URL a redirect points to (http or https only).
-fn redirect_target(response: &Response, from: &str) -> Option<String> {
+pub(super) fn redirect_target(response: &Response, from: &str) -> Option<String> {
     let location = response
         .headers()
         .get(reqwest::header::LOCATION)?
@@ -1258,6 +1276,18 @@ fn content_range_start(response: &Response) -> Option<u64> {
         .ok()?;
     let range = value.trim().strip_prefix("bytes ")?;
     range.split('-').next()?.trim().parse().ok()
+}
+
+/// The first byte a 206 answer holds and the whole file's size
+/// (`Content-Range: bytes 100-199/200`); None when the size is not given.
+pub(super) fn content_range(response: &Response) -> Option<(u64, u64)> {
+    let value = response
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)?
+        .to_str()
+        .ok()?;
+    let (_, size) = value.split_once('/')?;
+    Some((content_range_start(response)?, size.trim().parse().ok()?))
 }
 
 /// A `Retry-After` header: seconds, or an HTTP date; None when absent or unreadable.

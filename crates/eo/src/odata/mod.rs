@@ -8,6 +8,7 @@ pub mod cdse;
 pub mod client;
 pub mod onda;
 pub mod query;
+pub mod remote;
 pub mod response;
 pub mod wire;
 

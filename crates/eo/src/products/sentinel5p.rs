@@ -212,6 +212,7 @@ impl L2 {
             |e| match e {
                 OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal).into(),
                 OpenError::Unavailable(unavailable) => RasterError::from(unavailable).into(),
+                OpenError::Remote(failure) => RasterError::from(failure).into(),
                 OpenError::Gdal(e) => S5pError::product(
                     format!(
                         "{name} has no readable /PRODUCT/{}: {e}",

@@ -58,6 +58,9 @@ pub enum RasterError {
     /// GDAL itself could not be loaded.
     #[error(transparent)]
     GdalUnavailable(#[from] crate::gdal::library::GdalUnavailable),
+    /// A remote file could not be read (the grant, the server, the deadline).
+    #[error(transparent)]
+    Remote(#[from] crate::gdal::remote::RemoteError),
 }
 
 impl RasterError {
@@ -67,6 +70,7 @@ impl RasterError {
         match error {
             OpenError::NotAllowed(refusal) => RasterError::FormatNotAllowed(refusal),
             OpenError::Unavailable(unavailable) => RasterError::GdalUnavailable(unavailable),
+            OpenError::Remote(failure) => RasterError::Remote(failure),
             OpenError::Gdal(error) => RasterError::Gdal {
                 path: path.to_string(),
                 message: error.to_string(),

@@ -151,6 +151,9 @@ impl BandSource {
     }
 
     fn gdal_error(&self, error: gdal::errors::GdalError) -> RasterError {
+        if let Some(failure) = crate::gdal::remote::take_failure(&self.path) {
+            return RasterError::Remote(failure);
+        }
         RasterError::Gdal {
             path: self.path.clone(),
             message: error.to_string(),
