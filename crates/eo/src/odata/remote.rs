@@ -180,9 +180,11 @@ fn remote_error(url: &str, error: ClientError) -> RemoteError {
                 host_port(url).unwrap_or_else(|| refusal.message.clone())
             ),
         ),
-        ClientError::Unauthorized { .. } | ClientError::NoCredentials { .. } => {
-            ("LoginFailed", format!("cannot read {url}: {error}"), error.hint())
-        }
+        ClientError::Unauthorized { .. } | ClientError::NoCredentials { .. } => (
+            "LoginFailed",
+            format!("cannot read {url}: {error}"),
+            error.hint(),
+        ),
         ClientError::Rejected { status: 404, .. } | ClientError::NotFound { .. } => (
             "RemoteFileNotFound",
             format!("there is no file at {url} (HTTP 404)"),
@@ -225,5 +227,9 @@ fn remote_error(url: &str, error: ClientError) -> RemoteError {
 /// `host:port` of a URL, for a hint.
 fn host_port(url: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
-    Some(format!("{}:{}", url.host_str()?, url.port_or_known_default()?))
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
 }

@@ -64,11 +64,12 @@ const ENTRY_HEIGHT: i32 = 24;
 const PAD: i32 = 10;
 
 impl ColourBar<'_> {
-    /// The title: the unit, as log10(unit) on a log scale.
+    /// The title: the unit, saying "log scale" on one (whose ticks are
+    /// labelled in values, 1, 10, 100, as matplotlib's LogNorm labels them).
     pub fn title(&self) -> String {
         match (self.log, self.units.is_empty()) {
-            (true, true) => "log10(value)".into(),
-            (true, false) => format!("log10({})", self.units),
+            (true, true) => "log scale".into(),
+            (true, false) => format!("{} (log scale)", self.units),
             (false, _) => self.units.to_string(),
         }
     }
@@ -86,9 +87,66 @@ impl ColourBar<'_> {
         }
     }
 
+    /// Tick positions along the bar's range (log10 of the values on a log
+    /// scale) and their labels.
     fn ticks(&self, bar_height: u32) -> Vec<(f64, String)> {
         let (low, high) = self.range();
+        if self.log {
+            return log_ticks((low, high), bar_height);
+        }
         ticks((low, high), bar_height, 34, tick_label, |_| TICK_PX + 4)
+    }
+}
+
+/// Ticks of a log bar spanning 10^low..10^high over `pixels`: at the
+/// decades, or at 1, 2 and 5 times them, or at every multiple, whichever is
+/// the sparsest set with at least three ticks that do not crowd (two
+/// ticks 34 px apart at least); labelled with the values.
+fn log_ticks((low, high): (f64, f64), pixels: u32) -> Vec<(f64, String)> {
+    const MIN_GAP: f64 = 34.0;
+    let per_decade = f64::from(pixels) / (high - low);
+    let fits = |positions: &[f64]| {
+        positions
+            .windows(2)
+            .all(|pair| (pair[1] - pair[0]) * per_decade >= MIN_GAP)
+    };
+    let sets: [&[f64]; 3] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ];
+    let mut chosen: Vec<f64> = Vec::new();
+    for multiples in sets {
+        let positions: Vec<f64> = (low.floor() as i32..=high.ceil() as i32)
+            .flat_map(|decade| multiples.iter().map(move |m| m.log10() + f64::from(decade)))
+            .filter(|p| *p >= low - 1e-9 && *p <= high + 1e-9)
+            .collect();
+        if !fits(&positions) {
+            break;
+        }
+        chosen = positions;
+        if chosen.len() >= 3 {
+            break;
+        }
+    }
+    chosen
+        .into_iter()
+        .map(|position| (position, value_label(10f64.powf(position))))
+        .collect()
+}
+
+/// A log tick's value: plain from 0.001 to 99999 (0.01, 5, 200), else
+/// with an exponent (2e19).
+fn value_label(value: f64) -> String {
+    // Rounded to the tick's own digit: 10^log10(200) is 199.99999999999997.
+    let magnitude = 10f64.powf(value.log10().floor());
+    let leading = (value / magnitude).round();
+    let value = leading * magnitude;
+    if (1e-3..1e5).contains(&value) {
+        let decimals = (-value.log10().floor()).max(0.0) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        format!("{leading}e{}", magnitude.log10().round() as i32)
     }
 }
 
@@ -303,4 +361,29 @@ pub(crate) fn draw_overlay_legend<DB: DrawingBackend>(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_values_at_decades_or_their_halves_and_fifths() {
+        let labels = |ticks: Vec<(f64, String)>| ticks.into_iter().map(|t| t.1).collect::<Vec<_>>();
+        // A plume column: 1e18 to 3e19 molecules cm-2 over 300 px.
+        assert_eq!(
+            labels(log_ticks((18.0, 19.5), 300)),
+            ["1e18", "2e18", "5e18", "1e19", "2e19"]
+        );
+        // Chlorophyll, 0.01 to 100 mg m-3: the decades suffice.
+        assert_eq!(
+            labels(log_ticks((-2.0, 2.0), 300)),
+            ["0.01", "0.1", "1", "10", "100"]
+        );
+        // A narrow range gets every multiple that fits.
+        assert_eq!(
+            labels(log_ticks((2.0f64.log10(), 5.0f64.log10()), 300)),
+            ["2", "3", "4", "5"]
+        );
+    }
 }

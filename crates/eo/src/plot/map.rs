@@ -589,7 +589,7 @@ mod tests {
     }
 
     #[test]
-    fn a_log_bar_says_log10_of_the_unit() {
+    fn a_log_bar_is_labelled_in_values() {
         let values: Vec<f32> = (1..=100).map(|v| v as f32).collect();
         let figure = render_map(
             &values,
@@ -603,7 +603,16 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(figure.layout.texts.iter().any(|t| t.text == "log10(g m-3)"));
+        let texts: Vec<&str> = figure
+            .layout
+            .texts
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect();
+        assert!(texts.contains(&"g m-3 (log scale)"), "{texts:?}");
+        // About 3 to 98 (the 2–98 % stretch): ticks at 5, 10, 20, 50, values not logs.
+        assert!(texts.contains(&"10") && texts.contains(&"20"), "{texts:?}");
+        assert!(!texts.iter().any(|t| t.starts_with("1.")), "{texts:?}");
     }
 
     #[test]
