@@ -34,5 +34,6 @@ mod raster;
 mod readme;
 mod repl;
 mod session;
+mod stac;
 mod step;
 mod tutorials;
