@@ -238,6 +238,35 @@ fn the_stac_client_searches_pages_and_truncates_behind_one_query() {
     let three = client.search(&query, 3, &cancel).unwrap();
     assert_eq!(three.len(), 3);
     assert_eq!(three[0].name, found[0].name);
+    // The local catalogue announces no filter extension: the cloud limit is
+    // applied by the client, item by item.
+    let clear = Query {
+        max_cloud: Some(0.5),
+        ..query.clone()
+    };
+    let kept: Vec<String> = client
+        .search(&clear, 1000, &cancel)
+        .unwrap()
+        .iter()
+        .map(|p| cleope::eo::ens::name_stem(&p.name).to_string())
+        .collect();
+    let cloud = |name: &str| {
+        index
+            .products
+            .iter()
+            .find(|r| cleope::eo::ens::name_stem(&r.name) == name)
+            .and_then(|r| r.attributes.get("cloudCover")?.as_f64())
+    };
+    let expected_clear: Vec<String> = names
+        .iter()
+        .map(|n| cleope::eo::ens::name_stem(n).to_string())
+        .filter(|n| cloud(n).is_some_and(|c| c <= 0.5))
+        .collect();
+    assert_eq!(kept, expected_clear);
+    assert!(
+        !kept.is_empty() && kept.len() < names.len(),
+        "{kept:?} of {names:?}"
+    );
 }
 
 #[test]
