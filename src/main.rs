@@ -436,6 +436,7 @@ fn catalogue_serve(args: ServeArgs) -> i32 {
     );
     println!("ONDA catalogue:  {}", server.onda_base());
     println!("CDSE catalogue:  {}", server.cdse_base());
+    println!("STAC API:        {}/", server.stac_base());
     println!("CDSE token URL:  {}", server.token_url());
     println!("CDSE downloads:  {}", server.download_base());
     if let Some(admin) = server.admin_url() {

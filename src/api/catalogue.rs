@@ -28,7 +28,7 @@ pub fn module() -> Module {
 
 /// A catalogue product, as a script holds it.
 #[derive(Debug, Clone)]
-pub struct Product(Arc<CatalogueProduct>);
+pub struct Product(pub(crate) Arc<CatalogueProduct>);
 
 impl Product {
     /// The catalogue's description.
@@ -54,11 +54,11 @@ const QUERY_KEYS: [&str; 10] = [
     "order",
 ];
 
-fn access_error(error: AccessError) -> Box<EvalAltResult> {
+pub(crate) fn access_error(error: AccessError) -> Box<EvalAltResult> {
     script_error(error.kind, &error.message, &error.hint)
 }
 
-fn client_error(error: ClientError) -> Box<EvalAltResult> {
+pub(crate) fn client_error(error: ClientError) -> Box<EvalAltResult> {
     if let ClientError::Stopped(stop) = error {
         return crate::api::stop_error(stop);
     }
@@ -176,7 +176,7 @@ fn instant(value: &str, key: &str, end_of_day: bool) -> Result<DateTime<Utc>, Bo
 }
 
 /// A query and a result limit from a script map.
-fn query_of(map: &Map) -> Result<(Query, usize), Box<EvalAltResult>> {
+pub(crate) fn query_of(map: &Map) -> Result<(Query, usize), Box<EvalAltResult>> {
     Options::check_as(map, &QUERY_KEYS, "BadQuery", "a query key")?;
     let get = |key: &str| map.get(key).filter(|v| !v.is_unit());
     let mut query = Query::default();
@@ -932,8 +932,9 @@ mod catalogue_api {
         }
     }
 
-    /// Chooses the catalogue: `"onda"` or `"cdse"` (the same archive served
-    /// in that dialect, or the configured URL spoken in it), or a URL.
+    /// Chooses the catalogue: `"onda"`, `"cdse"` or `"stac"` (the same
+    /// archive served in that dialect, or the configured URL spoken in it),
+    /// or a URL.
     /// Returns what `catalogue()` describes.
     ///
     /// ```rhai
@@ -955,13 +956,17 @@ mod catalogue_api {
         select_catalogue_with(ctx, options)
     }
 
-    /// Chooses the catalogue from a map: `dialect` ("onda" or "cdse"),
-    /// `url` (its base URL; leave it out for the local catalogue over the
-    /// archive) and `token_url` (a CDSE-style token endpoint).
+    /// Chooses the catalogue from a map: `dialect` ("onda", "cdse" or
+    /// "stac"), `url` (its base URL; leave it out for the local catalogue
+    /// over the archive; without a dialect, a URL with `/stac` or on a
+    /// `stac.` host is taken as STAC, one on CDSE or with `/odata/` as CDSE)
+    /// and `token_url` (a CDSE-style token endpoint).
     ///
     /// ```rhai
     /// catalogue(#{ dialect: "cdse" });
     /// print(catalogue());
+    /// catalogue(#{ dialect: "stac" });
+    /// print(odata_search(#{ mission: "Sentinel-2", max_results: 1 })[0].assets.keys());
     /// catalogue(#{ dialect: "onda" });
     /// ```
     #[rhai_fn(name = "catalogue", return_raw)]
@@ -984,12 +989,13 @@ mod catalogue_api {
             let url =
                 check_url(&url).map_err(|e| bad(e, "write e.g. http://127.0.0.1:8080/odata/v1"))?;
             if !options.contains_key("dialect") {
-                selection.dialect =
-                    if url.contains("dataspace.copernicus.eu") || url.contains("/odata/") {
-                        crate::eo::odata::Dialect::Cdse
-                    } else {
-                        crate::eo::odata::Dialect::Onda
-                    };
+                selection.dialect = if url.contains("/stac") || url.contains("://stac.") {
+                    crate::eo::odata::Dialect::Stac
+                } else if url.contains("dataspace.copernicus.eu") || url.contains("/odata/") {
+                    crate::eo::odata::Dialect::Cdse
+                } else {
+                    crate::eo::odata::Dialect::Onda
+                };
             }
             selection.url = Some(url);
         }
@@ -1019,6 +1025,7 @@ mod catalogue_api {
         let dialect = match description.dialect {
             crate::eo::odata::Dialect::Onda => "onda",
             crate::eo::odata::Dialect::Cdse => "cdse",
+            crate::eo::odata::Dialect::Stac => "stac",
         };
         let optional = |v: Option<String>| v.map_or(Dynamic::UNIT, Dynamic::from);
         map.insert("dialect".into(), dialect.into());
@@ -1295,11 +1302,12 @@ mod catalogue_api {
     pub fn describe(p: &mut Product) -> String {
         let p = &p.0;
         format!(
-            "Product({}, {}, {}{})",
+            "Product({}, {}, {}{}){}",
             p.name,
             p.begin.format("%Y-%m-%d %H:%M"),
             crate::sandbox::human_disk_bytes(p.size),
-            if p.online { "" } else { ", offline" }
+            if p.online { "" } else { ", offline" },
+            crate::api::stac::describe_assets(&p.assets)
         )
     }
 

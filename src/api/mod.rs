@@ -19,6 +19,7 @@ pub mod sentinel;
 pub mod sentinel3;
 pub mod sentinel5p;
 pub mod services;
+pub mod stac;
 pub mod swath;
 
 use crate::eo::gdal::dataset::Refusal;
@@ -70,6 +71,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "catalogue",
         summary: "Finding, ordering and downloading products, and opening them in the mounted archive (ENS).",
         build: catalogue::module,
+    },
+    ApiModule {
+        name: "stac",
+        summary: "STAC catalogues: item search, collections, and the assets of products.",
+        build: stac::module,
     },
     ApiModule {
         name: "products",

@@ -126,6 +126,7 @@ pub fn settings_env(overrides: &Overrides) -> Vec<(String, String)> {
                 match d {
                     crate::eo::odata::Dialect::Onda => "onda",
                     crate::eo::odata::Dialect::Cdse => "cdse",
+                    crate::eo::odata::Dialect::Stac => "stac",
                 }
                 .to_string()
             }),

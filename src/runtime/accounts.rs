@@ -72,7 +72,8 @@ impl Accounts {
     pub fn for_configured(&self, dialect: Dialect, host: &str) -> Option<Credentials> {
         let own = match dialect {
             Dialect::Onda => &self.onda,
-            Dialect::Cdse => &self.cdse,
+            // CDSE's STAC and its downloads take the CDSE account.
+            Dialect::Cdse | Dialect::Stac => &self.cdse,
         };
         self.cleope
             .clone()

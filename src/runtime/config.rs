@@ -703,8 +703,9 @@ pub fn parse_dialect(text: &str) -> Result<Dialect, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "onda" => Ok(Dialect::Onda),
         "cdse" => Ok(Dialect::Cdse),
+        "stac" => Ok(Dialect::Stac),
         _ => Err(format!(
-            "'{text}' is not a catalogue dialect; write onda (ONDA DIAS, $search) or cdse (Copernicus Data Space, $filter)"
+            "'{text}' is not a catalogue dialect; write onda (ONDA DIAS, $search), cdse (Copernicus Data Space, $filter) or stac (a STAC API)"
         )),
     }
 }
@@ -927,9 +928,9 @@ mod tests {
         };
         for (text, key, words) in [
             (
-                "[catalogue]\ndialect = \"stac\"\n",
+                "[catalogue]\ndialect = \"odata\"\n",
                 "catalogue.dialect",
-                "onda",
+                "onda (ONDA DIAS, $search), cdse (Copernicus Data Space, $filter) or stac",
             ),
             (
                 "[catalogue]\nurl = \"ftp://x\"\n",

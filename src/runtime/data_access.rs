@@ -297,6 +297,27 @@ impl DataAccess {
         Ok(Arc::clone(client))
     }
 
+    /// A client for STAC searches: the catalogue in use when it speaks STAC,
+    /// else the local catalogue's STAC API when the catalogue is the local
+    /// one; a remote OData catalogue has no STAC side cleope knows.
+    pub fn stac_client(&self, host: &Host) -> Result<Arc<Client>, AccessError> {
+        let selection = self.selection_of(&self.lock());
+        if selection.dialect == crate::eo::odata::Dialect::Stac {
+            return self.client(host);
+        }
+        if let Some(url) = &selection.url {
+            return Err(AccessError {
+                kind: "NotStac",
+                message: format!("the catalogue in use ({url}) is an OData catalogue, not a STAC API"),
+                hint: "choose a STAC catalogue first, e.g. catalogue(#{ url: \"https://stac.dataspace.copernicus.eu/v1\", dialect: \"stac\" })".into(),
+            });
+        }
+        let server = self.local_locked(&mut self.lock(), host)?;
+        let mut config = ClientConfig::new(crate::eo::odata::Dialect::Stac, &server.stac_base());
+        config.net = Some(Arc::clone(&self.net));
+        Ok(Arc::new(Client::new(config, None)))
+    }
+
     /// The local catalogue over the archive, started on first use.
     fn local_locked(
         &self,

@@ -3,6 +3,7 @@
 pub mod canary;
 pub mod fake_server;
 pub mod tutorial;
+pub mod venv;
 
 use cleope::runtime::{Captured, Chunk, Overrides, ScriptError, Session, Settings};
 use std::path::PathBuf;

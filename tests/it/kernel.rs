@@ -12,90 +12,13 @@
 use crate::common;
 
 use common::cleope_bin;
+use common::venv::{jupyter_tests_dir, python, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The name the tests install the kernel under (not to clash with a real one).
 const KERNEL_NAME: &str = "cleope-test";
-
-fn jupyter_tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jupyter")
-}
-
-/// `target/`, found from the binary under test (`target/debug/cleope`).
-fn target_dir() -> PathBuf {
-    Path::new(cleope_bin())
-        .ancestors()
-        .nth(2)
-        .expect("the binary lives in target/<profile>/")
-        .to_path_buf()
-}
-
-/// The venv's Python, creating the venv once per test process.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(prepare_venv) {
-        Ok(python) => python,
-        Err(message) => panic!("cannot prepare the Python test environment:\n{message}"),
-    }
-}
-
-/// Reuses `target/jupyter-venv` when it was built from the current
-/// requirements; otherwise builds a new one beside it and renames it into
-/// place, so concurrent test processes never see a half-built venv.
-fn prepare_venv() -> Result<PathBuf, String> {
-    let requirements = jupyter_tests_dir().join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
-    let venv = target_dir().join("jupyter-venv");
-    let stamp = |venv: &Path| venv.join("cleope-requirements.txt");
-    let python = |venv: &Path| venv.join("bin").join("python");
-    if std::fs::read_to_string(stamp(&venv)).ok().as_ref() == Some(&wanted) {
-        return Ok(python(&venv));
-    }
-    let building = target_dir().join(format!("jupyter-venv.building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    run_checked(Command::new("python3").arg("-m").arg("venv").arg(&building))?;
-    run_checked(
-        Command::new(python(&building))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg("-r")
-            .arg(&requirements),
-    )?;
-    std::fs::write(stamp(&building), &wanted).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&venv);
-    if std::fs::rename(&building, &venv).is_err() {
-        // Another test process finished first: use its venv.
-        let _ = std::fs::remove_dir_all(&building);
-    }
-    Ok(python(&venv))
-}
-
-fn run_checked(command: &mut Command) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed:\n{}", text(&output)))
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// A kernel installed in a temporary Jupyter folder, with its own workspace.
 struct InstalledKernel {

@@ -35,5 +35,6 @@ mod readme;
 mod remote_raster;
 mod repl;
 mod session;
+mod stac;
 mod step;
 mod tutorials;

@@ -27,6 +27,7 @@ pub mod indexer;
 mod listener;
 pub mod odata;
 mod onda;
+pub mod stac;
 mod store;
 
 pub use auth::Account;
@@ -181,6 +182,10 @@ impl App {
         format!("{}/odata/v1", self.catalogue_url)
     }
 
+    fn stac_base(&self) -> String {
+        format!("{}{}", self.catalogue_url, stac::BASE_PATH)
+    }
+
     fn token_url(&self) -> String {
         format!(
             "{}/auth/realms/CDSE/protocol/openid-connect/token",
@@ -311,11 +316,18 @@ impl Server {
         self.app.cdse_base()
     }
 
+    /// The STAC API's base URL: `http://127.0.0.1:<port>/stac/v1` (append
+    /// `/`, `/conformance`, `/collections`, `/search`).
+    pub fn stac_base(&self) -> String {
+        self.app.stac_base()
+    }
+
     /// The base URL of a dialect ([`Server::onda_base`] or [`Server::cdse_base`]).
     pub fn base_url(&self, dialect: Dialect) -> String {
         match dialect {
             Dialect::Onda => self.onda_base(),
             Dialect::Cdse => self.cdse_base(),
+            Dialect::Stac => self.stac_base(),
         }
     }
 
@@ -427,7 +439,8 @@ fn catalogue_router(app: &Arc<App>) -> Router {
         .route(
             "/auth/realms/CDSE/protocol/openid-connect/token",
             post(cdse::token),
-        );
+        )
+        .merge(stac::router());
     if app.config.admin {
         router = router
             .route(
@@ -472,6 +485,7 @@ async fn unknown_path(uri: axum::http::Uri) -> Response {
         StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({"detail": format!(
             "nothing is served at {}: ONDA is at /dias-catalogue/Products, CDSE at /odata/v1/Products, \
+             a STAC API at /stac/v1/, \
              the CDSE token endpoint at /auth/realms/CDSE/protocol/openid-connect/token",
             uri.path()
         )})),

@@ -13,5 +13,6 @@ pub mod odata;
 pub mod plot;
 pub mod products;
 pub mod raster;
+pub mod stac;
 pub mod swath;
 pub mod validity;

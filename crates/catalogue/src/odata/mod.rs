@@ -107,7 +107,7 @@ mod tests {
                     Dialect::Onda => {
                         cleope_eo::odata::onda::search_url("http://h/dias-catalogue", &query, page)
                     }
-                    Dialect::Cdse => {
+                    Dialect::Cdse | Dialect::Stac => {
                         cleope_eo::odata::cdse::search_url("http://h/odata/v1", &query, page, false)
                     }
                 }
@@ -115,7 +115,7 @@ mod tests {
                 let pairs = crate::query_pairs(url.split_once('?').map(|(_, q)| q));
                 let (back, back_page) = match dialect {
                     Dialect::Onda => super::onda::parse_query(&pairs),
-                    Dialect::Cdse => super::cdse::parse_query(&pairs),
+                    Dialect::Cdse | Dialect::Stac => super::cdse::parse_query(&pairs),
                 }
                 .unwrap();
                 assert_eq!(back_page, page, "{url}");

@@ -193,7 +193,12 @@ impl ClientConfig {
         }
         const PATH: &str = "/auth/realms/CDSE/protocol/openid-connect/token";
         match url::Url::parse(&self.base_url) {
-            Ok(url) if url.host_str() == Some("catalogue.dataspace.copernicus.eu") => {
+            Ok(url)
+                if matches!(
+                    url.host_str(),
+                    Some("catalogue.dataspace.copernicus.eu" | "stac.dataspace.copernicus.eu")
+                ) =>
+            {
                 format!("https://identity.dataspace.copernicus.eu{PATH}")
             }
             Ok(url) => format!("{}{PATH}", url.origin().ascii_serialization()),
@@ -577,6 +582,9 @@ impl Client {
         max_results: usize,
         cancel: &Cancel,
     ) -> Result<Vec<CatalogueProduct>, ClientError> {
+        if self.config.dialect == Dialect::Stac {
+            return crate::stac::client::search(self, query, max_results, cancel);
+        }
         if max_results > MAX_RESULTS {
             return Err(ClientError::TooMany { asked: max_results });
         }
@@ -600,6 +608,9 @@ impl Client {
 
     /// How many products match `query`.
     pub fn count(&self, query: &Query, cancel: &Cancel) -> Result<u64, ClientError> {
+        if self.config.dialect == Dialect::Stac {
+            return crate::stac::client::count(self, query, cancel);
+        }
         let url = self.count_url(query)?;
         let response = self.send(|| self.http.get(&url), &url, cancel, true)?;
         let text = self.read_text(response, &url, MAX_SMALL_ANSWER_BYTES, cancel)?;
@@ -798,7 +809,9 @@ impl Client {
                     data_encoding::BASE64.encode(pair.as_bytes())
                 ))
             }
-            Dialect::Cdse => Ok(format!("Bearer {}", self.token(&credentials, cancel)?)),
+            Dialect::Cdse | Dialect::Stac => {
+                Ok(format!("Bearer {}", self.token(&credentials, cancel)?))
+            }
         }
     }
 
@@ -853,6 +866,7 @@ impl Client {
         let url = match self.config.dialect {
             Dialect::Onda => super::onda::search_url(base, query, page),
             Dialect::Cdse => super::cdse::search_url(base, query, page, false),
+            Dialect::Stac => return Err(stac_has_no_odata_url()),
         };
         url.map_err(|e| ClientError::BadQuery(e.to_string()))
     }
@@ -862,6 +876,7 @@ impl Client {
         let url = match self.config.dialect {
             Dialect::Onda => super::onda::count_url(base, query),
             Dialect::Cdse => super::cdse::count_url(base, query),
+            Dialect::Stac => return Err(stac_has_no_odata_url()),
         };
         url.map_err(|e| ClientError::BadQuery(e.to_string()))
     }
@@ -901,6 +916,7 @@ impl Client {
                     .map(|entry| product(entry.to_product()))
                     .collect()
             }
+            Dialect::Stac => Err(stac_has_no_odata_url()),
         }
     }
 
@@ -921,6 +937,7 @@ impl Client {
                 page.count
                     .ok_or_else(|| bad("the answer has no @odata.count".into()))
             }
+            Dialect::Stac => Err(stac_has_no_odata_url()),
         }
     }
 
@@ -928,6 +945,7 @@ impl Client {
         match self.config.dialect {
             Dialect::Onda => super::onda::order_url(&self.config.base_url, id),
             Dialect::Cdse => super::cdse::order_url(&self.config.base_url, id),
+            Dialect::Stac => super::cdse::order_url(&self.odata_base_of_stac(), id),
         }
     }
 
@@ -935,7 +953,13 @@ impl Client {
         match self.config.dialect {
             Dialect::Onda => super::onda::download_url(&self.config.base_url, id),
             Dialect::Cdse => super::cdse::download_url(&self.config.base_url, id),
+            Dialect::Stac => super::cdse::download_url(&self.odata_base_of_stac(), id),
         }
+    }
+
+    /// Where a STAC catalogue's products are ordered and downloaded (OData).
+    fn odata_base_of_stac(&self) -> String {
+        crate::stac::client::odata_base_of(&self.config.base_url)
     }
 
     /// Sends a request built by `build`, trying again after a connection
@@ -1396,6 +1420,106 @@ fn parse_token(text: &str) -> Result<(Token, Duration), String> {
         },
         lifetime,
     ))
+}
+
+/// A JSON request of the STAC client (`crate::stac::client`): a GET, or a
+/// POST with a JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonRequest {
+    /// `GET url`.
+    Get(String),
+    /// `POST url` with this body.
+    Post(String, serde_json::Value),
+}
+
+impl Client {
+    /// A JSON document (a STAC answer) by GET or POST, through the same
+    /// door as every OData request (grant, retries, deadline, size cap),
+    /// redirects followed by hand with each hop checked against the grant
+    /// (a 303 turns a POST into a GET, as HTTP says).
+    pub fn fetch_json(
+        &self,
+        request: &JsonRequest,
+        cancel: &Cancel,
+    ) -> Result<serde_json::Value, ClientError> {
+        let (mut url, mut body) = match request {
+            JsonRequest::Get(url) => (url.clone(), None),
+            JsonRequest::Post(url, body) => (url.clone(), Some(body.to_string())),
+        };
+        for _ in 0..=MAX_REDIRECTS {
+            let response = match &body {
+                Some(json) => self.send(
+                    || {
+                        self.http
+                            .post(&url)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .header(
+                                reqwest::header::ACCEPT,
+                                "application/geo+json, application/json",
+                            )
+                            .body(json.clone())
+                    },
+                    &url,
+                    cancel,
+                    true,
+                ),
+                None => self.send(
+                    || {
+                        self.http.get(&url).header(
+                            reqwest::header::ACCEPT,
+                            "application/geo+json, application/json",
+                        )
+                    },
+                    &url,
+                    cancel,
+                    true,
+                ),
+            }
+            .map_err(stac_refusal)?;
+            if response.status().is_redirection() {
+                if response.status() == StatusCode::SEE_OTHER {
+                    body = None;
+                }
+                url = redirect_target(&response, &url).ok_or_else(|| ClientError::BadResponse {
+                    url: url.clone(),
+                    detail: "a redirect without a usable Location".into(),
+                })?;
+                continue;
+            }
+            let text = self.read_text(response, &url, MAX_PAGE_BYTES, cancel)?;
+            return serde_json::from_str(&text).map_err(|e| ClientError::BadResponse {
+                url: url.clone(),
+                detail: format!("not JSON ({e})"),
+            });
+        }
+        Err(ClientError::BadResponse {
+            url,
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        })
+    }
+}
+
+/// The error of an OData request asked of a STAC catalogue (the client
+/// sends STAC searches through `crate::stac::client` before this is reached).
+fn stac_has_no_odata_url() -> ClientError {
+    ClientError::BadQuery("a STAC catalogue is searched with /search, not with OData URLs".into())
+}
+
+/// A STAC API's refusal (`{"code": …, "description": …}`) with its
+/// description as the detail.
+fn stac_refusal(error: ClientError) -> ClientError {
+    match error {
+        ClientError::Rejected { status, detail } => {
+            let description = detail
+                .split_once("\"description\":\"")
+                .map(|(_, rest)| rest.split('"').next().unwrap_or(rest).to_string());
+            ClientError::Rejected {
+                status,
+                detail: description.unwrap_or(detail),
+            }
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]

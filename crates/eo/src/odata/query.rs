@@ -14,6 +14,9 @@ pub enum Dialect {
     Onda,
     /// Copernicus Data Space Ecosystem (`$filter=…`, `Attributes`, `S3Path`).
     Cdse,
+    /// A STAC API (`/search`, collections, items with assets): CDSE's STAC,
+    /// Earth Search, the local catalogue's `/stac/v1` (`crate::stac`).
+    Stac,
 }
 
 /// The order of results: by sensing start (the useful order for stacks).

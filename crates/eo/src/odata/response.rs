@@ -272,6 +272,8 @@ pub struct CatalogueProduct {
     pub checksums: Vec<Checksum>,
     /// Attributes by name (`cloudCover`, `tileId`, …).
     pub attributes: Map<String, Value>,
+    /// The files a STAC catalogue offers (none from OData catalogues).
+    pub assets: Vec<crate::stac::Asset>,
 }
 
 impl CatalogueProduct {
@@ -372,6 +374,7 @@ impl OndaEntry {
                 })
                 .collect(),
             attributes,
+            assets: Vec::new(),
         })
     }
 }
@@ -440,6 +443,7 @@ impl CdseEntry {
                 })
                 .collect(),
             attributes,
+            assets: Vec::new(),
         })
     }
 }
