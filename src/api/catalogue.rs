@@ -558,9 +558,19 @@ fn wait_until_online(
     Ok(Product(Arc::new(ready.map_err(client_error)?)))
 }
 
-/// Downloads one product into local_files/ (see `odata_download`).
-fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    let product = product_of(ctx, product)?;
+/// Runs a download for a script: `work` gets the catalogue client, the
+/// workspace, its `local_files/` folder, the session's limits and a
+/// progress display; the paths it gives back are shown as the script sees them.
+fn download_with(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(
+        &crate::eo::odata::client::Client,
+        &crate::sandbox::Workspace,
+        &std::path::Path,
+        &crate::eo::download::Limits,
+        &SessionProgress,
+    ) -> Result<Vec<std::path::PathBuf>, crate::eo::download::DownloadError>,
+) -> Result<Vec<String>, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let client = host.data.client(&host).map_err(access_error)?;
     let workspace = host.workspace().clone();
@@ -570,10 +580,22 @@ fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Bo
         cancel: &host.cancel,
     };
     let progress = SessionProgress::new(Arc::clone(&host));
-    let fetched = client
-        .fetch_product(&product, &folder, &workspace, &limits, &progress)
-        .map_err(download_error)?;
-    Ok(workspace.display_path(&fetched.path))
+    let paths = work(&client, &workspace, &folder, &limits, &progress).map_err(download_error)?;
+    Ok(paths
+        .iter()
+        .map(|path| workspace.display_path(path))
+        .collect())
+}
+
+/// Downloads one product into local_files/ (see `odata_download`).
+fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
+    let product = product_of(ctx, product)?;
+    let paths = download_with(ctx, |client, workspace, folder, limits, progress| {
+        client
+            .fetch_product(&product, folder, workspace, limits, progress)
+            .map(|fetched| vec![fetched.path])
+    })?;
+    Ok(paths.into_iter().next().unwrap_or_default())
 }
 
 /// Downloads the files of one product whose paths match `patterns` into
@@ -584,22 +606,10 @@ fn download_files(
     patterns: &[String],
 ) -> Result<Array, Box<EvalAltResult>> {
     let product = product_of(ctx, product)?;
-    let host = Host::of(ctx)?;
-    let client = host.data.client(&host).map_err(access_error)?;
-    let workspace = host.workspace().clone();
-    let folder = workspace.root().join("local_files");
-    let limits = crate::eo::download::Limits {
-        disk: &host.disk,
-        cancel: &host.cancel,
-    };
-    let progress = SessionProgress::new(Arc::clone(&host));
-    let paths = client
-        .fetch_files(&product, patterns, &folder, &workspace, &limits, &progress)
-        .map_err(download_error)?;
-    Ok(paths
-        .iter()
-        .map(|path| Dynamic::from(workspace.display_path(path)))
-        .collect())
+    let paths = download_with(ctx, |client, workspace, folder, limits, progress| {
+        client.fetch_files(&product, patterns, folder, workspace, limits, progress)
+    })?;
+    Ok(paths.into_iter().map(Dynamic::from).collect())
 }
 
 /// The `files` option: one pattern or an array of them.
