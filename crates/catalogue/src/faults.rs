@@ -138,7 +138,8 @@ impl Fault {
         serde_json::from_value(Value::Object(object)).map_err(|e| {
             format!(
                 "'{text}' is not a fault ({e}); write e.g. kind=status,path=/odata/v1/Products,status=503,count=2 \
-                 or kind=cut,after=1000 or kind=corrupt,product=NAME or kind=delay,path=/,millis=2000"
+                 or kind=cut,after=1000 or kind=corrupt,product=NAME or kind=delay,path=/,millis=2000 \
+                 or kind=stall,millis=600 or kind=error_page,format=html"
             )
         })
     }
