@@ -75,6 +75,11 @@ pub(crate) fn client_error(error: ClientError) -> Box<EvalAltResult> {
         ClientError::BadResponse { .. } => "CatalogueError",
         ClientError::NotGranted(_) => "NetworkNotAllowed",
         ClientError::BadDuration { .. } => "BadDuration",
+        ClientError::NoSuchFiles { .. } => "NoSuchFile",
+        ClientError::ErrorPage { .. } => "ErrorPageServed",
+        ClientError::QuotaExceeded { .. } => "DownloadQuotaExceeded",
+        ClientError::TokenRefused { .. } => "LoginFailed",
+        ClientError::TwoFactor { .. } => "TwoFactorAccount",
         ClientError::Stopped(_) => unreachable!("handled above"),
     };
     script_error(kind, &error.to_string(), &error.hint())
@@ -109,6 +114,10 @@ fn download_error(error: crate::eo::download::DownloadError) -> Box<EvalAltResul
                 Cause::Offline => "ProductOffline",
                 Cause::Catalogue => "CatalogueError",
                 Cause::NotGranted => "NetworkNotAllowed",
+                Cause::NoSuchFile => "NoSuchFile",
+                Cause::ErrorPage => "ErrorPageServed",
+                Cause::AccountQuota => "DownloadQuotaExceeded",
+                Cause::TwoFactor => "TwoFactorAccount",
             };
             script_error(kind, &error.to_string(), &hint)
         }
@@ -549,9 +558,19 @@ fn wait_until_online(
     Ok(Product(Arc::new(ready.map_err(client_error)?)))
 }
 
-/// Downloads one product into local_files/ (see `odata_download`).
-fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
-    let product = product_of(ctx, product)?;
+/// Runs a download for a script: `work` gets the catalogue client, the
+/// workspace, its `local_files/` folder, the session's limits and a
+/// progress display; the paths it gives back are shown as the script sees them.
+fn download_with(
+    ctx: &NativeCallContext,
+    work: impl FnOnce(
+        &crate::eo::odata::client::Client,
+        &crate::sandbox::Workspace,
+        &std::path::Path,
+        &crate::eo::download::Limits,
+        &SessionProgress,
+    ) -> Result<Vec<std::path::PathBuf>, crate::eo::download::DownloadError>,
+) -> Result<Vec<String>, Box<EvalAltResult>> {
     let host = Host::of(ctx)?;
     let client = host.data.client(&host).map_err(access_error)?;
     let workspace = host.workspace().clone();
@@ -561,10 +580,56 @@ fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Bo
         cancel: &host.cancel,
     };
     let progress = SessionProgress::new(Arc::clone(&host));
-    let fetched = client
-        .fetch_product(&product, &folder, &workspace, &limits, &progress)
-        .map_err(download_error)?;
-    Ok(workspace.display_path(&fetched.path))
+    let paths = work(&client, &workspace, &folder, &limits, &progress).map_err(download_error)?;
+    Ok(paths
+        .iter()
+        .map(|path| workspace.display_path(path))
+        .collect())
+}
+
+/// Downloads one product into local_files/ (see `odata_download`).
+fn download_one(ctx: &NativeCallContext, product: &Dynamic) -> Result<String, Box<EvalAltResult>> {
+    let product = product_of(ctx, product)?;
+    let paths = download_with(ctx, |client, workspace, folder, limits, progress| {
+        client
+            .fetch_product(&product, folder, workspace, limits, progress)
+            .map(|fetched| vec![fetched.path])
+    })?;
+    Ok(paths.into_iter().next().unwrap_or_default())
+}
+
+/// Downloads the files of one product whose paths match `patterns` into
+/// `local_files/<product>/…` (see `odata_download(product, options)`).
+fn download_files(
+    ctx: &NativeCallContext,
+    product: &Dynamic,
+    patterns: &[String],
+) -> Result<Array, Box<EvalAltResult>> {
+    let product = product_of(ctx, product)?;
+    let paths = download_with(ctx, |client, workspace, folder, limits, progress| {
+        client.fetch_files(&product, patterns, folder, workspace, limits, progress)
+    })?;
+    Ok(paths.into_iter().map(Dynamic::from).collect())
+}
+
+/// The `files` option: one pattern or an array of them.
+fn file_patterns(options: &Map) -> Result<Vec<String>, Box<EvalAltResult>> {
+    let bad = || {
+        script_error(
+            "BadOption",
+            "odata_download's files option must be a pattern or an array of patterns",
+            "e.g. odata_download(p, #{ files: [\"*B04_10m.jp2\", \"MTD_*.xml\"] })",
+        )
+    };
+    let value = options.get("files").ok_or_else(bad)?;
+    let items: Vec<Dynamic> = match value.clone().try_cast::<Array>() {
+        Some(array) => array,
+        None => vec![value.clone()],
+    };
+    items
+        .into_iter()
+        .map(|item| item.into_string().map_err(|_| bad()))
+        .collect()
 }
 
 #[export_module]
@@ -773,6 +838,75 @@ mod catalogue_api {
         product: Dynamic,
     ) -> Result<String, Box<EvalAltResult>> {
         download_one(&ctx, &product)
+    }
+
+    /// Downloads only some files of a product, through CDSE's Nodes API:
+    /// `files` is a pattern or an array of patterns matched against each
+    /// file's path inside the product (`*` and `?` within a name, `**`
+    /// across folders; a pattern without `/` matches the file name). The
+    /// files land in `local_files/` under their paths inside the product
+    /// (`local_files/X.SAFE/GRANULE/…/T32TQM_B04_10m.jp2`), each resumed
+    /// after a cut, checked against the listed size, renamed into place
+    /// only when complete, counted against the disk quota and recorded in
+    /// `list_local.txt`; files already there are not downloaded again. A
+    /// pattern that matches nothing is a `NoSuchFile` error naming a few
+    /// files the product has. Returns the files' paths.
+    ///
+    /// ```rhai
+    /// catalogue("cdse");
+    /// let p = odata_search(#{ mission: "Sentinel-2", max_results: 1 })[0];
+    /// let files = odata_download(p, #{ files: ["MTD_*.xml"] });
+    /// print(files);
+    /// assert(file_exists(files[0]), "downloaded");
+    /// catalogue("onda");
+    /// ```
+    #[rhai_fn(name = "odata_download", return_raw)]
+    pub fn odata_download_files(
+        ctx: NativeCallContext,
+        product: Dynamic,
+        options: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        Options::check_as(
+            &options,
+            &["files"],
+            "BadOption",
+            "an odata_download option",
+        )?;
+        let patterns = file_patterns(&options)?;
+        download_files(&ctx, &product, &patterns)
+    }
+
+    /// Lists a product's files without downloading it (CDSE's Nodes API):
+    /// an array of maps `#{ path, size }`, `path` inside the product
+    /// (`X.SAFE/MTD_MSIL2A.xml`) and `size` in bytes. Choose files for
+    /// `odata_download(product, #{ files: [...] })` from it.
+    ///
+    /// ```rhai
+    /// catalogue("cdse");
+    /// let p = odata_search(#{ mission: "Sentinel-2", max_results: 1 })[0];
+    /// for f in odata_nodes(p) { print(`${f.path}  ${f.size} bytes`); }
+    /// catalogue("onda");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn odata_nodes(
+        ctx: NativeCallContext,
+        product: Dynamic,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        let product = product_of(&ctx, &product)?;
+        let host = Host::of(&ctx)?;
+        let client = host.data.client(&host).map_err(access_error)?;
+        let files = client
+            .nodes(&product.id, &host.cancel)
+            .map_err(client_error)?;
+        Ok(files
+            .into_iter()
+            .map(|file| {
+                let mut map = Map::new();
+                map.insert("path".into(), file.path.into());
+                map.insert("size".into(), (file.size as INT).into());
+                Dynamic::from_map(map)
+            })
+            .collect())
     }
 
     /// Downloads every product of a product list file (one name or ENS

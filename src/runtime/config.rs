@@ -145,6 +145,9 @@ pub struct CatalogueSettings {
     pub username: Option<String>,
     /// How the archive lays out its products; None: ONDA's pseudopaths.
     pub archive_layout: Option<Layout>,
+    /// Downloads a session runs at once, at most; None: 2 (CDSE allows an
+    /// account 4 connections, shared by all its sessions).
+    pub max_parallel_downloads: Option<usize>,
 }
 
 /// Values given on the command line or in the environment (they win over the file).
@@ -292,6 +295,9 @@ impl Settings {
         self.catalogue.dialect = catalogue.dialect.or(self.catalogue.dialect);
         self.catalogue.archive_layout = catalogue.archive_layout.or(self.catalogue.archive_layout);
         self.catalogue.username = catalogue.username.or(self.catalogue.username.take());
+        self.catalogue.max_parallel_downloads = catalogue
+            .max_parallel_downloads
+            .or(self.catalogue.max_parallel_downloads);
         Ok(())
     }
 
@@ -351,6 +357,20 @@ impl Settings {
         self.catalogue.dialect = catalogue.dialect.or(self.catalogue.dialect);
         self.catalogue.archive_layout = catalogue.archive_layout.or(self.catalogue.archive_layout);
         self.catalogue.username = catalogue.username.or(self.catalogue.username.take());
+        if let Some(asked) = catalogue.max_parallel_downloads {
+            let now = self
+                .catalogue
+                .max_parallel_downloads
+                .unwrap_or(crate::eo::odata::client::DEFAULT_PARALLEL_DOWNLOADS);
+            if asked <= now {
+                self.catalogue.max_parallel_downloads = Some(asked);
+            } else {
+                ignored.widening(
+                    "catalogue.max_parallel_downloads",
+                    "it would raise the downloads at once set by the operator",
+                );
+            }
+        }
         self.ignored.extend(ignored.notes);
         Ok(())
     }
@@ -613,7 +633,25 @@ fn parse_catalogue(file: &CatalogueFile, paths: &PathsFile) -> Result<CatalogueS
             .map(parse_layout)
             .transpose()
             .map_err(|e| format!("paths.archive_layout: {e}"))?,
+        max_parallel_downloads: file
+            .max_parallel_downloads
+            .map(check_parallel_downloads)
+            .transpose()?,
     })
+}
+
+/// The most downloads at once a session may be given.
+const MOST_PARALLEL_DOWNLOADS: usize = 16;
+
+fn check_parallel_downloads(count: usize) -> Result<usize, String> {
+    if (1..=MOST_PARALLEL_DOWNLOADS).contains(&count) {
+        Ok(count)
+    } else {
+        Err(format!(
+            "catalogue.max_parallel_downloads: {count} is not from 1 to {MOST_PARALLEL_DOWNLOADS} \
+             (CDSE allows an account 4 connections at once)"
+        ))
+    }
 }
 
 /// Checks an endpoint the operator grants: `host:port`.
@@ -652,6 +690,7 @@ struct CatalogueFile {
     username: Option<String>,
     #[serde(default)]
     download_hosts: Vec<String>,
+    max_parallel_downloads: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -813,6 +852,56 @@ mod tests {
         assert!(ignored.contains("the operator's limit is 10m"), "{ignored}");
         assert!(ignored.contains("paths.archive was ignored"), "{ignored}");
         assert_eq!(settings.ignored.len(), 2, "{ignored}");
+    }
+
+    #[test]
+    fn downloads_at_once_are_set_by_the_operator_and_only_lowered_by_the_workspace() {
+        let settings = load(
+            "[catalogue]\nmax_parallel_downloads = 3\n",
+            "",
+            Overrides::default(),
+        );
+        assert_eq!(settings.catalogue.max_parallel_downloads, Some(3));
+        let settings = load(
+            "[catalogue]\nmax_parallel_downloads = 3\n",
+            "[catalogue]\nmax_parallel_downloads = 8\n",
+            Overrides::default(),
+        );
+        assert_eq!(
+            settings.catalogue.max_parallel_downloads,
+            Some(3),
+            "not raised"
+        );
+        let ignored = settings.ignored.join("\n");
+        assert!(
+            ignored.contains("catalogue.max_parallel_downloads"),
+            "{ignored}"
+        );
+        let settings = load(
+            "",
+            "[catalogue]\nmax_parallel_downloads = 1\n",
+            Overrides::default(),
+        );
+        assert_eq!(
+            settings.catalogue.max_parallel_downloads,
+            Some(1),
+            "lowered"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[catalogue]\nmax_parallel_downloads = 0\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            workspace: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        let message = Settings::load(&overrides).unwrap_err().to_string();
+        assert!(
+            message.contains("max_parallel_downloads: 0 is not from 1 to 16"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -265,6 +265,9 @@ impl DataAccess {
         let mut config = ClientConfig::new(selection.dialect, &base_url);
         config.token_url = token_url;
         config.net = Some(Arc::clone(&self.net));
+        if let Some(cap) = self.settings.max_parallel_downloads {
+            config.max_parallel_downloads = cap;
+        }
         let credentials = self.account_for(&state, &selection).or(fallback);
         let client = Arc::new(Client::new(config, credentials));
         state.client = Some(Arc::clone(&client));

@@ -497,6 +497,7 @@ fn a_busy_server_is_retried_and_a_broken_one_reported_clearly() {
             status: 503,
             count: 1,
             retry_after: None,
+            body: None,
         };
         let setup = Setup::new(vec![busy]);
         let cancel = Cancel::default();
@@ -515,6 +516,7 @@ fn a_busy_server_is_retried_and_a_broken_one_reported_clearly() {
             status: 500,
             count: 100,
             retry_after: None,
+            body: None,
         };
         let setup = Setup::new(vec![broken]);
         let error = setup

@@ -93,7 +93,7 @@ fn unauthorized(app: &App, refusal: Refusal) -> Response {
     response
 }
 
-fn bearer(app: &App, headers: &HeaderMap) -> Result<String, Box<Response>> {
+pub(crate) fn bearer(app: &App, headers: &HeaderMap) -> Result<String, Box<Response>> {
     app.tokens
         .lock()
         .unwrap()
@@ -230,16 +230,21 @@ pub(crate) async fn download(
         "{}/download/Products({})/$value",
         app.download_url, record.id
     );
+    redirect_to(&app, &location)
+}
+
+/// The download redirect (307 unless configured otherwise) to `location`.
+pub(crate) fn redirect_to(app: &App, location: &str) -> Response {
     let status =
         StatusCode::from_u16(app.config.redirect_status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
     let mut response = status.into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }
 
-fn offline(app: &App, record: &cleope_eo::archive::ProductRecord) -> Response {
+pub(crate) fn offline(app: &App, record: &cleope_eo::archive::ProductRecord) -> Response {
     detail(
         StatusCode::CONFLICT,
         format!(

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_core::Stream;
 use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 
-use super::faults::{Damage, cut_error};
+use super::faults::{Damage, InFlight, cut_error};
 
 /// What to send: which file, under which name and type.
 pub(crate) struct Download {
@@ -23,6 +23,8 @@ pub(crate) struct Download {
     pub filename: String,
     pub content_type: &'static str,
     pub damage: Damage,
+    /// Counts the transfer as under way until its body is sent or dropped.
+    pub in_flight: InFlight,
 }
 
 /// A byte range of a file of `size` bytes, from a `Range` header.
@@ -82,6 +84,13 @@ pub(crate) fn wanted(headers: &HeaderMap, size: u64) -> Wanted {
 
 /// The answer to a download request (200, 206 or 416).
 pub(crate) async fn respond(download: Download, headers: &HeaderMap) -> Response {
+    if let Some(format) = download.damage.error_page {
+        return super::faults::error_page(format);
+    }
+    let stall = download
+        .damage
+        .stall
+        .map(|wait| Box::pin(tokio::time::sleep(wait)));
     let size = match tokio::fs::metadata(&download.path).await {
         Ok(metadata) => metadata.len(),
         Err(_) => {
@@ -136,6 +145,8 @@ pub(crate) async fn respond(download: Download, headers: &HeaderMap) -> Response
         damage: download.damage,
         buffer: vec![0; CHUNK],
         cut_pause: None,
+        stall,
+        _in_flight: download.in_flight,
     };
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
@@ -179,6 +190,9 @@ struct FileStream {
     damage: Damage,
     buffer: Vec<u8>,
     cut_pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// A wait before the first byte (a `stall` fault).
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
+    _in_flight: InFlight,
 }
 
 impl Stream for FileStream {
@@ -186,6 +200,12 @@ impl Stream for FileStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if let Some(stall) = this.stall.as_mut() {
+            if stall.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.stall = None;
+        }
         if this.left == 0 {
             return Poll::Ready(None);
         }

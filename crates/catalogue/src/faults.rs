@@ -5,13 +5,16 @@
 //!
 //! | fault | effect |
 //! | --- | --- |
-//! | `status` | the next `count` requests whose path starts with `path` answer `status` (e.g. 503, 500, 429 with `retry_after`) |
+//! | `status` | the next `count` requests whose path starts with `path` answer `status` (e.g. 503, 500, 429 with `retry_after`), with `body` (JSON) when given |
 //! | `delay` | the next `count` requests whose path starts with `path` wait `millis` before being answered |
 //! | `cut` | the next `count` downloads (of `product`, or any) stop after `after` bytes: the connection is closed mid-body |
 //! | `corrupt` | the next `count` downloads (of `product`, or any) have the byte in the middle of the file flipped |
+//! | `stall` | the next `count` downloads (of `product`, or any) wait `millis` before their first byte, holding the transfer open |
+//! | `error_page` | the next `count` downloads (of `product`, or any) answer 200 with an HTML (`format=html`) or JSON (`format=json`) error page in place of the data, as overloaded gateways do |
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -39,6 +42,10 @@ pub enum Fault {
         /// A `Retry-After` header, in seconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after: Option<u64>,
+        /// The answer's JSON body (e.g. CDSE's `{"code":"DAT-ZIP-100",…}`);
+        /// by default `{"detail": "injected fault: HTTP <status>"}`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
     },
     /// Hold the next `count` requests whose path starts with `path` for `millis`.
     Delay {
@@ -70,6 +77,42 @@ pub enum Fault {
         #[serde(default = "one")]
         count: u32,
     },
+    /// Hold the next `count` downloads open `millis` before their first byte.
+    Stall {
+        /// How long, in milliseconds.
+        millis: u64,
+        /// Only downloads of this product (id or name); any when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<String>,
+        /// How many downloads (default 1).
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// Answer the next `count` downloads with `200 OK` and an error page
+    /// in place of the data (what a proxy or an overloaded gateway does).
+    #[serde(rename = "error_page")]
+    ErrorPage {
+        /// `html` (default) or `json`.
+        #[serde(default)]
+        format: PageFormat,
+        /// Only downloads of this product (id or name); any when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<String>,
+        /// How many downloads (default 1).
+        #[serde(default = "one")]
+        count: u32,
+    },
+}
+
+/// The kind of error page an `error_page` fault serves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageFormat {
+    /// `text/html`, like a gateway's "503 Service Temporarily Unavailable" page.
+    #[default]
+    Html,
+    /// `application/json`, like CDSE's `{"detail": …}` bodies.
+    Json,
 }
 
 fn one() -> u32 {
@@ -95,7 +138,8 @@ impl Fault {
         serde_json::from_value(Value::Object(object)).map_err(|e| {
             format!(
                 "'{text}' is not a fault ({e}); write e.g. kind=status,path=/odata/v1/Products,status=503,count=2 \
-                 or kind=cut,after=1000 or kind=corrupt,product=NAME or kind=delay,path=/,millis=2000"
+                 or kind=cut,after=1000 or kind=corrupt,product=NAME or kind=delay,path=/,millis=2000 \
+                 or kind=stall,millis=600 or kind=error_page,format=html"
             )
         })
     }
@@ -105,7 +149,9 @@ impl Fault {
             Fault::Status { count, .. }
             | Fault::Delay { count, .. }
             | Fault::Cut { count, .. }
-            | Fault::Corrupt { count, .. } => *count,
+            | Fault::Corrupt { count, .. }
+            | Fault::Stall { count, .. }
+            | Fault::ErrorPage { count, .. } => *count,
         }
     }
 
@@ -114,9 +160,19 @@ impl Fault {
             Fault::Status { count, .. }
             | Fault::Delay { count, .. }
             | Fault::Cut { count, .. }
-            | Fault::Corrupt { count, .. } => *count = count.saturating_sub(1),
+            | Fault::Corrupt { count, .. }
+            | Fault::Stall { count, .. }
+            | Fault::ErrorPage { count, .. } => *count = count.saturating_sub(1),
         }
     }
+}
+
+/// The answer a `status` fault puts in place of the real one.
+#[derive(Debug, Clone, PartialEq)]
+struct Injected {
+    status: u16,
+    retry_after: Option<u64>,
+    body: Option<String>,
 }
 
 /// What a download must suffer.
@@ -126,6 +182,10 @@ pub(crate) struct Damage {
     pub cut_after: Option<u64>,
     /// Flip the byte at this offset of the file.
     pub flip_at: Option<u64>,
+    /// Send this error page (with status 200) instead of the file.
+    pub error_page: Option<PageFormat>,
+    /// Wait this long before the first byte.
+    pub stall: Option<Duration>,
 }
 
 /// The faults waiting to happen.
@@ -152,7 +212,7 @@ impl Faults {
     }
 
     /// The status or delay a request to `path` must get (each used once).
-    fn for_request(&mut self, path: &str) -> (Option<(u16, Option<u64>)>, Option<u64>) {
+    fn for_request(&mut self, path: &str) -> (Option<Injected>, Option<u64>) {
         let mut status = None;
         let mut delay = None;
         for fault in &mut self.pending {
@@ -161,9 +221,14 @@ impl Faults {
                     path: prefix,
                     status: code,
                     retry_after,
+                    body,
                     ..
                 } if status.is_none() && path.starts_with(prefix.as_str()) => {
-                    status = Some((*code, *retry_after));
+                    status = Some(Injected {
+                        status: *code,
+                        retry_after: *retry_after,
+                        body: body.clone(),
+                    });
                     fault.use_once();
                 }
                 Fault::Delay {
@@ -197,6 +262,18 @@ impl Faults {
                     if damage.flip_at.is_none() && product.as_deref().is_none_or(&is_it) =>
                 {
                     damage.flip_at = Some(size / 2);
+                    fault.use_once();
+                }
+                Fault::Stall {
+                    product, millis, ..
+                } if damage.stall.is_none() && product.as_deref().is_none_or(&is_it) => {
+                    damage.stall = Some(Duration::from_millis(*millis));
+                    fault.use_once();
+                }
+                Fault::ErrorPage {
+                    product, format, ..
+                } if damage.error_page.is_none() && product.as_deref().is_none_or(&is_it) => {
+                    damage.error_page = Some(*format);
                     fault.use_once();
                 }
                 _ => {}
@@ -271,7 +348,7 @@ pub(crate) async fn middleware(
         tokio::time::sleep(Duration::from_millis(millis)).await;
     }
     let response = match status {
-        Some((code, retry_after)) => injected(code, retry_after),
+        Some(fault) => injected(fault),
         None => next.run(request).await,
     };
     if !admin {
@@ -281,14 +358,17 @@ pub(crate) async fn middleware(
     response
 }
 
-fn injected(code: u16, retry_after: Option<u64>) -> Response {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let mut response = (
-        status,
-        axum::Json(json!({"detail": format!("injected fault: HTTP {code}")})),
-    )
-        .into_response();
-    if let Some(seconds) = retry_after {
+fn injected(fault: Injected) -> Response {
+    let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let body = fault.body.unwrap_or_else(|| {
+        json!({"detail": format!("injected fault: HTTP {}", fault.status)}).to_string()
+    });
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(seconds) = fault.retry_after {
         response
             .headers_mut()
             .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -337,6 +417,77 @@ pub(crate) async fn forget_requests(State(app): State<Arc<App>>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// Downloads being sent right now, and the most sent at once since the
+/// count was last reset (`GET`/`DELETE /admin/transfers`): how a test
+/// sees that a client keeps to its cap on parallel downloads.
+#[derive(Debug, Default)]
+pub(crate) struct Transfers {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Transfers {
+    /// Counts a transfer until the returned guard is dropped.
+    pub fn begin(self: &Arc<Self>) -> InFlight {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(self))
+    }
+}
+
+/// One transfer being sent (its body stream holds it).
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Transfers>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `GET /admin/transfers`: `{"now": n, "peak": m}`.
+pub(crate) async fn transfers(State(app): State<Arc<App>>) -> Response {
+    let counts = &app.transfers;
+    axum::Json(json!({
+        "now": counts.now.load(Ordering::SeqCst),
+        "peak": counts.peak.load(Ordering::SeqCst),
+    }))
+    .into_response()
+}
+
+/// `DELETE /admin/transfers`: the peak starts again from the transfers now under way.
+pub(crate) async fn reset_transfers(State(app): State<Arc<App>>) -> Response {
+    let counts = &app.transfers;
+    counts
+        .peak
+        .store(counts.now.load(Ordering::SeqCst), Ordering::SeqCst);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The `200 OK` error page an `error_page` fault serves in place of data.
+pub(crate) fn error_page(format: PageFormat) -> Response {
+    let (content_type, body) = match format {
+        PageFormat::Html => (
+            "text/html; charset=utf-8",
+            "<html><head><title>503 Service Temporarily Unavailable</title></head>\n<body>\n\
+             <h1>Service Temporarily Unavailable</h1>\n<p>The server is temporarily unable to \
+             service your request due to maintenance downtime or capacity problems. Please try \
+             again later.</p>\n</body></html>\n"
+                .to_string(),
+        ),
+        PageFormat::Json => (
+            "application/json",
+            json!({"code": "DAT-ZIP-100", "message": "Max session number exceeded"}).to_string(),
+        ),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    response
+}
+
 /// A body that stops with an error: hyper then closes the connection.
 pub(crate) fn cut_error() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected cut")
@@ -354,7 +505,8 @@ mod tests {
                 path: "/odata/v1/Products".into(),
                 status: 503,
                 count: 2,
-                retry_after: None
+                retry_after: None,
+                body: None,
             }
         );
         assert_eq!(
@@ -378,6 +530,7 @@ mod tests {
                 status: 503,
                 count: 2,
                 retry_after: None,
+                body: None,
             },
             Fault::Corrupt {
                 product: Some("A".into()),
@@ -386,12 +539,12 @@ mod tests {
         ]);
         assert_eq!(faults.for_request("/dias-catalogue/Products").0, None);
         assert_eq!(
-            faults.for_request("/odata/v1/Products").0,
-            Some((503, None))
+            faults.for_request("/odata/v1/Products").0.map(|i| i.status),
+            Some(503)
         );
         assert_eq!(
-            faults.for_request("/odata/v1/Products").0,
-            Some((503, None))
+            faults.for_request("/odata/v1/Products").0.map(|i| i.status),
+            Some(503)
         );
         assert_eq!(faults.for_request("/odata/v1/Products").0, None);
         assert_eq!(faults.for_download(|p| p == "B", 10), Damage::default());

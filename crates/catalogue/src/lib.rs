@@ -25,6 +25,7 @@ mod download;
 mod faults;
 pub mod indexer;
 mod listener;
+mod nodes;
 pub mod odata;
 mod onda;
 pub mod stac;
@@ -167,10 +168,15 @@ pub(crate) struct App {
     tokens: Mutex<auth::Tokens>,
     faults: Mutex<faults::Faults>,
     log: Mutex<faults::RequestLog>,
+    /// Downloads under way (for the test hook `/admin/transfers`).
+    transfers: Arc<faults::Transfers>,
     /// `http://127.0.0.1:<port>` of the catalogue.
     catalogue_url: String,
     /// `http://127.0.0.1:<port>` of the download listener.
     download_url: String,
+    /// Files the server makes while serving (zip members served as nodes),
+    /// removed when it stops.
+    scratch: tempfile::TempDir,
 }
 
 impl App {
@@ -271,6 +277,11 @@ impl Server {
             )),
             faults: Mutex::new(faults::Faults::new(config.faults.clone())),
             log: Mutex::new(faults::RequestLog::default()),
+            transfers: Arc::default(),
+            scratch: tempfile::Builder::new()
+                .prefix("cleope-catalogue-")
+                .tempdir()
+                .map_err(ServerError::Runtime)?,
             config,
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -436,6 +447,7 @@ fn catalogue_router(app: &Arc<App>) -> Router {
         .route("/odata/v1/{entity}", get(cdse::product))
         .route("/odata/v1/{entity}/$value", get(cdse::download))
         .route("/odata/v1/{entity}/OData.CSC.Order", post(cdse::order))
+        .route("/odata/v1/{entity}/{*nodes}", get(nodes::catalogue))
         .route(
             "/auth/realms/CDSE/protocol/openid-connect/token",
             post(cdse::token),
@@ -450,6 +462,10 @@ fn catalogue_router(app: &Arc<App>) -> Router {
             .route(
                 "/admin/requests",
                 get(faults::requests).delete(faults::forget_requests),
+            )
+            .route(
+                "/admin/transfers",
+                get(faults::transfers).delete(faults::reset_transfers),
             );
     }
     router
@@ -468,6 +484,7 @@ fn catalogue_router(app: &Arc<App>) -> Router {
 fn download_router(app: &Arc<App>) -> Router {
     Router::new()
         .route("/download/{entity}/$value", get(cdse::download_host))
+        .route("/download/{entity}/{*nodes}", get(nodes::download_host))
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn_with_state(
             (Arc::clone(app), "download"),
@@ -516,13 +533,7 @@ pub(crate) fn prepare_download(
 ) -> download::Download {
     let path = store.archive().join(record.packed_relative());
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let names_it = |key: &str| {
-        let stem = cleope_eo::ens::name_stem(key);
-        key.eq_ignore_ascii_case(&record.id)
-            || stem == cleope_eo::ens::name_stem(&record.name)
-            || stem == cleope_eo::ens::name_stem(&record.cdse_name)
-    };
-    let damage = app.faults.lock().unwrap().for_download(names_it, size);
+    let damage = damage_for(app, record, size);
     download::Download {
         path,
         filename,
@@ -532,7 +543,20 @@ pub(crate) fn prepare_download(
             "application/octet-stream"
         },
         damage,
+        in_flight: app.transfers.begin(),
     }
+}
+
+/// The damage the pending faults ask for a download (a whole product or
+/// one of its files) of `size` bytes of `record`.
+pub(crate) fn damage_for(app: &App, record: &ProductRecord, size: u64) -> faults::Damage {
+    let names_it = |key: &str| {
+        let stem = cleope_eo::ens::name_stem(key);
+        key.eq_ignore_ascii_case(&record.id)
+            || stem == cleope_eo::ens::name_stem(&record.name)
+            || stem == cleope_eo::ens::name_stem(&record.cdse_name)
+    };
+    app.faults.lock().unwrap().for_download(names_it, size)
 }
 
 /// Restores the product of a new order when its time comes (a request

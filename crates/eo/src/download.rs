@@ -21,9 +21,11 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The check of a path inside a product (a zip member, a node path), for
+/// the catalogue too, which may name no crate below `eo`.
+pub use cleope_sandbox::safe_relative_path;
 use cleope_sandbox::{
     Breach, Cancel, DiskBudget, Hold, Stop, UnsafeName, Usage, Workspace, human_disk_bytes,
-    safe_relative_path,
 };
 
 /// The file where downloads are recorded, one workspace path per line
@@ -175,6 +177,59 @@ pub fn pause(duration: Duration, cancel: &Cancel) -> Result<(), Stop> {
     }
 }
 
+/// The session's cap on transfers at once (CDSE allows an account four
+/// connections, shared by all its sessions): a counting semaphore whose
+/// waits end at the interrupt or the run's deadline.
+#[derive(Debug)]
+pub struct TransferSlots {
+    cap: usize,
+    busy: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// One transfer's place under the cap, given back when dropped.
+#[derive(Debug)]
+pub struct TransferSlot<'a>(&'a TransferSlots);
+
+impl TransferSlots {
+    /// At most `cap` transfers at once (at least one).
+    pub fn new(cap: usize) -> TransferSlots {
+        TransferSlots {
+            cap: cap.max(1),
+            busy: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// The cap.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Waits for a free place (checking the interrupt and the deadline).
+    pub fn acquire(&self, cancel: &Cancel) -> Result<TransferSlot<'_>, Stop> {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= self.cap {
+            cancel.check()?;
+            busy = self
+                .freed
+                .wait_timeout(busy, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *busy += 1;
+        Ok(TransferSlot(self))
+    }
+}
+
+impl Drop for TransferSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
+        *busy -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// Why a download or an unpacking failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
@@ -298,6 +353,14 @@ pub enum Cause {
     Catalogue,
     /// The catalogue sent it to a host outside the session's network grant.
     NotGranted,
+    /// A file pattern matched none of the product's files.
+    NoSuchFile,
+    /// The server sent an error message where the data should be.
+    ErrorPage,
+    /// The account's downloads at once are used up at the server.
+    AccountQuota,
+    /// The account cannot log in with a password alone (two-factor).
+    TwoFactor,
 }
 
 /// What the download needs of the session.

@@ -157,6 +157,19 @@ impl Cancel {
         *self.run.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// For a wait about to begin (a server's `Retry-After`, a backoff): the
+    /// time-limit error now when the wait would end past the run's
+    /// deadline, rather than a sleep that the deadline cuts anyway.
+    pub fn check_wait(&self, wait: Duration) -> Result<(), Stop> {
+        self.check()?;
+        match self.clock() {
+            Some(clock) if clock.started.elapsed() + wait > clock.limit => {
+                Err(Stop::Quota(time_breach(clock.limit)))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// For native loops: `Err` when the run was interrupted or its time is up.
     pub fn check(&self) -> Result<(), Stop> {
         if self.is_interrupted() {
@@ -199,6 +212,21 @@ pub fn script_wait(seconds: f64) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_wait_past_the_deadline_is_refused_before_it_starts() {
+        let cancel = Cancel::default();
+        assert!(
+            cancel.check_wait(Duration::from_secs(3600)).is_ok(),
+            "no run, no limit"
+        );
+        cancel.start_run(Duration::from_secs(2));
+        assert!(cancel.check_wait(Duration::from_millis(500)).is_ok());
+        assert!(matches!(
+            cancel.check_wait(Duration::from_secs(30)),
+            Err(Stop::Quota(_))
+        ));
+    }
 
     #[test]
     fn the_alarm_rises_when_the_time_is_up_and_lowers_for_the_next_run() {

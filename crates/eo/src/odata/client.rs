@@ -14,7 +14,11 @@
 //! interrupt: requests run on the client's own tokio runtime, and `Client::finish` gives up on one as soon as the session's
 //! [`Cancel`] says stop (checked every 50 ms), whether the server is slow
 //! to answer, sends nothing, or stalls mid-download. Answers are read with
-//! a size cap; a `Retry-After` is honoured up to a minute.
+//! a size cap; a `Retry-After` is honoured up to a minute, and one that
+//! would outlast the run's time limit is the time-limit error at once.
+//! Downloads (whole products, and single files through `client/nodes.rs`)
+//! share the session's cap on transfers at once, and an error page served
+//! in place of data is refused before a byte is written (`client/payload.rs`).
 
 use std::fmt;
 use std::future::Future;
@@ -29,11 +33,15 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use super::response::CatalogueProduct;
 use super::{Dialect, Page, Query};
 use crate::download::{
-    Body, Cause, DownloadError, Expected, Limits, ProductLock, Progress, RetryPolicy, Source, Unit,
-    fetch, local_name, pause, record_local, unpack,
+    Body, Cause, DownloadError, Expected, Limits, ProductLock, Progress, RetryPolicy, Source,
+    TransferSlots, Unit, fetch, local_name, pause, record_local, unpack,
 };
+
+mod nodes;
+mod payload;
 use cleope_sandbox::grants::{NetGrants, NetRefusal};
 use cleope_sandbox::{Cancel, Stop, Workspace};
+pub use nodes::NodeFile;
 
 /// The most results one search returns (CDSE refuses `$skip` past 10,000).
 pub const MAX_RESULTS: usize = 10_000;
@@ -169,7 +177,16 @@ pub struct ClientConfig {
     /// Where requests may go, and which hosts may receive the account; None:
     /// anywhere (a library client; sessions always set the grant).
     pub net: Option<Arc<NetGrants>>,
+    /// Downloads (whole products or single files) at once, at most.
+    pub max_parallel_downloads: usize,
 }
+
+/// Connections CDSE allows one account at once (its Quotas page).
+const CDSE_CONNECTIONS: usize = 4;
+
+/// Downloads at once by default: half of CDSE's four connections per
+/// account, so a second session of the same account still gets through.
+pub const DEFAULT_PARALLEL_DOWNLOADS: usize = 2;
 
 impl ClientConfig {
     /// A configuration with the usual retries, time-outs and page size.
@@ -182,6 +199,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(30),
             page_size: PAGE_SIZE,
             net: None,
+            max_parallel_downloads: DEFAULT_PARALLEL_DOWNLOADS,
         }
     }
 
@@ -311,6 +329,62 @@ pub enum ClientError {
     /// The address (or a redirect) lies outside the session's network grant.
     #[error("{0}")]
     NotGranted(NetRefusal),
+    /// A file pattern matched none of the product's files.
+    #[error(
+        "no file of {product} matches \"{pattern}\"; its files include {}",
+        examples.join(", ")
+    )]
+    NoSuchFiles {
+        /// The product.
+        product: String,
+        /// The pattern ("" when none was given).
+        pattern: String,
+        /// A few file names the product has.
+        examples: Vec<String>,
+    },
+    /// The server sent an error page where the data should be.
+    #[error("the server sent an error message instead of {name} ({why}): \"{message}\"")]
+    ErrorPage {
+        /// The file that was asked for.
+        name: String,
+        /// The server's message, shortened.
+        message: String,
+        /// Why it is taken for an error page (its type, its first bytes).
+        why: String,
+    },
+    /// The account's share of the download service is used up (CDSE: four
+    /// connections at once per account; 429 `DAT-ZIP-100` "Max session
+    /// number exceeded", or 403 "Maximum number of 4 concurrent flows").
+    #[error(
+        "the download service refused another download for this account: HTTP {status} ({detail})"
+    )]
+    QuotaExceeded {
+        /// 429 or 403.
+        status: u16,
+        /// The server's message, shortened.
+        detail: String,
+    },
+    /// A download was refused with a token refreshed just before.
+    #[error(
+        "the download was refused (HTTP 401) although the token of user \"{username}\" was refreshed and sent again"
+    )]
+    TokenRefused {
+        /// Who is logged in.
+        username: String,
+    },
+    /// The account has two-factor authentication (or another action to
+    /// complete), which the password grant cannot pass.
+    #[error(
+        "the catalogue's login service refused user \"{username}\": {detail}; this account uses \
+         two-factor authentication (or has a step of its set-up left), and the password grant \
+         cannot log it in"
+    )]
+    TwoFactor {
+        /// Who tried.
+        username: String,
+        /// The login service's words.
+        detail: String,
+    },
     /// A time-out given by the script is not a usable duration.
     #[error(
         "{given} s is not a time-out cleope can wait: give a number of seconds from 0 to 86400 (a day)"
@@ -376,6 +450,26 @@ impl ClientError {
             }
             ClientError::Stopped(_) => "run it again".into(),
             ClientError::NotGranted(refusal) => refusal.hint.clone(),
+            ClientError::NoSuchFiles { product, .. } => format!(
+                "patterns match the file's path inside the product (\"*B04_10m.jp2\", \"MTD_*.xml\", \
+                 \"GRANULE/**/*.jp2\"); odata_nodes(\"{product}\") lists them all"
+            ),
+            ClientError::ErrorPage { .. } => "nothing was written: the catalogue is failing or \
+                 refusing the download; try again later, and check the catalogue's status page"
+                .into(),
+            ClientError::QuotaExceeded { .. } => format!(
+                "CDSE allows an account {CDSE_CONNECTIONS} downloads at once, counted over all its \
+                 sessions and notebooks: wait for the others to end, or lower \
+                 catalogue.max_parallel_downloads in cleope.toml (now {} for this session)",
+                DEFAULT_PARALLEL_DOWNLOADS
+            ),
+            ClientError::TokenRefused { .. } => "the account may have lost its access to the \
+                 data (check it on the catalogue's web site), then log in again with login()"
+                .into(),
+            ClientError::TwoFactor { .. } => "create an account without two-factor \
+                 authentication for scripts, or finish the account's set-up on the catalogue's \
+                 web site; or set CDSE_TOTP to the current one-time code before logging in"
+                .into(),
             ClientError::BadDuration { .. } => {
                 "e.g. odata_wait(product, 600) waits at most ten minutes".into()
             }
@@ -405,6 +499,11 @@ impl From<ClientError> for DownloadError {
                     }
                     ClientError::Unreachable { .. } => Cause::Transfer,
                     ClientError::NotGranted(_) => Cause::NotGranted,
+                    ClientError::NoSuchFiles { .. } => Cause::NoSuchFile,
+                    ClientError::ErrorPage { .. } => Cause::ErrorPage,
+                    ClientError::QuotaExceeded { .. } => Cause::AccountQuota,
+                    ClientError::TokenRefused { .. } => Cause::Login,
+                    ClientError::TwoFactor { .. } => Cause::TwoFactor,
                     _ => Cause::Catalogue,
                 },
                 hint: error.hint(),
@@ -503,6 +602,8 @@ pub struct Client {
     runtime: tokio::runtime::Runtime,
     credentials: Mutex<Option<Credentials>>,
     token: Mutex<Option<(Token, Duration)>>,
+    /// The cap on downloads at once.
+    transfers: TransferSlots,
 }
 
 impl fmt::Debug for Client {
@@ -541,6 +642,7 @@ impl Client {
             // Fails only when the system has no file descriptors left.
             .expect("a runtime for the catalogue client");
         Client {
+            transfers: TransferSlots::new(config.max_parallel_downloads),
             config,
             http,
             runtime,
@@ -563,6 +665,19 @@ impl Client {
     pub fn set_credentials(&self, credentials: Credentials) {
         *self.credentials.lock().unwrap_or_else(|e| e.into_inner()) = Some(credentials);
         *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Takes the access token held for expired, so the next request
+    /// refreshes it (or logs in again).
+    fn expire_access_token(&self) {
+        if let Some((token, _)) = self
+            .token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            token.expires = Instant::now();
+        }
     }
 
     /// The user name of the account in use, if any.
@@ -673,6 +788,7 @@ impl Client {
             client: self,
             url: self.value_url(id),
             name: name.to_string(),
+            file: download_name(name),
             authorization,
             cancel,
         })
@@ -751,20 +867,17 @@ impl Client {
         // Another session on this workspace may be downloading it: wait for
         // it, then find the product there.
         let _lock = ProductLock::acquire(ws.root(), name, limits.cancel)?;
-        if let Some(existing) = already_downloaded(folder, name) {
+        // A folder that single files were downloaded into is not the product.
+        if let Some(existing) = already_downloaded(folder, name)
+            .filter(|path| !nodes::holds_single_files_only(ws, path))
+        {
             return Ok(Fetched {
                 path: existing,
                 ordered: false,
                 downloaded: false,
             });
         }
-        let mut ordered = false;
-        let mut product = product.clone();
-        if !product.online {
-            let order = self.order(&product.id, &product.name, limits.cancel)?;
-            product = self.wait_online(&product.name, order.estimated, limits.cancel, progress)?;
-            ordered = true;
-        }
+        let (product, ordered) = self.online(product, limits.cancel, progress)?;
         let expected = Expected {
             size: (product.size > 0).then_some(product.size),
             md5: product.checksum("MD5").map(str::to_string),
@@ -772,6 +885,10 @@ impl Client {
         };
         let target = folder.join(download_name(&product.name));
         let mut source = self.download_source(&product.id, &product.name, limits.cancel)?;
+        let _slot = self
+            .transfers
+            .acquire(limits.cancel)
+            .map_err(DownloadError::Stopped)?;
         fetch(
             &mut source,
             &target,
@@ -788,6 +905,21 @@ impl Client {
             ordered,
             downloaded: true,
         })
+    }
+
+    /// The product online: as it is, or ordered and waited for (then `true`).
+    fn online(
+        &self,
+        product: &CatalogueProduct,
+        cancel: &Cancel,
+        progress: &dyn Progress,
+    ) -> Result<(CatalogueProduct, bool), ClientError> {
+        if product.online {
+            return Ok((product.clone(), false));
+        }
+        let order = self.order(&product.id, &product.name, cancel)?;
+        let product = self.wait_online(&product.name, order.estimated, cancel, progress)?;
+        Ok((product, true))
     }
 
     /// The `Authorization` header value: Basic for ONDA, a fresh Bearer
@@ -845,11 +977,8 @@ impl Client {
         }
         let url = self.config.token_endpoint();
         let response = match self.send(|| self.http.post(&url).form(&form), &url, cancel, true) {
-            Err(ClientError::Rejected { status, .. }) if status == 400 || status == 401 => {
-                return Err(ClientError::Unauthorized {
-                    username: credentials.username.clone(),
-                    status,
-                });
+            Err(ClientError::Rejected { status, detail }) if status == 400 || status == 401 => {
+                return Err(login_refusal(&credentials.username, status, detail));
             }
             other => other?,
         };
@@ -1014,11 +1143,18 @@ impl Client {
                         Some(asked) => wait = wait.max(asked),
                         None => {}
                     }
-                    ClientError::Server {
-                        url: url.to_string(),
-                        status: status.as_u16(),
-                        detail,
-                        tries,
+                    if is_session_quota(&detail) {
+                        ClientError::QuotaExceeded {
+                            status: status.as_u16(),
+                            detail,
+                        }
+                    } else {
+                        ClientError::Server {
+                            url: url.to_string(),
+                            status: status.as_u16(),
+                            detail,
+                            tries,
+                        }
                     }
                 }
                 Err(error) => ClientError::Unreachable {
@@ -1029,6 +1165,9 @@ impl Client {
             if last {
                 return Err(failure);
             }
+            // A wait the run's time limit would cut is the time-limit error
+            // now, not a sleep until the deadline.
+            cancel.check_wait(wait).map_err(ClientError::Stopped)?;
             pause(wait, cancel).map_err(ClientError::Stopped)?;
         }
     }
@@ -1058,7 +1197,20 @@ impl Client {
         if status.is_success() || status.is_redirection() {
             return Ok(response);
         }
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        if status == StatusCode::FORBIDDEN {
+            let detail = self.read_short(response, cancel)?;
+            if is_session_quota(&detail) {
+                return Err(ClientError::QuotaExceeded {
+                    status: status.as_u16(),
+                    detail,
+                });
+            }
+            return Err(ClientError::Unauthorized {
+                username: self.username().unwrap_or_else(|| "(none)".into()),
+                status: status.as_u16(),
+            });
+        }
+        if status == StatusCode::UNAUTHORIZED {
             return Err(ClientError::Unauthorized {
                 username: self.username().unwrap_or_else(|| "(none)".into()),
                 status: status.as_u16(),
@@ -1169,6 +1321,9 @@ pub struct ProductBytes<'a> {
     client: &'a Client,
     url: String,
     name: String,
+    /// The file the bytes must be (`X.SAFE.zip`, `…/B04_10m.jp2`): its
+    /// kind is what an answer's first bytes are checked against.
+    file: String,
     authorization: String,
     cancel: &'a Cancel,
 }
@@ -1193,15 +1348,14 @@ impl ProductBytes<'_> {
         };
         self.client.send(request, url, self.cancel, true)
     }
-}
 
-impl Source for ProductBytes<'_> {
-    fn open(&mut self, offset: u64) -> Result<Body<'_>, DownloadError> {
+    /// The answer at the end of the redirects.
+    fn follow(&self, offset: u64) -> Result<Response, ClientError> {
         let mut url = self.url.clone();
         let mut response = self.get(&url, offset)?;
         for _ in 0..MAX_REDIRECTS {
             if !response.status().is_redirection() {
-                break;
+                return Ok(response);
             }
             url = redirect_target(&response, &url).ok_or_else(|| ClientError::BadResponse {
                 url: url.clone(),
@@ -1209,38 +1363,92 @@ impl Source for ProductBytes<'_> {
             })?;
             response = self.get(&url, offset)?;
         }
+        Err(ClientError::BadResponse {
+            url,
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        })
+    }
+
+    /// [`ProductBytes::follow`], with one more try on a fresh token when a
+    /// CDSE download is refused with 401: an access token lives ten minutes,
+    /// which a long or resumed download outlives.
+    fn follow_refreshed(&mut self, offset: u64) -> Result<Response, ClientError> {
+        match self.follow(offset) {
+            Err(ClientError::Unauthorized { status: 401, .. })
+                if self.client.config.dialect == Dialect::Cdse =>
+            {
+                self.client.expire_access_token();
+                self.authorization = self.client.authorization("downloading", self.cancel)?;
+                self.follow(offset).map_err(|error| match error {
+                    ClientError::Unauthorized { status: 401, .. } => ClientError::TokenRefused {
+                        username: self.client.username().unwrap_or_default(),
+                    },
+                    error => error,
+                })
+            }
+            Err(ClientError::Rejected { status: 409, .. }) => Err(ClientError::Offline {
+                name: self.name.clone(),
+            }),
+            other => other,
+        }
+    }
+}
+
+impl Source for ProductBytes<'_> {
+    fn open(&mut self, offset: u64) -> Result<Body<'_>, DownloadError> {
+        let response = self.follow_refreshed(offset)?;
         match response.status() {
             StatusCode::ACCEPTED => Err(ClientError::Offline {
                 name: self.name.clone(),
             }
             .into()),
-            status if status.is_redirection() => Err(ClientError::BadResponse {
-                url,
-                detail: format!("more than {MAX_REDIRECTS} redirects"),
-            }
-            .into()),
             StatusCode::PARTIAL_CONTENT => {
                 let start = content_range_start(&response).unwrap_or(offset);
-                Ok(self.body(response, start))
+                self.body(response, start)
             }
-            _ => Ok(self.body(response, 0)),
+            _ => self.body(response, 0),
         }
     }
 }
 
 impl<'a> ProductBytes<'a> {
-    fn body(&self, response: Response, offset: u64) -> Body<'a> {
-        Body {
-            length: response.content_length(),
+    /// The body from `offset`, its first chunk read and checked: an error
+    /// page served in place of the data is refused before a byte is written.
+    fn body(&self, mut response: Response, offset: u64) -> Result<Body<'a>, DownloadError> {
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let length = response.content_length();
+        let first = match self
+            .client
+            .finish(self.cancel, || response.chunk())
+            .map_err(DownloadError::Stopped)?
+        {
+            Ok(chunk) => chunk.map(|c| c.to_vec()).unwrap_or_default(),
+            Err(error) => {
+                return Err(DownloadError::Remote {
+                    cause: Cause::Transfer,
+                    message: format!("the connection broke: {}", network_detail(&error)),
+                    hint: "run it again: it resumes from the bytes already received".into(),
+                    retryable: true,
+                });
+            }
+        };
+        let magic = if offset == 0 { &first[..] } else { &[] };
+        payload::check(&self.file, content_type.as_deref(), magic)?;
+        Ok(Body {
+            length,
             offset,
             reader: Box::new(StreamedBody {
                 client: self.client,
                 cancel: self.cancel,
                 response,
-                pending: Vec::new(),
+                pending: first,
                 at: 0,
             }),
-        }
+        })
     }
 }
 
@@ -1344,6 +1552,36 @@ fn network_detail(error: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+/// Why the token endpoint refused a login. Keycloak answers a password
+/// grant for an account with a required action pending (setting up OTP,
+/// WebAuthn, a profile field) with 400 `{"error":"invalid_grant",
+/// "error_description":"Account is not fully set up"}`, and one whose OTP
+/// is configured but not sent with 401 "Invalid user credentials", the same
+/// as a wrong password (Keycloak's `ValidateOTP` direct-grant
+/// authenticator); only the first can be told apart.
+fn login_refusal(username: &str, status: u16, detail: String) -> ClientError {
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("not fully set up") || lower.contains("required action") {
+        return ClientError::TwoFactor {
+            username: username.to_string(),
+            detail,
+        };
+    }
+    ClientError::Unauthorized {
+        username: username.to_string(),
+        status,
+    }
+}
+
+/// Whether a refusal's text is CDSE's (or its CREODIAS twin's) "too many
+/// downloads for this account" message.
+fn is_session_quota(detail: &str) -> bool {
+    let lower = detail.to_ascii_lowercase();
+    ["dat-zip-100", "max session number", "concurrent flows"]
+        .iter()
+        .any(|words| lower.contains(words))
 }
 
 /// The first line of a server's message, at most 200 characters.
