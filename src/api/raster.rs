@@ -147,7 +147,7 @@ fn is_url(name: &str) -> bool {
 fn open_remote(host: &Host, url: &str) -> Result<String, Box<EvalAltResult>> {
     let client = host
         .data
-        .http_client(host)
+        .http_client(host, url)
         .map_err(|e| crate::api::script_error(e.kind, &e.message, &e.hint))?;
     let reader = crate::eo::odata::remote::RemoteBytes::new(client, Arc::clone(&host.cancel), url);
     crate::eo::gdal::remote::register(url, Box::new(reader))
@@ -351,6 +351,31 @@ mod raster_api {
     #[rhai_fn(return_raw)]
     pub fn open_raster(ctx: NativeCallContext, path: &str) -> Result<Raster, Box<EvalAltResult>> {
         open_in_workspace(&ctx, path, None, 1)
+    }
+
+    /// Opens band 1 of an asset of a STAC item (one of `product.assets`, a
+    /// map with its `href`): a file on a server is read by ranges, only
+    /// the blocks a result needs, as `open_raster("https://…")` reads it.
+    ///
+    /// ```rhai
+    /// let p = stac_search(#{ mission: "Sentinel-2", product_type: "S2MSI2A", max_results: 1 })[0];
+    /// let red = open_raster(p.assets.B04_10m);
+    /// assert(red.width > 0 && red.crs.starts_with("EPSG:326"), "a UTM band, read by ranges");
+    /// ```
+    #[rhai_fn(name = "open_raster", return_raw)]
+    pub fn open_asset(ctx: NativeCallContext, asset: Map) -> Result<Raster, Box<EvalAltResult>> {
+        let href = asset
+            .get("href")
+            .and_then(|href| href.clone().into_immutable_string().ok())
+            .ok_or_else(|| {
+                crate::api::script_error(
+                    "BadValue",
+                    "this map is not an asset of a product: it has no \"href\"",
+                    "give one of a product's assets, e.g. open_raster(p.assets.B04_10m); \
+                     p.assets.keys() lists them",
+                )
+            })?;
+        open_in_workspace(&ctx, &href, None, 1)
     }
 
     /// Opens band `band` (counted from 1) of a raster file.

@@ -91,6 +91,8 @@ struct State {
     client: Option<Arc<Client>>,
     /// A client with no catalogue and no account, for public remote files.
     anonymous: Option<Arc<Client>>,
+    /// The local catalogue's CDSE client, for the files its STAC assets name.
+    local_cdse: Option<Arc<Client>>,
     /// The account given with `login()`, and the host it was given for
     /// (None: the local catalogue).
     login: Option<(Option<String>, Credentials)>,
@@ -275,19 +277,23 @@ impl DataAccess {
     }
 
     /// The client remote files are read with (`open_raster("https://…")`):
-    /// the catalogue's client when there is one or a catalogue is
-    /// configured (its account goes to its own hosts only), else a client
-    /// with no account, so that reading a public file does not start the
-    /// local catalogue. Either way, inside the session's network grant.
-    pub fn http_client(&self, host: &Host) -> Result<Arc<Client>, AccessError> {
-        let configured = {
+    /// the catalogue's client when there is one, a catalogue is configured
+    /// or the local one runs (whose assets need its account; the account
+    /// goes to the catalogue's own hosts only), else a client with no
+    /// account, so that reading a public file does not start the local
+    /// catalogue. Either way, inside the session's network grant.
+    pub fn http_client(&self, host: &Host, url: &str) -> Result<Arc<Client>, AccessError> {
+        if let Some(client) = self.local_cdse_client(url) {
+            return Ok(client);
+        }
+        let catalogue = {
             let state = self.lock();
             if let Some(client) = &state.client {
                 return Ok(Arc::clone(client));
             }
-            self.selection_of(&state).url.is_some()
+            self.selection_of(&state).url.is_some() || state.local.is_some()
         };
-        if configured {
+        if catalogue {
             return self.client(host);
         }
         let mut state = self.lock();
@@ -319,6 +325,27 @@ impl DataAccess {
         let mut config = ClientConfig::new(crate::eo::odata::Dialect::Stac, &server.stac_base());
         config.net = Some(Arc::clone(&self.net));
         Ok(Arc::new(Client::new(config, None)))
+    }
+
+    /// For a file the local catalogue serves in CDSE's dialect (a STAC
+    /// asset's `Nodes(…)/$value`): a CDSE client of the local catalogue
+    /// with its account, which those files need (a Bearer token), whatever
+    /// dialect the session's own client speaks.
+    fn local_cdse_client(&self, url: &str) -> Option<Arc<Client>> {
+        let mut state = self.lock();
+        let server = Arc::clone(state.local.as_ref()?);
+        let base = server.base_url(Dialect::Cdse);
+        if !url.starts_with(&base) {
+            return None;
+        }
+        let client = state.local_cdse.get_or_insert_with(|| {
+            let mut config = ClientConfig::new(Dialect::Cdse, &base);
+            config.token_url = Some(server.token_url());
+            config.net = Some(Arc::clone(&self.net));
+            let demo = server.demo_credentials();
+            Arc::new(Client::new(config, Some(Credentials::new(demo.username, demo.password))))
+        });
+        Some(Arc::clone(client))
     }
 
     /// The local catalogue over the archive, started on first use.
