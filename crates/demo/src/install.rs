@@ -19,9 +19,10 @@ pub fn default_dir() -> PathBuf {
 
 /// The generation of the demo archive's content: raised whenever the
 /// generator writes different products (2: Sentinel-1 calibration and
-/// noise annotations, zero borders), so an archive written by an older
-/// cleope is written again, even though its index still reads.
-pub const GENERATION: u32 = 2;
+/// noise annotations, zero borders; 3: the S1 and S2 scenes drawn with the
+/// landscape toolkit on the real coasts), so an archive written by an
+/// older cleope is written again, even though its index still reads.
+pub const GENERATION: u32 = 3;
 
 /// The file beside the index that records the generation.
 const GENERATION_FILE: &str = "generation";

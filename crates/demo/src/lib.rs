@@ -18,6 +18,7 @@
 
 mod index;
 mod install;
+mod landscape;
 pub mod sentinel1;
 pub mod sentinel2;
 pub mod sentinel3;

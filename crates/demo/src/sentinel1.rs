@@ -11,10 +11,11 @@
 //! (as CLEOPE did) puts it last. The sensing time is in the product name.
 //!
 //! Scenes are mean amplitudes with multiplicative speckle (4.4 looks): a dark
-//! sea, brighter land, very bright towns, harbour piers, ships and new
-//! buildings.
+//! sea roughened by the wind on the real coast, fields and woods, towns of
+//! bright blocks between streets, harbour piers, ships and new buildings
+//! (drawn with the landscape toolkit, `landscape.rs`).
 
-use super::sentinel2::texture;
+use super::landscape::{Coast, Parcels, natural_shore, texture};
 use super::{ArchiveBuilder, DemoError, Packing, ProductSpec, scene_rng};
 use chrono::{Duration, NaiveDateTime};
 use gdal::raster::Buffer;
@@ -268,39 +269,28 @@ impl Ship {
     }
 }
 
-/// The Gulf of Trieste: the city, its harbour piers and the Karst behind,
-/// the Muggia peninsula, the sea, and the day's ships.
+/// The Gulf of Trieste on the real coast: the city's blocks and harbour
+/// piers, the Karst's fields and woods behind, the Muggia peninsula, the
+/// sea roughened in streaks by the wind, and the day's ships.
 struct Trieste {
     ships: Vec<Ship>,
+    coast: Coast,
+    /// Where each pier meets the shore (lon/lat).
+    pier_roots: Vec<(f64, f64)>,
     seed: u64,
 }
 
 impl Trieste {
-    /// Land (Trieste and Muggia), lon/lat.
-    const LAND: [(f64, f64); 14] = [
-        (13.700, 45.700),
-        (13.712, 45.690),
-        (13.735, 45.672),
-        (13.752, 45.658),
-        (13.760, 45.648),
-        (13.757, 45.640),
-        (13.765, 45.628),
-        (13.745, 45.622),
-        (13.725, 45.616),
-        (13.705, 45.607),
-        (13.690, 45.600),
-        (13.690, 45.570),
-        (13.900, 45.570),
-        (13.900, 45.700),
-    ];
-    /// Harbour piers: the root on the shore (lon/lat), length westwards and width (m);
-    /// each reaches 150 m inland, so it joins the town.
-    const PIERS: [((f64, f64), f64, f64); 5] = [
-        ((13.7535, 45.6575), 260.0, 50.0),
-        ((13.7575, 45.6525), 300.0, 60.0),
-        ((13.7590, 45.6455), 220.0, 45.0),
-        ((13.7575, 45.6405), 340.0, 80.0),
-        ((13.7620, 45.6330), 380.0, 90.0),
+    /// The latitude whose metres per degree textures and the coast use.
+    const LATITUDE: f64 = 45.65;
+    /// Harbour piers: latitude, length westwards from the shore and width
+    /// (m); each reaches 150 m inland, so it joins the town.
+    const PIERS: [(f64, f64, f64); 5] = [
+        (45.6575, 260.0, 50.0),
+        (45.6525, 300.0, 60.0),
+        (45.6455, 220.0, 45.0),
+        (45.6405, 340.0, 80.0),
+        (45.6330, 380.0, 90.0),
     ];
 
     /// Built-up areas: centre (lon/lat) and half axes east and north (m).
@@ -309,20 +299,78 @@ impl Trieste {
         ((13.768, 45.604), (1200.0, 700.0)),
     ];
 
-    fn pier(&self, lon: f64, lat: f64) -> bool {
-        Self::PIERS
+    fn new(ships: &[Ship]) -> Trieste {
+        let (kx, ky) = metres_per_degree(Trieste::LATITUDE);
+        let [x0, y0, x1, y1] = TRIESTE_AOI;
+        let margin = 1500.0;
+        let cell = 30.0;
+        let corner = (x0 * kx - margin, y1 * ky + margin);
+        let size = (
+            (((x1 - x0) * kx + 2.0 * margin) / cell) as usize,
+            (((y1 - y0) * ky + 2.0 * margin) / cell) as usize,
+        );
+        let coast = Coast::new(corner, cell, size, |points| {
+            Ok::<_, ()>(points.iter().map(|&(x, y)| (x / kx, y / ky)).collect())
+        })
+        .expect("lon/lat of metres");
+        let pier_roots = Self::PIERS
             .iter()
-            .any(|&((root_lon, root_lat), length, width)| {
+            .map(|&(lat, _, _)| {
+                let shore = (0..10_000)
+                    .map(|i| 13.70 + i as f64 * 1e-5)
+                    .find(|lon| coast.distance(lon * kx, lat * ky) > 0.0)
+                    .unwrap_or(13.76);
+                (shore, lat)
+            })
+            .collect();
+        Trieste {
+            ships: ships.to_vec(),
+            coast,
+            pier_roots,
+            seed: scene_rng("s1-trieste").random::<u64>(),
+        }
+    }
+
+    fn pier(&self, lon: f64, lat: f64) -> bool {
+        Self::PIERS.iter().zip(&self.pier_roots).any(
+            |(&(_, length, width), &(root_lon, root_lat))| {
                 let (kx, ky) = metres_per_degree(root_lat);
                 let (east, north) = ((lon - root_lon) * kx, (lat - root_lat) * ky);
                 (-length..150.0).contains(&east) && north.abs() < width / 2.0
-            })
+            },
+        )
+    }
+
+    /// The town's blocks (bright: walls and ground make corner reflectors)
+    /// between darker streets, or the Karst's fields and woods.
+    fn land(&self, lon: f64, lat: f64, vv: bool) -> f64 {
+        let (kx, ky) = metres_per_degree(Trieste::LATITUDE);
+        let (x, y) = (lon * kx, lat * ky);
+        let town = Self::TOWNS.iter().any(|&((town_lon, town_lat), (a, b))| {
+            let (east, north) = ((lon - town_lon) * kx, (lat - town_lat) * ky);
+            let edge = 0.12 * texture::value(self.seed ^ 0x7E, x, y, 900.0);
+            (east / a).powi(2) + (north / b).powi(2) < (1.0 + edge).powi(2)
+        });
+        let texture = texture::fractal(self.seed, x, y, 120.0, 3);
+        if town {
+            let block = Parcels::new(self.seed ^ 0xB1, 90.0, 35.0, 1.4).at(x, y);
+            let street = if block.edge < 6.0 { 0.6 } else { 1.0 };
+            return ((900.0 + 500.0 * block.vigour + 300.0 * texture) * street).max(250.0);
+        }
+        let field = Parcels::new(self.seed ^ 0xF1, 180.0, 10.0, 1.6).at(x, y);
+        let woods = field.kind > 0.55;
+        let mean = if woods {
+            230.0 + 40.0 * texture
+        } else {
+            140.0 + 90.0 * field.vigour + 30.0 * texture
+        };
+        mean * if vv { 1.6 } else { 1.0 }
     }
 }
 
 impl Backscatter for Trieste {
     fn amplitude(&self, lon: f64, lat: f64, vv: bool) -> f64 {
-        let (kx, ky) = metres_per_degree(45.65);
+        let (kx, ky) = metres_per_degree(Trieste::LATITUDE);
         let (x, y) = (lon * kx, lat * ky);
         let ship = self
             .ships
@@ -336,25 +384,22 @@ impl Backscatter for Trieste {
             // Cranes, containers and moored ships: the brightest returns ashore.
             return 1500.0 + 500.0 * texture::fractal(self.seed ^ 0x91, x, y, 60.0, 2);
         }
-        if inside(&Self::LAND, lon, lat) {
-            let town = Self::TOWNS.iter().any(|&((town_lon, town_lat), (a, b))| {
-                let (east, north) = ((lon - town_lon) * kx, (lat - town_lat) * ky);
-                let edge = 0.12 * texture::value(self.seed ^ 0x7E, x, y, 900.0);
-                (east / a).powi(2) + (north / b).powi(2) < (1.0 + edge).powi(2)
-            });
-            let texture = texture::fractal(self.seed, x, y, 120.0, 3);
-            return if town {
-                (900.0 + 700.0 * texture).max(250.0)
-            } else {
-                (190.0 + 70.0 * texture) * if vv { 1.6 } else { 1.0 }
-            };
+        if natural_shore(&self.coast, self.seed, x, y, 60.0) > 0.0 {
+            return self.land(lon, lat, vv);
         }
-        let wind = texture::fractal(self.seed ^ 0x3D, x, y, 3000.0, 3);
-        (30.0 + 7.0 * wind) * if vv { 3.2 } else { 1.0 }
+        // The wind (bora, from the east-north-east) roughens the sea in
+        // streaks along it; the shore's lee is calmer.
+        let (s, c) = 20f64.to_radians().sin_cos();
+        let (along, across) = (x * c + y * s, -x * s + y * c);
+        let streaks = texture::fractal(self.seed ^ 0x3D, along / 4.0, across, 900.0, 4);
+        let gusts = texture::fractal(self.seed ^ 0x3E, x, y, 4000.0, 3);
+        let lee = 0.65 + 0.35 * (1.0 - (self.coast.distance(x, y) / 2500.0).exp()).clamp(0.0, 1.0);
+        (30.0 + 6.0 * streaks + 6.0 * gusts) * lee * if vv { 3.2 } else { 1.0 }
     }
 
     fn height(&self, lon: f64, lat: f64) -> f64 {
-        if inside(&Self::LAND, lon, lat) {
+        let (kx, ky) = metres_per_degree(Trieste::LATITUDE);
+        if self.coast.distance(lon * kx, lat * ky) > 0.0 {
             120.0
         } else {
             0.0
@@ -363,7 +408,9 @@ impl Backscatter for Trieste {
 }
 
 /// Wuhan's Zhiyin Lake shore, where the Huoshenshan hospital was built in
-/// ten days (late January 2020): bare ground before, bright buildings after.
+/// ten days (late January 2020): bare ground before, then rows of bright
+/// wards in a compound of blocks; the town's fabric of blocks and streets,
+/// fields changing with the season, a lake roughened by the wind.
 struct Wuhan {
     built: bool,
     /// Fields change a little with the season.
@@ -372,9 +419,72 @@ struct Wuhan {
 }
 
 impl Wuhan {
-    /// The hospital site (lon_min, lat_min, lon_max, lat_max).
-    const SITE: [f64; 4] = [114.0812, 30.5296, 114.0848, 30.5324];
+    /// The hospital's compound, lon/lat: wings of wards along the lake,
+    /// a notch left for the car park.
+    const HOSPITAL: [(f64, f64); 6] = [
+        (114.0812, 30.5296),
+        (114.0848, 30.5296),
+        (114.0848, 30.5313),
+        (114.0836, 30.5313),
+        (114.0836, 30.5324),
+        (114.0812, 30.5324),
+    ];
     const LAKE_CENTRE: (f64, f64) = (114.0715, 30.5352);
+    /// Sheds built on fields in March (the last date only): blue in the
+    /// three dates' RGB, but too late for the change the tutorial maps
+    /// (the mean of the last two dates rises by about 7 dB, not 12).
+    const SHEDS: [f64; 4] = [114.0868, 30.5262, 114.0884, 30.5272];
+
+    /// The compound's area (km²) and centroid (lon/lat): the shoelace
+    /// formulas over its outline.
+    fn hospital_area_and_centre() -> (f64, (f64, f64)) {
+        let ring = Self::HOSPITAL;
+        let (mut twice_area, mut cx, mut cy) = (0.0, 0.0, 0.0);
+        for i in 0..ring.len() {
+            let ((x1, y1), (x2, y2)) = (ring[i], ring[(i + 1) % ring.len()]);
+            let cross = x1 * y2 - x2 * y1;
+            twice_area += cross;
+            cx += (x1 + x2) * cross;
+            cy += (y1 + y2) * cross;
+        }
+        let centre = (cx / (3.0 * twice_area), cy / (3.0 * twice_area));
+        let (kx, ky) = metres_per_degree(centre.1);
+        (twice_area.abs() / 2.0 * kx * ky / 1e6, centre)
+    }
+
+    /// The compound's bounds (lon_min, lat_min, lon_max, lat_max).
+    fn hospital_bounds() -> [f64; 4] {
+        let ring = Self::HOSPITAL;
+        let lons = ring.iter().map(|p| p.0);
+        let lats = ring.iter().map(|p| p.1);
+        [
+            lons.clone().fold(f64::INFINITY, f64::min),
+            lats.clone().fold(f64::INFINITY, f64::min),
+            lons.fold(f64::NEG_INFINITY, f64::max),
+            lats.fold(f64::NEG_INFINITY, f64::max),
+        ]
+    }
+
+    /// The town east of the site: blocks of buildings between streets.
+    fn town(&self, x: f64, y: f64) -> f64 {
+        let block = Parcels::new(self.seed ^ 0x0C, 70.0, 12.0, 1.5).at(x, y);
+        if block.edge < 6.0 {
+            return 260.0;
+        }
+        let texture = texture::fractal(self.seed ^ 0x0D, x, y, 40.0, 2);
+        550.0 + 450.0 * block.vigour + 150.0 * texture
+    }
+
+    /// Fields, each with its own crop, which the season changes.
+    fn fields(&self, x: f64, y: f64) -> f64 {
+        let field = Parcels::new(self.seed ^ 0xF1, 120.0, 5.0, 2.2).at(x, y);
+        if field.edge < 3.0 {
+            return 110.0;
+        }
+        let texture = texture::fractal(self.seed ^ 0xF2, x, y, 60.0, 2);
+        let crop = 130.0 + 90.0 * field.vigour + 25.0 * texture;
+        crop * (1.0 + self.season * (field.kind - 0.5) * 0.3)
+    }
 }
 
 impl Backscatter for Wuhan {
@@ -382,8 +492,7 @@ impl Backscatter for Wuhan {
         let (kx, ky) = metres_per_degree(30.53);
         let (x, y) = (lon * kx, lat * ky);
         let polarisation = if vv { 1.7 } else { 1.0 };
-        let [x0, y0, x1, y1] = Self::SITE;
-        if (x0..x1).contains(&lon) && (y0..y1).contains(&lat) {
+        if inside(&Self::HOSPITAL, lon, lat) {
             if self.built {
                 // Rows of prefabricated wards: double bounce between walls and ground.
                 let rows = (y / 22.0 * std::f64::consts::TAU).sin();
@@ -391,20 +500,25 @@ impl Backscatter for Wuhan {
             }
             return (120.0 + 25.0 * texture::fractal(self.seed, x, y, 60.0, 2)) * polarisation;
         }
+        let [x0, y0, x1, y1] = Self::SHEDS;
+        if self.season > 0.5 && (x0..x1).contains(&lon) && (y0..y1).contains(&lat) {
+            let roofs = Parcels::new(self.seed ^ 0x5E, 35.0, 0.0, 2.0).at(x, y);
+            let gap = if roofs.edge < 4.0 { 0.5 } else { 1.0 };
+            return 800.0 * gap * polarisation;
+        }
         let (lx, ly) = Self::LAKE_CENTRE;
         let lake = (((lon - lx) * kx / 650.0).powi(2) + ((lat - ly) * ky / 420.0).powi(2)).sqrt();
         if lake < 1.0 + 0.15 * texture::fractal(self.seed ^ 0x1A, x, y, 300.0, 2) {
-            return 22.0 * polarisation * 1.8;
+            let ripples = texture::fractal(self.seed ^ 0x1B, x / 3.0, y, 200.0, 3);
+            return 22.0 * (1.0 + 0.35 * ripples) * polarisation * 1.8;
         }
         if lon > 114.0905 {
-            return (650.0 + 350.0 * texture::fractal(self.seed ^ 0x0C, x, y, 80.0, 3))
-                * polarisation;
+            return self.town(x, y) * polarisation;
         }
         if (lat - 30.5283).abs() < 0.00012 {
             return 260.0 * polarisation;
         }
-        let fields = texture::fractal(self.seed ^ 0xF1, x, y, 250.0, 3);
-        (170.0 + 60.0 * fields) * (1.0 + self.season * fields.signum() * 0.15) * polarisation
+        self.fields(x, y) * polarisation
     }
 
     fn height(&self, _lon: f64, _lat: f64) -> f64 {
@@ -1058,10 +1172,7 @@ fn trieste_dates() -> Vec<(Acquisition, Vec<Ship>)> {
 }
 
 fn trieste_scene(ships: &[Ship]) -> Trieste {
-    Trieste {
-        ships: ships.to_vec(),
-        seed: scene_rng("s1-trieste").random::<u64>(),
-    }
+    Trieste::new(ships)
 }
 
 /// The Trieste time series and its truth: ships per date and where.
@@ -1139,9 +1250,7 @@ fn wuhan(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
         write_grd(builder, &acquisition, WUHAN_AOI, &scene)?;
         products.push(acquisition.name());
     }
-    let [x0, y0, x1, y1] = Wuhan::SITE;
-    let (kx, ky) = metres_per_degree((y0 + y1) / 2.0);
-    let area = (x1 - x0) * kx * (y1 - y0) * ky / 1e6;
+    let (area, centre) = Wuhan::hospital_area_and_centre();
     builder.truth("s1_lulc", "aoi", json!(WUHAN_AOI));
     builder.truth("s1_lulc", "products", json!(products));
     builder.truth(
@@ -1149,12 +1258,8 @@ fn wuhan(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
         "changed_area_km2",
         json!((area * 10_000.0).round() / 10_000.0),
     );
-    builder.truth("s1_lulc", "changed_bounds", json!(Wuhan::SITE));
-    builder.truth(
-        "s1_lulc",
-        "changed_centre",
-        json!([(x0 + x1) / 2.0, (y0 + y1) / 2.0]),
-    );
+    builder.truth("s1_lulc", "changed_bounds", json!(Wuhan::hospital_bounds()));
+    builder.truth("s1_lulc", "changed_centre", json!([centre.0, centre.1]));
     Ok(())
 }
 

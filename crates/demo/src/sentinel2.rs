@@ -15,7 +15,9 @@
 //! indices the tutorials compute show them: vegetation is bright in the NIR,
 //! burn scars in the SWIR, water is dark in the NIR, snow bright in green and
 //! dark in the SWIR, oil darkens water, floating debris raises the NIR of the
-//! sea.
+//! sea. They are drawn with the landscape toolkit (`landscape.rs`): textured
+//! canopies, field and town parcels, fractal edges, and coasts where Natural
+//! Earth puts them; a pixel's recorded fraction is what was drawn there.
 
 use super::{ArchiveBuilder, DemoError, Packing, ProductSpec, scene_rng};
 use chrono::{Duration, NaiveDateTime};
@@ -116,7 +118,7 @@ mod material {
         0.040, 0.045, 0.080, 0.055, 0.120, 0.250, 0.300, 0.330, 0.350, 0.340, 0.006, 0.220, 0.120,
     ];
     pub const BURNED: Spectrum = [
-        0.045, 0.040, 0.048, 0.055, 0.065, 0.080, 0.090, 0.100, 0.105, 0.100, 0.004, 0.190, 0.175,
+        0.035, 0.030, 0.033, 0.038, 0.065, 0.080, 0.090, 0.100, 0.105, 0.100, 0.004, 0.190, 0.175,
     ];
     pub const URBAN: Spectrum = [
         0.100, 0.100, 0.110, 0.120, 0.140, 0.160, 0.170, 0.200, 0.220, 0.190, 0.010, 0.220, 0.140,
@@ -149,6 +151,39 @@ mod material {
     pub const ASH_PLUME: Spectrum = [
         0.330, 0.320, 0.310, 0.300, 0.300, 0.295, 0.290, 0.285, 0.280, 0.250, 0.020, 0.240, 0.200,
     ];
+    /// Dry, eucalypt forest: greyer than broadleaf canopy.
+    pub const EUCALYPT: Spectrum = [
+        0.028, 0.032, 0.055, 0.040, 0.090, 0.200, 0.250, 0.275, 0.290, 0.280, 0.005, 0.170, 0.085,
+    ];
+    /// Lowland rainforest: a dark, dense canopy, very bright in the NIR.
+    pub const RAINFOREST: Spectrum = [
+        0.018, 0.020, 0.045, 0.020, 0.080, 0.250, 0.330, 0.360, 0.380, 0.370, 0.004, 0.150, 0.060,
+    ];
+    /// Sugar cane at full growth.
+    pub const CANE: Spectrum = [
+        0.030, 0.035, 0.075, 0.035, 0.110, 0.300, 0.380, 0.420, 0.440, 0.420, 0.005, 0.200, 0.090,
+    ];
+    pub const SOIL: Spectrum = [
+        0.070, 0.080, 0.110, 0.150, 0.180, 0.200, 0.215, 0.230, 0.240, 0.240, 0.008, 0.300, 0.250,
+    ];
+    /// Moderately burned: scorched crowns and litter, some NIR left.
+    pub const SCORCHED: Spectrum = [
+        0.050, 0.050, 0.065, 0.085, 0.110, 0.130, 0.140, 0.150, 0.155, 0.150, 0.005, 0.210, 0.190,
+    ];
+    pub const ROOF: Spectrum = [
+        0.120, 0.135, 0.145, 0.150, 0.190, 0.200, 0.210, 0.230, 0.240, 0.230, 0.012, 0.280, 0.220,
+    ];
+    pub const ASPHALT: Spectrum = [
+        0.060, 0.065, 0.070, 0.075, 0.080, 0.085, 0.088, 0.090, 0.092, 0.090, 0.004, 0.100, 0.090,
+    ];
+    /// Sediment-laden river water.
+    pub const SEDIMENT: Spectrum = [
+        0.080, 0.075, 0.095, 0.095, 0.085, 0.040, 0.035, 0.032, 0.028, 0.015, 0.001, 0.005, 0.003,
+    ];
+    /// A shallow lagoon over white coral sand: turquoise.
+    pub const SHALLOW: Spectrum = [
+        0.095, 0.100, 0.118, 0.055, 0.040, 0.014, 0.012, 0.011, 0.010, 0.006, 0.001, 0.003, 0.002,
+    ];
     pub const CLOUD: Spectrum = [
         0.650, 0.640, 0.630, 0.620, 0.620, 0.610, 0.600, 0.600, 0.590, 0.550, 0.150, 0.420, 0.300,
     ];
@@ -166,63 +201,8 @@ fn brighten(a: &Spectrum, factor: f64) -> Spectrum {
 // ---------------------------------------------------------------------------
 // Deterministic textures and noise
 
-/// Hash-based textures and noise: the same position always gets the same
-/// value, whichever thread computes it, so products are reproducible.
-pub(super) mod texture {
-    /// SplitMix64's finaliser: a well-mixed 64-bit hash of `z`.
-    pub fn mix(mut z: u64) -> u64 {
-        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A hash of a seed and three coordinates.
-    pub fn hash(seed: u64, a: i64, b: i64, c: u64) -> u64 {
-        mix(seed ^ mix((a as u64) ^ mix((b as u64) ^ mix(c))))
-    }
-
-    /// A number in [0, 1) from a hash.
-    pub fn unit(h: u64) -> f64 {
-        (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// A standard normal deviate for the given coordinates (Box–Muller).
-    pub fn gaussian(seed: u64, a: i64, b: i64, c: u64) -> f64 {
-        let h = hash(seed, a, b, c);
-        let u1 = unit(h).max(1e-12);
-        let u2 = unit(mix(h));
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    /// Smooth noise in [-1, 1] on a lattice of `cell` metres.
-    pub fn value(seed: u64, x: f64, y: f64, cell: f64) -> f64 {
-        let (gx, gy) = (x / cell, y / cell);
-        let (ix, iy) = (gx.floor(), gy.floor());
-        let smooth = |t: f64| t * t * (3.0 - 2.0 * t);
-        let (fx, fy) = (smooth(gx - ix), smooth(gy - iy));
-        let corner =
-            |dx: i64, dy: i64| unit(hash(seed, ix as i64 + dx, iy as i64 + dy, 7)) * 2.0 - 1.0;
-        let top = corner(0, 0) + (corner(1, 0) - corner(0, 0)) * fx;
-        let bottom = corner(0, 1) + (corner(1, 1) - corner(0, 1)) * fx;
-        top + (bottom - top) * fy
-    }
-
-    /// Fractal noise in about [-1, 1]: `octaves` layers from `cell` metres
-    /// down, each half the size and half the weight of the one before.
-    pub fn fractal(seed: u64, x: f64, y: f64, cell: f64, octaves: u32) -> f64 {
-        let (mut sum, mut weight, mut total, mut size) = (0.0, 1.0, 0.0, cell);
-        for octave in 0..octaves {
-            sum += weight * value(seed.wrapping_add(octave as u64 * 7919), x, y, size);
-            total += weight;
-            weight *= 0.5;
-            size *= 0.5;
-        }
-        sum / total
-    }
-}
-
-use texture::fractal;
+use super::landscape::texture::{self, fractal, ridged, warp};
+use super::landscape::{Coast, Parcels, River, cloud, natural_shore, turbidity};
 
 /// The seed of a scene's textures (shared by all its dates) or of a product's noise.
 fn seed_of(name: &str) -> u64 {
@@ -468,6 +448,43 @@ impl Local {
         let (x, y) = tile.to_utm(&[(lon, lat)])?[0];
         Ok(self.offset(x, y))
     }
+
+    /// The real coast around the part of the tile covering `aoi`, in local
+    /// metres, on cells of 30 m (Natural Earth's 1:10m vertices are a few
+    /// hundred metres apart).
+    fn coast(&self, tile: &Tile, aoi: [f64; 4]) -> Result<Coast, DemoError> {
+        const CELL: f64 = 30.0;
+        const MARGIN: f64 = 1500.0;
+        let extent = tile.extent_of(aoi)?;
+        let corner = self.offset(extent.left - MARGIN, extent.top + MARGIN);
+        let cells = |metres: f64| ((metres + 2.0 * MARGIN) / CELL).ceil() as usize;
+        let size = (cells(extent.width), cells(extent.height));
+        Coast::new(corner, CELL, size, |points| {
+            let utm: Vec<(f64, f64)> = points
+                .iter()
+                .map(|&(x, y)| (x + self.anchor.0, y + self.anchor.1))
+                .collect();
+            tile.to_lonlat(&utm)
+        })
+    }
+}
+
+/// The slope (east, north) of a terrain `height(x, y)` (m) at a place.
+fn gradient(height: impl Fn(f64, f64) -> f64, x: f64, y: f64) -> (f64, f64) {
+    const STEP: f64 = 20.0;
+    let here = height(x, y);
+    (
+        (height(x + STEP, y) - here) / STEP,
+        (height(x, y + STEP) - here) / STEP,
+    )
+}
+
+/// Brightness of a slope `(east, north)` in the sun (`sun` the unit vector
+/// towards it, east, north, up): 1 on flat ground, brighter facing the sun,
+/// darker facing away.
+fn hillshade((gx, gy): (f64, f64), sun: (f64, f64, f64)) -> f64 {
+    let lit = (-gx * sun.0 - gy * sun.1 + sun.2) / (gx * gx + gy * gy + 1.0).sqrt();
+    (lit / sun.2).clamp(0.3, 1.6)
 }
 
 /// An ellipse: centre (local m), half axes (m) and orientation (degrees from east).
@@ -486,39 +503,115 @@ fn soft(inside: f64, feather: f64) -> f32 {
     ((1.0 - inside) / feather + 0.5).clamp(0.0, 1.0) as f32
 }
 
-/// The NSW south coast near Ulladulla: eucalypt forest, a lake, a town, the
-/// Tasman Sea, and the Currowan fire's scar, whose size is `radius`.
+/// The NSW south coast near Ulladulla: eucalypt forest on rolling hills,
+/// pasture and a town on the coastal plain, a coastal lake, the Tasman Sea
+/// on the real coast, and the Currowan fire's scar, whose size is `radius`.
 struct Fires {
     local: Local,
+    coast: Coast,
     seed: u64,
     radius: f64,
 }
 
 impl Fires {
     const CENTRE: (f64, f64) = (-1500.0, 800.0);
+    /// Towards the sun, 10 a.m. in December: high in the east-north-east.
+    const SUN: (f64, f64, f64) = (0.554, 0.148, 0.819);
 
     fn new(tile: &Tile, radius: f64) -> Result<Fires, DemoError> {
+        let local = Local::new(tile, 150.41, -35.38)?;
         Ok(Fires {
-            local: Local::new(tile, 150.41, -35.38)?,
+            coast: local.coast(tile, FIRES_AOI)?,
+            local,
             seed: seed_of("s2-fires"),
             radius,
         })
     }
 
-    /// How burned the place is (0 to 1): inside a lobed outline scaled by
-    /// the date's radius, with unburned islands, so each date's scar holds
-    /// the one before.
-    fn severity(&self, dx: f64, dy: f64) -> f32 {
-        let (u, v) = (dx - Self::CENTRE.0, dy - Self::CENTRE.1);
+    /// How much of the place burned (0 to 1): inside a lobed outline whose
+    /// edge is warped into fractal tongues, scaled by the date's radius,
+    /// around unburned islands, so each date's scar holds the one before.
+    fn burned(&self, dx: f64, dy: f64) -> f32 {
+        let (wx, wy) = warp(self.seed ^ 0xB1, dx, dy, 1600.0, 650.0);
+        let (u, v) = (wx - Self::CENTRE.0, wy - Self::CENTRE.1);
         let angle = v.atan2(u);
         let reach = self.radius
             * (1.0 + 0.22 * (3.0 * angle + 0.7).sin() + 0.12 * (5.0 * angle + 2.1).sin());
         let inside = (u * u + v * v).sqrt() / reach;
-        let island = fractal(self.seed ^ 0xB0, dx, dy, 500.0, 2) > 0.55;
+        let island = fractal(self.seed ^ 0xB0, dx, dy, 500.0, 3) > 0.5;
         if island {
             0.0
         } else {
-            soft(inside, 40.0 / reach)
+            soft(inside, 15.0 / reach)
+        }
+    }
+
+    /// How badly the burned ground burned, from 0 (scorched crowns, some
+    /// leaves left) to 1 (crown fire, ash), in patches.
+    fn severity(&self, dx: f64, dy: f64) -> f32 {
+        (0.75 + 0.8 * fractal(self.seed ^ 0x5E, dx, dy, 900.0, 4)).clamp(0.0, 1.0) as f32
+    }
+
+    /// Height (m) of the rolling, dissected hills.
+    fn terrain(&self, dx: f64, dy: f64) -> f64 {
+        let (wx, wy) = warp(self.seed ^ 0x7D, dx, dy, 2000.0, 400.0);
+        120.0 * fractal(self.seed ^ 0x7E, wx, wy, 3000.0, 4)
+            + 25.0 * ridged(self.seed ^ 0x7F, wx, wy, 900.0, 2)
+    }
+
+    /// The Tasman Sea: deep blue, greener and murkier near the shore, a
+    /// line of surf on the beach.
+    fn sea(&self, dx: f64, dy: f64, offshore: f64) -> Spectrum {
+        let murk = turbidity(self.seed ^ 0x7A, dx, dy, offshore, 500.0) * 0.6;
+        let water = mix(&material::SEA, &material::TURBID, murk);
+        let surf = (1.0 - offshore / 25.0).clamp(0.0, 1.0) as f32 * 0.5;
+        mix(&water, &material::FOAM, surf)
+    }
+
+    /// The town: roofs among gardens, tree-lined streets (never as dark
+    /// in the SWIR as a burn scar: its NBR stays above 0.1).
+    fn town(&self, dx: f64, dy: f64) -> Spectrum {
+        let block = Parcels::new(self.seed ^ 0x70, 70.0, 15.0, 1.6).at(dx, dy);
+        if block.edge < 6.0 {
+            return mix(&material::URBAN, &material::ASPHALT, 0.5);
+        }
+        let roofs = 0.2 + 0.6 * block.vigour as f32;
+        mix(&material::GRASS, &material::URBAN, roofs)
+    }
+
+    /// Pasture parcels: grass of each field's vigour, a few ploughed,
+    /// trees along the hedges.
+    fn farmland(&self, dx: f64, dy: f64) -> Spectrum {
+        let field = Parcels::new(self.seed ^ 0xF1, 380.0, 30.0, 2.4).at(dx, dy);
+        let grass = brighten(&material::GRASS, 0.85 + 0.25 * field.vigour);
+        if field.edge < 5.0 {
+            return mix(&grass, &material::EUCALYPT, 0.6);
+        }
+        let ploughed = if field.kind < 0.15 { 0.3 } else { 0.0 };
+        mix(&grass, &material::SOIL, ploughed)
+    }
+
+    /// Eucalypt forest: crowns, stands of differing vigour.
+    fn forest(&self, dx: f64, dy: f64) -> Spectrum {
+        let stands = fractal(self.seed, dx, dy, 700.0, 3);
+        let crowns = texture::value(self.seed ^ 0xC2, dx, dy, 25.0);
+        brighten(&material::EUCALYPT, 1.0 + 0.14 * stands + 0.08 * crowns)
+    }
+
+    fn land(&self, dx: f64, dy: f64, inland: f64) -> (Spectrum, bool) {
+        let (wx, wy) = warp(self.seed ^ 0x71, dx, dy, 600.0, 250.0);
+        if ellipse(wx, wy, (1500.0, -2200.0), (700.0, 350.0), 30.0) < 1.0 {
+            let murk = 0.25 + 0.15 * fractal(self.seed ^ 0x1A, dx, dy, 300.0, 3) as f32;
+            return (mix(&material::SEA, &material::TURBID, murk), false);
+        }
+        if ellipse(wx, wy, (2800.0, -2700.0), (650.0, 450.0), 40.0) < 1.0 {
+            return (self.town(dx, dy), false);
+        }
+        let plain = 2200.0 + 900.0 * fractal(self.seed ^ 0xF2, dx, dy, 2500.0, 3);
+        if inland < plain {
+            (self.farmland(dx, dy), true)
+        } else {
+            (self.forest(dx, dy), true)
         }
     }
 }
@@ -526,83 +619,79 @@ impl Fires {
 impl Scene for Fires {
     fn sample(&self, x: f64, y: f64) -> Sample {
         let (dx, dy) = self.local.offset(x, y);
-        let coast = 2900.0 + 350.0 * (dy / 1300.0).sin() + 150.0 * (dy / 370.0 + 1.0).sin();
-        let texture = fractal(self.seed, dx, dy, 400.0, 3);
-        if dx > coast + 40.0 {
-            return Sample::plain(brighten(&material::SEA, 1.0 + 0.04 * texture));
+        let shore = natural_shore(&self.coast, self.seed, dx, dy, 160.0);
+        if shore < 0.0 {
+            return Sample::plain(self.sea(dx, dy, -shore));
         }
-        if dx > coast {
+        if shore < 30.0 {
             return Sample::plain(material::SAND);
         }
-        if ellipse(dx, dy, (1500.0, -2200.0), (700.0, 350.0), 30.0) < 1.0 {
-            return Sample::plain(brighten(&material::TURBID, 1.0 + 0.05 * texture));
-        }
-        let town = ellipse(dx, dy, (1800.0, 2300.0), (900.0, 700.0), 10.0);
-        if town < 1.0 {
-            let blocks = fractal(self.seed ^ 0x70, dx, dy, 90.0, 2);
-            return Sample::plain(mix(
-                &material::URBAN,
-                &material::GRASS,
-                (0.3 + 0.5 * blocks) as f32,
-            ));
-        }
-        let fields = fractal(self.seed ^ 0xF1, dx, dy, 900.0, 3);
-        let land = mix(
-            &material::FOREST,
-            &material::GRASS,
-            ((fields - 0.3) * 4.0) as f32,
+        let (land, flammable) = self.land(dx, dy, shore);
+        let shade = hillshade(gradient(|x, y| self.terrain(x, y), dx, dy), Self::SUN);
+        let burned = if flammable { self.burned(dx, dy) } else { 0.0 };
+        let ash = mix(
+            &material::SCORCHED,
+            &material::BURNED,
+            self.severity(dx, dy),
         );
-        let land = brighten(&land, 1.0 + 0.12 * texture);
-        let severity = self.severity(dx, dy);
         Sample {
-            reflectance: mix(
-                &land,
-                &brighten(&material::BURNED, 1.0 + 0.08 * texture),
-                severity,
-            ),
-            tag: severity,
+            reflectance: brighten(&mix(&land, &ash, burned), shade),
+            tag: burned,
         }
     }
 }
 
-/// Mauritius' south-east coast at Pointe d'Esny: land, the lagoon inside
-/// the reef, the open ocean, the grounded MV Wakashio and its oil drifting
+/// Mauritius' south-east coast at Pointe d'Esny, on the real coast: sugar
+/// cane and Mahébourg ashore, the turquoise lagoon inside the reef, the
+/// open ocean, the grounded MV Wakashio on the reef and its oil drifting
 /// across the lagoon onto the shore.
 struct Oil {
     local: Local,
+    coast: Coast,
     ship: (f64, f64),
+    /// The reef's distance from the shore (m): the ship lies just outside it.
+    reef: f64,
+    town: (f64, f64),
     seed: u64,
 }
 
 impl Oil {
-    /// The coast's direction (degrees from east), through the area's centre.
+    /// The coast's general direction (degrees from east), for the stretch
+    /// of shore the oil reached.
     const COAST_ANGLE: f64 = 40.0;
-    /// Distance of the reef from the shore (m).
-    const REEF: f64 = 4050.0;
     /// Where the wind pushes the oil (degrees from east): across the lagoon.
     const DRIFT: f64 = 125.0;
+    /// Mahébourg, lon/lat.
+    const TOWN: (f64, f64) = (57.703, -20.407);
 
     fn new(tile: &Tile) -> Result<Oil, DemoError> {
         let local = Local::new(tile, 57.735, -20.4075)?;
         let ship = local.of(tile, WAKASHIO.0, WAKASHIO.1)?;
+        let coast = local.coast(tile, OIL_AOI)?;
+        let reef = -coast.distance(ship.0, ship.1) - 120.0;
         Ok(Oil {
+            town: local.of(tile, Self::TOWN.0, Self::TOWN.1)?,
             local,
+            coast,
             ship,
+            reef,
             seed: seed_of("s2-oil"),
         })
     }
 
-    /// Distance from the coast line (positive towards the ocean) and along it.
-    fn coast_frame(dx: f64, dy: f64) -> (f64, f64) {
+    /// Distance along the coast's general direction.
+    fn along_coast(dx: f64, dy: f64) -> f64 {
         let (s, c) = Self::COAST_ANGLE.to_radians().sin_cos();
-        (dx * s - dy * c, dx * c + dy * s)
+        dx * c + dy * s
     }
 
-    /// How much of the place oil covers: a streaky plume widening downwind
-    /// of the ship, and oil stranded along the shore where it lands.
-    fn oil(&self, dx: f64, dy: f64, offshore: f64, along: f64, shore: f64) -> f32 {
+    /// How much of the place oil covers: a streaky plume with ragged edges
+    /// widening downwind of the ship, and oil stranded along the shore
+    /// where it lands.
+    fn oil(&self, dx: f64, dy: f64, offshore: f64) -> f32 {
         let (s, c) = Self::DRIFT.to_radians().sin_cos();
-        let (u, v) = (dx - self.ship.0, dy - self.ship.1);
+        let (wx, wy) = warp(self.seed ^ 0x01, dx, dy, 700.0, 140.0);
+        let (u, v) = (wx - self.ship.0, wy - self.ship.1);
         let (downwind, across) = (u * c + v * s, -u * s + v * c);
         let mut density = 0.0;
         if (-150.0..4500.0).contains(&downwind) {
@@ -611,52 +700,50 @@ impl Oil {
             let streaks = fractal(self.seed ^ 0x0E, downwind / 5.0, across, 120.0, 3);
             density = (-(across / width).powi(2)).exp() * fade * (0.8 + 0.7 * streaks);
         }
-        let (_, ship_along) = Self::coast_frame(self.ship.0, self.ship.1);
-        let stranded = offshore - shore < 420.0 && (along - ship_along + 2600.0).abs() < 1700.0;
-        if stranded {
+        let ship_along = Self::along_coast(self.ship.0, self.ship.1);
+        let landed = (Self::along_coast(dx, dy) - ship_along + 2600.0).abs() < 1700.0;
+        if landed && offshore < 420.0 {
             let patches = fractal(self.seed ^ 0x5E, dx, dy, 200.0, 2);
             density = f64::max(density, 0.7 + 0.6 * patches);
         }
         ((density - 0.5) / 0.08 + 0.5).clamp(0.0, 1.0) as f32
     }
-}
 
-impl Scene for Oil {
-    fn sample(&self, x: f64, y: f64) -> Sample {
-        let (dx, dy) = self.local.offset(x, y);
-        let (offshore, along) = Self::coast_frame(dx, dy);
+    /// Ashore: sugar cane fields (some harvested), Mahébourg's streets,
+    /// forest on the hills inland.
+    fn land(&self, dx: f64, dy: f64, inland: f64) -> Spectrum {
+        let (wx, wy) = warp(self.seed ^ 0x71, dx, dy, 500.0, 200.0);
+        if ellipse(wx, wy, self.town, (900.0, 700.0), 40.0) < 1.0 {
+            let block = Parcels::new(self.seed ^ 0x70, 60.0, 40.0, 1.5).at(dx, dy);
+            if block.edge < 5.0 {
+                return material::ASPHALT;
+            }
+            return mix(&material::ROOF, &material::GRASS, 0.5 * block.vigour as f32);
+        }
+        let hills = 2500.0 + 800.0 * fractal(self.seed ^ 0x41, dx, dy, 2000.0, 3);
         let texture = fractal(self.seed, dx, dy, 350.0, 3);
-        let shore = 150.0 * (along / 900.0).sin() + 90.0 * (along / 260.0).sin();
-        if offshore < shore {
-            let fields = fractal(self.seed ^ 0xF1, dx, dy, 600.0, 3);
-            let town = ellipse(dx, dy, (-2600.0, 1300.0), (1100.0, 800.0), 40.0) < 1.0;
-            let land = if town {
-                mix(
-                    &material::URBAN,
-                    &material::GRASS,
-                    0.4 + 0.3 * fields as f32,
-                )
-            } else {
-                mix(&material::FOREST, &material::GRASS, (0.5 + fields) as f32)
-            };
-            return Sample::plain(brighten(&land, 1.0 + 0.1 * texture));
+        if inland > hills {
+            return brighten(&material::FOREST, 1.0 + 0.12 * texture);
         }
-        if offshore < shore + 30.0 {
-            return Sample::plain(material::SAND);
+        let field = Parcels::new(self.seed ^ 0xF1, 330.0, 40.0, 2.4).at(dx, dy);
+        let cane = brighten(&material::CANE, 0.85 + 0.25 * field.vigour);
+        if field.edge < 4.0 {
+            return mix(&cane, &material::SOIL, 0.5);
         }
-        if ellipse(dx, dy, self.ship, (150.0, 25.0), 60.0) < 1.0 {
-            return Sample::plain(material::HULL);
-        }
-        if ellipse(dx, dy, (-185.0, -2113.0), (400.0, 250.0), 40.0) < 1.0 {
-            return Sample::plain(brighten(&material::FOREST, 1.0 + 0.1 * texture));
-        }
-        let reef = Self::REEF + 60.0 * (along / 700.0).sin();
+        let harvested = if field.kind < 0.15 { 0.5 } else { 0.0 };
+        mix(&cane, &material::SOIL, harvested + 0.1 * field.soil as f32)
+    }
+
+    /// The sea: turquoise over the lagoon's sand, darker over coral heads,
+    /// surf on the reef, deep blue beyond.
+    fn water(&self, dx: f64, dy: f64, offshore: f64) -> Spectrum {
+        let texture = fractal(self.seed, dx, dy, 350.0, 3);
+        let reef = self.reef + 250.0 * fractal(self.seed ^ 0x4E, dx, dy, 1500.0, 5);
         let water = if offshore < reef {
-            mix(
-                &material::LAGOON,
-                &material::SEA,
-                ((offshore - shore) / reef) as f32 * 0.4,
-            )
+            let depth = (offshore / reef) as f32 * 0.6;
+            let coral = (fractal(self.seed ^ 0xC0, dx, dy, 150.0, 3) - 0.1).clamp(0.0, 0.5);
+            let lagoon = mix(&material::SHALLOW, &material::LAGOON, depth);
+            mix(&lagoon, &material::SEA, coral as f32)
         } else if offshore < reef + 150.0 {
             mix(
                 &material::LAGOON,
@@ -666,19 +753,44 @@ impl Scene for Oil {
         } else {
             material::SEA
         };
-        let water = brighten(&water, 1.0 + 0.03 * texture);
-        let oil = self.oil(dx, dy, offshore, along, shore);
+        brighten(&water, 1.0 + 0.03 * texture)
+    }
+}
+
+impl Scene for Oil {
+    fn sample(&self, x: f64, y: f64) -> Sample {
+        let (dx, dy) = self.local.offset(x, y);
+        let shore = natural_shore(&self.coast, self.seed, dx, dy, 90.0);
+        if shore > 25.0 {
+            return Sample::plain(self.land(dx, dy, shore));
+        }
+        if shore > 0.0 {
+            return Sample::plain(material::SAND);
+        }
+        if ellipse(dx, dy, self.ship, (150.0, 25.0), 60.0) < 1.0 {
+            return Sample::plain(material::HULL);
+        }
+        let islet = ellipse(dx, dy, (-185.0, -2113.0), (400.0, 250.0), 40.0)
+            + 0.15 * fractal(self.seed ^ 0x15, dx, dy, 300.0, 3);
+        if islet < 1.0 {
+            let texture = fractal(self.seed, dx, dy, 350.0, 3);
+            return Sample::plain(brighten(&material::FOREST, 1.0 + 0.1 * texture));
+        }
+        let offshore = -shore;
+        let oil = self.oil(dx, dy, offshore);
         Sample {
-            reflectance: mix(&water, &material::OIL, oil),
+            reflectance: mix(&self.water(dx, dy, offshore), &material::OIL, oil),
             tag: oil,
         }
     }
 }
 
-/// The Lebanese coast north of Beirut: a river whose turbid plume carries
-/// windrows of floating debris out to sea.
+/// Ras Beirut on the real Lebanese coast: the city's dense blocks and
+/// streets down to a rocky shore, turbid swirls along it, and windrows of
+/// floating debris out at sea.
 struct Plastic {
     local: Local,
+    coast: Coast,
     seed: u64,
 }
 
@@ -694,39 +806,53 @@ impl Plastic {
     ];
 
     fn new(tile: &Tile) -> Result<Plastic, DemoError> {
+        let local = Local::new(tile, 35.46, 33.89)?;
         Ok(Plastic {
-            local: Local::new(tile, 35.46, 33.89)?,
+            coast: local.coast(tile, PLASTIC_AOI)?,
+            local,
             seed: seed_of("s2-plastic"),
         })
     }
 
+    /// How much of the place debris covers: windrows bent into filaments
+    /// by the currents (the warp moves them by tens of metres, not their
+    /// centres).
     fn debris(&self, dx: f64, dy: f64) -> f32 {
+        let (wx, wy) = warp(self.seed ^ 0xDE, dx, dy, 300.0, 30.0);
         Self::PATCHES
             .iter()
-            .map(|&(centre, axes, angle)| soft(ellipse(dx, dy, centre, axes, angle), 0.2))
+            .map(|&(centre, axes, angle)| soft(ellipse(wx, wy, centre, axes, angle), 0.2))
             .fold(0.0, f32::max)
+    }
+
+    /// The city: blocks of roofs on a street grid, a few parks inland
+    /// (vegetation on the shore would raise the FDI of mixed pixels).
+    fn city(&self, dx: f64, dy: f64, inland: f64) -> Spectrum {
+        let block = Parcels::new(self.seed ^ 0x70, 80.0, -25.0, 1.4).at(dx, dy);
+        if block.edge < 6.0 {
+            return material::ASPHALT;
+        }
+        if block.kind > 0.92 && inland > 150.0 {
+            return brighten(&material::GRASS, 0.8 + 0.3 * block.vigour);
+        }
+        let roofs = mix(&material::ROOF, &material::URBAN, block.soil as f32);
+        brighten(&roofs, 0.8 + 0.4 * block.vigour)
     }
 }
 
 impl Scene for Plastic {
     fn sample(&self, x: f64, y: f64) -> Sample {
         let (dx, dy) = self.local.offset(x, y);
-        let texture = fractal(self.seed, dx, dy, 300.0, 3);
-        let coast = 2200.0 + 250.0 * (dy / 800.0).sin() + 120.0 * (dy / 230.0 + 1.0).sin();
-        let river = (dy + 800.0).abs() < 30.0 && dx > coast;
-        if dx > coast && !river {
-            if dx < coast + 30.0 {
-                return Sample::plain(material::SAND);
+        let shore = natural_shore(&self.coast, self.seed, dx, dy, 100.0);
+        if shore > 0.0 {
+            if shore < 40.0 {
+                return Sample::plain(material::ROCK);
             }
-            let parks = fractal(self.seed ^ 0x9A, dx, dy, 250.0, 2);
-            let land = mix(&material::URBAN, &material::GRASS, (parks - 0.2) as f32);
-            return Sample::plain(brighten(&land, 1.0 + 0.1 * texture));
+            return Sample::plain(self.city(dx, dy, shore));
         }
-        let plume = soft(
-            ellipse(dx, dy, (coast - 1200.0, -800.0), (1500.0, 600.0), -10.0),
-            0.5,
-        );
-        let water = mix(&material::SEA, &material::TURBID, plume * 0.8);
+        let texture = fractal(self.seed, dx, dy, 300.0, 3);
+        let murk = turbidity(self.seed ^ 0x7B, dx, dy, -shore, 500.0) * 0.8;
+        let water = mix(&material::SEA, &material::TURBID, murk);
         let water = brighten(&water, 1.0 + 0.03 * texture);
         let debris = self.debris(dx, dy);
         Sample {
@@ -737,7 +863,9 @@ impl Scene for Plastic {
 }
 
 /// The Sierra Nevada (Spain) around Veleta and Mulhacén in late July:
-/// forest below, grass and scree above, snow left on high north faces.
+/// forest below, grass and scree above, ridges and gullies carved in a
+/// fractal relief lit by the morning sun, and snow left in the high
+/// north-facing gullies.
 struct Snow {
     local: Local,
     peaks: Vec<((f64, f64), f64, f64)>,
@@ -746,6 +874,9 @@ struct Snow {
 }
 
 impl Snow {
+    /// Towards the sun, 22 July at 10:56 UTC: high in the east-south-east.
+    const SUN: (f64, f64, f64) = (0.433, -0.25, 0.866);
+
     fn new(tile: &Tile) -> Result<Snow, DemoError> {
         let local = Local::new(tile, -3.34, 37.06)?;
         let peak = |lon, lat, height, sigma| {
@@ -768,35 +899,28 @@ impl Snow {
         })
     }
 
-    /// Elevation (m): a ridge running east-north-east, the peaks, rough relief.
+    /// Elevation (m): the range's crest running east-north-east, the
+    /// peaks, and ridges and gullies of a warped ridged fractal.
     fn elevation(&self, dx: f64, dy: f64) -> f64 {
         let across = dy - 0.12 * dx + 300.0;
-        let mut z = 1700.0 + 1450.0 * (-(across / 2600.0).powi(2)).exp();
+        let mut z = 1650.0 + 1400.0 * (-(across / 2600.0).powi(2)).exp();
         for &((px, py), height, sigma) in &self.peaks {
             z += height * (-((dx - px).powi(2) + (dy - py).powi(2)) / (2.0 * sigma * sigma)).exp();
         }
-        z + 140.0 * fractal(self.seed, dx, dy, 1500.0, 4)
+        let (wx, wy) = warp(self.seed ^ 0xE1, dx, dy, 2500.0, 600.0);
+        z + 380.0 * (ridged(self.seed, wx, wy, 2400.0, 5) - 0.45)
     }
 
     /// How much snow is left: on high ground facing north, in patches.
-    fn snow(&self, dx: f64, dy: f64, z: f64) -> f32 {
-        let north_slope = self.elevation(dx, dy - 15.0) - self.elevation(dx, dy + 15.0);
+    fn snow(&self, dx: f64, dy: f64, z: f64, (_, north): (f64, f64)) -> f32 {
         let patches = fractal(self.seed ^ 0x5A, dx, dy, 300.0, 3);
-        let score = (z - 3250.0) / 120.0 + north_slope / 10.0 + patches * 1.5 - 0.5;
+        let score = (z - 3480.0) / 120.0 - north * 10.0 + patches * 1.5 - 0.5;
         (score * 2.0 + 0.5).clamp(0.0, 1.0) as f32
     }
-}
 
-impl Scene for Snow {
-    fn sample(&self, x: f64, y: f64) -> Sample {
-        let (dx, dy) = self.local.offset(x, y);
-        for &((lx, ly), radius) in &self.lakes {
-            if (dx - lx).hypot(dy - ly) < radius {
-                return Sample::plain(material::SEA);
-            }
-        }
-        let z = self.elevation(dx, dy);
-        let texture = fractal(self.seed ^ 0x11, dx, dy, 200.0, 3);
+    /// Forest low down, grass and then scree and rock higher up.
+    fn ground(&self, dx: f64, dy: f64, z: f64) -> Spectrum {
+        let z = z + 120.0 * fractal(self.seed ^ 0x12, dx, dy, 400.0, 3);
         let ground = if z < 2000.0 {
             mix(
                 &material::FOREST,
@@ -812,10 +936,25 @@ impl Scene for Snow {
         } else {
             material::ROCK
         };
-        let ground = brighten(&ground, 1.0 + 0.12 * texture);
-        let snow = self.snow(dx, dy, z);
+        let texture = fractal(self.seed ^ 0x11, dx, dy, 200.0, 3);
+        brighten(&ground, 1.0 + 0.12 * texture)
+    }
+}
+
+impl Scene for Snow {
+    fn sample(&self, x: f64, y: f64) -> Sample {
+        let (dx, dy) = self.local.offset(x, y);
+        for &((lx, ly), radius) in &self.lakes {
+            if (dx - lx).hypot(dy - ly) < radius {
+                return Sample::plain(material::SEA);
+            }
+        }
+        let z = self.elevation(dx, dy);
+        let slope = gradient(|x, y| self.elevation(x, y), dx, dy);
+        let snow = self.snow(dx, dy, z, slope);
+        let surface = mix(&self.ground(dx, dy, z), &material::SNOW, snow);
         Sample {
-            reflectance: mix(&ground, &material::SNOW, snow),
+            reflectance: brighten(&surface, hillshade(slope, Self::SUN)),
             tag: snow,
         }
     }
@@ -866,8 +1005,13 @@ impl Scene for Krakatoa {
                 surface = material::LAVA;
             }
             for &(centre, axes, angle) in &self.islands {
-                let edge = fractal(self.seed ^ 0x15, dx, dy, 500.0, 2) * 0.15;
-                if ellipse(dx, dy, centre, axes, angle) < 1.0 + edge {
+                // The warp is dear: only near the island.
+                if ellipse(dx, dy, centre, axes, angle) > 1.6 {
+                    continue;
+                }
+                let (wx, wy) = warp(self.seed ^ 0x15, dx, dy, 1500.0, 500.0);
+                let edge = fractal(self.seed ^ 0x16, dx, dy, 400.0, 4) * 0.12;
+                if ellipse(wx, wy, centre, axes, angle) < 1.0 + edge {
                     let canopy = fractal(self.seed ^ 0xC0, dx, dy, 300.0, 2);
                     surface = brighten(&material::FOREST, 1.0 + 0.1 * canopy);
                 }
@@ -882,8 +1026,8 @@ impl Scene for Krakatoa {
         }
         for &(cx, cy, radius) in &self.clouds {
             let inside = (dx - cx).hypot(dy - cy) / radius;
-            if inside < 1.5 {
-                let edge = fractal(self.seed ^ 0xC1, dx, dy, 400.0, 3) * 0.35;
+            if inside < 1.8 {
+                let edge = fractal(self.seed ^ 0xC1, dx, dy, 500.0, 5) * 0.6;
                 surface = mix(&surface, &material::CLOUD, soft(inside - edge, 0.3));
             }
         }
@@ -891,26 +1035,77 @@ impl Scene for Krakatoa {
     }
 }
 
-/// Lowland rainforest in Papua New Guinea crossed by a meandering river,
-/// under scattered cumulus (the DISCOVER notebook's L1C product).
+/// Lowland rainforest in Papua New Guinea: a dark, textured canopy over
+/// low hills, a meandering, sediment-laden river with sand bars and paler
+/// regrowth along it, a few garden clearings, and scattered cumulus with
+/// their shadows (the DISCOVER notebook's L1C product).
 struct Rainforest {
     local: Local,
+    river: River,
     seed: u64,
+}
+
+impl Rainforest {
+    /// Towards the sun, 10 November at 00:47 UTC (10:47 local): high in the east.
+    const SUN: (f64, f64, f64) = (0.45, 0.12, 0.88);
+    /// Where the cloud that shades a place is (m): towards the sun, at
+    /// about 1.5 km above the canopy.
+    const SHADOW: (f64, f64) = (700.0, 190.0);
+
+    fn new(tile: &Tile) -> Result<Rainforest, DemoError> {
+        let seed = seed_of("s2-discover");
+        Ok(Rainforest {
+            local: Local::new(tile, 144.2, -5.0)?,
+            river: River {
+                seed,
+                origin: (-300.0, 0.0),
+                angle_deg: 80.0,
+                wavelength: 2200.0,
+                amplitude: 550.0,
+                width: 70.0,
+            },
+            seed,
+        })
+    }
+
+    fn terrain(&self, dx: f64, dy: f64) -> f64 {
+        60.0 * fractal(self.seed ^ 0x7E, dx, dy, 1500.0, 4)
+    }
+
+    /// The canopy: crowns, stands and a little relief; paler regrowth and
+    /// gardens near the river and in a few clearings.
+    fn ground(&self, dx: f64, dy: f64, bank: f64) -> Spectrum {
+        let crowns = texture::value(self.seed ^ 0xC2, dx, dy, 18.0);
+        let stands = fractal(self.seed, dx, dy, 500.0, 3);
+        let canopy = brighten(&material::RAINFOREST, 1.0 + 0.18 * crowns + 0.12 * stands);
+        let plot = Parcels::new(self.seed ^ 0x6A, 110.0, 20.0, 1.3).at(dx, dy);
+        let settled = fractal(self.seed ^ 0x5E, dx, dy, 2500.0, 2) > 0.3 || bank < 500.0;
+        if settled && plot.kind > 0.93 && plot.edge > 8.0 {
+            let garden = mix(&material::GRASS, &material::SOIL, 0.6 * plot.soil as f32);
+            return brighten(&garden, 0.85 + 0.3 * plot.vigour);
+        }
+        let regrowth = (1.0 - bank / 250.0).clamp(0.0, 1.0) as f32 * 0.6;
+        mix(&canopy, &material::GRASS, regrowth)
+    }
 }
 
 impl Scene for Rainforest {
     fn sample(&self, x: f64, y: f64) -> Sample {
         let (dx, dy) = self.local.offset(x, y);
-        let canopy = fractal(self.seed, dx, dy, 250.0, 3);
-        let meander = 600.0 * (dy / 900.0).sin() + 250.0 * (dy / 310.0).sin();
-        let mut surface = if (dx - meander).abs() < 45.0 {
-            material::TURBID
+        let bank = self.river.bank_distance(dx, dy);
+        let mut surface = if bank < 0.0 {
+            material::SEDIMENT
+        } else if bank < 20.0 && fractal(self.seed ^ 0xBA, dx, dy, 250.0, 2) > 0.2 {
+            material::SAND
         } else {
-            brighten(&material::FOREST, 1.0 + 0.1 * canopy)
+            let shade = hillshade(gradient(|x, y| self.terrain(x, y), dx, dy), Self::SUN);
+            brighten(&self.ground(dx, dy, bank), shade)
         };
-        let clouds = fractal(self.seed ^ 0xC1, dx, dy, 1800.0, 4);
-        surface = mix(&surface, &material::CLOUD, ((clouds - 0.1) * 3.0) as f32);
-        Sample::plain(surface)
+        let (sx, sy) = Self::SHADOW;
+        let shadow = cloud(self.seed ^ 0xC1, dx + sx, dy + sy, 900.0, 0.36, 0.1);
+        surface = brighten(&surface, 1.0 - 0.55 * shadow as f64);
+        let cover = cloud(self.seed ^ 0xC1, dx, dy, 900.0, 0.36, 0.1);
+        Sample::plain(mix(&surface, &material::CLOUD, cover))
     }
 }
 
@@ -2069,10 +2264,7 @@ pub fn discover(builder: &mut ArchiveBuilder) -> Result<(), DemoError> {
     msi.online = false;
     msi.keep_20m = false;
     msi.keep_10m_tag = false;
-    let scene = TopOfAtmosphere(Rainforest {
-        local: Local::new(&tile, 144.2, -5.0)?,
-        seed: seed_of("s2-discover"),
-    });
+    let scene = TopOfAtmosphere(Rainforest::new(&tile)?);
     write_msi(builder, &msi, &scene)?;
     Ok(())
 }

@@ -337,62 +337,15 @@ fn coast_segments(south: f64, north: f64, flips: &[&[(f64, f64)]]) -> Vec<[f64; 
         .collect()
 }
 
-/// Each cell's distance (km) to the nearest cell of the other kind: a
-/// two-pass chamfer transform from both sides of the coast.
+/// Each cell's distance (km) to the nearest cell of the other kind (see
+/// `landscape::distance_to_other_kind`), at most 10,000 km.
 fn coast_distance(land: &[bool], width: usize, height: usize, step: f64, lat: f64) -> Vec<f32> {
     let dy = (step * KM_PER_DEGREE) as f32;
     let dx = (step * KM_PER_DEGREE * lat.to_radians().cos()) as f32;
-    let diagonal = (dx * dx + dy * dy).sqrt();
-    let mut distance: Vec<f32> = (0..land.len())
-        .map(|i| {
-            let (row, col) = (i / width, i % width);
-            let differs = |r: usize, c: usize| land[r * width + c] != land[i];
-            let edge = (col > 0 && differs(row, col - 1))
-                || (col + 1 < width && differs(row, col + 1))
-                || (row > 0 && differs(row - 1, col))
-                || (row + 1 < height && differs(row + 1, col));
-            if edge {
-                dx.min(dy) / 2.0
-            } else {
-                f32::INFINITY
-            }
-        })
-        .collect();
-    let forward = [
-        (-1isize, -1isize, diagonal),
-        (-1, 0, dy),
-        (-1, 1, diagonal),
-        (0, -1, dx),
-    ];
-    let backward = [
-        (1isize, 1isize, diagonal),
-        (1, 0, dy),
-        (1, -1, diagonal),
-        (0, 1, dx),
-    ];
-    let mut relax = |row: usize, col: usize, steps: &[(isize, isize, f32)]| {
-        let here = row * width + col;
-        for &(dr, dc, cost) in steps {
-            let (r, c) = (row as isize + dr, col as isize + dc);
-            if r >= 0 && c >= 0 && (r as usize) < height && (c as usize) < width {
-                let there = r as usize * width + c as usize;
-                if land[there] == land[here] {
-                    distance[here] = distance[here].min(distance[there] + cost);
-                }
-            }
-        }
-    };
-    for row in 0..height {
-        for col in 0..width {
-            relax(row, col, &forward);
-        }
-    }
-    for row in (0..height).rev() {
-        for col in (0..width).rev() {
-            relax(row, col, &backward);
-        }
-    }
-    distance.iter().map(|d| d.min(1.0e4)).collect()
+    crate::landscape::distance_to_other_kind(land, width, height, (dx, dy))
+        .iter()
+        .map(|d| d.min(1.0e4))
+        .collect()
 }
 
 /// A closed ring approximating an ellipse (lakes, ponds), `count` points.
