@@ -343,7 +343,10 @@ impl DataAccess {
             config.token_url = Some(server.token_url());
             config.net = Some(Arc::clone(&self.net));
             let demo = server.demo_credentials();
-            Arc::new(Client::new(config, Some(Credentials::new(demo.username, demo.password))))
+            Arc::new(Client::new(
+                config,
+                Some(Credentials::new(demo.username, demo.password)),
+            ))
         });
         Some(Arc::clone(client))
     }

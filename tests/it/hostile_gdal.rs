@@ -256,7 +256,6 @@ fn strings_that_are_datasets_never_reach_gdal() {
         inline,
         format!("/vsicurl/{}", server.url("/x.tif")),
         format!("/vsicurl_streaming/{}", server.url("/x.tif")),
-        server.url("/x.tif"),
         format!("NETCDF:\"{}\":v", server.url("/x.nc")),
         format!("NETCDF:{}:v", server.url("/x.nc")),
         format!("HDF5:\"{}\"://v", canary.path().display()),
@@ -280,6 +279,14 @@ fn strings_that_are_datasets_never_reach_gdal() {
         );
         assert!(!outcome.stdout.contains("cleope-memory-secret"));
     }
+    // A URL is read by cleope's own client (GDAL's /vsicleope/), inside
+    // the grant: outside it, refused before any request.
+    refused(
+        no_adjustment,
+        |_| {},
+        format!("open_raster({});", quoted(&server.url("/x.tif"))),
+        "NetworkNotAllowed",
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.hits(), 0, "GDAL reached the canary server");
     assert_eq!(canary.touches(), 0, "GDAL opened the canary");
