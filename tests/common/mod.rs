@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests (tests/it/).
 
 pub mod canary;
+pub mod downloads;
 pub mod fake_server;
 pub mod tutorial;
 pub mod venv;

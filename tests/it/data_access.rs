@@ -4,6 +4,7 @@
 //! the CDSE redirect), the Rhai API through a session, and the three
 //! data-access tutorials run as a student would.
 
+use crate::common::downloads::Local;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,11 +12,11 @@ use chrono::{Duration as Days, NaiveDate};
 use cleope::catalogue::{Account, Fault, Server, ServerConfig};
 use cleope::demo::{ArchiveBuilder, ArchiveIndex, DemoOptions, Packing, ProductSpec};
 use cleope::eo::archive::checksums;
-use cleope::eo::download::{DownloadError, Limits, NoProgress, RetryPolicy};
+use cleope::eo::download::{DownloadError, NoProgress, RetryPolicy};
 use cleope::eo::ens::{Ens, Layout, Mount, Placement};
 use cleope::eo::odata::client::{Client, ClientConfig, ClientError, Credentials};
 use cleope::eo::odata::{Dialect, Query};
-use cleope::sandbox::{Cancel, DiskBudget, Workspace};
+use cleope::sandbox::Cancel;
 use serde_json::Map;
 
 const USER: &str = "ada";
@@ -188,63 +189,6 @@ impl Setup {
     }
 }
 
-/// A workspace, its disk budget and a cancel flag for downloads.
-struct Local {
-    _dir: tempfile::TempDir,
-    ws: Workspace,
-    disk: DiskBudget,
-    cancel: Cancel,
-}
-
-impl Local {
-    fn new(quota: u64) -> Local {
-        let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(dir.path()).unwrap();
-        let disk = DiskBudget::measure(ws.root(), quota);
-        Local {
-            _dir: dir,
-            ws,
-            disk,
-            cancel: Cancel::default(),
-        }
-    }
-
-    fn folder(&self) -> PathBuf {
-        self.ws.root().join("local_files")
-    }
-
-    fn limits(&self) -> Limits<'_> {
-        Limits {
-            disk: &self.disk,
-            cancel: &self.cancel,
-        }
-    }
-
-    fn fetch(&self, client: &Client, name: &str) -> Result<PathBuf, DownloadError> {
-        let product = client
-            .product(name, &self.cancel)
-            .map_err(DownloadError::from)?;
-        client
-            .fetch_product(
-                &product,
-                &self.folder(),
-                &self.ws,
-                &self.limits(),
-                &NoProgress,
-            )
-            .map(|fetched| fetched.path)
-    }
-
-    fn local_entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.folder())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
 const BOTH: [Dialect; 2] = [Dialect::Onda, Dialect::Cdse];
 
 fn series_query(first: usize, count: usize) -> Query {
@@ -383,7 +327,7 @@ fn a_download_cut_mid_stream_resumes_with_a_range_in_both_dialects() {
             "local_files/S2A_MSIL2A_20200811T062501_N0214_R077_T40KEC_20200811T083349.SAFE"
         );
         assert_eq!(
-            local.local_entries(),
+            local.entries(),
             [
                 "S2A_MSIL2A_20200811T062501_N0214_R077_T40KEC_20200811T083349.SAFE",
                 "list_local.txt"
@@ -414,11 +358,7 @@ fn a_damaged_download_is_removed_with_a_clear_error_in_both_dialects() {
             "{message}"
         );
         assert!(message.ends_with("the file was removed"), "{message}");
-        assert!(
-            local.local_entries().is_empty(),
-            "{:?}",
-            local.local_entries()
-        );
+        assert!(local.entries().is_empty(), "{:?}", local.entries());
         assert_eq!(local.disk.used(), 0);
     }
 }
@@ -441,7 +381,7 @@ fn a_download_past_the_disk_quota_is_refused_before_writing() {
                 .starts_with("DiskQuotaExceeded: downloading"),
             "{error}"
         );
-        assert!(local.local_entries().is_empty());
+        assert!(local.entries().is_empty());
         let downloads = setup
             .requests()
             .iter()
@@ -468,11 +408,7 @@ fn an_archive_with_entries_climbing_out_is_refused() {
             message.contains("\"../../escaped.txt\" climbs out with '..'"),
             "{message}"
         );
-        assert!(
-            local.local_entries().is_empty(),
-            "{:?}",
-            local.local_entries()
-        );
+        assert!(local.entries().is_empty(), "{:?}", local.entries());
         assert!(!local.ws.root().join("escaped.txt").exists());
         assert!(
             !local
@@ -561,7 +497,7 @@ fn a_wrong_password_is_reported_without_echoing_it() {
             "{dialect:?}: the password leaked: {shown}"
         );
         assert!(!format!("{client:?}").contains(WRONG));
-        assert!(local.local_entries().is_empty());
+        assert!(local.entries().is_empty());
     }
 }
 

@@ -6,16 +6,17 @@
 //! served as data, the cap on downloads at once (the server's own count),
 //! and CDSE's error bodies turned into named errors.
 
+use crate::common::downloads::Local;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cleope::catalogue::{Account, Server, ServerConfig};
 use cleope::demo::{ArchiveBuilder, ArchiveIndex, DemoOptions, Packing, ProductSpec};
-use cleope::eo::download::{Cause, DownloadError, Limits, NoProgress, RetryPolicy};
+use cleope::eo::download::{Cause, DownloadError, NoProgress, RetryPolicy};
 use cleope::eo::odata::Dialect;
 use cleope::eo::odata::client::{Client, ClientConfig, ClientError, Credentials};
-use cleope::sandbox::{Cancel, DiskBudget, Stop, Workspace};
+use cleope::sandbox::{Cancel, Stop};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -230,92 +231,26 @@ impl Setup {
     }
 }
 
-/// A workspace, its disk budget and a cancel flag for downloads.
-struct Local {
-    _dir: tempfile::TempDir,
-    ws: Workspace,
-    disk: DiskBudget,
-    cancel: Cancel,
-}
-
-impl Local {
-    fn new() -> Local {
-        let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(dir.path()).unwrap();
-        let disk = DiskBudget::measure(ws.root(), 100 << 20);
-        Local {
-            _dir: dir,
-            ws,
-            disk,
-            cancel: Cancel::default(),
-        }
-    }
-
-    fn folder(&self) -> PathBuf {
-        self.ws.root().join("local_files")
-    }
-
-    fn limits(&self) -> Limits<'_> {
-        Limits {
-            disk: &self.disk,
-            cancel: &self.cancel,
-        }
-    }
-
-    fn files(
-        &self,
-        client: &Client,
-        day: usize,
-        patterns: &[&str],
-    ) -> Result<Vec<PathBuf>, DownloadError> {
-        let product = client
-            .product(&s2_stem(day), &self.cancel)
-            .map_err(DownloadError::from)?;
-        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-        client.fetch_files(
-            &product,
-            &patterns,
-            &self.folder(),
-            &self.ws,
-            &self.limits(),
-            &NoProgress,
-        )
-    }
-
-    fn whole(&self, client: &Client, name: &str) -> Result<PathBuf, DownloadError> {
-        let product = client
-            .product(name, &self.cancel)
-            .map_err(DownloadError::from)?;
-        client
-            .fetch_product(
-                &product,
-                &self.folder(),
-                &self.ws,
-                &self.limits(),
-                &NoProgress,
-            )
-            .map(|fetched| fetched.path)
-    }
-
-    /// Every file under local_files/, relative to it (list_local.txt left out).
-    fn written(&self) -> Vec<String> {
-        let folder = self.folder();
-        let mut found: Vec<String> = walkdir::WalkDir::new(&folder)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                e.path()
-                    .strip_prefix(&folder)
-                    .unwrap()
-                    .display()
-                    .to_string()
-            })
-            .filter(|p| p != "list_local.txt")
-            .collect();
-        found.sort();
-        found
-    }
+/// Downloads the files of day `day`'s product matching `patterns`, as
+/// `odata_download(p, #{ files: patterns })` does.
+fn files(
+    local: &Local,
+    client: &Client,
+    day: usize,
+    patterns: &[&str],
+) -> Result<Vec<PathBuf>, DownloadError> {
+    let product = client
+        .product(&s2_stem(day), &local.cancel)
+        .map_err(DownloadError::from)?;
+    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+    client.fetch_files(
+        &product,
+        &patterns,
+        &local.folder(),
+        &local.ws,
+        &local.limits(),
+        &NoProgress,
+    )
 }
 
 fn names(listing: &Value) -> Vec<String> {
@@ -479,13 +414,11 @@ fn partial_a_product_kept_only_as_a_zip_is_served_from_inside_the_zip() {
 #[test]
 fn partial_downloads_fetch_only_matching_files_keeping_their_paths() {
     let s = Setup::new(|_| {});
-    let local = Local::new();
+    let local = Local::new(100 << 20);
     let client = s.client(2);
     let listed = client.nodes(&s.record(1).id, &local.cancel).unwrap();
     assert_eq!(listed.len(), 4, "{listed:?}");
-    let paths = local
-        .files(&client, 1, &["*B04_10m.jp2", "MTD_*.xml"])
-        .unwrap();
+    let paths = files(&local, &client, 1, &["*B04_10m.jp2", "MTD_*.xml"]).unwrap();
     let safe = format!("{}.SAFE", s2_stem(1));
     let b04 = format!("{safe}/GRANULE/L2A_T40KEC/IMG_DATA/R10m/T40KEC_B04_10m.jp2");
     let mtd = format!("{safe}/MTD_MSIL2A.xml");
@@ -499,7 +432,7 @@ fn partial_downloads_fetch_only_matching_files_keeping_their_paths() {
     assert!(list.contains(&format!("local_files/{b04}")), "{list}");
     // A second call finds them there: no more downloads.
     let before = s.requests().len();
-    local.files(&client, 1, &["*B04_10m.jp2"]).unwrap();
+    files(&local, &client, 1, &["*B04_10m.jp2"]).unwrap();
     let again: Vec<Value> = s.requests()[before..].to_vec();
     assert!(
         again
@@ -508,7 +441,7 @@ fn partial_downloads_fetch_only_matching_files_keeping_their_paths() {
         "{again:?}"
     );
     // A pattern that matches nothing names files that exist, and writes nothing.
-    let error = local.files(&client, 1, &["*B12_20m.jp2"]).unwrap_err();
+    let error = files(&local, &client, 1, &["*B12_20m.jp2"]).unwrap_err();
     let text = error.to_string();
     assert!(
         matches!(
@@ -530,10 +463,10 @@ fn partial_downloads_fetch_only_matching_files_keeping_their_paths() {
 #[test]
 fn partial_a_cut_file_resumes_with_a_range_and_no_partial_file_is_left_under_its_name() {
     let s = Setup::new(|_| {});
-    let local = Local::new();
+    let local = Local::new(100 << 20);
     let client = s.client(2);
     s.admin(json!({"kind": "cut", "after": 60_000, "product": s.record(3).id, "count": 1}));
-    local.files(&client, 3, &["*B02_10m.jp2"]).unwrap();
+    files(&local, &client, 3, &["*B02_10m.jp2"]).unwrap();
     let path = format!(
         "{}.SAFE/GRANULE/L2A_T40KEC/IMG_DATA/R10m/T40KEC_B02_10m.jp2",
         s2_stem(3)
@@ -555,7 +488,7 @@ fn partial_a_cut_file_resumes_with_a_range_and_no_partial_file_is_left_under_its
 #[test]
 fn partial_retry_after_is_waited_and_a_wait_past_the_time_limit_fails_at_once() {
     let s = Setup::new(|_| {});
-    let local = Local::new();
+    let local = Local::new(100 << 20);
     let client = s.client(2);
     let product = client.product(&s2_stem(4), &local.cancel).unwrap();
     // 503 with Retry-After: 1 on the download listener: waited, then done.
@@ -580,7 +513,7 @@ fn partial_retry_after_is_waited_and_a_wait_past_the_time_limit_fails_at_once() 
     s.admin(json!({"kind": "status", "path": "/download/", "status": 429, "retry_after": 30}));
     local.cancel.start_run(Duration::from_secs(10));
     let started = Instant::now();
-    let error = local.whole(&client, &s2_stem(4)).unwrap_err();
+    let error = local.fetch(&client, &s2_stem(4)).unwrap_err();
     let elapsed = started.elapsed();
     eprintln!("Retry-After: 30 in a 10 s run: {error} after {elapsed:?}");
     assert!(
@@ -595,14 +528,14 @@ fn partial_retry_after_is_waited_and_a_wait_past_the_time_limit_fails_at_once() 
 #[test]
 fn partial_an_error_page_served_as_data_is_refused_and_leaves_no_file() {
     let s = Setup::new(|_| {});
-    let local = Local::new();
+    let local = Local::new(100 << 20);
     let client = s.client(2);
     for (format, quoted) in [
         ("html", "503 Service Temporarily Unavailable"),
         ("json", "DAT-ZIP-100: Max session number exceeded"),
     ] {
         s.admin(json!({"kind": "error_page", "format": format}));
-        let error = local.whole(&client, &s2_stem(5)).unwrap_err();
+        let error = local.fetch(&client, &s2_stem(5)).unwrap_err();
         assert!(
             matches!(
                 &error,
@@ -620,7 +553,7 @@ fn partial_an_error_page_served_as_data_is_refused_and_leaves_no_file() {
             "{format}: nothing written"
         );
         s.admin(json!({"kind": "error_page", "format": format}));
-        let error = local.files(&client, 5, &["*B03_10m.jp2"]).unwrap_err();
+        let error = files(&local, &client, 5, &["*B03_10m.jp2"]).unwrap_err();
         assert!(error.to_string().contains(quoted), "{error}");
         assert_eq!(
             local.written(),
@@ -632,8 +565,8 @@ fn partial_an_error_page_served_as_data_is_refused_and_leaves_no_file() {
     }
     // Once the server sends data again, the same calls succeed; the whole
     // product is downloaded although single files of it are there.
-    local.files(&client, 5, &["*B03_10m.jp2"]).unwrap();
-    let whole = local.whole(&client, &s2_stem(5)).unwrap();
+    files(&local, &client, 5, &["*B03_10m.jp2"]).unwrap();
+    let whole = local.fetch(&client, &s2_stem(5)).unwrap();
     let bands = whole.join("GRANULE/L2A_T40KEC/IMG_DATA/R10m");
     assert_eq!(
         std::fs::read_dir(bands).unwrap().count(),
@@ -648,12 +581,12 @@ fn peak_with_cap(cap: usize) -> u64 {
     let s = Setup::new(|_| {});
     s.admin(json!({"kind": "stall", "millis": 1200, "count": 4}));
     let client = Arc::new(s.client(cap));
-    let local = Arc::new(Local::new());
+    let local = Arc::new(Local::new(100 << 20));
     let threads: Vec<_> = (1..=4)
         .map(|day| {
             let client = Arc::clone(&client);
             let local = Arc::clone(&local);
-            std::thread::spawn(move || local.whole(&client, &s2_stem(day)).map(drop))
+            std::thread::spawn(move || local.fetch(&client, &s2_stem(day)).map(drop))
         })
         .collect();
     for thread in threads {
@@ -677,7 +610,7 @@ fn partial_downloads_at_once_keep_to_the_sessions_cap() {
 #[test]
 fn partial_cdse_error_bodies_become_named_errors_with_hints() {
     let s = Setup::new(|_| {});
-    let local = Local::new();
+    let local = Local::new(100 << 20);
     let client = s.client(2);
     // 429 DAT-ZIP-100, every try: the account's download quota.
     let quota =
@@ -685,7 +618,7 @@ fn partial_cdse_error_bodies_become_named_errors_with_hints() {
     s.admin(
         json!({"kind": "status", "path": "/download/", "status": 429, "count": 20, "body": quota}),
     );
-    let error = client_error(local.whole(&client, &s2_stem(1)).unwrap_err());
+    let error = client_error(local.fetch(&client, &s2_stem(1)).unwrap_err());
     assert_eq!(error.0, Cause::AccountQuota, "{error:?}");
     assert!(error.1.contains("Max session number exceeded"), "{error:?}");
     let url = format!("{}/faults", s.server.admin_url().unwrap());
@@ -696,12 +629,12 @@ fn partial_cdse_error_bodies_become_named_errors_with_hints() {
         json!({"detail": "Maximum number of 4 concurrent flows achieved by the user \"ada\""})
             .to_string();
     s.admin(json!({"kind": "status", "path": "/download/", "status": 403, "body": flows}));
-    let error = client_error(local.whole(&client, &s2_stem(1)).unwrap_err());
+    let error = client_error(local.fetch(&client, &s2_stem(1)).unwrap_err());
     assert_eq!(error.0, Cause::AccountQuota, "{error:?}");
     // A 401 on a download: the token is refreshed once and the download goes on.
     let before = s.requests().len();
     s.admin(json!({"kind": "status", "path": "/download/", "status": 401}));
-    local.whole(&client, &s2_stem(1)).unwrap();
+    local.fetch(&client, &s2_stem(1)).unwrap();
     let token_requests = s.requests()[before..]
         .iter()
         .filter(|r| r["path"].as_str().unwrap().ends_with("/token"))
@@ -709,7 +642,7 @@ fn partial_cdse_error_bodies_become_named_errors_with_hints() {
     assert_eq!(token_requests, 1, "one refresh");
     // Refused again with the fresh token: said so.
     s.admin(json!({"kind": "status", "path": "/download/", "status": 401, "count": 2}));
-    let error = client_error(local.whole(&client, &s2_stem(2)).unwrap_err());
+    let error = client_error(local.fetch(&client, &s2_stem(2)).unwrap_err());
     assert_eq!(error.0, Cause::Login, "{error:?}");
     assert!(
         error.1.contains("was refreshed and sent again"),
@@ -717,7 +650,7 @@ fn partial_cdse_error_bodies_become_named_errors_with_hints() {
     );
     // An offline product on the download listener (409) is ProductOffline.
     s.admin(json!({"kind": "status", "path": "/download/", "status": 409}));
-    let error = client_error(local.whole(&client, &s2_stem(3)).unwrap_err());
+    let error = client_error(local.fetch(&client, &s2_stem(3)).unwrap_err());
     assert_eq!(error.0, Cause::Offline, "{error:?}");
     // Keycloak's answer for an account with a required action pending.
     let fresh = s.client(2);
@@ -725,7 +658,7 @@ fn partial_cdse_error_bodies_become_named_errors_with_hints() {
         json!({"error": "invalid_grant", "error_description": "Account is not fully set up"})
             .to_string();
     s.admin(json!({"kind": "status", "path": "/auth/", "status": 400, "body": setup}));
-    let error = client_error(local.whole(&fresh, &s2_stem(3)).unwrap_err());
+    let error = client_error(local.fetch(&fresh, &s2_stem(3)).unwrap_err());
     assert_eq!(error.0, Cause::TwoFactor, "{error:?}");
     assert!(error.1.contains("two-factor authentication"), "{error:?}");
     assert!(error.2.contains("CDSE_TOTP"), "{error:?}");

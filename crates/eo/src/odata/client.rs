@@ -616,7 +616,7 @@ impl fmt::Debug for Client {
 }
 
 /// The most redirects one download follows.
-pub(super) const MAX_REDIRECTS: usize = 5;
+const MAX_REDIRECTS: usize = 5;
 
 impl Client {
     /// A client for `config`, with `credentials` when known.
@@ -1351,22 +1351,7 @@ impl ProductBytes<'_> {
 
     /// The answer at the end of the redirects.
     fn follow(&self, offset: u64) -> Result<Response, ClientError> {
-        let mut url = self.url.clone();
-        let mut response = self.get(&url, offset)?;
-        for _ in 0..MAX_REDIRECTS {
-            if !response.status().is_redirection() {
-                return Ok(response);
-            }
-            url = redirect_target(&response, &url).ok_or_else(|| ClientError::BadResponse {
-                url: url.clone(),
-                detail: "a redirect without a usable Location".into(),
-            })?;
-            response = self.get(&url, offset)?;
-        }
-        Err(ClientError::BadResponse {
-            url,
-            detail: format!("more than {MAX_REDIRECTS} redirects"),
-        })
+        follow_redirects(&self.url, |url| self.get(url, offset))
     }
 
     /// [`ProductBytes::follow`], with one more try on a fresh token when a
@@ -1486,6 +1471,35 @@ impl Read for StreamedBody<'_> {
         self.at += n;
         Ok(n)
     }
+}
+
+/// The answer at the end of a chain of at most [`MAX_REDIRECTS`]
+/// redirects from `start`: `get` sends the request to each address, which
+/// the client checks against the grant (redirects are followed by hand so
+/// that the account goes only where it may).
+pub(super) fn follow_redirects(
+    start: &str,
+    get: impl Fn(&str) -> Result<Response, ClientError>,
+) -> Result<Response, ClientError> {
+    let mut url = start.to_string();
+    let mut response = get(&url)?;
+    for _ in 0..MAX_REDIRECTS {
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        url = redirect_target(&response, &url).ok_or_else(|| ClientError::BadResponse {
+            url: url.clone(),
+            detail: "a redirect without a usable Location".into(),
+        })?;
+        response = get(&url)?;
+    }
+    if response.status().is_redirection() {
+        return Err(ClientError::BadResponse {
+            url,
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        });
+    }
+    Ok(response)
 }
 
 /// The absolute URL a redirect points to (http or https only).

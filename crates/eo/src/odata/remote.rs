@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use reqwest::{Response, StatusCode};
 
-use super::client::{Client, ClientError, MAX_REDIRECTS, content_range, redirect_target};
+use super::client::{Client, ClientError, content_range, follow_redirects};
 use crate::gdal::remote::{RangeReader, RemoteError};
 use cleope_sandbox::Cancel;
 
@@ -39,21 +39,7 @@ impl RemoteBytes {
     /// Sends `Range: bytes=<range>` to the file, following redirects (each
     /// hop checked by the client), with the account where it may go.
     fn get(&self, range: &Range<u64>) -> Result<Response, ClientError> {
-        let mut url = self.url.clone();
-        for _ in 0..=MAX_REDIRECTS {
-            let response = self.get_once(&url, range)?;
-            if !response.status().is_redirection() {
-                return Ok(response);
-            }
-            url = redirect_target(&response, &url).ok_or_else(|| ClientError::BadResponse {
-                url: url.clone(),
-                detail: "a redirect without a usable Location".into(),
-            })?;
-        }
-        Err(ClientError::BadResponse {
-            url,
-            detail: format!("more than {MAX_REDIRECTS} redirects"),
-        })
+        follow_redirects(&self.url, |url| self.get_once(url, range))
     }
 
     fn get_once(&self, url: &str, range: &Range<u64>) -> Result<Response, ClientError> {
