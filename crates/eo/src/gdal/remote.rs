@@ -225,8 +225,13 @@ fn registry() -> MutexGuard<'static, HashMap<u64, Arc<RemoteFile>>> {
 
 /// Registers the file at `url`, read by `reader`: reads its head and gives
 /// the name GDAL opens it by (`/vsicleope/<n>/<file name>`). The file stays
-/// registered for the life of the process (its head is a few dozen KiB).
+/// registered for the life of the process (its head is a few dozen KiB), so
+/// a URL registered before gets its name again, without a request: a loop
+/// opening the same file does not pile up heads in the memory quota.
 pub fn register(url: &str, reader: Box<dyn RangeReader>) -> Result<String, RemoteError> {
+    if let Some(known) = registry().values().find(|file| file.url == url) {
+        return Ok(name_of_file(known));
+    }
     let (size, head) = reader.head(HEAD_BYTES)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let received = head.len() as u64;
@@ -240,8 +245,14 @@ pub fn register(url: &str, reader: Box<dyn RangeReader>) -> Result<String, Remot
         bytes: AtomicU64::new(received),
         failure: Mutex::new(None),
     };
+    let name = name_of_file(&file);
     registry().insert(id, Arc::new(file));
-    Ok(format!("{PREFIX}{id}/{}", file_name(url)))
+    Ok(name)
+}
+
+/// The name GDAL opens a registered file by.
+fn name_of_file(file: &RemoteFile) -> String {
+    format!("{PREFIX}{}/{}", file.id, file_name(&file.url))
 }
 
 /// The last path segment of a URL without its query, safe in a GDAL name
@@ -690,5 +701,9 @@ mod tests {
             url_of(&path).as_deref(),
             Some("https://example.org/a/B04.tif?token=x")
         );
+        // Registered again: the same name, and no second head read.
+        let again = register("https://example.org/a/B04.tif?token=x", Box::new(Tiny)).unwrap();
+        assert_eq!(again, path);
+        assert_eq!(traffic(&path).unwrap().requests, 1);
     }
 }
