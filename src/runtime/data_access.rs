@@ -93,6 +93,8 @@ struct State {
     anonymous: Option<Arc<Client>>,
     /// The local catalogue's CDSE client, for the files its STAC assets name.
     local_cdse: Option<Arc<Client>>,
+    /// The local catalogue's STAC client (`stac_search` with no STAC catalogue chosen).
+    local_stac: Option<Arc<Client>>,
     /// The account given with `login()`, and the host it was given for
     /// (None: the local catalogue).
     login: Option<(Option<String>, Credentials)>,
@@ -311,7 +313,7 @@ impl DataAccess {
     /// one; a remote OData catalogue has no STAC side cleope knows.
     pub fn stac_client(&self, host: &Host) -> Result<Arc<Client>, AccessError> {
         let selection = self.selection_of(&self.lock());
-        if selection.dialect == crate::eo::odata::Dialect::Stac {
+        if selection.dialect == Dialect::Stac {
             return self.client(host);
         }
         if let Some(url) = &selection.url {
@@ -321,10 +323,15 @@ impl DataAccess {
                 hint: "choose a STAC catalogue first, e.g. catalogue(#{ url: \"https://stac.dataspace.copernicus.eu/v1\", dialect: \"stac\" })".into(),
             });
         }
-        let server = self.local_locked(&mut self.lock(), host)?;
-        let mut config = ClientConfig::new(crate::eo::odata::Dialect::Stac, &server.stac_base());
-        config.net = Some(Arc::clone(&self.net));
-        Ok(Arc::new(Client::new(config, None)))
+        let mut state = self.lock();
+        let server = self.local_locked(&mut state, host)?;
+        // Kept for the session: a client has its own runtime and thread.
+        let client = state.local_stac.get_or_insert_with(|| {
+            let mut config = ClientConfig::new(Dialect::Stac, &server.stac_base());
+            config.net = Some(Arc::clone(&self.net));
+            Arc::new(Client::new(config, None))
+        });
+        Ok(Arc::clone(client))
     }
 
     /// For a file the local catalogue serves in CDSE's dialect (a STAC
