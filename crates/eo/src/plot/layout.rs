@@ -69,6 +69,13 @@ pub struct Layout {
     pub colour_bar: Option<Rect>,
 }
 
+impl Layout {
+    /// Every text drawn, in the order it was drawn.
+    pub fn strings(&self) -> Vec<&str> {
+        self.texts.iter().map(|t| t.text.as_str()).collect()
+    }
+}
+
 /// Font sizes in pixels: every text of a figure is one of these, whatever
 /// the canvas size (a bigger figure has more room, not bigger letters).
 pub const TITLE_PX: u32 = 22;

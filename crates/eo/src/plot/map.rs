@@ -4,7 +4,7 @@
 use super::colormap::Rgb;
 use super::layout::PanelKind;
 use super::legend::{Class, ColourBar, Key, LegendEntry};
-use super::sheet::{Sheet, draw_sheet};
+use super::sheet::{Sheet, cell_at, draw_sheet};
 use super::{Colormap, Figure, PlotError};
 use crate::raster::Bounds;
 use crate::validity::is_valid_f64;
@@ -105,9 +105,7 @@ pub fn render_map(
         legend: &style.legend,
     };
     draw_sheet(&sheet, |_, x, y| {
-        let col = ((x * cols as f64) as usize).min(cols - 1);
-        let row = ((y * rows as f64) as usize).min(rows - 1);
-        scale.colour(f64::from(values[row * cols + col]), style)
+        scale.colour(f64::from(values[cell_at(x, y, (cols, rows))]), style)
     })
 }
 
@@ -526,12 +524,7 @@ mod tests {
             ((bar.x0 + bar.x1) / 2, (bar.y0 + bar.y1) / 2),
         );
         assert!(middle.iter().all(|&c| c > 235), "white at 0: {middle:?}");
-        let labels: Vec<&str> = figure
-            .layout
-            .texts
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect();
+        let labels = figure.layout.strings();
         let after_unit = &labels[labels.iter().position(|&l| l == "K").unwrap() + 1..];
         assert!(after_unit.contains(&"0.0"), "{labels:?}");
         for label in after_unit.iter().filter(|l| l.starts_with('-')) {
@@ -584,7 +577,7 @@ mod tests {
             (snow.rect.x0 - 16, (snow.rect.y0 + snow.rect.y1) / 2),
         );
         assert_eq!(swatch, [255, 255, 255]);
-        assert!(named.layout.texts.iter().any(|t| t.text == "no snow"));
+        assert!(named.layout.strings().contains(&"no snow"));
         assert_eq!(crate::plot::check_figure(&named), Vec::new());
     }
 
@@ -603,12 +596,7 @@ mod tests {
             },
         )
         .unwrap();
-        let texts: Vec<&str> = figure
-            .layout
-            .texts
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect();
+        let texts = figure.layout.strings();
         assert!(texts.contains(&"g m-3 (log scale)"), "{texts:?}");
         // About 3 to 98 (the 2–98 % stretch): ticks at 5, 10, 20, 50, values not logs.
         assert!(texts.contains(&"10") && texts.contains(&"20"), "{texts:?}");

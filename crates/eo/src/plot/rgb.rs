@@ -3,7 +3,7 @@
 
 use super::layout::PanelKind;
 use super::legend::{Key, LegendEntry};
-use super::sheet::{Sheet, draw_sheet};
+use super::sheet::{Sheet, cell_at, draw_sheet};
 use super::{Figure, PlotError};
 use crate::raster::Bounds;
 use crate::validity::{is_valid, valid};
@@ -75,9 +75,7 @@ pub fn render_rgb(
         legend: &style.legend,
     };
     draw_sheet(&sheet, |_, x, y| {
-        let col = ((x * cols as f64) as usize).min(cols - 1);
-        let row = ((y * rows as f64) as usize).min(rows - 1);
-        let i = row * cols + col;
+        let i = cell_at(x, y, (cols, rows));
         match (channels[0][i], channels[1][i], channels[2][i]) {
             (Some(r), Some(g), Some(b)) => [r, g, b],
             _ => [255, 255, 255],

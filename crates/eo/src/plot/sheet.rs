@@ -205,6 +205,15 @@ pub(crate) fn sheet_size(sheet: &Sheet) -> (u32, u32) {
     plan(sheet).size
 }
 
+/// The index of the grid cell under a map pixel, for a grid of `cols` ×
+/// `rows` values stored row by row: `x` and `y` are the pixel's position
+/// inside the panel, as `draw_sheet` gives them (fractions, 0 at the top left).
+pub(crate) fn cell_at(x: f64, y: f64, (cols, rows): (usize, usize)) -> usize {
+    let col = ((x * cols as f64) as usize).min(cols - 1);
+    let row = ((y * rows as f64) as usize).min(rows - 1);
+    row * cols + col
+}
+
 /// Draws the sheet; `colour(panel, x, y)` gives each map pixel's colour
 /// from its position inside the panel (fractions, 0 at the top left).
 pub(crate) fn draw_sheet(
@@ -476,7 +485,7 @@ mod tests {
             .find(|t| t.text == "120° E")
             .expect("a degree label");
         assert!(inked_rows(&figure, &rgb, label.rect) >= 9);
-        assert!(figure.layout.texts.iter().any(|t| t.text == "20° S"));
+        assert!(figure.layout.strings().contains(&"20° S"));
     }
 
     #[test]
@@ -528,12 +537,7 @@ mod tests {
             },
         )
         .unwrap();
-        let texts: Vec<&str> = figure
-            .layout
-            .texts
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect();
+        let texts = figure.layout.strings();
         assert!(
             texts.contains(&"505 km") || texts.contains(&"504 km"),
             "{texts:?}"
