@@ -33,28 +33,29 @@ mod quota_api {
     pub fn quota(ctx: NativeCallContext) -> Result<Map, Box<EvalAltResult>> {
         let host = Host::of(&ctx)?;
         let q = &host.quota;
+        let usage = host.quota_use();
         let int = |n: u64| Dynamic::from(n.min(rhai::INT::MAX as u64) as rhai::INT);
         let mut map = Map::new();
-        map.insert("memory_limit".into(), int(q.memory));
-        map.insert("memory_used".into(), int(host.memory.in_use()));
+        map.insert("memory_limit".into(), int(usage.memory_limit));
+        map.insert("memory_used".into(), int(usage.memory_used));
         map.insert("memory_native".into(), int(host.memory.charged()));
         map.insert(
             "memory_resident".into(),
             int(process_rss_bytes().unwrap_or(0)),
         );
-        map.insert("disk_limit".into(), int(q.disk));
-        map.insert("disk_used".into(), int(host.disk.used()));
+        map.insert("disk_limit".into(), int(usage.disk_limit));
+        map.insert("disk_used".into(), int(usage.disk_used));
         map.insert("disk_entries_limit".into(), int(host.disk.entry_limit()));
         map.insert("disk_entries_used".into(), int(host.disk.entries_used()));
         map.insert("cpus".into(), int(q.cpus as u64));
         map.insert("operations_limit".into(), int(q.operations));
         map.insert(
             "time_limit".into(),
-            Dynamic::from(q.time_limit.as_secs_f64()),
+            Dynamic::from(usage.time_limit.as_secs_f64()),
         );
         map.insert(
             "elapsed".into(),
-            Dynamic::from(host.cancel.elapsed().as_secs_f64()),
+            Dynamic::from(usage.run_elapsed.as_secs_f64()),
         );
         let grants = host.grants();
         let path = |p: &std::path::Path| Dynamic::from(p.display().to_string());

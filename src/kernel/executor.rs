@@ -7,7 +7,8 @@
 //! and the session with its variables stays.
 
 use crate::runtime::display::DisplaySink;
-use crate::runtime::{Prepared, Session, Settings};
+use crate::runtime::usage::QuotaUse;
+use crate::runtime::{Host, Prepared, Session, Settings};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ type Job = Box<dyn FnOnce(Result<&mut Session, &str>) + Send>;
 pub struct CodeThread {
     jobs: mpsc::Sender<Job>,
     interrupt: Arc<OnceLock<Arc<AtomicBool>>>,
+    /// The session's host once it has opened: its quota use is read from
+    /// the control channel while a cell runs.
+    host: Arc<OnceLock<Arc<Host>>>,
 }
 
 impl CodeThread {
@@ -47,6 +51,8 @@ impl CodeThread {
         let (jobs, queue) = mpsc::channel::<Job>();
         let interrupt = Arc::new(OnceLock::new());
         let flag = Arc::clone(&interrupt);
+        let host = Arc::new(OnceLock::new());
+        let opened_host = Arc::clone(&host);
         std::thread::Builder::new()
             .name("cleope-kernel-code".into())
             .stack_size(STACK_BYTES)
@@ -54,12 +60,17 @@ impl CodeThread {
                 let mut session = open_session(settings, script_dir, display);
                 if let Ok(session) = &session {
                     let _ = flag.set(session.interrupt_flag());
+                    let _ = opened_host.set(Arc::clone(session.host()));
                 }
                 for job in queue {
                     job(session.as_mut().map_err(|e| e.as_str()));
                 }
             })?;
-        Ok(Self { jobs, interrupt })
+        Ok(Self {
+            jobs,
+            interrupt,
+            host,
+        })
     }
 
     /// Runs `work` on the session and waits for its answer.
@@ -82,6 +93,12 @@ impl CodeThread {
         answered
             .await
             .unwrap_or_else(|_| Err(Unavailable::Crashed("the code thread has stopped".into())))
+    }
+
+    /// What the session uses of its quotas (None while it is still opening,
+    /// or when it could not open).
+    pub fn quota_use(&self) -> Option<QuotaUse> {
+        self.host.get().map(|host| host.quota_use())
     }
 
     /// Interrupts the running code (its variables stay). Does nothing while

@@ -40,6 +40,8 @@ enum Flow {
 pub struct Kernel {
     /// The thread that owns the session.
     pub code: CodeThread,
+    /// Answers `usage_request` (CPU shares are measured between requests).
+    pub usage: super::usage::UsageMeter,
     /// Broadcasts, and the session's output.
     pub iopub: Arc<Broadcaster>,
     /// Notified once a shutdown has been answered; the process then exits.
@@ -413,6 +415,10 @@ pub async fn serve_control(
                 send(&mut control, child_of(&request, InterruptReply::new())).await;
             }
             C::KernelInfoRequest(_) => send(&mut control, child_of(&request, kernel_info())).await,
+            _ if message_type(&request) == "usage_request" => {
+                let usage = kernel.usage.reply(kernel.code.quota_use());
+                send(&mut control, raw_reply(&request, "usage_reply", usage)).await;
+            }
             C::ShutdownRequest(shutdown) => {
                 kernel
                     .shut_down(&request, shutdown.restart, &mut control)

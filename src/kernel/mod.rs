@@ -15,6 +15,7 @@ pub mod install;
 pub mod messages;
 mod output;
 mod stdin;
+mod usage;
 
 use crate::runtime::{Prepared, Settings};
 use crate::sandbox::wall;
@@ -134,6 +135,7 @@ async fn serve(launch: Launch) -> Result<(), KernelError> {
     let code = CodeThread::start(settings, notebook_dir, iopub.clone())?;
     let kernel = Arc::new(Kernel {
         code,
+        usage: usage::UsageMeter::default(),
         iopub,
         shutdown: Notify::new(),
     });

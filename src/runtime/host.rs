@@ -34,6 +34,8 @@ pub struct Host {
     /// Figures a terminal session showed in this run and the script has
     /// not saved (yet): written to output/figures/ when the run ends.
     unsaved_figures: Mutex<Vec<UnsavedFigure>>,
+    /// How near the quotas the last run left the session (warnings told once).
+    quota_watch: super::usage::QuotaWatch,
 }
 
 /// A figure shown where no image can be displayed (a terminal).
@@ -89,6 +91,29 @@ impl Host {
             notices: Mutex::new(Vec::new()),
             warned: Mutex::new(std::collections::HashSet::new()),
             unsaved_figures: Mutex::new(Vec::new()),
+            quota_watch: super::usage::QuotaWatch::default(),
+        }
+    }
+
+    /// What the session uses of its quotas now.
+    pub fn quota_use(&self) -> super::usage::QuotaUse {
+        super::usage::QuotaUse {
+            memory_used: self.memory.in_use(),
+            memory_limit: self.quota.memory,
+            disk_used: self.disk.used(),
+            disk_limit: self.quota.disk,
+            run_elapsed: self.cancel.elapsed(),
+            time_limit: self.quota.time_limit,
+            cpus: self.quota.cpus,
+        }
+    }
+
+    /// Warns, on the error stream, when the run that just ended left the
+    /// session near a quota (see [`super::usage::QuotaWatch`]).
+    pub fn warn_near_quotas(&self) {
+        for warning in self.quota_watch.after_run(&self.quota_use()) {
+            self.display
+                .stream(super::display::Stream::Stderr, &format!("{warning}\n"));
         }
     }
 

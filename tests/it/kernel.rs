@@ -205,6 +205,14 @@ fn every_iopub_subscriber_is_welcomed() {
     assert_python_passes("test_welcome");
 }
 
+/// The resource meter: `usage_request` answered during a busy cell with the
+/// session's quota use, and passed on by jupyter-resource-usage's server
+/// extension (JupyterLab's "Kernel usage" panel).
+#[test]
+fn usage_requests_report_the_quotas_during_a_cell_and_through_jupyter_resource_usage() {
+    assert_python_passes("test_usage");
+}
+
 /// The whole stack a student meets: `cleope notebook` makes the notebook,
 /// JupyterLab serves it, headless Chromium (Debian's, installed by
 /// scripts/setup.sh) runs all its cells, and the map shows as an image;

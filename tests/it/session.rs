@@ -170,3 +170,35 @@ fn unknown_calls_and_properties_suggest_what_exists() {
     );
     assert_eq!(spelling, "did you mean plot?");
 }
+
+/// A cell that leaves the session holding most of its memory quota is
+/// followed by a warning saying how much and what to do, once; after the
+/// memory is freed, the next crossing warns again.
+#[test]
+fn a_run_that_leaves_memory_near_the_quota_warns_the_student_once() {
+    const MIB: u64 = 1024 * 1024;
+    common::alone_in_a_process(|| {
+        on_script_thread(Duration::from_secs(60), || {
+            // 160 MiB held of a quota 200 MiB above what the process holds:
+            // between 80 % and 95 % whatever the process held before.
+            let mut t = TestSession::new(|s| {
+                s.quota.memory = cleope::sandbox::measure_process() + 200 * MIB
+            });
+            let warnings = |t: &TestSession| t.output.text(cleope::runtime::Stream::Stderr);
+            t.exec("let big = matrix(4096, 5120, 1.0);").unwrap();
+            let told = warnings(&t);
+            assert_eq!(told.matches("Memory: ").count(), 1, "{told}");
+            assert!(told.contains("Free values you no longer need"), "{told}");
+            t.exec("let n = 1;").unwrap();
+            assert_eq!(warnings(&t), told, "not told again while still high");
+            t.exec("big = ();").unwrap();
+            t.exec("let big = matrix(4096, 5120, 2.0);").unwrap();
+            assert_eq!(
+                warnings(&t).matches("Memory: ").count(),
+                2,
+                "{}",
+                warnings(&t)
+            );
+        })
+    });
+}
