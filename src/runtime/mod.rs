@@ -13,6 +13,7 @@ pub mod introspect;
 pub mod pretty;
 pub mod resolver;
 pub mod session;
+pub mod widgets;
 
 pub use cells::{Cell, CellKind, CellRange, split_cells};
 pub use config::{Overrides, Quota, ScriptLimits, Settings};
