@@ -23,11 +23,11 @@ class WidgetTests(unittest.TestCase):
 
     # -- helpers ---------------------------------------------------------
 
-    def iopub_until_idle(self, msg_id):
+    def iopub_until_idle(self, msg_id, timeout=20):
         """The iopub messages about request `msg_id`, up to its idle status."""
         messages = []
         while True:
-            msg = self.kc.get_iopub_msg(timeout=20)
+            msg = self.kc.get_iopub_msg(timeout=timeout)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             messages.append(msg)
@@ -40,14 +40,14 @@ class WidgetTests(unittest.TestCase):
             if reply["parent_header"]["msg_id"] == msg_id:
                 return reply
 
-    def run(self, code):
+    def run_cell(self, code):
         """Runs a cell; returns its reply content and its iopub messages."""
         msg_id = self.kc.execute(code)
         reply = self.reply_to(msg_id)["content"]
         return reply, self.iopub_until_idle(msg_id)
 
     def value_of(self, expression):
-        reply, messages = self.run(expression)
+        reply, messages = self.run_cell(expression)
         self.assertEqual(reply["status"], "ok", reply)
         results = [m for m in messages if m["msg_type"] == "execute_result"]
         return results[-1]["content"]["data"]["text/plain"]
@@ -58,9 +58,9 @@ class WidgetTests(unittest.TestCase):
         self.kc.session.send(self.kc.shell_channel.socket, msg, buffers=buffers or [])
         return msg["header"]["msg_id"]
 
-    def comm_msg(self, comm_id, data, buffers=None):
+    def comm_msg(self, comm_id, data, buffers=None, timeout=20):
         msg_id = self.send("comm_msg", {"comm_id": comm_id, "data": data}, buffers)
-        return self.iopub_until_idle(msg_id)
+        return self.iopub_until_idle(msg_id, timeout)
 
     def opened_models(self, messages):
         return {
@@ -70,7 +70,7 @@ class WidgetTests(unittest.TestCase):
         }
 
     def slider(self, code='let s = slider(#{ min: 0, max: 10, value: 3, description: "threshold" });\ns'):
-        reply, messages = self.run(code)
+        reply, messages = self.run_cell(code)
         self.assertEqual(reply["status"], "ok", reply)
         models = self.opened_models(messages)
         sliders = [i for i, m in models.items() if m["content"]["data"]["state"]["_model_name"] == "IntSliderModel"]
@@ -154,11 +154,11 @@ class WidgetTests(unittest.TestCase):
 
     def test_a_value_set_by_the_script_is_sent_to_the_front_end(self):
         slider_id, _, _ = self.slider()
-        reply, messages = self.run("s.value = 9;")
+        reply, messages = self.run_cell("s.value = 9;")
         self.assertEqual(reply["status"], "ok", reply)
         updates = [m["content"] for m in messages if m["msg_type"] == "comm_msg"]
         self.assertEqual(updates, [{"comm_id": slider_id, "data": {"method": "update", "state": {"value": 9}, "buffer_paths": []}}])
-        reply, _ = self.run('s.value = "high";')
+        reply, _ = self.run_cell('s.value = "high";')
         self.assertEqual((reply["status"], reply["ename"]), ("error", "BadWidgetValue"))
 
     def test_request_state_answers_the_whole_state(self):
@@ -170,7 +170,7 @@ class WidgetTests(unittest.TestCase):
         self.assertEqual(updates[0]["state"]["_model_name"], "IntSliderModel")
 
     def test_a_button_click_runs_on_click(self):
-        reply, messages = self.run('let clicks = 0;\nlet b = button("Count");\non_click(b, |w| { clicks += 1; print(w.description); });\nb')
+        reply, messages = self.run_cell('let clicks = 0;\nlet b = button("Count");\non_click(b, |w| { clicks += 1; print(w.description); });\nb')
         self.assertEqual(reply["status"], "ok", reply)
         models = self.opened_models(messages)
         button = [i for i, m in models.items() if m["content"]["data"]["state"]["_model_name"] == "ButtonModel"][0]
@@ -194,13 +194,15 @@ class WidgetTests(unittest.TestCase):
 
     def test_a_callback_stops_at_the_time_limit_and_the_session_survives(self):
         slider_id, _, _ = self.slider("let kept = 1;\nlet s = slider(#{ max: 10 });\nobserve(s, |v| { loop {} });\ns")
-        messages = self.comm_msg(slider_id, {"method": "update", "state": {"value": 2}, "buffer_paths": []})
+        # tests/it/kernel.rs installs the kernel with a 60 s time limit per run.
+        messages = self.comm_msg(slider_id, {"method": "update", "state": {"value": 2}, "buffer_paths": []},
+                                 timeout=120)
         errors = [m["content"]["ename"] for m in messages if m["msg_type"] == "error"]
         self.assertEqual(errors, ["TimeQuotaExceeded"])
         self.assertEqual(self.value_of("kept"), "1")
 
     def test_interact_reruns_the_function_in_its_output_widget(self):
-        reply, messages = self.run("interact(|n| print(`n is ${n}`), #{ n: [0, 10] });")
+        reply, messages = self.run_cell("interact(|n| print(`n is ${n}`), #{ n: [0, 10] });")
         self.assertEqual(reply["status"], "ok", reply)
         models = self.opened_models(messages)
         by_name = {m["content"]["data"]["state"]["_model_name"]: i for i, m in models.items()}
@@ -231,7 +233,7 @@ class WidgetTests(unittest.TestCase):
         self.iopub_until_idle(closed)
         listed = self.kc.comm_info(target_name="jupyter.widget", reply=True)["content"]["comms"]
         self.assertNotIn(slider_id, listed)
-        reply, _ = self.run("s.value")
+        reply, _ = self.run_cell("s.value")
         self.assertEqual((reply["status"], reply["ename"]), ("error", "WidgetClosed"))
 
 
