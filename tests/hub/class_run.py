@@ -100,10 +100,11 @@ class Hub:
             CLEOPE_HUB_KERNEL_CULL=str(KERNEL_CULL),
             CLEOPE_HUB_SERVER_CULL=str(SERVER_CULL),
         )
-        hub_program = Path(sys.executable).parent / "jupyterhub"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [str(hub_program), "-f", str(HERE / "jupyterhub_config.py")],
+            # `python -m`: the venv's scripts name the folder it was built in
+            # (tests/common/venv.rs builds it beside its place, then renames it).
+            [sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_config.py")],
             cwd=self.state,
             env=env,
             stdout=self.log,

@@ -32,7 +32,6 @@ c = get_config()  # noqa: F821 (JupyterHub defines it)
 env = os.environ
 state = Path(env.get("CLEOPE_HUB_STATE", "/srv/jupyterhub")).resolve()
 state.mkdir(parents=True, exist_ok=True)
-bin_dir = Path(sys.executable).parent
 kernel_cull = int(env.get("CLEOPE_HUB_KERNEL_CULL", "600"))
 server_cull = int(env.get("CLEOPE_HUB_SERVER_CULL", "3600"))
 
@@ -60,7 +59,7 @@ c.Authenticator.allow_all = True
 # machine use LocalProcessSpawner with real Unix users, or systemdspawner.
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "home" / "{username}")
-c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
+c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.Spawner.args = [
