@@ -1,7 +1,9 @@
-//! The Python virtual environment the tests drive cleope with (Jupyter's
-//! clients, pystac-client): `target/jupyter-venv`, built from
-//! tests/jupyter/requirements.txt on first use (PyPI must be reachable
-//! then) and reused while the requirements stay the same.
+//! The Python virtual environments the tests drive cleope with, each
+//! built from a pinned requirements file on first use (PyPI must be
+//! reachable then) and reused while the requirements stay the same:
+//! `target/jupyter-venv` (Jupyter's clients, pystac-client, from
+//! tests/jupyter/requirements.txt) and `target/hub-venv` (JupyterHub, from
+//! tests/hub/requirements.txt).
 
 use super::cleope_bin;
 use std::path::{Path, PathBuf};
@@ -22,28 +24,51 @@ pub fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// The venv's Python, creating the venv once per test process.
+/// tests/hub/: the hub's requirements, configuration and class driver.
+pub fn hub_tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hub")
+}
+
+/// The Jupyter clients' venv's Python, creating the venv once per test
+/// process.
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(prepare_venv) {
+    ready(PYTHON.get_or_init(|| {
+        prepare_venv(
+            &jupyter_tests_dir().join("requirements.txt"),
+            "jupyter-venv",
+        )
+    }))
+}
+
+/// The hub's venv's Python (JupyterHub, its idle culler, the single-user
+/// server), creating the venv once per test process.
+pub fn hub_python() -> &'static Path {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    ready(
+        PYTHON.get_or_init(|| prepare_venv(&hub_tests_dir().join("requirements.txt"), "hub-venv")),
+    )
+}
+
+fn ready(prepared: &Result<PathBuf, String>) -> &Path {
+    match prepared {
         Ok(python) => python,
         Err(message) => panic!("cannot prepare the Python test environment:\n{message}"),
     }
 }
 
-/// Reuses `target/jupyter-venv` when it was built from the current
+/// Reuses `target/NAME` when it was built from the current
 /// requirements; otherwise builds a new one beside it and renames it into
 /// place, so concurrent test processes never see a half-built venv.
-fn prepare_venv() -> Result<PathBuf, String> {
-    let requirements = jupyter_tests_dir().join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
-    let venv = target_dir().join("jupyter-venv");
+fn prepare_venv(requirements: &Path, name: &str) -> Result<PathBuf, String> {
+    let wanted = std::fs::read_to_string(requirements).map_err(|e| e.to_string())?;
+    let venv = target_dir().join(name);
     let stamp = |venv: &Path| venv.join("cleope-requirements.txt");
     let python = |venv: &Path| venv.join("bin").join("python");
     if std::fs::read_to_string(stamp(&venv)).ok().as_ref() == Some(&wanted) {
         return Ok(python(&venv));
     }
-    let building = target_dir().join(format!("jupyter-venv.building-{}", std::process::id()));
+    let building = target_dir().join(format!("{name}.building-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
     run_checked(Command::new("python3").arg("-m").arg("venv").arg(&building))?;
     run_checked(
@@ -56,7 +81,7 @@ fn prepare_venv() -> Result<PathBuf, String> {
                 "--disable-pip-version-check",
             ])
             .arg("-r")
-            .arg(&requirements),
+            .arg(requirements),
     )?;
     std::fs::write(stamp(&building), &wanted).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&venv);
@@ -67,7 +92,7 @@ fn prepare_venv() -> Result<PathBuf, String> {
     Ok(python(&venv))
 }
 
-fn run_checked(command: &mut Command) -> Result<(), String> {
+pub fn run_checked(command: &mut Command) -> Result<(), String> {
     let output = command
         .output()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;

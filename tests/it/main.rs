@@ -22,6 +22,7 @@ mod hostile_gdal;
 mod hostile_grants;
 mod hostile_http;
 mod hostile_memory;
+mod hub;
 mod kernel;
 mod layers;
 mod missions_open;
