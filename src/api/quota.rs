@@ -73,6 +73,21 @@ mod quota_api {
         Ok(map)
     }
 
+    /// A meter of the memory and disk quotas: two progress bars in a
+    /// notebook (amber past 80 %, red past 95 %), updated after every cell,
+    /// so that a limit is seen coming; as text elsewhere.
+    ///
+    /// ```rhai
+    /// let meter = quota_meter();
+    /// display(meter);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn quota_meter(
+        ctx: NativeCallContext,
+    ) -> Result<crate::runtime::widgets::Widget, Box<EvalAltResult>> {
+        Ok(Host::of(&ctx)?.quota_meter())
+    }
+
     /// A readable report of the quotas and their use, one line per quota,
     /// then the grants: what scripts may read, write and reach, and what
     /// the operating system enforces.

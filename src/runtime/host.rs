@@ -38,6 +38,8 @@ pub struct Host {
     unsaved_figures: Mutex<Vec<UnsavedFigure>>,
     /// How near the quotas the last run left the session (warnings told once).
     quota_watch: super::usage::QuotaWatch,
+    /// The quota meters a script made (`quota_meter()`), updated after each run.
+    quota_meters: Mutex<Vec<super::usage::QuotaMeter>>,
 }
 
 /// A figure shown where no image can be displayed (a terminal).
@@ -95,6 +97,7 @@ impl Host {
             warned: Mutex::new(std::collections::HashSet::new()),
             unsaved_figures: Mutex::new(Vec::new()),
             quota_watch: super::usage::QuotaWatch::default(),
+            quota_meters: Mutex::new(Vec::new()),
         }
     }
 
@@ -111,13 +114,37 @@ impl Host {
         }
     }
 
-    /// Warns, on the error stream, when the run that just ended left the
-    /// session near a quota (see [`super::usage::QuotaWatch`]).
-    pub fn warn_near_quotas(&self) {
-        for warning in self.quota_watch.after_run(&self.quota_use()) {
+    /// After a run: updates the quota meters, and (when `warn`) warns on
+    /// the error stream if the run left the session near a quota (see
+    /// [`super::usage::QuotaWatch`]).
+    pub fn show_quota_use(&self, warn: bool) {
+        let usage = self.quota_use();
+        for meter in self
+            .quota_meters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            meter.update(&self.widgets, &usage);
+        }
+        if !warn {
+            return;
+        }
+        for warning in self.quota_watch.after_run(&usage) {
             self.display
                 .stream(super::display::Stream::Stderr, &format!("{warning}\n"));
         }
+    }
+
+    /// A new quota meter, kept up to date after every run.
+    pub fn quota_meter(&self) -> super::widgets::Widget {
+        let meter = super::usage::QuotaMeter::new(&self.widgets, &self.quota_use());
+        let shown = meter.shown.clone();
+        self.quota_meters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(meter);
+        shown
     }
 
     /// The session's grants.

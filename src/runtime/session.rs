@@ -190,11 +190,9 @@ impl Session {
         self.functions = program;
         self.keep_imports(&imports);
         self.host.write_unsaved_figures();
-        if result.is_ok() {
-            // A failed run's error speaks for itself; a good one may still
-            // have left the session near a limit the next step will meet.
-            self.host.warn_near_quotas();
-        }
+        // A failed run's error speaks for itself; a good one may still have
+        // left the session near a limit the next step will meet.
+        self.host.show_quota_use(result.is_ok());
         result.map_err(|e| self.error(*e, chunk.source))
     }
 

@@ -7,9 +7,12 @@
 //! again 95 %) of its limit, or a run that took most of its time limit.
 //! A warning comes once per crossing: it comes again only after the use
 //! fell back below 70 % and rose again, so a student working near a
-//! limit is not told after every cell.
+//! limit is not told after every cell. `quota_meter()` shows the same
+//! reading as progress bars in a notebook, updated after every run.
 
+use super::widgets::{Widget, Widgets, as_map, controls, reference};
 use crate::sandbox::{human_bytes, human_disk_bytes};
+use serde_json::json;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -100,6 +103,85 @@ impl QuotaWatch {
         }
         warnings
     }
+}
+
+/// Progress bars for the memory and disk quotas (a `VBox` of two
+/// `FloatProgress` widgets), coloured as the warnings: plain, then
+/// "warning" past 80 %, "danger" past 95 %.
+#[derive(Debug, Clone)]
+pub struct QuotaMeter {
+    memory: Widget,
+    disk: Widget,
+    /// The box holding both bars: what a script displays.
+    pub shown: Widget,
+}
+
+impl QuotaMeter {
+    /// Makes the bars, showing `usage`.
+    pub fn new(widgets: &Widgets, usage: &QuotaUse) -> QuotaMeter {
+        let [memory, disk] = bar_states(usage).map(|state| {
+            let style = widgets.create(
+                &controls::PROGRESS_STYLE,
+                // Room for the whole label ("memory 152.3 MiB / 2.0 GiB").
+                as_map(json!({ "description_width": "initial" })),
+            );
+            let mut full = as_map(json!({
+                "min": 0.0, "max": 100.0, "orientation": "horizontal",
+                "description_allow_html": false, "style": reference(&style),
+            }));
+            full.extend(state);
+            controls::dom_widget(widgets, &controls::FLOAT_PROGRESS, None, full)
+        });
+        let shown = controls::dom_widget(
+            widgets,
+            &controls::VBOX,
+            None,
+            as_map(json!({ "children": [reference(&memory), reference(&disk)], "box_style": "" })),
+        );
+        QuotaMeter {
+            memory,
+            disk,
+            shown,
+        }
+    }
+
+    /// Shows `usage` on the bars.
+    pub fn update(&self, widgets: &Widgets, usage: &QuotaUse) {
+        let [memory, disk] = bar_states(usage);
+        widgets.set(&self.memory.id, memory);
+        widgets.set(&self.disk.id, disk);
+    }
+}
+
+/// The changing keys of the memory and the disk bar: the share used in
+/// percent, the label with the figures, the colour.
+fn bar_states(usage: &QuotaUse) -> [serde_json::Map<String, serde_json::Value>; 2] {
+    let bar = |name: &str, share: f64, used: String, limit: String| {
+        let style = match WARN_AT.iter().filter(|&&at| share >= at).count() {
+            0 => "",
+            1 => "warning",
+            _ => "danger",
+        };
+        as_map(json!({
+            "value": ((share * 1000.0).round() / 10.0).min(100.0),
+            "description": format!("{name} {used} / {limit}"),
+            "bar_style": style,
+        }))
+    };
+    [
+        bar(
+            "memory",
+            share(usage.memory_used, usage.memory_limit),
+            human_bytes(usage.memory_used),
+            human_bytes(usage.memory_limit),
+        ),
+        bar(
+            "disk",
+            share(usage.disk_used, usage.disk_limit),
+            human_disk_bytes(usage.disk_used),
+            human_disk_bytes(usage.disk_limit),
+        ),
+    ]
 }
 
 /// `used / limit`, 0 when there is no limit.
@@ -198,6 +280,27 @@ mod tests {
         );
         assert!(warnings[0].contains("Delete files"), "{warnings:?}");
         assert!(warnings[1].starts_with("Time: this run took 250 s of its 300 s limit (83 %)"));
+    }
+
+    #[test]
+    fn the_meter_shows_each_quota_and_turns_amber_then_red() {
+        let widgets = Widgets::new(None);
+        let meter = QuotaMeter::new(&widgets, &usage(GIB / 2, 1_000_000_000, 1));
+        assert_eq!(
+            widgets.text(&meter.shown.id),
+            "[VBox]\n  [FloatProgress memory 512.0 MiB / 2.0 GiB: 25.0]\n  \
+             [FloatProgress disk 1.0 GB / 20.0 GB: 5.0]"
+        );
+        let bar_style = |meter: &QuotaMeter| {
+            widgets
+                .with_model(&meter.memory.id, |m| m.state["bar_style"].clone())
+                .unwrap()
+        };
+        assert_eq!(bar_style(&meter), "");
+        meter.update(&widgets, &usage(GIB * 17 / 10, 0, 1));
+        assert_eq!(bar_style(&meter), "warning");
+        meter.update(&widgets, &usage(GIB * 196 / 100, 0, 1));
+        assert_eq!(bar_style(&meter), "danger");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 """The resource meter: a `usage_request` on the control channel is answered
 during a busy cell with ipykernel's fields and the session's quota use
-(`cleope_quotas`); and jupyter-resource-usage's own server extension (the
-"Kernel usage" panel's back end) passes cleope's answer to the browser."""
+(`cleope_quotas`); jupyter-resource-usage's own server extension (the
+"Kernel usage" panel's back end) passes cleope's answer to the browser; and
+`quota_meter()`'s progress bars follow the session's memory cell by cell."""
 
 import json
 import os
@@ -62,6 +63,47 @@ class UsageRequestTests(unittest.TestCase):
         self.km.interrupt_kernel()
         reply = self.kc.get_shell_msg(timeout=10)
         self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+
+
+class QuotaMeterTests(unittest.TestCase):
+    """quota_meter() opens ipywidgets FloatProgress models and updates them
+    after each cell, as the widget manager sees them."""
+
+    def setUp(self):
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=60)
+
+    def tearDown(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    def messages(self, code):
+        outputs = []
+        reply = self.kc.execute_interactive(code, timeout=60, output_hook=outputs.append)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        return outputs
+
+    def test_the_bars_show_memory_use_and_follow_it_after_each_cell(self):
+        shown = self.messages("let meter = quota_meter();\ndisplay(meter);")
+        opened = {m["content"]["comm_id"]: m["content"]["data"]["state"]
+                  for m in shown if m["msg_type"] == "comm_open"}
+        bars = {cid: s for cid, s in opened.items() if s["_model_name"] == "FloatProgressModel"}
+        self.assertEqual(len(bars), 2, opened)
+        memory_id = next(cid for cid, s in bars.items() if s["description"].startswith("memory"))
+        before = bars[memory_id]["value"]
+        self.assertGreater(before, 0)
+        self.assertEqual(bars[memory_id]["_view_name"], "ProgressView")
+        views = [m for m in shown if m["msg_type"] == "display_data"]
+        self.assertIn("application/vnd.jupyter.widget-view+json", views[0]["content"]["data"])
+
+        # 400 MiB held of 2 GiB: the memory bar moves by about 20 points.
+        grown = self.messages("let big = matrix(8192, 6400, 1.0);")
+        updates = [m["content"]["data"]["state"] for m in grown
+                   if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == memory_id
+                   and m["content"]["data"].get("method") == "update"]
+        self.assertTrue(updates, "the memory bar was updated after the cell")
+        after = updates[-1]["value"]
+        self.assertGreater(after - before, 15, (before, after))
+        self.assertIn("/ 2.0 GiB", updates[-1]["description"])
 
 
 def free_port():

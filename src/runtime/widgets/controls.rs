@@ -46,6 +46,8 @@ pub const DATE_PICKER: ModelKind =
         read: date_read,
         write: date_write,
     });
+pub const FLOAT_PROGRESS: ModelKind = control("FloatProgressModel", "ProgressView");
+pub const PROGRESS_STYLE: ModelKind = style("ProgressStyleModel");
 pub const HBOX: ModelKind = control("HBoxModel", "HBoxView");
 pub const VBOX: ModelKind = control("VBoxModel", "VBoxView");
 pub const OUTPUT: ModelKind = ModelKind::new(OUTPUT_MODULE, "OutputModel", "1.0.0").with_view(

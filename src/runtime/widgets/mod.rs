@@ -187,10 +187,18 @@ impl Widgets {
         self.lock().keys().cloned().collect()
     }
 
-    /// The plain-text form of model `id`.
+    /// The plain-text form of model `id`; a box lists its children's, one
+    /// per line below it.
     pub fn text(&self, id: &str) -> String {
-        self.with_model(id, Model::text)
-            .unwrap_or_else(|| "[closed widget]".into())
+        let Some((text, children)) = self.with_model(id, |m| (m.text(), child_ids(m))) else {
+            return "[closed widget]".into();
+        };
+        let mut lines = vec![text];
+        for child in children {
+            let child = self.text(&child).replace('\n', "\n  ");
+            lines.push(format!("  {child}"));
+        }
+        lines.join("\n")
     }
 
     /// Handles a `comm_msg` the front-end sent to model `id`: applies an
@@ -273,6 +281,18 @@ impl Widgets {
 }
 
 /// How a model is referenced from another model's state.
+/// The ids of the models a box holds (its `children` references).
+fn child_ids(model: &Model) -> Vec<String> {
+    let Some(Value::Array(children)) = model.state.get("children") else {
+        return Vec::new();
+    };
+    children
+        .iter()
+        .filter_map(|c| c.as_str()?.strip_prefix("IPY_MODEL_"))
+        .map(str::to_string)
+        .collect()
+}
+
 pub fn reference(widget: &Widget) -> Value {
     Value::String(format!("IPY_MODEL_{}", widget.id))
 }
