@@ -713,8 +713,16 @@ fn install_kernel(args: InstallArgs) -> i32 {
         env: settings_env(&args.session.overrides()),
     };
     match install(&spec, &location) {
-        Ok(folder) => {
-            println!("installed the {} kernel in {}", spec.name, folder.display());
+        Ok(installed) => {
+            println!(
+                "installed the {} kernel in {}",
+                spec.name,
+                installed.kernelspec.display()
+            );
+            println!(
+                "installed Rhai highlighting for JupyterLab in {}",
+                installed.labextension.display()
+            );
             exit_code::SUCCESS
         }
         Err(e) => usage_error(e.to_string()),

@@ -1,7 +1,9 @@
 //! `cleope kernel install`: writes the kernelspec (kernel.json and two
-//! logos) where Jupyter looks for kernels.
+//! logos) where Jupyter looks for kernels, and the prebuilt JupyterLab
+//! extension that highlights Rhai where JupyterLab looks for extensions.
 
 use crate::runtime::Overrides;
+use include_dir::{Dir, include_dir};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,12 +54,33 @@ pub enum InstallError {
     },
 }
 
-/// Writes the kernelspec folder and returns its path.
-pub fn install(spec: &Kernelspec, location: &Location) -> Result<PathBuf, InstallError> {
+/// The JupyterLab 4 extension that highlights Rhai (CodeMirror 6), as
+/// scripts/build-labextension.sh builds it from src/kernel/labextension/.
+static LABEXTENSION: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/src/kernel/labextension/prebuilt");
+
+/// Where an install put its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// The kernelspec folder (`…/kernels/NAME`).
+    pub kernelspec: PathBuf,
+    /// The extension's folder (`…/labextensions/@cleope/jupyterlab-rhai`).
+    pub labextension: PathBuf,
+}
+
+/// Writes the kernelspec and the highlighting extension; installing again
+/// replaces both.
+pub fn install(spec: &Kernelspec, location: &Location) -> Result<Installed, InstallError> {
     check_name(&spec.name)?;
-    let folder = data_dir(location)?
-        .join("kernels")
-        .join(spec.name.to_ascii_lowercase());
+    let data = data_dir(location)?;
+    Ok(Installed {
+        kernelspec: install_kernelspec(spec, &data)?,
+        labextension: install_labextension(&data)?,
+    })
+}
+
+/// Writes the kernelspec folder under the Jupyter data folder `data`.
+fn install_kernelspec(spec: &Kernelspec, data: &Path) -> Result<PathBuf, InstallError> {
+    let folder = data.join("kernels").join(spec.name.to_ascii_lowercase());
     let write = |name: &str, bytes: &[u8]| {
         let path = folder.join(name);
         std::fs::write(&path, bytes).map_err(|error| InstallError::Write { path, error })
@@ -71,6 +94,61 @@ pub fn install(spec: &Kernelspec, location: &Location) -> Result<PathBuf, Instal
     write("logo-32x32.png", &logo_png(32))?;
     write("logo-64x64.png", &logo_png(64))?;
     Ok(folder)
+}
+
+/// The extension's npm package name, which is also its folder under
+/// `labextensions/` (JupyterLab finds it by that name).
+pub fn labextension_name() -> String {
+    LABEXTENSION
+        .get_file("package.json")
+        .and_then(|file| serde_json::from_slice::<Value>(file.contents()).ok())
+        .and_then(|package| package["name"].as_str().map(str::to_string))
+        .expect("the embedded labextension has a package.json with a name")
+}
+
+/// Writes the prebuilt extension into `data/labextensions/<name>/`. The old
+/// folder goes first: a rebuilt extension has new hashed file names, and
+/// JupyterLab needs no stale ones.
+fn install_labextension(data: &Path) -> Result<PathBuf, InstallError> {
+    let folder = data.join("labextensions").join(labextension_name());
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| InstallError::Write { path, error }
+    };
+    match std::fs::remove_dir_all(&folder) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(failed(&folder)(error));
+        }
+        _ => {}
+    }
+    for file in embedded_files(&LABEXTENSION) {
+        let path = folder.join(file.path());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(failed(parent))?;
+        }
+        std::fs::write(&path, file.contents()).map_err(failed(&path))?;
+    }
+    // What `jupyter labextension list` shows as the extension's source.
+    let install_json = json!({
+        "packageManager": "cleope",
+        "packageName": "cleope",
+        "uninstallInstructions": "Delete this folder; `cleope kernel install` writes it again",
+    });
+    let path = folder.join("install.json");
+    let text = serde_json::to_string_pretty(&install_json).unwrap_or_default();
+    std::fs::write(&path, text).map_err(failed(&path))?;
+    Ok(folder)
+}
+
+/// Every file of an embedded folder, its subfolders' included.
+fn embedded_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
+    dir.entries()
+        .iter()
+        .flat_map(|entry| match entry {
+            include_dir::DirEntry::File(file) => vec![file],
+            include_dir::DirEntry::Dir(sub) => embedded_files(sub),
+        })
+        .collect()
 }
 
 fn check_name(name: &str) -> Result<(), InstallError> {
@@ -343,7 +421,9 @@ mod tests {
     #[test]
     fn a_prefix_install_writes_the_spec_and_two_logos() {
         let dir = tempfile::tempdir().unwrap();
-        let folder = install(&spec(), &Location::Prefix(dir.path().into())).unwrap();
+        let folder = install(&spec(), &Location::Prefix(dir.path().into()))
+            .unwrap()
+            .kernelspec;
         assert_eq!(folder, dir.path().join("share/jupyter/kernels/rhai"));
         for (file, side) in [("logo-32x32.png", 32), ("logo-64x64.png", 64)] {
             let decoder = png::Decoder::new(std::fs::File::open(folder.join(file)).unwrap());
@@ -351,6 +431,47 @@ mod tests {
             assert_eq!((info.width, info.height), (side, side), "{file}");
         }
         assert!(folder.join("kernel.json").is_file());
+    }
+
+    #[test]
+    fn the_highlighting_extension_is_installed_where_jupyterlab_looks_and_replaced_on_reinstall() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Prefix(dir.path().into());
+        let folder = install(&spec(), &location).unwrap().labextension;
+        assert_eq!(
+            folder,
+            dir.path()
+                .join("share/jupyter/labextensions/@cleope/jupyterlab-rhai")
+        );
+        let package: Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("package.json")).unwrap())
+                .unwrap();
+        // JupyterLab loads the extension from the file `_build.load` names.
+        let entry = package["jupyterlab"]["_build"]["load"].as_str().unwrap();
+        assert!(entry.starts_with("static/remoteEntry."), "{entry}");
+        assert!(folder.join(entry).is_file(), "{entry} is installed");
+        assert!(folder.join("install.json").is_file());
+        let installed = |folder: &Path| {
+            walkdir::WalkDir::new(folder)
+                .sort_by_file_name()
+                .into_iter()
+                .map(|entry| entry.unwrap())
+                .filter(|entry| entry.file_type().is_file())
+                .map(|entry| {
+                    let bytes = std::fs::read(entry.path()).unwrap();
+                    (entry.into_path(), bytes)
+                })
+                .collect::<Vec<_>>()
+        };
+        let first = installed(&folder);
+        assert_eq!(first.len(), embedded_files(&LABEXTENSION).len() + 1);
+
+        // A file a previous build left behind goes; the install is the same.
+        let stale = folder.join("static/remoteEntry.0000000000000000.js");
+        std::fs::write(&stale, "stale").unwrap();
+        install(&spec(), &location).unwrap();
+        assert!(!stale.exists());
+        assert_eq!(installed(&folder), first);
     }
 
     #[test]

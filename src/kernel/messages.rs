@@ -137,9 +137,10 @@ pub fn kernel_info() -> KernelInfoReply {
             version: RHAI_VERSION.to_string(),
             mimetype: Some("text/x-rhai".to_string()),
             file_extension: Some(".rhai".to_string()),
-            // No highlighter knows Rhai; its syntax is closest to JavaScript's.
+            // Pygments knows no Rhai; its syntax is closest to JavaScript's.
             pygments_lexer: Some("javascript".to_string()),
-            codemirror_mode: Some(CodeMirrorMode::Simple("javascript".to_string())),
+            // The language `cleope kernel install`'s JupyterLab extension adds.
+            codemirror_mode: Some(CodeMirrorMode::Simple("rhai".to_string())),
             nbconvert_exporter: Some("script".to_string()),
         },
         banner: format!(

@@ -18,7 +18,11 @@ const TREES: &[&str] = &[
 ];
 
 /// Folders of generated assets, described by the README above them.
-const ASSETS: &[&str] = &["docs/figures"];
+const ASSETS: &[&str] = &[
+    "docs/figures",
+    "src/kernel/labextension/prebuilt",
+    "src/kernel/labextension/prebuilt/static",
+];
 
 fn folders(root: &Path, tree: &str) -> Vec<PathBuf> {
     walkdir::WalkDir::new(root.join(tree))

@@ -239,6 +239,16 @@ fn a_slider_renders_in_jupyterlab_and_the_next_cell_sees_it_moved() {
     assert_python_passes("test_widgets_jupyterlab");
 }
 
+/// Rhai highlighting: `jupyter labextension list` finds the extension
+/// `kernel install` wrote beside the kernelspec, and a Rhai cell in
+/// JupyterLab in headless Chromium shows keywords, strings, numbers,
+/// comments and the `// %%` marker in distinct classes
+/// (`target/jupyterlab-highlighting.png`).
+#[test]
+fn jupyterlab_finds_the_installed_extension_and_highlights_rhai() {
+    assert_python_passes("test_highlighting");
+}
+
 #[test]
 fn the_kernel_listens_where_told_over_tcp_or_ipc_and_stops_with_jupyter() {
     assert_python_passes("test_transport");
@@ -307,6 +317,15 @@ fn kernel_install_writes_the_spec_logos_and_quota_environment() {
         serde_json::json!({"CLEOPE_MEMORY": "1GiB", "CLEOPE_TIME_LIMIT": "2m"})
     );
     assert!(folder.join("logo-32x32.png").is_file() && folder.join("logo-64x64.png").is_file());
+    let extension = dir
+        .path()
+        .join("share/jupyter/labextensions/@cleope/jupyterlab-rhai");
+    assert!(extension.join("package.json").is_file());
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&extension.display().to_string()),
+        "{}",
+        text(&output)
+    );
 
     let refused = Command::new(cleope_bin())
         .args(["kernel", "install", "--user", "--sys-prefix"])
