@@ -1,0 +1,145 @@
+"""A cleope map in JupyterLab, rendered by the real jupyter-leaflet 0.20.0 front-end in
+headless Chromium: the map shows (a `.leaflet-container` with the land and the products'
+footprints as SVG paths), a student draws a rectangle with the draw toolbar and the mouse,
+and the next cell's `m.drawn_aoi()` is that rectangle. The page is saved as
+target/jupyterlab-map.png. JupyterLab, the browser and their cleanup come from
+test_jupyterlab.py."""
+
+import json
+import re
+import subprocess
+import time
+import unittest
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+import test_jupyterlab as lab
+
+SCRIPT = """\
+// %% A map with footprints
+let area = aoi_bbox(12.5, 45.0, 14.5, 46.0);
+let found = odata_search(#{ aoi: area, mission: "Sentinel-1", from: "2020-08-01", to: "2020-08-31" });
+let m = map(#{ center: [13.5, 45.5], zoom: 7 });
+m.add(area);
+m.add(found);
+print(`${found.len()} footprints`);
+m
+
+// %% What the kernel sees
+let drawn = m.drawn_aoi();
+print(`drawn ${drawn.bbox}`);
+"""
+
+SCREENSHOT = lab.TARGET / "jupyterlab-map.png"
+
+# Runs every cell, or (with a cell index) that cell only, with JupyterLab's own commands.
+RUN_JS = """
+const [index, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+    const app = window.jupyterapp;
+    await app.started;
+    await app.restored;
+    let panel = null;
+    for (let i = 0; i < 600 && !panel; i++) {
+        const widget = app.shell.currentWidget;
+        if (widget && widget.sessionContext && widget.context && widget.context.path === 'map.ipynb') {
+            panel = widget;
+        } else {
+            await new Promise(resolve => setTimeout(resolve, 100));
+        }
+    }
+    if (!panel) throw new Error('map.ipynb is not the current widget');
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    if (index === null) {
+        await app.commands.execute('notebook:run-all-cells');
+    } else {
+        panel.content.activeCellIndex = index;
+        await app.commands.execute('notebook:run-cell');
+    }
+    return panel.sessionContext.session.kernel.name;
+})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
+"""
+
+
+class MapInJupyterLab(lab.JupyterLabTests):
+    # test_jupyterlab.py runs its own test; this class only borrows the set-up.
+    test_run_all_shows_the_map_as_an_image = None
+
+    def make_notebook(self):
+        script = self.dir / "map.rhai"
+        script.write_text(SCRIPT)
+        notebook = self.root / "map.ipynb"
+        subprocess.run([lab.CLEOPE, "notebook", str(script), "-o", str(notebook)], check=True, timeout=60,
+                       capture_output=True)
+        content = json.loads(notebook.read_text())
+        content["metadata"]["kernelspec"]["name"] = lab.KERNEL
+        notebook.write_text(json.dumps(content))
+
+    def run_cells(self, index=None):
+        ran = self.driver.execute_async_script(RUN_JS, index)
+        if "error" in ran:
+            self.fail(f"running cells failed in the page: {ran['error']}\n{self.diagnostics()}")
+        self.assertEqual(ran["ok"], lab.KERNEL)
+
+    def printed(self, prefix):
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output pre")
+                if e.text.startswith(prefix)]
+
+    def test_the_map_renders_and_a_drawn_rectangle_reaches_the_session(self):
+        self.driver.get(f"{self.base}/lab/tree/map.ipynb?token={self.token}")
+        self.wait_for("JupyterLab to load", lambda: self.driver.execute_script("return !!window.jupyterapp"),
+                      timeout=120)
+        self.run_cells(index=0)
+        container = self.wait_for("the map (.leaflet-container)",
+                                  lambda: self.driver.find_elements(By.CSS_SELECTOR, ".leaflet-container"),
+                                  timeout=120)[0]
+        found = self.wait_for("the footprint count", lambda: self.printed("") and
+                              [p for p in self.printed("") if p.endswith("footprints")], timeout=60)
+        footprints = int(found[0].split()[0])
+        self.assertGreater(footprints, 0)
+        # SVG paths: the land (one path), the area, and one per footprint.
+        paths = self.wait_for(
+            "the layers' SVG paths",
+            lambda: (lambda p: p if len(p) >= 2 + footprints else None)(
+                container.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")),
+            timeout=60)
+        self.assertGreaterEqual(len(paths), 2 + footprints)
+        colours = {p.get_attribute("stroke") for p in paths}
+        self.assertIn("#ff8c00", colours, "Sentinel-1 footprints are orange")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", container)
+        time.sleep(0.5)
+
+        # A student picks the rectangle tool and drags over the map.
+        tool = container.find_element(By.CSS_SELECTOR, ".leaflet-draw-draw-rectangle")
+        tool.click()
+        size = container.size
+        start = (-size["width"] // 6, -size["height"] // 6)
+        end = (size["width"] // 6, size["height"] // 6)
+        ActionChains(self.driver).move_to_element_with_offset(container, *start).click_and_hold() \
+            .move_by_offset(end[0] - start[0], end[1] - start[1]).pause(0.2) \
+            .release().perform()
+        # The drawn rectangle is one more path on the map.
+        self.wait_for("the drawn rectangle's path",
+                      lambda: len(container.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive"))
+                      > len(paths), timeout=30)
+        time.sleep(0.5)
+        self.assertTrue(self.driver.save_screenshot(str(SCREENSHOT)))
+
+        self.run_cells(index=1)
+        seen = self.wait_for("the next cell to see the drawn area", lambda: self.printed("drawn "), timeout=60)
+        west, south, east, north = map(float, re.findall(r"-?\d+\.?\d*", seen[0]))
+        # The map shows about 13.5° E, 45.5° N at zoom 7: the rectangle is around it.
+        self.assertLess(west, 13.5)
+        self.assertGreater(east, 13.5)
+        self.assertLess(south, 45.5)
+        self.assertGreater(north, 45.5)
+        self.assertLess(east - west, 10.0)
+        errors = self.driver.find_elements(
+            By.CSS_SELECTOR, ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+        self.assertEqual([e.text for e in errors], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
