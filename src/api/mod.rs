@@ -22,6 +22,7 @@ pub mod sentinel5p;
 pub mod services;
 pub mod stac;
 pub mod swath;
+pub mod widgets;
 
 use crate::eo::gdal::dataset::Refusal;
 use crate::runtime::guard::{breach_value, error_value, interrupted_value};
@@ -127,6 +128,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "swath",
         summary: "Scattered measurements (Sentinel-5P, Sentinel-3): clip, filter, scale, then grid onto a raster.",
         build: swath::module,
+    },
+    ApiModule {
+        name: "widgets",
+        summary: "Interactive widgets in notebooks: sliders, dropdowns, buttons, check boxes, text, dates, boxes, observe, on_click and interact.",
+        build: widgets::module,
     },
 ];
 

@@ -3,6 +3,7 @@
 //! handled one at a time, in order, while control (interrupt, shutdown)
 //! is answered at once, even during a long cell.
 
+use super::comm::Comms;
 use super::execute::{CellOutcome, help_page, help_request, run_cell, unavailable};
 use super::executor::CodeThread;
 use super::history::History;
@@ -13,10 +14,9 @@ use super::messages::{
 use super::output::Broadcaster;
 use crate::runtime::{Completeness, ScriptError};
 use jupyter_protocol::{
-    CommInfoReply, CompleteReply, CompleteRequest, ExecuteInput, ExecuteReply, ExecuteRequest,
-    ExecutionCount, HistoryReply, InspectReply, InspectRequest, InterruptReply, IsCompleteReply,
-    JupyterMessage, JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus,
-    ShutdownReply,
+    CompleteReply, CompleteRequest, ExecuteInput, ExecuteReply, ExecuteRequest, ExecutionCount,
+    HistoryReply, InspectReply, InspectRequest, InterruptReply, IsCompleteReply, JupyterMessage,
+    JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus, ShutdownReply,
 };
 use jupyter_zmq_client::Connection;
 use std::sync::Arc;
@@ -92,6 +92,7 @@ pub struct Shell<S> {
     replies: Connection<S>,
     history: History,
     execution_count: usize,
+    comms: Comms,
 }
 
 impl<S: zeromq::SocketSend> Shell<S> {
@@ -102,6 +103,7 @@ impl<S: zeromq::SocketSend> Shell<S> {
             replies,
             history,
             execution_count: 0,
+            comms: Comms::default(),
         }
     }
 
@@ -169,7 +171,10 @@ impl<S: zeromq::SocketSend> Shell<S> {
             C::CompleteRequest(complete) => self.complete(request, complete).await,
             C::InspectRequest(inspect) => self.inspect(request, inspect).await,
             C::IsCompleteRequest(check) => self.is_complete(request, check.code.clone()).await,
-            C::CommInfoRequest(_) => self.reply(request, CommInfoReply::default()).await,
+            C::CommInfoRequest(info) => {
+                let reply = self.comms.info(&self.kernel, info).await;
+                self.reply(request, reply).await;
+            }
             C::ShutdownRequest(shutdown) => {
                 let kernel = Arc::clone(&self.kernel);
                 kernel
@@ -178,8 +183,9 @@ impl<S: zeromq::SocketSend> Shell<S> {
                 return Flow::Stop;
             }
             _ if message_type(request) == "history_request" => self.history(request).await,
-            // Comms carry widget traffic; cleope has no comm targets.
-            C::CommOpen(_) | C::CommMsg(_) | C::CommClose(_) => {}
+            C::CommOpen(open) => self.comms.open(&self.kernel, request, open),
+            C::CommMsg(message) => self.comms.message(&self.kernel, request, message).await,
+            C::CommClose(close) => self.comms.close(&self.kernel, close).await,
             _ => self.unsupported(request).await,
         }
         Flow::Continue

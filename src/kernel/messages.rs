@@ -172,6 +172,11 @@ pub fn media_of(item: &DisplayItem) -> Media {
     if let Some(png) = &item.png {
         content.push(MediaType::Png(data_encoding::BASE64.encode(png)));
     }
+    if let Some(id) = &item.widget {
+        content.push(MediaType::WidgetView(Value::Object(
+            crate::runtime::widgets::view_json(id),
+        )));
+    }
     Media::new(content)
 }
 

@@ -6,6 +6,7 @@
 //! delays a heartbeat or an interrupt, and an interrupt stops the cell but
 //! keeps the variables. See README.md here for the files.
 
+mod comm;
 pub mod connection;
 mod execute;
 mod executor;

@@ -6,11 +6,15 @@
 use super::messages::{broadcast, display_content};
 use super::stdin::StdinBridge;
 use crate::runtime::display::{DisplayItem, DisplaySink, Stream};
+use crate::runtime::widgets::CommSink;
 use jupyter_protocol::{
-    ClearOutput, IoPubWelcome, JupyterMessage, JupyterMessageContent, Status, Stdio, StreamContent,
+    ClearOutput, CommClose, CommId, CommMsg, CommOpen, IoPubWelcome, JupyterMessage,
+    JupyterMessageContent, Status, Stdio, StreamContent,
 };
 use jupyter_zmq_client::{KernelIoPubXPubConnection, SubscriptionEvent};
+use serde_json::{Map, Value};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,7 +33,9 @@ enum Outgoing {
 /// asked for through `stdin`.
 pub struct Broadcaster {
     queue: mpsc::UnboundedSender<Outgoing>,
-    executing: Mutex<Option<JupyterMessage>>,
+    executing: Arc<Mutex<Option<JupyterMessage>>>,
+    /// The widgets' comms, sending on the same queue.
+    comms: Arc<KernelComms>,
     /// The display ids the executing cell has shown (see `display`).
     shown_ids: Mutex<HashSet<String>>,
     stdin: StdinBridge,
@@ -42,9 +48,15 @@ impl Broadcaster {
         stdin: StdinBridge,
     ) -> (Self, impl Future<Output = ()>) {
         let (queue, outgoing) = mpsc::unbounded_channel();
+        let executing = Arc::new(Mutex::new(None));
+        let comms = Arc::new(KernelComms {
+            queue: queue.clone(),
+            executing: Arc::clone(&executing),
+        });
         let broadcaster = Self {
             queue,
-            executing: Mutex::new(None),
+            executing,
+            comms,
             shown_ids: Mutex::new(HashSet::new()),
             stdin,
         };
@@ -54,6 +66,12 @@ impl Broadcaster {
     /// Ends a wait for input: the cell is being interrupted.
     pub fn cancel_input(&self) {
         self.stdin.cancel();
+    }
+
+    /// Broadcasts a message made elsewhere (a comm message with metadata or
+    /// buffers).
+    pub fn send_message(&self, message: JupyterMessage) {
+        let _ = self.queue.send(Outgoing::Message(Box::new(message)));
     }
 
     /// Broadcasts `content` about `parent`.
@@ -153,6 +171,70 @@ impl DisplaySink for Broadcaster {
             .unwrap_or_else(|e| e.into_inner())
             .clone()?;
         self.stdin.ask(&executing, prompt, password)
+    }
+
+    fn comms(&self) -> Option<Arc<dyn CommSink>> {
+        Some(Arc::clone(&self.comms) as Arc<dyn CommSink>)
+    }
+}
+
+/// The kernel's end of the widgets' comms: comm messages on iopub, children
+/// of the request being handled (a cell, or the front-end's message that
+/// triggered a callback), in order with the cell's other output.
+struct KernelComms {
+    queue: mpsc::UnboundedSender<Outgoing>,
+    executing: Arc<Mutex<Option<JupyterMessage>>>,
+}
+
+impl KernelComms {
+    fn send(&self, content: JupyterMessageContent, metadata: Option<Value>, buffers: Vec<Vec<u8>>) {
+        let parent = self
+            .executing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut message = match &parent {
+            Some(parent) => broadcast(parent, content),
+            None => JupyterMessage::new(content, None),
+        };
+        if let Some(metadata) = metadata {
+            message.metadata = metadata;
+        }
+        message.buffers = buffers.into_iter().map(Into::into).collect();
+        let _ = self.queue.send(Outgoing::Message(Box::new(message)));
+    }
+}
+
+impl CommSink for KernelComms {
+    fn open(&self, comm_id: &str, target: &str, data: Map<String, Value>, metadata: Value) {
+        let open = CommOpen {
+            comm_id: CommId(comm_id.to_string()),
+            target_name: target.to_string(),
+            data,
+            target_module: None,
+        };
+        self.send(open.into(), Some(metadata), Vec::new());
+    }
+
+    fn message(&self, comm_id: &str, data: Map<String, Value>, buffers: Vec<Vec<u8>>) {
+        let message = CommMsg {
+            comm_id: CommId(comm_id.to_string()),
+            data,
+        };
+        self.send(message.into(), None, buffers);
+    }
+
+    fn close(&self, comm_id: &str) {
+        let close = CommClose {
+            comm_id: CommId(comm_id.to_string()),
+            data: Map::new(),
+        };
+        self.send(close.into(), None, Vec::new());
+    }
+
+    fn parent_id(&self) -> Option<String> {
+        let executing = self.executing.lock().unwrap_or_else(|e| e.into_inner());
+        executing.as_ref().map(|m| m.header.msg_id.clone())
     }
 }
 

@@ -29,6 +29,9 @@ pub struct DisplayItem {
     /// Names this display, so that a later update can replace it in place
     /// (Jupyter's `transient.display_id`, used for progress bars).
     pub display_id: Option<String>,
+    /// The id of a widget model to render (Jupyter's widget-view bundle);
+    /// `plain` is its text form.
+    pub widget: Option<String>,
 }
 
 impl DisplayItem {
@@ -67,6 +70,14 @@ impl DisplayItem {
     /// `read_csv` returns) as a table, anything else as text. `text` turns
     /// a value into the text a script's `to_string` would give.
     pub fn of_value(value: &Dynamic, text: impl Fn(&Dynamic) -> String) -> Self {
+        if let Some(widget) = value.read_lock::<super::widgets::Widget>() {
+            let id = widget.id.clone();
+            drop(widget);
+            return Self {
+                widget: Some(id),
+                ..Self::text(text(value))
+            };
+        }
         match rows_of(value) {
             Some(rows) => Self::of_rows(&rows, &table_columns(&rows), text),
             None => Self::text(text(value)),
@@ -227,6 +238,12 @@ pub trait DisplaySink: Send + Sync {
     /// when nobody can answer (the default: scripts run without a person at
     /// the keyboard) or the run was interrupted while waiting.
     fn input(&self, _prompt: &str, _password: bool) -> Option<String> {
+        None
+    }
+
+    /// The comms of a front-end that renders widgets (the Jupyter kernel);
+    /// None where widgets are shown as text.
+    fn comms(&self) -> Option<std::sync::Arc<dyn super::widgets::CommSink>> {
         None
     }
 }

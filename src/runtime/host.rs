@@ -21,6 +21,8 @@ pub struct Host {
     /// Native parallel work runs here, sized by the CPU quota.
     pub pool: rayon::ThreadPool,
     pub display: Arc<dyn DisplaySink>,
+    /// The session's widget models (mirrored to the front-end's comms).
+    pub widgets: Arc<super::widgets::Widgets>,
     pub quota: Quota,
     pub limits: ScriptLimits,
     /// The catalogue, the archive and the login (started at first use).
@@ -81,6 +83,7 @@ impl Host {
             disk,
             cancel,
             pool,
+            widgets: Arc::new(super::widgets::Widgets::new(display.comms())),
             display,
             quota,
             limits,

@@ -14,6 +14,7 @@ pub mod maps;
 pub mod pretty;
 pub mod resolver;
 pub mod session;
+pub mod widgets;
 
 pub use cells::{Cell, CellKind, CellRange, split_cells};
 pub use config::{Overrides, Quota, ScriptLimits, Settings};

@@ -211,6 +211,28 @@ impl Session {
         self.resolved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Calls a script function on behalf of a widget event (a slider moved,
+    /// a button clicked), as a run of its own under the session's quotas;
+    /// `source` names the event in error reports.
+    pub fn call_back(
+        &mut self,
+        source: &str,
+        callback: &rhai::FnPtr,
+        args: Vec<Dynamic>,
+    ) -> Result<Dynamic, ScriptError> {
+        crate::eo::gdal::hdf5::silence_on_this_thread();
+        self.host.show_notices();
+        self.guard.start_run();
+        let result = callback
+            .call::<Dynamic>(&self.engine, &self.functions, args)
+            .and_then(|value| match self.guard.stop() {
+                Some(stop) => Err(EvalAltResult::ErrorTerminated(stop, Position::NONE).into()),
+                None => Ok(value),
+            });
+        self.host.write_unsaved_figures();
+        result.map_err(|e| self.error(*e, source))
+    }
+
     /// Runs the code cells of a script file's text (all, or those in `range`),
     /// each as its own run, stopping at the first error.
     pub fn run_cells(

@@ -214,6 +214,23 @@ fn a_notebook_runs_in_jupyterlab_in_headless_chromium_and_shows_its_figure() {
     assert_python_passes("test_jupyterlab");
 }
 
+/// Widgets over comms, driven as JupyterLab's widget manager drives them:
+/// models opened with their layout and style, `comm_info`, the control
+/// comm's `request_states`, front-end updates reaching `observe`, button
+/// clicks, callback errors and time limits, `interact`.
+#[test]
+fn widgets_speak_the_ipywidgets_protocol_over_comms() {
+    assert_python_passes("test_widgets");
+}
+
+/// A slider rendered by jupyterlab-widgets in JupyterLab in headless
+/// Chromium, moved with the keyboard; the next cell sees its new value
+/// (screenshot: `target/jupyterlab-widgets.png`).
+#[test]
+fn a_slider_renders_in_jupyterlab_and_the_next_cell_sees_it_moved() {
+    assert_python_passes("test_widgets_jupyterlab");
+}
+
 #[test]
 fn the_kernel_listens_where_told_over_tcp_or_ipc_and_stops_with_jupyter() {
     assert_python_passes("test_transport");

@@ -1,0 +1,123 @@
+"""A cleope slider in JupyterLab, rendered by the real widget front-end
+(jupyterlab-widgets' @jupyter-widgets/jupyterlab-manager) in headless
+Chromium: the slider shows, a student moves it with the keyboard, and the
+next cell sees the new value. The page is saved as
+target/jupyterlab-widgets.png. JupyterLab, the browser and their cleanup
+come from test_jupyterlab.py."""
+
+import json
+import subprocess
+import time
+import unittest
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+import test_jupyterlab as lab
+
+SCRIPT = """\
+// %% A slider
+let threshold = slider(#{ min: 0, max: 10, value: 3, description: "threshold" });
+let moves = 0;
+observe(threshold, |v| moves += 1);
+threshold
+
+// %% What the kernel sees
+print(`threshold is ${threshold.value} after ${moves} moves`);
+"""
+
+SCREENSHOT = lab.TARGET / "jupyterlab-widgets.png"
+
+# Waits for the notebook and its kernel, then runs the cells with JupyterLab's
+# own commands: every cell, or (with a cell index) that cell only.
+RUN_JS = """
+const [index, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+    const app = window.jupyterapp;
+    await app.started;
+    await app.restored;
+    let panel = null;
+    for (let i = 0; i < 600 && !panel; i++) {
+        const widget = app.shell.currentWidget;
+        if (widget && widget.sessionContext && widget.context && widget.context.path === 'widgets.ipynb') {
+            panel = widget;
+        } else {
+            await new Promise(resolve => setTimeout(resolve, 100));
+        }
+    }
+    if (!panel) throw new Error('widgets.ipynb is not the current widget');
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    if (index === null) {
+        await app.commands.execute('notebook:run-all-cells');
+    } else {
+        panel.content.activeCellIndex = index;
+        await app.commands.execute('notebook:run-cell');
+    }
+    return panel.sessionContext.session.kernel.name;
+})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
+"""
+
+
+class WidgetsInJupyterLab(lab.JupyterLabTests):
+    # test_jupyterlab.py runs its own test; this class only borrows the set-up.
+    test_run_all_shows_the_map_as_an_image = None
+
+    def make_notebook(self):
+        script = self.dir / "widgets.rhai"
+        script.write_text(SCRIPT)
+        notebook = self.root / "widgets.ipynb"
+        subprocess.run([lab.CLEOPE, "notebook", str(script), "-o", str(notebook)], check=True, timeout=60,
+                       capture_output=True)
+        content = json.loads(notebook.read_text())
+        content["metadata"]["kernelspec"]["name"] = lab.KERNEL
+        notebook.write_text(json.dumps(content))
+
+    def run_cells(self, index=None):
+        ran = self.driver.execute_async_script(RUN_JS, index)
+        if "error" in ran:
+            self.fail(f"running cells failed in the page: {ran['error']}\n{self.diagnostics()}")
+        self.assertEqual(ran["ok"], lab.KERNEL)
+
+    def printed(self):
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output pre")
+                if e.text.startswith("threshold is")]
+
+    def test_a_slider_renders_and_moving_it_changes_the_value_the_next_cell_sees(self):
+        self.driver.get(f"{self.base}/lab/tree/widgets.ipynb?token={self.token}")
+        self.wait_for("JupyterLab to load", lambda: self.driver.execute_script("return !!window.jupyterapp"),
+                      timeout=120)
+        self.run_cells()
+        sliders = self.wait_for("the slider widget (.widget-slider)",
+                                lambda: self.driver.find_elements(By.CSS_SELECTOR, ".widget-slider"), timeout=120)
+        self.assertEqual(len(sliders), 1)
+        slider = sliders[0]
+        self.assertIn("threshold", slider.find_element(By.CSS_SELECTOR, ".widget-label").text)
+        readout = slider.find_element(By.CSS_SELECTOR, ".widget-readout")
+        self.assertEqual(readout.text, "3")
+        self.wait_for("the second cell's output", lambda: self.printed() == ["threshold is 3 after 0 moves"],
+                      timeout=60)
+        errors = self.driver.find_elements(By.CSS_SELECTOR, ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+        self.assertEqual([e.text for e in errors], [])
+
+        # A student moves the handle two steps with the keyboard.
+        handle = slider.find_element(By.CSS_SELECTOR, ".noUi-handle")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+        handle.click()
+        handle.send_keys(Keys.ARROW_RIGHT)
+        handle.send_keys(Keys.ARROW_RIGHT)
+        self.wait_for("the readout to show 5", lambda: readout.text == "5", timeout=30)
+        time.sleep(0.5)  # let the paint settle for the screenshot
+        self.assertTrue(self.driver.save_screenshot(str(SCREENSHOT)))
+
+        # The next run of the second cell sees the value the browser set.
+        # Two quick key presses may reach the kernel as one update or two.
+        self.run_cells(index=1)
+        seen = self.wait_for("the second cell to see the moved slider",
+                             lambda: [p for p in self.printed() if p.startswith("threshold is 5 after ")], timeout=60)
+        moves = int(seen[0].split()[4])
+        self.assertIn(moves, (1, 2), seen)
+
+
+if __name__ == "__main__":
+    unittest.main()
