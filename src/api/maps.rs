@@ -1,13 +1,19 @@
 //! Interactive maps: `map(#{ center, zoom })`, layers from cleope values
 //! (`m.add(raster)`, `m.add(products)`, `m.add(aoi)`), and areas drawn by
-//! the student (`m.drawn_aoi()`, `on_draw(m, |aoi| ...)`). In Jupyter the
-//! map is a jupyter-leaflet widget; elsewhere it prints what it holds.
+//! the student (`m.drawn_aoi()`, `on_draw(m, |aoi| ...)`). The map and its
+//! layers are jupyter-leaflet widget models in the session's registry: in
+//! Jupyter they render as a Leaflet map, elsewhere the map prints what it
+//! holds.
 
 use crate::eo::geometry::Aoi;
-use crate::runtime::maps::{basemap, features, leaflet, overlay};
+use crate::runtime::Host;
+use crate::runtime::maps::leaflet::{self, kinds};
+use crate::runtime::maps::map::{LeafletMap, drawn_argument};
+use crate::runtime::maps::{features, overlay};
+use crate::runtime::widgets::{Listener, Trigger, Widgets, as_map};
 use rhai::plugin::*;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 pub fn module() -> Module {
     let mut module = exported_module!(maps_api);
@@ -15,93 +21,8 @@ pub fn module() -> Module {
     module
 }
 
-/// One layer of a map: its name (for the summary) and its model's state.
-#[derive(Debug, Clone)]
-pub struct Layer {
-    pub name: String,
-    pub state: Value,
-}
-
-/// What a map holds; shared by every copy of the script's value, and by
-/// the widget that shows it.
-#[derive(Debug)]
-pub struct MapContents {
-    /// `[lat, lon]`, Leaflet's order.
-    pub center: [f64; 2],
-    pub zoom: f64,
-    pub layers: Vec<Layer>,
-    /// The shapes drawn so far, oldest first.
-    pub drawn: Vec<Aoi>,
-    /// `on_draw` callbacks.
-    pub on_draw: Vec<rhai::FnPtr>,
-}
-
-/// A map as a script holds it.
-#[derive(Debug, Clone)]
-pub struct LeafletMap(pub Arc<Mutex<MapContents>>);
-
-impl LeafletMap {
-    pub fn contents(&self) -> MutexGuard<'_, MapContents> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn new(center: [f64; 2], zoom: f64) -> LeafletMap {
-        let land = Layer {
-            name: "land (Natural Earth 1:110m)".into(),
-            state: leaflet::geojson(
-                "land",
-                basemap::land_and_borders().clone(),
-                json!({"color": "#7a7a7a", "weight": 1, "fillColor": "#e8e4d8", "fillOpacity": 1.0}),
-                json!({}),
-            ),
-        };
-        LeafletMap(Arc::new(Mutex::new(MapContents {
-            center,
-            zoom,
-            layers: vec![land],
-            drawn: Vec::new(),
-            on_draw: Vec::new(),
-        })))
-    }
-
-    /// A few lines saying what the map shows (the text form, and what
-    /// `cleope run` prints).
-    pub fn summary(&self) -> String {
-        let contents = self.contents();
-        let [lat, lon] = contents.center;
-        let mut text = format!(
-            "Map centred on {lon:.4}° E, {lat:.4}° N at zoom {}, {} layers:",
-            contents.zoom,
-            contents.layers.len()
-        );
-        for layer in &contents.layers {
-            text.push_str(&format!("\n  - {}", layer.name));
-        }
-        match contents.drawn.last() {
-            Some(aoi) => text.push_str(&format!(
-                "\ndrawn: {} shapes, the last {}",
-                contents.drawn.len(),
-                crate::api::aoi::description(aoi)
-            )),
-            None => text.push_str(
-                "\n(draw a rectangle or polygon on the map in a notebook; m.drawn_aoi() gives it)",
-            ),
-        }
-        text
-    }
-
-    fn push(&self, layer: Layer) {
-        self.contents().layers.push(layer);
-    }
-
-    /// Records a shape the front-end reports (a `draw:created` Feature).
-    pub fn record_drawn(&self, feature: &Value) -> Result<Aoi, crate::eo::geometry::AoiError> {
-        let aoi = features::drawn_area(feature)?;
-        self.contents().drawn.push(aoi.clone());
-        Ok(aoi)
-    }
+fn registry(ctx: &NativeCallContext) -> Result<Arc<Widgets>, Box<EvalAltResult>> {
+    Ok(Arc::clone(&Host::of(ctx)?.widgets))
 }
 
 fn map_error(message: &str, hint: &str) -> Box<EvalAltResult> {
@@ -123,13 +44,12 @@ fn center_of(value: &Dynamic) -> Result<[f64; 2], Box<EvalAltResult>> {
         let (lon, lat) = aoi.centroid();
         return Ok([lat, lon]);
     }
-    let hint = "write center: [lon, lat] in degrees, longitude first as everywhere in cleope, e.g. center: [13.5, 45.5]";
+    let hint = "write center: [lon, lat] in degrees, longitude first as everywhere in cleope, \
+                e.g. center: [13.5, 45.5]";
     match value.clone().try_cast::<rhai::Array>().as_deref() {
         Some([lon, lat]) => {
-            let (lon, lat) = (
-                number(lon, "the center's longitude")?,
-                number(lat, "the center's latitude")?,
-            );
+            let lon = number(lon, "the center's longitude")?;
+            let lat = number(lat, "the center's latitude")?;
             if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
                 return Err(map_error(
                     &format!("center [{lon}, {lat}] is not on Earth"),
@@ -145,58 +65,67 @@ fn center_of(value: &Dynamic) -> Result<[f64; 2], Box<EvalAltResult>> {
     }
 }
 
-/// A zoom that fits `aoi` in a map about 800 px wide.
+/// The zoom that fits `aoi` in a map about 800 px wide (a zoom-0 world is
+/// 256 px for 360°).
 fn zoom_for(aoi: &Aoi) -> f64 {
     let (x0, y0, x1, y1) = aoi.bbox().to_tuple();
     let span = (x1 - x0).max((y1 - y0) * 1.5).max(1e-6);
-    // A zoom-0 world is 256 px for 360°.
     (800.0 / 256.0 * 360.0 / span)
         .log2()
         .floor()
         .clamp(1.0, 18.0)
 }
 
-fn products_layer(items: &rhai::Array) -> Result<Option<Layer>, Box<EvalAltResult>> {
-    let products: Option<Vec<crate::api::catalogue::Product>> =
-        items.iter().map(|item| item.clone().try_cast()).collect();
-    let Some(products) = products else {
-        return Ok(None);
-    };
+/// A layer's name and state.
+type LayerState = (String, crate::runtime::widgets::ModelKind, Value);
+
+fn products_layer(items: &rhai::Array) -> Option<LayerState> {
+    let products: Vec<crate::api::catalogue::Product> = items
+        .iter()
+        .map(|item| item.clone().try_cast())
+        .collect::<Option<_>>()?;
     let inner: Vec<_> = products.iter().map(|p| p.inner()).collect();
-    Ok(Some(Layer {
-        name: format!("{} product footprints", inner.len()),
-        state: leaflet::geojson(
+    Some((
+        format!("{} product footprints", inner.len()),
+        kinds::GEOJSON,
+        leaflet::geojson(
             "footprints",
             features::footprints(&inner),
             json!({}),
             json!({"weight": 4, "fillOpacity": 0.3}),
         ),
-    }))
+    ))
 }
 
-fn aoi_layer(aoi: &Aoi, options: &rhai::Map) -> Layer {
+fn aoi_layer(aoi: &Aoi, options: &rhai::Map) -> Result<LayerState, Box<EvalAltResult>> {
+    crate::api::args::Options::check_as(
+        options,
+        &["color"],
+        "BadOption",
+        "an area layer's option",
+    )?;
     let colour = options
         .get("color")
         .map(|c| c.to_string())
         .unwrap_or_else(|| "#1f4e9c".into());
-    Layer {
-        name: format!("area {}", crate::api::aoi::description(aoi)),
-        state: leaflet::geojson(
-            "aoi",
+    Ok((
+        format!("area {}", crate::api::aoi::description(aoi)),
+        kinds::GEOJSON,
+        leaflet::geojson(
+            "area",
             features::area(aoi),
             json!({"color": colour, "weight": 3, "fillOpacity": 0.05}),
             json!({}),
         ),
-    }
+    ))
 }
 
 fn raster_layer(
     ctx: &NativeCallContext,
     raster: &crate::eo::raster::Raster,
     options: &rhai::Map,
-) -> Result<Layer, Box<EvalAltResult>> {
+) -> Result<LayerState, Box<EvalAltResult>> {
     use crate::eo::raster::Compute;
-    use crate::runtime::Host;
     let host = Host::of(ctx)?;
     let compute = Compute {
         pool: &host.pool,
@@ -229,32 +158,39 @@ fn raster_layer(
         &grid.crs,
         grid.bounds(),
     )?;
-    // The resampled image and the points it is sampled at: charged while they exist.
-    let pixels = (overlay::MAX_SIDE * overlay::MAX_SIDE) as u64;
+    // The image's points, values and pixels while it is made: about 40
+    // bytes a pixel.
     let _charge = host
         .memory
-        .charge(pixels * 40, "a map layer's image")
+        .charge(
+            (overlay::MAX_SIDE * overlay::MAX_SIDE * 40) as u64,
+            "a map layer's image",
+        )
         .map_err(crate::api::breach_error)?;
-    let image = overlay::render(
-        &overlay::GridValues {
-            values: &values,
-            cols,
-            rows,
-            bounds: grid.bounds(),
-            crs: &grid.crs,
-        },
-        &style,
-    )
-    .map_err(|e| map_error(&format!("the raster cannot be laid on the map: {e}"), "a raster needs a coordinate reference system (open it from a georeferenced file, or give bounds to to_raster)"))?;
-    Ok(Layer {
-        name: format!(
-            "{name} ({} x {} px image, {} KB)",
+    let grid_values = overlay::GridValues {
+        values: &values,
+        cols,
+        rows,
+        bounds: grid.bounds(),
+        crs: &grid.crs,
+    };
+    let image = overlay::render(&grid_values, &style).map_err(|e| {
+        map_error(
+            &format!("the raster cannot be laid on the map: {e}"),
+            "a raster needs a coordinate reference system: open it from a georeferenced file, \
+             or give its bounds to to_raster",
+        )
+    })?;
+    Ok((
+        format!(
+            "{name} ({} x {} px, {} KB)",
             image.width,
             image.height,
             image.png.len() / 1024
         ),
-        state: leaflet::image_overlay(&name, &image.data_url(), image.bounds, opacity),
-    })
+        kinds::IMAGE_OVERLAY,
+        leaflet::image_overlay(&name, &image.data_url(), image.bounds, opacity),
+    ))
 }
 
 #[export_module]
@@ -265,15 +201,18 @@ mod maps_api {
     /// An interactive map: in Jupyter, a Leaflet map with an offline base
     /// map (land and borders), zoom buttons and a drawing toolbar
     /// (rectangles and polygons); elsewhere a text summary. Options:
-    /// `center` (`[lon, lat]` or an area to centre on), `zoom` (0 world to
-    /// 18 street; fitted to the area when `center` is one).
+    /// `center` (`[lon, lat]`, or an area to centre on and fit), `zoom`
+    /// (0 the world, 7 a region, 12 a town). Show it with `display(m)`.
     ///
     /// ```rhai
     /// let m = map(#{ center: [13.5, 45.5], zoom: 7 });
     /// assert(m.layers.len() == 1, "the base map");
     /// ```
     #[rhai_fn(name = "map", return_raw)]
-    pub fn map_with(options: Map) -> Result<LeafletMap, Box<EvalAltResult>> {
+    pub fn map_with(
+        ctx: NativeCallContext,
+        options: Map,
+    ) -> Result<LeafletMap, Box<EvalAltResult>> {
         crate::api::args::Options::check_as(
             &options,
             &["center", "zoom"],
@@ -298,7 +237,8 @@ mod maps_api {
                 "0 shows the world, 7 a region, 12 a town",
             ));
         }
-        Ok(LeafletMap::new(center, zoom))
+        let widgets = registry(&ctx)?;
+        Ok(LeafletMap::new(&widgets, center, zoom))
     }
 
     /// A map of the whole world.
@@ -308,14 +248,14 @@ mod maps_api {
     /// print(m);
     /// ```
     #[rhai_fn(name = "map", return_raw)]
-    pub fn map_world() -> Result<LeafletMap, Box<EvalAltResult>> {
-        map_with(Map::new())
+    pub fn map_world(ctx: NativeCallContext) -> Result<LeafletMap, Box<EvalAltResult>> {
+        map_with(ctx, Map::new())
     }
 
-    /// Adds a layer: a raster (drawn with the colours of `plot`, as a
-    /// Web Mercator image of at most 1024 px a side), an array of products
-    /// (their footprints, coloured by mission, with name, date and cloud
-    /// cover), or an area (its outline).
+    /// Adds a layer: a raster (drawn with the colours of `plot`, as a Web
+    /// Mercator image of at most 1024 px a side), the array of products a
+    /// search returns (their footprints coloured by mission, with name,
+    /// date and cloud cover), or an area (its outline).
     ///
     /// ```rhai
     /// let m = map(#{ center: [13.5, 45.5], zoom: 7 });
@@ -333,8 +273,8 @@ mod maps_api {
     }
 
     /// Adds a layer with options: for a raster those of `plot` (`cmap`,
-    /// `vmin`, `vmax`, `stretch`, `log`, ...) and `opacity` (0 to 1,
-    /// default 0.8) and `name`; for an area `color`.
+    /// `vmin`, `vmax`, `stretch`, `log`, ...), `opacity` (0 to 1, default
+    /// 0.8) and `name`; for an area `color`.
     ///
     /// ```rhai
     /// let m = map(#{ center: [150.3, -35.4], zoom: 9 });
@@ -349,18 +289,16 @@ mod maps_api {
         value: Dynamic,
         options: Map,
     ) -> Result<(), Box<EvalAltResult>> {
-        let layer = if let Some(aoi) = value.clone().try_cast::<Aoi>() {
-            aoi_layer(&aoi, &options)
+        let (name, kind, state) = if let Some(aoi) = value.clone().try_cast::<Aoi>() {
+            aoi_layer(&aoi, &options)?
         } else if let Some(raster) = value.clone().try_cast::<crate::eo::raster::Raster>() {
             raster_layer(&ctx, &raster, &options)?
-        } else if let Some(products) = value
+        } else if let Some(layer) = value
             .clone()
             .try_cast::<Array>()
-            .map(|items| products_layer(&items))
-            .transpose()?
-            .flatten()
+            .and_then(|items| products_layer(&items))
         {
-            products
+            layer
         } else {
             return Err(map_error(
                 &format!(
@@ -370,7 +308,9 @@ mod maps_api {
                 "add a raster (open_raster, s2_band, ...), the array a search returns, or an aoi",
             ));
         };
-        m.push(layer);
+        let widgets = registry(&ctx)?;
+        let layer = widgets.create(&kind, as_map(state));
+        m.push(&widgets, name, layer);
         Ok(())
     }
 
@@ -403,8 +343,8 @@ mod maps_api {
             crate::api::script_error(
                 "NothingDrawn",
                 "nothing has been drawn on this map yet",
-                "draw a rectangle first: click the square button on the map's left, then drag \
-                 over your area, and run this cell again",
+                "draw a rectangle first: click the square button on the map's left, drag over \
+                 your area, then run this cell again",
             )
         })
     }
@@ -426,14 +366,27 @@ mod maps_api {
     }
 
     /// Runs `callback(aoi)` in the session each time an area is drawn on
-    /// the map (in Jupyter; a script run in a terminal draws nothing).
+    /// the map (in Jupyter; nothing is drawn in a script run in a terminal).
     ///
     /// ```rhai
     /// let m = map(#{ center: [13.5, 45.5], zoom: 7 });
     /// on_draw(m, |aoi| print(`you drew ${aoi.area_km2.round()} km²`));
     /// ```
-    pub fn on_draw(m: &mut LeafletMap, callback: rhai::FnPtr) {
-        m.contents().on_draw.push(callback);
+    #[rhai_fn(return_raw)]
+    pub fn on_draw(
+        ctx: NativeCallContext,
+        m: &mut LeafletMap,
+        callback: rhai::FnPtr,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let listener = Listener {
+            trigger: Trigger::Custom {
+                event: "draw:created".into(),
+                argument: drawn_argument,
+            },
+            callback,
+        };
+        registry(&ctx)?.listen(&m.draw.id, listener);
+        Ok(())
     }
 
     /// The names of the map's layers, base map first.
@@ -444,13 +397,13 @@ mod maps_api {
     #[rhai_fn(get = "layers", pure)]
     pub fn layers(m: &mut LeafletMap) -> Array {
         m.contents()
-            .layers
+            .layer_names
             .iter()
-            .map(|l| l.name.clone().into())
+            .map(|l| l.clone().into())
             .collect()
     }
 
-    /// The zoom level.
+    /// The zoom level the map was made with.
     ///
     /// ```rhai
     /// assert(map(#{ zoom: 5 }).zoom == 5.0, "as asked");

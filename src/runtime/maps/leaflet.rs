@@ -5,6 +5,7 @@
 //! package), so the front-end sees what it was written for. References to
 //! child models are `IPY_MODEL_<id>` strings the caller passes in.
 
+use crate::runtime::widgets::ModelKind;
 use serde_json::{Value, json};
 
 /// The npm module and the version range ipyleaflet 0.20 asks for.
@@ -388,4 +389,31 @@ mod tests {
             assert_eq!(state[hidden], json!({}), "{hidden}");
         }
     }
+}
+
+const fn kind(model: &'static str, view: &'static str) -> ModelKind {
+    ModelKind::new(MODULE, model, MODULE_VERSION).with_view(MODULE, view, MODULE_VERSION)
+}
+
+/// The models' kinds for the widget registry.
+pub mod kinds {
+    use super::kind;
+    use crate::runtime::widgets::ModelKind;
+    pub const MAP: ModelKind = kind("LeafletMapModel", "LeafletMapView");
+    pub const MAP_STYLE: ModelKind = ModelKind::new(
+        super::MODULE,
+        "LeafletMapStyleModel",
+        super::MODULE_VERSION,
+    )
+    .with_view("@jupyter-widgets/base", "StyleView", "2.0.0");
+    pub const ZOOM_CONTROL: ModelKind = kind("LeafletZoomControlModel", "LeafletZoomControlView");
+    pub const ATTRIBUTION_CONTROL: ModelKind = kind(
+        "LeafletAttributionControlModel",
+        "LeafletAttributionControlView",
+    );
+    pub const DRAW_CONTROL: ModelKind = kind("LeafletDrawControlModel", "LeafletDrawControlView");
+    pub const GEOJSON: ModelKind = kind("LeafletGeoJSONModel", "LeafletGeoJSONView");
+    pub const IMAGE_OVERLAY: ModelKind =
+        kind("LeafletImageOverlayModel", "LeafletImageOverlayView");
+    pub const TILE_LAYER: ModelKind = kind("LeafletTileLayerModel", "LeafletTileLayerView");
 }

@@ -6,4 +6,5 @@
 pub mod basemap;
 pub mod features;
 pub mod leaflet;
+pub mod map;
 pub mod overlay;
