@@ -50,11 +50,15 @@ class MapTests(unittest.TestCase):
         return msg["header"]["msg_id"]
 
     def wait_idle_after(self, msg_id):
+        """Waits until the kernel handled `msg_id`; returns the iopub messages it caused."""
+        messages = []
         while True:
             msg = self.kc.get_iopub_msg(timeout=30)
-            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                    and msg["content"]["execution_state"] == "idle"):
-                return
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return messages
 
     def show_map(self):
         reply, messages = self.run_cell(
@@ -69,6 +73,11 @@ class MapTests(unittest.TestCase):
                 self.assertEqual(content["target_name"], "jupyter.widget")
                 self.assertEqual(msg["metadata"].get("version"), "2.1.0")
                 models[content["comm_id"]] = content["data"]["state"]
+            elif msg["msg_type"] == "comm_msg" and msg["content"]["data"].get("method") == "update":
+                # A layer added after the map was opened arrives as an update of its `layers`,
+                # which the widget manager applies to the model it holds.
+                content = msg["content"]
+                models[content["comm_id"]].update(content["data"]["state"])
         displays = [m["content"]["data"] for m in messages if m["msg_type"] == "display_data"]
         return models, displays
 
@@ -122,12 +131,15 @@ class MapTests(unittest.TestCase):
         reply, _ = self.run_cell(
             "let areas = [];\non_draw(m, |aoi| { areas.push(aoi.area_km2); print(`drawn: ${aoi.vertices} vertices`); });")
         self.assertEqual(reply["status"], "ok", reply)
-        self.wait_idle_after(self.send_comm_msg(
+        messages = self.wait_idle_after(self.send_comm_msg(
             draw_id, {"method": "custom", "content": {"event": "draw:created", "geo_json": RECTANGLE}}))
-        reply, messages = self.run_cell("print(m.drawn_aoi().vertices);")
+        # The callback's output belongs to the comm message that triggered it.
+        out = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
+        self.assertEqual(out, "drawn: 4 vertices\n")
+        reply, messages = self.run_cell("print(m.drawn_aoi().vertices);\nprint(areas.len());")
         self.assertEqual(reply["status"], "ok", reply)
         out = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
-        self.assertEqual(out, "4\n")
+        self.assertEqual(out, "4\n1\n")
 
     def test_a_drawn_line_is_refused_and_the_session_survives(self):
         models, _ = self.show_map()
