@@ -135,7 +135,11 @@ class MapInJupyterLab(lab.JupyterLabTests):
         self.assertGreater(east, 13.5)
         self.assertLess(south, 45.5)
         self.assertGreater(north, 45.5)
-        self.assertLess(east - west, 10.0)
+        # The drag spanned a third of the map's width: at zoom 7 a pixel is 360 / (256 * 2^7)
+        # degrees of longitude.
+        dragged = (end[0] - start[0]) * 360.0 / (256 * 2 ** 7)
+        self.assertAlmostEqual(east - west, dragged, delta=dragged * 0.2,
+                               msg=f"drawn {seen[0]} for a drag of {dragged:.2f}° of longitude")
         errors = self.driver.find_elements(
             By.CSS_SELECTOR, ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
         self.assertEqual([e.text for e in errors], [])
