@@ -471,9 +471,9 @@ mod widgets_api {
     /// clicked.
     ///
     /// ```rhai
-    /// let go = button("Search");
-    /// on_click(go, |b| print("clicked " + b.description));
-    /// display(go);
+    /// let search = button("Search");
+    /// on_click(search, |b| print("clicked " + b.description));
+    /// display(search);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn button(ctx: NativeCallContext, label: &str) -> Result<Widget, Box<EvalAltResult>> {
@@ -689,10 +689,10 @@ mod widgets_api {
     /// Runs `callback` with the button each time it is clicked.
     ///
     /// ```rhai
-    /// let go = button("Count");
+    /// let count = button("Count");
     /// let clicks = 0;
-    /// on_click(go, |b| clicks += 1);
-    /// display(go);
+    /// on_click(count, |b| clicks += 1);
+    /// display(count);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn on_click(
