@@ -5,24 +5,20 @@
 //! Jupyter they render as a Leaflet map, elsewhere the map prints what it
 //! holds.
 
+use crate::api::widgets::registry;
 use crate::eo::geometry::Aoi;
 use crate::runtime::Host;
 use crate::runtime::maps::leaflet::{self, kinds};
 use crate::runtime::maps::map::{LeafletMap, drawn_argument};
 use crate::runtime::maps::{features, overlay};
-use crate::runtime::widgets::{Listener, Trigger, Widgets, as_map};
+use crate::runtime::widgets::{Listener, Trigger, as_map};
 use rhai::plugin::*;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 pub fn module() -> Module {
     let mut module = exported_module!(maps_api);
     module.set_custom_type::<LeafletMap>("Map");
     module
-}
-
-fn registry(ctx: &NativeCallContext) -> Result<Arc<Widgets>, Box<EvalAltResult>> {
-    Ok(Arc::clone(&Host::of(ctx)?.widgets))
 }
 
 fn map_error(message: &str, hint: &str) -> Box<EvalAltResult> {

@@ -31,14 +31,7 @@ class MapTests(unittest.TestCase):
     def run_cell(self, code):
         """Runs `code`; returns its reply and every iopub message it caused."""
         msg_id = self.kc.execute(code)
-        messages = []
-        while True:
-            msg = self.kc.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            messages.append(msg)
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
+        messages = self.wait_idle_after(msg_id)
         while True:
             reply = self.kc.get_shell_msg(timeout=30)
             if reply["parent_header"]["msg_id"] == msg_id:
