@@ -59,6 +59,16 @@ pub(crate) fn rings(aoi: &Aoi) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
+/// An area as `print` shows it.
+pub(crate) fn description(aoi: &Aoi) -> String {
+    let (a, b, c, d) = aoi.bbox().to_tuple();
+    format!(
+        "Aoi({} vertices, {:.1} km², [{a}, {b}, {c}, {d}])",
+        aoi.vertex_count(),
+        aoi.area_km2()
+    )
+}
+
 #[export_module]
 mod aoi_api {
     use super::{aoi_error, number, vertices};
@@ -258,12 +268,7 @@ mod aoi_api {
     /// ```
     #[rhai_fn(name = "to_string", pure)]
     pub fn describe(aoi: &mut Aoi) -> String {
-        let (a, b, c, d) = aoi.bbox().to_tuple();
-        format!(
-            "Aoi({} vertices, {:.1} km², [{a}, {b}, {c}, {d}])",
-            aoi.vertex_count(),
-            aoi.area_km2()
-        )
+        super::description(aoi)
     }
 
     /// The same description, used by `debug`.

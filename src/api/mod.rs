@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod console;
 pub mod files;
 pub mod image;
+pub mod maps;
 pub mod matrix;
 pub mod plot;
 pub mod products;
@@ -97,6 +98,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "plot",
         summary: "Figures: maps of rasters with colormaps, colour bars and georeferenced axes.",
         build: plot::module,
+    },
+    ApiModule {
+        name: "maps",
+        summary: "Interactive maps in notebooks: rasters, footprints and areas on an offline base map, and areas drawn by hand.",
+        build: maps::module,
     },
     ApiModule {
         name: "sentinel",

@@ -108,7 +108,7 @@ fn keep_only(
 
 /// The style a script's options ask for; colour limits from `vmin`/`vmax`,
 /// or from the quantiles in `stretch` (e.g. `[0.02, 0.98]`) of `values`.
-fn map_style(
+pub(crate) fn map_style(
     options: &Map,
     values: &[f32],
     unit: &str,
@@ -587,8 +587,7 @@ fn graticule_overlays(
 type ToCrs<'a> = &'a dyn Fn(Vec<(f64, f64)>) -> Result<Vec<(f64, f64)>, Box<EvalAltResult>>;
 
 /// Product footprints (maps with a `footprint` in WKT and a `name`),
-/// coloured by mission as CLEOPE did: Sentinel-1 orange, -2 forest green,
-/// -3 blue, -5P violet, others grey.
+/// coloured by mission (`mission_colour`).
 fn footprint_overlays(
     products: &Dynamic,
     width: u32,
@@ -608,13 +607,7 @@ fn footprint_overlays(
         let product = item.try_cast::<Map>().ok_or_else(bad)?;
         let wkt = text(&product, "footprint").ok_or_else(bad)?;
         let name = text(&product, "name").unwrap_or_default();
-        let colour = match name.get(..2) {
-            Some("S1") => [255, 140, 0],
-            Some("S2") => [34, 139, 34],
-            Some("S3") => [0, 0, 255],
-            Some("S5") => [238, 130, 238],
-            _ => [128, 128, 128],
-        };
+        let colour = crate::eo::plot::mission_colour(&name);
         let area = crate::eo::geometry::Aoi::from_wkt(&wkt).map_err(crate::api::aoi::aoi_error)?;
         for ring in crate::api::aoi::rings(&area) {
             overlays.push(Overlay::Line {

@@ -18,7 +18,8 @@ pub fn module() -> Module {
     module
 }
 
-fn registry(ctx: &NativeCallContext) -> Result<Arc<Widgets>, Box<EvalAltResult>> {
+/// The session's widget registry (the maps functions use it too).
+pub(crate) fn registry(ctx: &NativeCallContext) -> Result<Arc<Widgets>, Box<EvalAltResult>> {
     Ok(Arc::clone(&Host::of(ctx)?.widgets))
 }
 

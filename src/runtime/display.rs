@@ -70,9 +70,7 @@ impl DisplayItem {
     /// `read_csv` returns) as a table, anything else as text. `text` turns
     /// a value into the text a script's `to_string` would give.
     pub fn of_value(value: &Dynamic, text: impl Fn(&Dynamic) -> String) -> Self {
-        if let Some(widget) = value.read_lock::<super::widgets::Widget>() {
-            let id = widget.id.clone();
-            drop(widget);
+        if let Some(id) = widget_id(value) {
             return Self {
                 widget: Some(id),
                 ..Self::text(text(value))
@@ -336,6 +334,16 @@ impl DisplaySink for Captured {
     fn clear_output(&self, wait: bool) {
         self.push(Shown::Clear { wait });
     }
+}
+
+/// The widget model a value shows as: a widget's own, or a map's Map
+/// model (the map value also holds its layers and drawn areas).
+fn widget_id(value: &Dynamic) -> Option<String> {
+    if let Some(widget) = value.read_lock::<super::widgets::Widget>() {
+        return Some(widget.id.clone());
+    }
+    let map = value.read_lock::<super::maps::map::LeafletMap>()?;
+    Some(map.map.id.clone())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod grants;
 pub mod guard;
 pub mod host;
 pub mod introspect;
+pub mod maps;
 pub mod pretty;
 pub mod resolver;
 pub mod session;

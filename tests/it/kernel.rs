@@ -249,6 +249,23 @@ fn jupyterlab_finds_the_installed_extension_and_highlights_rhai() {
     assert_python_passes("test_highlighting");
 }
 
+/// A map over comms, driven as the widget manager and jupyter-leaflet drive
+/// it: the map's models opened children first, shown as a widget view, a
+/// `draw:created` rectangle becoming `m.drawn_aoi()`, `on_draw` callbacks,
+/// a drawn line refused with the session intact.
+#[test]
+fn maps_speak_jupyter_leaflet_over_comms() {
+    assert_python_passes("test_maps");
+}
+
+/// A map rendered by jupyter-leaflet 0.20 in JupyterLab in headless
+/// Chromium (land, area, footprints as SVG paths); a rectangle drawn with
+/// the mouse reaches the next cell (screenshot: `target/jupyterlab-map.png`).
+#[test]
+fn a_map_renders_in_jupyterlab_and_a_drawn_rectangle_reaches_the_session() {
+    assert_python_passes("test_maps_jupyterlab");
+}
+
 #[test]
 fn the_kernel_listens_where_told_over_tcp_or_ipc_and_stops_with_jupyter() {
     assert_python_passes("test_transport");

@@ -88,6 +88,36 @@ const done = arguments[arguments.length - 1];
 """
 
 
+# Waits for the notebook `arguments[0]` and its kernel, then runs its cells with JupyterLab's
+# own commands: every cell, or (with a cell index, `arguments[1]`) that cell only.
+RUN_CELLS_JS = """
+const [path, index, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+(async () => {
+    const app = window.jupyterapp;
+    await app.started;
+    await app.restored;
+    let panel = null;
+    for (let i = 0; i < 600 && !panel; i++) {
+        const widget = app.shell.currentWidget;
+        if (widget && widget.sessionContext && widget.context && widget.context.path === path) {
+            panel = widget;
+        } else {
+            await new Promise(resolve => setTimeout(resolve, 100));
+        }
+    }
+    if (!panel) throw new Error(path + ' is not the current widget');
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    if (index === null) {
+        await app.commands.execute('notebook:run-all-cells');
+    } else {
+        panel.content.activeCellIndex = index;
+        await app.commands.execute('notebook:run-cell');
+    }
+    return panel.sessionContext.session.kernel.name;
+})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
+"""
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -120,10 +150,15 @@ class JupyterLabTests(unittest.TestCase):
         self.start_lab()
         self.start_browser()
 
+    # The notebook each test opens: `cleope notebook` makes NOTEBOOK.ipynb from SCRIPT (the
+    # tests of widgets and maps set their own).
+    NOTEBOOK = "figure"
+    SCRIPT = SCRIPT
+
     def make_notebook(self):
-        script = self.dir / "figure.rhai"
-        script.write_text(SCRIPT)
-        notebook = self.root / "figure.ipynb"
+        script = self.dir / f"{self.NOTEBOOK}.rhai"
+        script.write_text(self.SCRIPT)
+        notebook = self.root / f"{self.NOTEBOOK}.ipynb"
         subprocess.run([CLEOPE, "notebook", str(script), "-o", str(notebook)], check=True, timeout=60,
                        capture_output=True)
         content = json.loads(notebook.read_text())
@@ -230,6 +265,14 @@ class JupyterLabTests(unittest.TestCase):
             parts.append(f"--- browser console\n{console}")
         parts.append(f"--- jupyter lab log (tail)\n{tail(self.lab_log_path)}")
         return "\n".join(parts)
+
+    def run_cells(self, index=None):
+        """Runs every cell of the notebook, or (with an index) that cell only, with
+        JupyterLab's own commands."""
+        ran = self.driver.execute_async_script(RUN_CELLS_JS, f"{self.NOTEBOOK}.ipynb", index)
+        if "error" in ran:
+            self.fail(f"running cells failed in the page: {ran['error']}\n{self.diagnostics()}")
+        self.assertEqual(ran["ok"], KERNEL)
 
     def wait_for(self, what, condition, timeout):
         deadline = time.monotonic() + timeout

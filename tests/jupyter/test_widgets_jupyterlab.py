@@ -5,8 +5,6 @@ next cell sees the new value. The page is saved as
 target/jupyterlab-widgets.png. JupyterLab, the browser and their cleanup
 come from test_jupyterlab.py."""
 
-import json
-import subprocess
 import time
 import unittest
 
@@ -28,56 +26,11 @@ print(`threshold is ${threshold.value} after ${moves} moves`);
 
 SCREENSHOT = lab.TARGET / "jupyterlab-widgets.png"
 
-# Waits for the notebook and its kernel, then runs the cells with JupyterLab's
-# own commands: every cell, or (with a cell index) that cell only.
-RUN_JS = """
-const [index, done] = [arguments[0], arguments[arguments.length - 1]];
-(async () => {
-    const app = window.jupyterapp;
-    await app.started;
-    await app.restored;
-    let panel = null;
-    for (let i = 0; i < 600 && !panel; i++) {
-        const widget = app.shell.currentWidget;
-        if (widget && widget.sessionContext && widget.context && widget.context.path === 'widgets.ipynb') {
-            panel = widget;
-        } else {
-            await new Promise(resolve => setTimeout(resolve, 100));
-        }
-    }
-    if (!panel) throw new Error('widgets.ipynb is not the current widget');
-    await panel.context.ready;
-    await panel.sessionContext.ready;
-    if (index === null) {
-        await app.commands.execute('notebook:run-all-cells');
-    } else {
-        panel.content.activeCellIndex = index;
-        await app.commands.execute('notebook:run-cell');
-    }
-    return panel.sessionContext.session.kernel.name;
-})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
-"""
-
-
 class WidgetsInJupyterLab(lab.JupyterLabTests):
     # test_jupyterlab.py runs its own test; this class only borrows the set-up.
     test_run_all_shows_the_map_as_an_image = None
-
-    def make_notebook(self):
-        script = self.dir / "widgets.rhai"
-        script.write_text(SCRIPT)
-        notebook = self.root / "widgets.ipynb"
-        subprocess.run([lab.CLEOPE, "notebook", str(script), "-o", str(notebook)], check=True, timeout=60,
-                       capture_output=True)
-        content = json.loads(notebook.read_text())
-        content["metadata"]["kernelspec"]["name"] = lab.KERNEL
-        notebook.write_text(json.dumps(content))
-
-    def run_cells(self, index=None):
-        ran = self.driver.execute_async_script(RUN_JS, index)
-        if "error" in ran:
-            self.fail(f"running cells failed in the page: {ran['error']}\n{self.diagnostics()}")
-        self.assertEqual(ran["ok"], lab.KERNEL)
+    NOTEBOOK = "widgets"
+    SCRIPT = SCRIPT
 
     def printed(self):
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output pre")

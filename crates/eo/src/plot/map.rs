@@ -109,6 +109,22 @@ pub fn render_map(
     })
 }
 
+/// The colour of every value as a figure would draw it (limits, classes,
+/// log and gamma from `style`), for an image laid over an interactive map:
+/// `None` where the value is missing, so the map shows through.
+pub fn value_colours(values: &[f32], style: &MapStyle) -> Result<Vec<Option<Rgb>>, PlotError> {
+    let scale = Scale::of(&[values], style)?;
+    Ok(values
+        .iter()
+        .map(|&v| {
+            let value = f64::from(v);
+            let colour = scale.colour(value, style);
+            (is_valid_f64(value) && !(style.log && value <= 0.0) && colour != MISSING)
+                .then_some(colour)
+        })
+        .collect())
+}
+
 /// How values become colours: through the colormap between limits, or
 /// through the colours of classes.
 pub(crate) struct Scale {

@@ -20,8 +20,8 @@ pub use check::{Problem, check_figure};
 pub use colormap::Colormap;
 pub use layout::Layout;
 pub use legend::{Class, LegendEntry, Symbol};
-pub use map::{MapStyle, render_map};
-pub use overlay::{Overlay, colour_named};
+pub use map::{MapStyle, render_map, value_colours};
+pub use overlay::{Overlay, colour_named, mission_colour};
 pub use rgb::{RgbStyle, Stretch, render_rgb};
 
 use std::sync::Once;
@@ -63,15 +63,30 @@ pub(crate) fn register_fonts() {
 
 /// Encodes an RGB buffer as PNG.
 pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    encode(rgb, png::ColorType::Rgb, width, height)
+}
+
+/// Encodes an RGBA buffer as PNG (an image with transparent pixels, laid
+/// over a map).
+pub fn encode_png_rgba(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    encode(rgba, png::ColorType::Rgba, width, height)
+}
+
+fn encode(
+    pixels: &[u8],
+    colour: png::ColorType,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, PlotError> {
     let mut png = Vec::new();
     let mut encoder = png::Encoder::new(&mut png, width, height);
-    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_color(colour);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder
         .write_header()
         .map_err(|e| PlotError::Drawing(e.to_string()))?;
     writer
-        .write_image_data(rgb)
+        .write_image_data(pixels)
         .map_err(|e| PlotError::Drawing(e.to_string()))?;
     writer
         .finish()

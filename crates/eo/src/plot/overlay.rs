@@ -49,6 +49,18 @@ pub enum Overlay {
     },
 }
 
+/// A product's colour by its mission, as CLEOPE drew footprints:
+/// Sentinel-1 orange, -2 forest green, -3 blue, -5P violet, others grey.
+pub fn mission_colour(product_name: &str) -> Rgb {
+    match product_name.get(..2) {
+        Some("S1") => [255, 140, 0],
+        Some("S2") => [34, 139, 34],
+        Some("S3") => [0, 0, 255],
+        Some("S5") => [238, 130, 238],
+        _ => [128, 128, 128],
+    }
+}
+
 /// A colour by name (the matplotlib names CLEOPE's notebooks used) or `#rrggbb`.
 pub fn colour_named(name: &str) -> Option<Rgb> {
     if let Some(hex) = name.strip_prefix('#') {
