@@ -659,8 +659,10 @@ mod widgets_api {
     }
 
     /// Runs `callback` with the new value each time the widget's value
-    /// changes: moved in the notebook, or set by the script. In a notebook
-    /// what it prints or shows appears under the widget's cell.
+    /// changes: moved in the notebook, or set by the script. In a notebook,
+    /// as with ipywidgets, what a callback prints goes to JupyterLab's log
+    /// console (View → Show Log Console), since its cell has finished; to
+    /// show results under the controls, use `interact`.
     ///
     /// ```rhai
     /// let s = slider(#{ max: 10 });
