@@ -318,16 +318,71 @@ fn rasters_of(values: rhai::Array) -> Result<Vec<Raster>, Box<EvalAltResult>> {
         .collect()
 }
 
+/// A number given as an integer or a decimal; else a `TypeMismatch` naming `what`.
+fn number_of(value: &Dynamic, what: &str, hint: &str) -> Result<f64, Box<EvalAltResult>> {
+    value
+        .as_float()
+        .ok()
+        .or_else(|| value.as_int().ok().map(|n| n as f64))
+        .ok_or_else(|| {
+            crate::api::script_error(
+                "TypeMismatch",
+                &format!("{what} is {value} ({}), not a number", value.type_name()),
+                hint,
+            )
+        })
+}
+
+/// The numbers of a list of classes (e.g. Sentinel-2 SCL classes `[3, 8, 9, 10]`).
+fn classes_of(classes: &rhai::Array) -> Result<Vec<f32>, Box<EvalAltResult>> {
+    let hint = "give the classes as a list of numbers, e.g. [3, 8, 9, 10]";
+    classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| number_of(c, &format!("class {i}"), hint).map(|c| c as f32))
+        .collect()
+}
+
+/// A stack that does not go date by date with another: what differs, and
+/// how to build matching stacks.
+fn stack_error(error: RasterError) -> Box<EvalAltResult> {
+    match error {
+        RasterError::Invalid(message) => crate::api::script_error(
+            "StackMismatch",
+            &message,
+            "build the masks or scores from the same products, in the same order, \
+             e.g. stack(scl_layers, dates)",
+        ),
+        other => raster_error(other),
+    }
+}
+
+/// Which end a stack's `pick_by` takes: `"min"` or `"max"`.
+fn extreme_of(which: &str) -> Result<crate::eo::raster::Extreme, Box<EvalAltResult>> {
+    use crate::eo::raster::Extreme;
+    match which {
+        "min" => Ok(Extreme::Lowest),
+        "max" => Ok(Extreme::Highest),
+        other => Err(crate::api::script_error(
+            "BadOption",
+            &format!("pick_by takes \"min\" or \"max\", not \"{other}\""),
+            "write s.pick_by(scores, \"min\") for the date with the lowest score",
+        )),
+    }
+}
+
 #[export_module]
 mod raster_api {
     use super::{
-        as_raster, combine, compute, open_in_workspace, raster_error, rasters_of, shown_as,
+        as_raster, classes_of, combine, compute, extreme_of, number_of, open_in_workspace,
+        raster_error, rasters_of, shown_as, stack_error,
     };
     use crate::api::file_error;
     use crate::eo::matrix::Matrix;
     use crate::eo::netcdf::cf;
     use crate::eo::raster::{
-        Binary, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack, Unary, crs,
+        Binary, Extreme, GeoTransform, Grid, Raster, RasterError, Reduction, SaveFormat, Stack,
+        Unary, crs,
     };
     use crate::runtime::Host;
     use crate::sandbox::Stop;
@@ -1289,6 +1344,117 @@ mod raster_api {
     #[rhai_fn(name = "count", pure)]
     pub fn stack_count(s: &mut Stack) -> Raster {
         s.reduce(Reduction::Count)
+    }
+
+    /// The per-pixel `p`-th percentile across dates (0 to 100; 50 is the
+    /// median), missing values skipped. Same definition as numpy's
+    /// `np.percentile` (its default, "linear"): position `(n - 1) p / 100`
+    /// in the pixel's sorted values, interpolated between neighbours.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let s = stack([r, r * 2, r * 3, r * 4, r * 5]);
+    /// assert(s.percentile(25).stats().mean == 2.0, "25th of 1..5");
+    /// assert(s.percentile(12.5).stats().mean == 1.5, "interpolated");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn percentile(s: &mut Stack, p: Dynamic) -> Result<Raster, Box<EvalAltResult>> {
+        let hint = "give the percentile as a number from 0 to 100, e.g. s.percentile(25)";
+        let p = number_of(&p, "the percentile", hint)?;
+        let reduction = Reduction::percentile(p)
+            .map_err(|e| crate::api::script_error("BadArgument", &e.to_string(), hint))?;
+        Ok(s.reduce(reduction))
+    }
+
+    /// The stack with each date's pixels made missing where that date's
+    /// layer of `masks` (a stack with the same dates, e.g. Sentinel-2 SCL
+    /// layers) is one of `classes`; reductions then ignore them, and a pixel
+    /// masked on every date has no value. SCL's cloud shadow, cloud and
+    /// cirrus classes are 3, 8, 9 and 10.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 100.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let scl = [r * 0 + 4, r * 0 + 9];   // vegetation, then cloud
+    /// let s = stack([r, r * 50]).masked_by(stack(scl), [3, 8, 9, 10]);
+    /// assert(s.median().stats().mean == 100.0, "the cloudy date is ignored");
+    /// assert(s.count().stats().mean == 1.0, "one clear date");
+    /// ```
+    #[rhai_fn(name = "masked_by", return_raw, pure)]
+    pub fn stack_masked_by_classes(
+        s: &mut Stack,
+        masks: Stack,
+        classes: Array,
+    ) -> Result<Stack, Box<EvalAltResult>> {
+        s.masked_by_classes(&masks, &classes_of(&classes)?)
+            .map_err(stack_error)
+    }
+
+    /// The stack with each date's pixels made missing where that date's
+    /// layer of `masks` is non-zero (e.g. `cloud_probability > 40`), as in
+    /// openEO's `mask`.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 10.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let clouds = stack([r > 50, r > 5]);
+    /// assert(stack([r, r * 3]).masked_by(clouds).max().stats().mean == 10.0, "date 2 cloudy");
+    /// ```
+    #[rhai_fn(name = "masked_by", return_raw, pure)]
+    pub fn stack_masked_by(s: &mut Stack, masks: Stack) -> Result<Stack, Box<EvalAltResult>> {
+        s.masked_where(&masks).map_err(stack_error)
+    }
+
+    /// Per pixel, the position (from 0, in date order) of the date with the
+    /// lowest value; ties go to the earliest date, missing values are skipped
+    /// (numpy's `nanargmin`).
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r * 3, r, r * 2]).argmin().stats().mean == 1.0, "the second date");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn argmin(s: &mut Stack) -> Raster {
+        s.position_of(Extreme::Lowest)
+    }
+
+    /// Per pixel, the position (from 0, in date order) of the date with the
+    /// highest value; ties go to the earliest date, missing values are skipped.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(stack([r * 3, r, r * 2]).argmax().stats().mean == 0.0, "the first date");
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn argmax(s: &mut Stack) -> Raster {
+        s.position_of(Extreme::Highest)
+    }
+
+    /// Per pixel, the stack's value on the date where `scores` (a stack with
+    /// the same dates) is lowest (`"min"`) or highest (`"max"`): e.g. each
+    /// pixel from its least cloudy date. Dates where the score or the value
+    /// is missing are skipped; ties go to the earliest date.
+    ///
+    /// ```rhai
+    /// let r = matrix(2, 2, 1.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// let red = stack([r * 900, r * 400]);
+    /// let cloud_probability = stack([r * 70, r * 5]);
+    /// let clearest = red.pick_by(cloud_probability, "min");
+    /// assert(clearest.stats().mean == 400.0, "from the clear date");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn pick_by(s: &mut Stack, scores: Stack, best: &str) -> Result<Raster, Box<EvalAltResult>> {
+        s.pick_by(&scores, extreme_of(best)?).map_err(stack_error)
+    }
+
+    /// 1 where the value is one of `classes`, 0 elsewhere, missing where the
+    /// raster is: e.g. the cloudy pixels of a Sentinel-2 scene classification.
+    ///
+    /// ```rhai
+    /// let scl = matrix(2, 2, 9.0).to_raster([0.0, 0.0, 1.0, 1.0]);
+    /// assert(scl.is_in([3, 8, 9, 10]).stats().mean == 1.0, "class 9 is cloud");
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn is_in(r: &mut Raster, classes: Array) -> Result<Raster, Box<EvalAltResult>> {
+        Ok(r.is_in(&classes_of(&classes)?))
     }
 
     /// The time series of the stack: for each date, the mean and the number

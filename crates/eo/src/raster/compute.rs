@@ -446,26 +446,55 @@ impl Compute<'_> {
         }
         let mut band = dataset.rasterband(1).map_err(gdal_error)?;
         band.set_no_data_value(Some(f64::NAN)).map_err(gdal_error)?;
-        let blocks = Window::full(grid.width, grid.height).blocks(BLOCK_SIZE);
-        let batch = self.pool.current_num_threads() * 2;
-        for chunk in blocks.chunks(batch) {
-            let computed: Vec<Vec<f32>> = self.pool.install(|| {
-                chunk
-                    .par_iter()
-                    .map(|&w| self.block(raster, w))
-                    .collect::<Result<_, _>>()
-            })?;
-            for (window, values) in chunk.iter().zip(computed) {
-                let mut buffer = Buffer::new((window.width, window.height), values);
-                band.write(
-                    (window.col as isize, window.row as isize),
-                    (window.width, window.height),
-                    &mut buffer,
-                )
-                .map_err(gdal_error)?;
-            }
-        }
+        self.in_order(raster, |window, values| {
+            let mut buffer = Buffer::new((window.width, window.height), values);
+            band.write(
+                (window.col as isize, window.row as isize),
+                (window.width, window.height),
+                &mut buffer,
+            )
+            .map_err(gdal_error)
+        })?;
         dataset.close().map_err(gdal_error)
+    }
+
+    /// Evaluates the blocks of `raster` on the pool, a batch at a time, and
+    /// hands them to `write` in order on this thread (GDAL's datasets stay
+    /// on one thread). The next batch is computed while this one is written
+    /// and compressed, so neither the pool nor the encoder waits for the
+    /// other; at most two batches are in memory.
+    fn in_order(
+        &self,
+        raster: &Raster,
+        mut write: impl FnMut(Window, Vec<f32>) -> Result<(), RasterError>,
+    ) -> Result<(), RasterError> {
+        let grid = raster.grid();
+        let all_blocks = Window::full(grid.width, grid.height).blocks(BLOCK_SIZE);
+        // Borrowed by both threads: the batches sent are slices of it.
+        let blocks = &all_blocks;
+        let batch = self.pool.current_num_threads() * 2;
+        let (computed, to_write) = std::sync::mpsc::sync_channel(1);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for chunk in blocks.chunks(batch) {
+                    let values: Result<Vec<Vec<f32>>, RasterError> = self
+                        .pool
+                        .install(|| chunk.par_iter().map(|&w| self.block(raster, w)).collect());
+                    let failed = values.is_err();
+                    // The writer has stopped (it failed) when nobody receives.
+                    if computed.send(values.map(|v| (chunk, v))).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            for batch in to_write {
+                let (windows, values) = batch?;
+                for (&window, values) in windows.iter().zip(values) {
+                    write(window, values)?;
+                }
+            }
+            Ok(())
+        })
     }
 }
 

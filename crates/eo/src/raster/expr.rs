@@ -6,6 +6,7 @@ use super::grid::Window;
 use super::source::BandSource;
 use crate::validity::{is_valid, or_missing};
 use cleope_sandbox::Cancel;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Operations on one value. A missing value stays missing, and a result
@@ -73,6 +74,18 @@ pub enum Node {
     Memory(Arc<MemoryBand>),
     /// A per-pixel summary across aligned layers (a time stack), ignoring invalid values.
     Reduce(Reduction, Vec<Arc<Node>>),
+    /// 1 where the value is one of the classes (e.g. Sentinel-2 SCL cloud
+    /// classes), 0 where it is none of them, missing where it is missing.
+    IsIn(Arc<Node>, Arc<[f32]>),
+    /// Per pixel, the layer whose score is the lowest (or highest) among
+    /// the layers where the score, and the value when there are values,
+    /// are valid; ties go to the earliest layer, like numpy's `nanargmin`.
+    /// Gives that layer's position (from 0), or its value in `values`.
+    Pick {
+        best: Extreme,
+        scores: Vec<Arc<Node>>,
+        values: Option<Vec<Arc<Node>>>,
+    },
     /// 1 where the pixel centre is inside a polygon, else 0.
     Inside(Arc<super::mask::PolygonMask>),
     /// A bit test on a band's stored words, before any conversion to
@@ -87,8 +100,15 @@ pub enum Node {
     },
 }
 
-/// Per-pixel summaries across the layers of a stack.
+/// Which end of the scores [`Node::Pick`] takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extreme {
+    Lowest,
+    Highest,
+}
+
+/// Per-pixel summaries across the layers of a stack.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reduction {
     Mean,
     Median,
@@ -99,9 +119,27 @@ pub enum Reduction {
     Sum,
     /// How many layers have a value at the pixel.
     Count,
+    /// The `p`-th percentile (0 to 100) with numpy's default ("linear")
+    /// definition: position `(n - 1) p / 100` in the sorted values,
+    /// interpolated between its neighbours (50 is the median).
+    Percentile(f32),
 }
 
+// A percentile is never NaN ([`Reduction::percentile`] checks it), so
+// equality is an equivalence.
+impl Eq for Reduction {}
+
 impl Reduction {
+    /// The `p`-th percentile, with `p` between 0 and 100.
+    pub fn percentile(p: f64) -> Result<Reduction, RasterError> {
+        if !(0.0..=100.0).contains(&p) {
+            return Err(RasterError::Invalid(format!(
+                "percentile {p} is not between 0 and 100 (e.g. 25 for the lower quartile)"
+            )));
+        }
+        Ok(Reduction::Percentile(p as f32))
+    }
+
     /// Summarises one pixel's values (missing ones already removed).
     fn apply(self, values: &mut [f32]) -> f32 {
         if values.is_empty() {
@@ -123,7 +161,7 @@ impl Reduction {
                 (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt()
             }
             Reduction::Median => {
-                values.sort_by(f32::total_cmp);
+                sort_valid(values);
                 let middle = values.len() / 2;
                 if values.len() % 2 == 1 {
                     values[middle]
@@ -131,6 +169,43 @@ impl Reduction {
                     (values[middle - 1] + values[middle]) / 2.0
                 }
             }
+            Reduction::Percentile(p) => {
+                sort_valid(values);
+                let position = (values.len() - 1) as f64 * f64::from(p) / 100.0;
+                let below = position.floor() as usize;
+                let above = (below + 1).min(values.len() - 1);
+                let fraction = (position - below as f64) as f32;
+                values[below] + fraction * (values[above] - values[below])
+            }
+        }
+    }
+}
+
+/// Sorts valid values (no NaN) in place. A pixel holds one value per date,
+/// a handful to a few dozen: insertion sort is the fastest there, and this
+/// runs for every pixel of a composite.
+fn sort_valid(values: &mut [f32]) {
+    if values.len() > 32 {
+        values.sort_unstable_by(f32::total_cmp);
+        return;
+    }
+    for i in 1..values.len() {
+        let value = values[i];
+        let mut j = i;
+        while j > 0 && values[j - 1] > value {
+            values[j] = values[j - 1];
+            j -= 1;
+        }
+        values[j] = value;
+    }
+}
+
+impl Extreme {
+    /// Whether `score` beats `best` (strictly: ties keep the earlier layer).
+    fn beats(self, score: f32, best: f32) -> bool {
+        match self {
+            Extreme::Lowest => score < best,
+            Extreme::Highest => score > best,
         }
     }
 }
@@ -210,17 +285,40 @@ impl Binary {
 
 impl Node {
     /// How many block-sized buffers evaluating this node needs at once
-    /// (for charging the memory budget before a block is evaluated).
+    /// (for charging the memory budget before a block is evaluated): its
+    /// working buffers, and the kept values of the nodes it uses twice.
     pub fn buffers(&self) -> usize {
+        self.working_buffers() + Memo::of(self).shared.len()
+    }
+
+    fn working_buffers(&self) -> usize {
         match self {
             Node::Band { .. } | Node::Constant(_) | Node::Memory(_) | Node::Inside(_) => 1,
             // The words, and the values made of them.
             Node::FlagTest { .. } => 2,
-            Node::Unary(_, a) | Node::Shift { node: a, .. } => a.buffers(),
-            Node::Binary(_, a, b) => a.buffers().max(b.buffers() + 1),
-            Node::Choose(c, a, b) => c.buffers().max(a.buffers() + 1).max(b.buffers() + 2),
+            Node::Unary(_, a) | Node::Shift { node: a, .. } => a.working_buffers(),
+            Node::Binary(_, a, b) => a.working_buffers().max(b.working_buffers() + 1),
+            Node::Choose(c, a, b) => c
+                .working_buffers()
+                .max(a.working_buffers() + 1)
+                .max(b.working_buffers() + 2),
             Node::Reduce(_, layers) => {
-                layers.len() + layers.iter().map(|l| l.buffers()).max().unwrap_or(0)
+                layers.len()
+                    + layers
+                        .iter()
+                        .map(|l| l.working_buffers())
+                        .max()
+                        .unwrap_or(0)
+            }
+            Node::IsIn(a, _) => a.working_buffers(),
+            Node::Pick { scores, values, .. } => {
+                let layers = scores.iter().chain(values.iter().flatten());
+                let deepest = layers
+                    .clone()
+                    .map(|l| l.working_buffers())
+                    .max()
+                    .unwrap_or(0);
+                layers.count() + deepest
             }
         }
     }
@@ -234,18 +332,83 @@ impl Node {
             Node::Binary(_, a, b) => [a.sources(), b.sources()].concat(),
             Node::Choose(c, a, b) => [c.sources(), a.sources(), b.sources()].concat(),
             Node::Reduce(_, layers) => layers.iter().flat_map(|l| l.sources()).collect(),
+            Node::IsIn(a, _) => a.sources(),
+            Node::Pick { scores, values, .. } => scores
+                .iter()
+                .chain(values.iter().flatten())
+                .flat_map(|l| l.sources())
+                .collect(),
         }
     }
 
     /// Evaluates `window` (in this node's pixel space) into `out`, which
     /// holds `out_size` pixels: the window itself, or a decimated version.
-    /// Reads from files stop when `cancel` says the run must.
+    /// Reads from files stop when `cancel` says the run must. A node the
+    /// expression uses more than once (both bands of a normalized
+    /// difference) is evaluated once per window and its values reused.
     pub fn eval(
         &self,
         window: Window,
         out_size: (usize, usize),
         out: &mut [f32],
         cancel: &Cancel,
+    ) -> Result<(), RasterError> {
+        let mut memo = Memo::of(self);
+        self.eval_in(window, out_size, out, cancel, &mut memo)
+    }
+
+    /// [`Node::eval`], reusing the values of shared nodes from `memo`.
+    fn eval_in(
+        &self,
+        window: Window,
+        out_size: (usize, usize),
+        out: &mut [f32],
+        cancel: &Cancel,
+        memo: &mut Memo,
+    ) -> Result<(), RasterError> {
+        let key = self as *const Node;
+        if !memo.shared.contains(&key) {
+            return self.eval_node(window, out_size, out, cancel, memo);
+        }
+        if let Some((_, values)) = memo
+            .values
+            .get(&key)
+            .filter(|(at, _)| *at == (window, out_size))
+        {
+            out.copy_from_slice(values);
+            return Ok(());
+        }
+        self.eval_node(window, out_size, out, cancel, memo)?;
+        memo.values.insert(key, ((window, out_size), out.to_vec()));
+        Ok(())
+    }
+
+    /// The nodes directly below this one.
+    fn children(&self) -> Vec<&Arc<Node>> {
+        match self {
+            Node::Band { .. }
+            | Node::Constant(_)
+            | Node::Memory(_)
+            | Node::Inside(_)
+            | Node::FlagTest { .. } => Vec::new(),
+            Node::Unary(_, a) | Node::Shift { node: a, .. } | Node::IsIn(a, _) => vec![a],
+            Node::Binary(_, a, b) => vec![a, b],
+            Node::Choose(c, a, b) => vec![c, a, b],
+            Node::Reduce(_, layers) => layers.iter().collect(),
+            Node::Pick { scores, values, .. } => {
+                scores.iter().chain(values.iter().flatten()).collect()
+            }
+        }
+    }
+
+    /// Evaluates this node itself (its children through `memo`).
+    fn eval_node(
+        &self,
+        window: Window,
+        out_size: (usize, usize),
+        out: &mut [f32],
+        cancel: &Cancel,
+        memo: &mut Memo,
     ) -> Result<(), RasterError> {
         match self {
             Node::Band { source, col, row } => {
@@ -285,12 +448,7 @@ impl Node {
                 Ok(())
             }
             Node::Reduce(reduction, layers) => {
-                let mut planes = Vec::with_capacity(layers.len());
-                for layer in layers {
-                    let mut plane = vec![0.0; out.len()];
-                    layer.eval(window, out_size, &mut plane, cancel)?;
-                    planes.push(plane);
-                }
+                let planes = eval_layers(layers, window, out_size, cancel, memo)?;
                 let mut pixel = Vec::with_capacity(layers.len());
                 for (i, x) in out.iter_mut().enumerate() {
                     pixel.clear();
@@ -299,29 +457,66 @@ impl Node {
                 }
                 Ok(())
             }
+            Node::IsIn(a, classes) => {
+                a.eval_in(window, out_size, out, cancel, memo)?;
+                for x in out.iter_mut() {
+                    if is_valid(*x) {
+                        *x = f32::from(u8::from(classes.contains(x)));
+                    }
+                }
+                Ok(())
+            }
+            Node::Pick {
+                best,
+                scores,
+                values,
+            } => {
+                let scores = eval_layers(scores, window, out_size, cancel, memo)?;
+                let values = match values {
+                    Some(values) => Some(eval_layers(values, window, out_size, cancel, memo)?),
+                    None => None,
+                };
+                for (i, x) in out.iter_mut().enumerate() {
+                    let mut chosen: Option<(usize, f32)> = None;
+                    for (layer, plane) in scores.iter().enumerate() {
+                        let score = plane[i];
+                        let usable = is_valid(score)
+                            && values.as_ref().is_none_or(|v| is_valid(v[layer][i]));
+                        if usable && chosen.is_none_or(|(_, top)| best.beats(score, top)) {
+                            chosen = Some((layer, score));
+                        }
+                    }
+                    *x = match (chosen, &values) {
+                        (None, _) => f32::NAN,
+                        (Some((layer, _)), None) => layer as f32,
+                        (Some((layer, _)), Some(values)) => values[layer][i],
+                    };
+                }
+                Ok(())
+            }
             Node::Shift { node, col, row } => {
-                node.eval(window.offset(*col, *row), out_size, out, cancel)
+                node.eval_in(window.offset(*col, *row), out_size, out, cancel, memo)
             }
             Node::Unary(op, a) => {
-                a.eval(window, out_size, out, cancel)?;
+                a.eval_in(window, out_size, out, cancel, memo)?;
                 out.iter_mut().for_each(|x| *x = op.apply(*x));
                 Ok(())
             }
             Node::Binary(op, a, b) => {
-                a.eval(window, out_size, out, cancel)?;
+                a.eval_in(window, out_size, out, cancel, memo)?;
                 let mut right = vec![0.0; out.len()];
-                b.eval(window, out_size, &mut right, cancel)?;
+                b.eval_in(window, out_size, &mut right, cancel, memo)?;
                 out.iter_mut()
                     .zip(&right)
                     .for_each(|(x, &y)| *x = op.apply(*x, y));
                 Ok(())
             }
             Node::Choose(condition, a, b) => {
-                condition.eval(window, out_size, out, cancel)?;
+                condition.eval_in(window, out_size, out, cancel, memo)?;
                 let mut first = vec![0.0; out.len()];
                 let mut second = vec![0.0; out.len()];
-                a.eval(window, out_size, &mut first, cancel)?;
-                b.eval(window, out_size, &mut second, cancel)?;
+                a.eval_in(window, out_size, &mut first, cancel, memo)?;
+                b.eval_in(window, out_size, &mut second, cancel, memo)?;
                 for ((x, &y), &z) in out.iter_mut().zip(&first).zip(&second) {
                     *x = if !is_valid(*x) {
                         f32::NAN
@@ -335,6 +530,61 @@ impl Node {
             }
         }
     }
+}
+
+/// The values of the nodes an expression uses more than once, kept for
+/// the window being evaluated: so `(nir - red) / (nir + red)` reads and
+/// decodes each band once, not twice.
+struct Memo {
+    /// Nodes reached more than once from the root (not constants, which cost nothing).
+    shared: HashSet<*const Node>,
+    values: HashMap<*const Node, (WindowAndSize, Vec<f32>)>,
+}
+
+type WindowAndSize = (Window, (usize, usize));
+
+impl Memo {
+    fn of(root: &Node) -> Memo {
+        let mut seen = HashSet::new();
+        let mut shared = HashSet::new();
+        let mut pending = root.children();
+        while let Some(node) = pending.pop() {
+            let key = Arc::as_ptr(node);
+            if matches!(**node, Node::Constant(_)) {
+                continue;
+            }
+            if seen.insert(key) {
+                // Below a node met the first time; a shared node's own
+                // children are evaluated once, with it.
+                pending.extend(node.children());
+            } else {
+                shared.insert(key);
+            }
+        }
+        Memo {
+            shared,
+            values: HashMap::new(),
+        }
+    }
+}
+
+/// Evaluates each layer over `window` into a plane of its own.
+fn eval_layers(
+    layers: &[Arc<Node>],
+    window: Window,
+    out_size: (usize, usize),
+    cancel: &Cancel,
+    memo: &mut Memo,
+) -> Result<Vec<Vec<f32>>, RasterError> {
+    let pixels = out_size.0 * out_size.1;
+    layers
+        .iter()
+        .map(|layer| {
+            let mut plane = vec![0.0; pixels];
+            layer.eval_in(window, out_size, &mut plane, cancel, memo)?;
+            Ok(plane)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod stack;
 pub mod warp;
 
 pub use compute::{Compute, Histogram, SaveFormat, Stats};
-pub use expr::{Binary, Node, Reduction, Unary};
+pub use expr::{Binary, Extreme, Node, Reduction, Unary};
 pub use grid::{Bounds, GeoTransform, Grid, Window};
 pub use source::BandSource;
 pub use stack::Stack;
@@ -304,6 +304,48 @@ impl Raster {
         let mut raster = first.derived(Node::Reduce(reduction, roots));
         if reduction != Reduction::Count {
             raster.unit = first.unit.clone();
+        }
+        Ok(raster)
+    }
+
+    /// 1 where the value is one of `classes`, 0 elsewhere, missing where the
+    /// raster is (e.g. the cloud classes of a Sentinel-2 scene classification).
+    pub fn is_in(&self, classes: &[f32]) -> Raster {
+        self.derived(Node::IsIn(Arc::clone(&self.root), classes.into()))
+    }
+
+    /// Per pixel, the position (from 0) of the layer of `scores` with the
+    /// `best` score, or, with `values` (one per score), that layer's value:
+    /// e.g. each pixel from its least cloudy date. Layers with a missing
+    /// score (or value) are skipped; ties go to the earliest.
+    pub fn pick(
+        scores: &[Raster],
+        values: Option<&[Raster]>,
+        best: Extreme,
+    ) -> Result<Raster, RasterError> {
+        let first = scores
+            .first()
+            .ok_or_else(|| RasterError::Invalid("a stack needs at least one raster".into()))?;
+        if let Some(values) = values
+            && values.len() != scores.len()
+        {
+            return Err(RasterError::Invalid(format!(
+                "{} scores for {} rasters: give one score per date",
+                scores.len(),
+                values.len()
+            )));
+        }
+        for layer in scores.iter().chain(values.into_iter().flatten()) {
+            first.check_aligned(layer)?;
+        }
+        let roots = |layers: &[Raster]| layers.iter().map(|l| Arc::clone(&l.root)).collect();
+        let mut raster = first.derived(Node::Pick {
+            best,
+            scores: roots(scores),
+            values: values.map(roots),
+        });
+        if let Some(values) = values {
+            raster.unit = values[0].unit.clone();
         }
         Ok(raster)
     }
