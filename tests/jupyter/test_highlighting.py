@@ -36,27 +36,11 @@ print("area " + area(2));"""
 # The cell's editor once the kernel has answered kernel_info: its language,
 # and for each piece of text the CSS classes of the innermost element that
 # holds exactly that text (CodeMirror wraps each highlighted token in a span).
-EDITOR_JS = """
+EDITOR_JS = lab.OPEN_NOTEBOOK_JS + """
 const done = arguments[arguments.length - 1];
 const pieces = arguments[0];
 (async () => {
-    const app = window.jupyterapp;
-    await app.started;
-    await app.restored;
-    let panel = null;
-    for (let i = 0; i < 600 && !panel; i++) {
-        const widget = app.shell.currentWidget;
-        if (widget && widget.sessionContext && widget.context && widget.context.path === 'rhai.ipynb') {
-            panel = widget;
-        } else {
-            await new Promise(resolve => setTimeout(resolve, 100));
-        }
-    }
-    if (!panel) throw new Error('rhai.ipynb is not the current widget');
-    await panel.context.ready;
-    await panel.sessionContext.ready;
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    if (!kernel) throw new Error('the notebook has no kernel');
+    const {panel, kernel} = await openNotebook('rhai.ipynb');
     const info = await kernel.info;
     const cell = panel.content.widgets[0];
     // The editor switches language once the kernel's language_info arrives.

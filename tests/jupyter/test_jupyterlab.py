@@ -59,40 +59,10 @@ return Array.from(document.querySelectorAll('.jp-OutputArea-output img')).map(
     img => ({complete: img.complete, width: img.naturalWidth, height: img.naturalHeight}));
 """
 
-# Waits for the app, the notebook and its kernel, then runs every cell with
-# JupyterLab's own "Run All Cells" command (the Run menu's entry).
-RUN_ALL_JS = """
-const done = arguments[arguments.length - 1];
-(async () => {
-    const app = window.jupyterapp;
-    await app.started;
-    await app.restored;
-    let panel = null;
-    for (let i = 0; i < 600 && !panel; i++) {
-        const widget = app.shell.currentWidget;
-        if (widget && widget.sessionContext && widget.context && widget.context.path === 'figure.ipynb') {
-            panel = widget;
-        } else {
-            await new Promise(resolve => setTimeout(resolve, 100));
-        }
-    }
-    if (!panel) throw new Error('figure.ipynb is not the current widget');
-    await panel.context.ready;
-    await panel.sessionContext.ready;
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    if (!kernel) throw new Error('the notebook has no kernel');
-    const info = await kernel.info;
-    await app.commands.execute('notebook:run-all-cells');
-    return {kernel: kernel.name, language: info.language_info.name};
-})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
-"""
-
-
-# Waits for the notebook `arguments[0]` and its kernel, then runs its cells with JupyterLab's
-# own commands: every cell, or (with a cell index, `arguments[1]`) that cell only.
-RUN_CELLS_JS = """
-const [path, index, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
-(async () => {
+# Defines `openNotebook(path)`: waits for the app, the notebook `path` and
+# its kernel, and gives {app, panel, kernel}. The scripts below start with it.
+OPEN_NOTEBOOK_JS = """
+async function openNotebook(path) {
     const app = window.jupyterapp;
     await app.started;
     await app.restored;
@@ -108,13 +78,38 @@ const [path, index, done] = [arguments[0], arguments[1], arguments[arguments.len
     if (!panel) throw new Error(path + ' is not the current widget');
     await panel.context.ready;
     await panel.sessionContext.ready;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    if (!kernel) throw new Error('the notebook has no kernel');
+    return {app, panel, kernel};
+}
+"""
+
+# Runs every cell of figure.ipynb with JupyterLab's own "Run All Cells"
+# command (the Run menu's entry).
+RUN_ALL_JS = OPEN_NOTEBOOK_JS + """
+const done = arguments[arguments.length - 1];
+(async () => {
+    const {app, kernel} = await openNotebook('figure.ipynb');
+    const info = await kernel.info;
+    await app.commands.execute('notebook:run-all-cells');
+    return {kernel: kernel.name, language: info.language_info.name};
+})().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
+"""
+
+
+# Runs the cells of the notebook `arguments[0]` with JupyterLab's own
+# commands: every cell, or (with a cell index, `arguments[1]`) that cell only.
+RUN_CELLS_JS = OPEN_NOTEBOOK_JS + """
+const [path, index, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+(async () => {
+    const {app, panel, kernel} = await openNotebook(path);
     if (index === null) {
         await app.commands.execute('notebook:run-all-cells');
     } else {
         panel.content.activeCellIndex = index;
         await app.commands.execute('notebook:run-cell');
     }
-    return panel.sessionContext.session.kernel.name;
+    return kernel.name;
 })().then(result => done({ok: result}), error => done({error: String(error && error.stack || error)}));
 """
 
