@@ -32,18 +32,33 @@ pub fn python() -> &'static Path {
 }
 
 /// Reuses `target/jupyter-venv` when it was built from the current
-/// requirements; otherwise builds a new one beside it and renames it into
-/// place, so concurrent test processes never see a half-built venv.
+/// requirements; otherwise builds it (see [`prepare_venv_from`]).
 fn prepare_venv() -> Result<PathBuf, String> {
-    let requirements = jupyter_tests_dir().join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
-    let venv = target_dir().join("jupyter-venv");
+    prepare_venv_from(
+        &jupyter_tests_dir().join("requirements.txt"),
+        "jupyter-venv",
+        &[],
+    )
+}
+
+/// The Python of `target/<name>`, a venv built from `requirements` with
+/// pip's `extra` arguments (e.g. `--no-deps` for a fully pinned closure).
+/// Reused while the requirements stay the same; otherwise a new one is
+/// built beside it and renamed into place, so concurrent test processes
+/// never see a half-built venv.
+pub fn prepare_venv_from(
+    requirements: &Path,
+    name: &str,
+    extra: &[&str],
+) -> Result<PathBuf, String> {
+    let wanted = std::fs::read_to_string(requirements).map_err(|e| e.to_string())?;
+    let venv = target_dir().join(name);
     let stamp = |venv: &Path| venv.join("cleope-requirements.txt");
     let python = |venv: &Path| venv.join("bin").join("python");
     if std::fs::read_to_string(stamp(&venv)).ok().as_ref() == Some(&wanted) {
         return Ok(python(&venv));
     }
-    let building = target_dir().join(format!("jupyter-venv.building-{}", std::process::id()));
+    let building = target_dir().join(format!("{name}.building-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
     run_checked(Command::new("python3").arg("-m").arg("venv").arg(&building))?;
     run_checked(
@@ -55,8 +70,9 @@ fn prepare_venv() -> Result<PathBuf, String> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
+            .args(extra)
             .arg("-r")
-            .arg(&requirements),
+            .arg(requirements),
     )?;
     std::fs::write(stamp(&building), &wanted).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&venv);
