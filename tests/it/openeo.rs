@@ -101,6 +101,8 @@ fn graph_of(script: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The graph's process ids, in the order of their node ids (the JSON map
+/// is sorted by key: `loadcollection1`, `mask1`, `reducedimension1`, ...).
 fn processes(graph: &Value) -> Vec<String> {
     graph["process_graph"]
         .as_object()
@@ -137,9 +139,9 @@ fn openeo_masked_ndvi_median_over_three_dates_runs_the_same_in_the_executor() {
         ids,
         [
             "load_collection",
-            "reduce_dimension",
-            "reduce_dimension",
             "mask",
+            "reduce_dimension",
+            "reduce_dimension",
             "reduce_dimension",
             "save_result"
         ],

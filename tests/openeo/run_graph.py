@@ -14,6 +14,7 @@ file's no-data value missing, dims (t, bands, y, x).
 
 import glob
 import json
+import math
 import os
 import sys
 import warnings
@@ -110,6 +111,14 @@ def field(value, name, index):
     return root[index]
 
 
+def day(value):
+    """The YYYY-MM-DD of a date given as text or as the parser's `Date` model
+    (whose str() is "root=DateTime(...)", so unwrap it first)."""
+    while hasattr(value, "root"):
+        value = value.root
+    return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)[:10]
+
+
 def band_file(safe, band):
     for resolution in (10, 20, 60):
         found = glob.glob(f"{safe}/GRANULE/*/IMG_DATA/R{resolution}m/*_{band}_{resolution}m.jp2")
@@ -134,7 +143,12 @@ def read_band(path, bbox):
         west, south, east, north = rasterio.warp.transform_bounds(
             "EPSG:4326", dataset.crs, *bbox, densify_pts=21)
         window = rasterio.windows.from_bounds(west, south, east, north, dataset.transform)
-        window = window.round_offsets("floor").round_lengths("ceil")
+        # The pixels the box touches (rasterio 1.4's round_* take no "floor"/"ceil").
+        col, row = math.floor(window.col_off), math.floor(window.row_off)
+        window = rasterio.windows.Window(
+            col, row,
+            math.ceil(window.col_off + window.width) - col,
+            math.ceil(window.row_off + window.height) - row)
         window = window.intersection(rasterio.windows.Window(0, 0, dataset.width, dataset.height))
         values = dataset.read(1, window=window).astype("float32")
         if dataset.nodata is not None:
@@ -148,7 +162,7 @@ def read_band(path, bbox):
 def make_load_collection(archive):
     def load_collection(id, spatial_extent, temporal_extent, bands=None, properties=None, **kwargs):
         bbox = [float(field(spatial_extent, k, 0)) for k in ("west", "south", "east", "north")]
-        start, end = (str(field(temporal_extent, k, i))[:10] for i, k in enumerate(("start", "end")))
+        start, end = (day(field(temporal_extent, k, i)) for i, k in enumerate(("start", "end")))
         dates = sorted(d for d in products(archive, id) if start <= d < end)
         by_date = products(archive, id)
         layers = []

@@ -34,7 +34,7 @@ pub fn translate(raster: &Raster, format: &str) -> Result<Json, OpenEoError> {
 }
 
 /// Per-pixel maths on the bands of one date (or on none: constants).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Pixel {
     Band {
         band: String,
@@ -47,6 +47,27 @@ enum Pixel {
     Choose(Box<Pixel>, Box<Pixel>, Box<Pixel>),
     /// `(a - b) / (a + b)`.
     NormalizedDifference(Box<Pixel>, Box<Pixel>),
+}
+
+/// Equal maths: constants compare bit for bit, so that the missing value
+/// (NaN) of two masks is the same constant (a derived `==` says NaN != NaN,
+/// and every masked stack would look computed differently per date).
+impl PartialEq for Pixel {
+    fn eq(&self, other: &Pixel) -> bool {
+        match (self, other) {
+            (Pixel::Band { band, date }, Pixel::Band { band: b, date: d }) => {
+                band == b && date == d
+            }
+            (Pixel::Constant(x), Pixel::Constant(y)) => x.to_bits() == y.to_bits(),
+            (Pixel::Unary(op, a), Pixel::Unary(o, b)) => op == o && a == b,
+            (Pixel::Binary(op, a, b), Pixel::Binary(o, x, y)) => op == o && a == x && b == y,
+            (Pixel::Choose(c, a, b), Pixel::Choose(k, x, y)) => c == k && a == x && b == y,
+            (Pixel::NormalizedDifference(a, b), Pixel::NormalizedDifference(x, y)) => {
+                a == x && b == y
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Pixel {
@@ -692,11 +713,14 @@ impl Child {
             }
             Pixel::Choose(c, a, b) => {
                 let value = self.condition(c);
-                let (accept, reject) = (self.emit(a), self.emit(b));
-                self.call(
-                    "if",
-                    json!({ "value": value, "accept": accept, "reject": reject }),
-                )
+                let accept = self.emit(a);
+                let mut arguments = json!({ "value": value, "accept": accept });
+                // A missing `reject` is left out: it defaults to null (no
+                // data), and openeo-processes-dask fails on an explicit null.
+                if !b.is_missing() {
+                    arguments["reject"] = self.emit(b);
+                }
+                self.call("if", arguments)
             }
         }
     }
