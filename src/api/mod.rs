@@ -12,6 +12,7 @@ pub mod files;
 pub mod image;
 pub mod maps;
 pub mod matrix;
+pub mod openeo;
 pub mod plot;
 pub mod products;
 pub mod quota;
@@ -123,6 +124,11 @@ pub const MODULES: &[ApiModule] = &[
         name: "services",
         summary: "Copernicus services: CAMS atmospheric composition, CMEMS sea surface temperature, CGLS vegetation and dry matter productivity.",
         build: services::module,
+    },
+    ApiModule {
+        name: "openeo",
+        summary: "openEO: collections that run locally and translate to process graphs for a back-end.",
+        build: openeo::module,
     },
     ApiModule {
         name: "swath",

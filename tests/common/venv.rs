@@ -2,8 +2,9 @@
 //! built from a pinned requirements file on first use (PyPI must be
 //! reachable then) and reused while the requirements stay the same:
 //! `target/jupyter-venv` (Jupyter's clients, pystac-client, from
-//! tests/jupyter/requirements.txt) and `target/hub-venv` (JupyterHub, from
-//! tests/hub/requirements.txt).
+//! tests/jupyter/requirements.txt), `target/hub-venv` (JupyterHub, from
+//! tests/hub/requirements.txt) and `target/openeo-venv` (the openEO
+//! executor, from tests/openeo/requirements.txt, installed `--no-deps`).
 
 use super::cleope_bin;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub fn python() -> &'static Path {
         prepare_venv(
             &jupyter_tests_dir().join("requirements.txt"),
             "jupyter-venv",
+            &[],
         )
     }))
 }
@@ -46,7 +48,9 @@ pub fn python() -> &'static Path {
 pub fn hub_python() -> &'static Path {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     ready(
-        PYTHON.get_or_init(|| prepare_venv(&hub_tests_dir().join("requirements.txt"), "hub-venv")),
+        PYTHON.get_or_init(|| {
+            prepare_venv(&hub_tests_dir().join("requirements.txt"), "hub-venv", &[])
+        }),
     )
 }
 
@@ -57,10 +61,12 @@ fn ready(prepared: &Result<PathBuf, String>) -> &Path {
     }
 }
 
-/// Reuses `target/NAME` when it was built from the current
-/// requirements; otherwise builds a new one beside it and renames it into
-/// place, so concurrent test processes never see a half-built venv.
-fn prepare_venv(requirements: &Path, name: &str) -> Result<PathBuf, String> {
+/// The Python of `target/<name>`, a venv built from `requirements` with
+/// pip's `extra` arguments (e.g. `--no-deps` for a fully pinned closure).
+/// Reused while the requirements stay the same; otherwise a new one is
+/// built beside it and renamed into place, so concurrent test processes
+/// never see a half-built venv.
+pub fn prepare_venv(requirements: &Path, name: &str, extra: &[&str]) -> Result<PathBuf, String> {
     let wanted = std::fs::read_to_string(requirements).map_err(|e| e.to_string())?;
     let venv = target_dir().join(name);
     let stamp = |venv: &Path| venv.join("cleope-requirements.txt");
@@ -80,6 +86,7 @@ fn prepare_venv(requirements: &Path, name: &str) -> Result<PathBuf, String> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
+            .args(extra)
             .arg("-r")
             .arg(requirements),
     )?;

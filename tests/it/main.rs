@@ -31,6 +31,7 @@ mod missions_s5p;
 mod missions_sentinel;
 mod missions_services;
 mod notebook;
+mod openeo;
 mod partial;
 mod raster;
 mod readme;

@@ -10,6 +10,7 @@ pub mod geometry;
 pub mod matrix;
 pub mod netcdf;
 pub mod odata;
+pub mod openeo;
 pub mod plot;
 pub mod products;
 pub mod raster;
