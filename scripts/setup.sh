@@ -23,6 +23,13 @@ if [ "${1:-}" = bench ]; then
     packages+=(python3-gdal python3-numpy python3-scipy python3-pil)
 fi
 
+# npm installs configurable-http-proxy for the JupyterHub test (tests/hub/).
+# Only when no npm is on the PATH: a machine with its own Node.js (e.g.
+# NodeSource's, which bundles npm) keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
