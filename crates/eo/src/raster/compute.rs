@@ -462,7 +462,8 @@ impl Compute<'_> {
     /// hands them to `write` in order on this thread (GDAL's datasets stay
     /// on one thread). The next batch is computed while this one is written
     /// and compressed, so neither the pool nor the encoder waits for the
-    /// other; at most two batches are in memory.
+    /// other; at most three batches are in memory (one being written, one
+    /// waiting in the channel, one being computed).
     fn in_order(
         &self,
         raster: &Raster,
