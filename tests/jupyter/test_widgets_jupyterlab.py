@@ -60,8 +60,6 @@ class WidgetsInJupyterLab(lab.JupyterLabTests):
         handle.send_keys(Keys.ARROW_RIGHT)
         handle.send_keys(Keys.ARROW_RIGHT)
         self.wait_for("the readout to show 5", lambda: readout.text == "5", timeout=30)
-        time.sleep(0.5)  # let the paint settle for the screenshot
-        self.assertTrue(self.driver.save_screenshot(str(SCREENSHOT)))
 
         # The next run of the second cell sees the value the browser set.
         # Two quick key presses may reach the kernel as one update or two.
@@ -70,6 +68,8 @@ class WidgetsInJupyterLab(lab.JupyterLabTests):
                              lambda: [p for p in self.printed() if p.startswith("threshold is 5 after ")], timeout=60)
         moves = int(seen[0].split()[4])
         self.assertIn(moves, (1, 2), seen)
+        time.sleep(0.5)  # let the paint settle for the screenshot: the moved slider and what the cell saw
+        self.assertTrue(self.driver.save_screenshot(str(SCREENSHOT)))
 
 
 if __name__ == "__main__":
